@@ -1,0 +1,208 @@
+"""The canonical cohort of data-contract §2 and the validation report of §2/§7.
+
+Every loader produces a :class:`Cohort`; every analysis consumes one. Problems a user can
+cause are :class:`Issue` rows in a :class:`ValidationReport`, never exceptions.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+import pandas as pd
+
+# Patient-level canonical fields (one row per patient). Other columns pass through.
+PATIENT_FIELDS: tuple[str, ...] = (
+    "patient_id",
+    "group",
+    "isn_class",
+    "isn_class_detail",
+    "sex",
+    "age",
+    "start_date",
+    "ttr_months",
+    "ttr_event",
+)
+
+# Numeric visit-level labs, in canonical units (see UNITS).
+VISIT_LABS: tuple[str, ...] = (
+    "upcr",
+    "proteinuria_24h",
+    "creatinine",
+    "egfr",
+    "albumin",
+    "anti_dsdna",
+    "c3",
+    "c4",
+    "sledai",
+    "steroid_mg",
+    "steroid_pulse_mg",
+    "urine_rbc",
+)
+
+VISIT_FIELDS: tuple[str, ...] = (
+    "patient_id",
+    "month",
+    *VISIT_LABS,
+    "anti_dsdna_censored",
+    "anti_dsdna_pos",
+    "response",
+)
+
+# Labs analysed as paired changes by default, in the order of the R reference tables.
+PAIRED_MEASURES: tuple[str, ...] = (
+    "upcr",
+    "creatinine",
+    "egfr",
+    "albumin",
+    "anti_dsdna",
+    "c3",
+    "c4",
+    "sledai",
+    "steroid_mg",
+)
+
+# Canonical unit of each numeric field, for axis titles and tables.
+UNITS: dict[str, str] = {
+    "age": "years",
+    "month": "months",
+    "upcr": "g/g",
+    "proteinuria_24h": "g/day",
+    "creatinine": "mg/dL",
+    "egfr": "mL/min/1.73 m²",
+    "albumin": "g/dL",
+    "anti_dsdna": "IU/mL",
+    "c3": "mg/dL",
+    "c4": "mg/dL",
+    "sledai": "SLEDAI-2K",
+    "steroid_mg": "mg/day",
+    "steroid_pulse_mg": "mg/pulse",
+    "urine_rbc": "/HPF",
+}
+
+# Human labels for charts and tables.
+LABELS: dict[str, str] = {
+    "upcr": "UPCR",
+    "proteinuria_24h": "24-h proteinuria",
+    "creatinine": "Creatinine",
+    "egfr": "eGFR",
+    "albumin": "Serum albumin",
+    "anti_dsdna": "Anti-dsDNA",
+    "c3": "C3",
+    "c4": "C4",
+    "sledai": "SLEDAI-2K",
+    "steroid_mg": "Prednisolone dose",
+    "steroid_pulse_mg": "Steroid pulse",
+    "urine_rbc": "Urine RBC",
+    "age": "Age",
+    "sex": "Sex",
+    "isn_class": "ISN/RPS class",
+    "group": "Group",
+}
+
+RESPONSE_STATES: tuple[str, ...] = ("CR", "PR", "NR")
+ISN_CLASSES: tuple[str, ...] = ("I", "II", "III", "IV", "V", "VI", "III+V", "IV+V")
+DEFAULT_GROUPS: tuple[str, ...] = ("refractory", "relapse")
+
+
+def label_with_unit(name: str) -> str:
+    """'UPCR (g/g)' for a canonical field; the name itself for anything else."""
+    label = LABELS.get(name, name)
+    unit = UNITS.get(name)
+    return f"{label} ({unit})" if unit and unit != label else label
+
+
+Severity = Literal["error", "warning"]
+
+
+@dataclass(frozen=True)
+class Issue:
+    """One problem in a user's file, in words a clinician understands.
+
+    ``row`` is the 1-based row number as the user sees it in the file (spreadsheet row,
+    header counted), or None when the problem is not about one row.
+    """
+
+    severity: Severity
+    message: str
+    row: int | None = None
+    column: str | None = None
+    value: str | None = None
+    sheet: str | None = None
+
+    def as_dict(self) -> dict:
+        return {
+            "severity": self.severity,
+            "row": self.row,
+            "column": self.column,
+            "value": self.value,
+            "message": self.message,
+            "sheet": self.sheet,
+        }
+
+
+@dataclass(frozen=True)
+class ValidationReport:
+    """Every error and warning found while reading, mapping and validating a file."""
+
+    issues: tuple[Issue, ...] = ()
+    n_dropped: int = 0  # invalid values set to missing (drop_invalid)
+
+    @property
+    def errors(self) -> tuple[Issue, ...]:
+        return tuple(i for i in self.issues if i.severity == "error")
+
+    @property
+    def warnings(self) -> tuple[Issue, ...]:
+        return tuple(i for i in self.issues if i.severity == "warning")
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    def to_frame(self) -> pd.DataFrame:
+        cols = ["severity", "sheet", "row", "column", "value", "message"]
+        return pd.DataFrame([i.as_dict() for i in self.issues], columns=cols)
+
+    def extended(self, more: tuple[Issue, ...] | list[Issue]) -> ValidationReport:
+        return ValidationReport(self.issues + tuple(more), self.n_dropped)
+
+
+@dataclass(frozen=True)
+class SourceInfo:
+    """Where a cohort came from: never the content, only what provenance needs."""
+
+    name: str = ""
+    sha256: str = ""
+    form: str = ""  # "long", "wide", "workbook", "demo"
+    size_bytes: int = 0
+
+
+@dataclass(frozen=True)
+class Cohort:
+    """The canonical cohort: ``patients`` (one row per patient) and ``visits`` (one row
+    per patient per visit), columns and units as data-contract §2, plus the report.
+
+    dtypes: ids and categories are plain ``str`` (object); numbers ``float64``;
+    ``anti_dsdna_pos`` pandas ``boolean``; ``response`` 'CR'/'PR'/'NR' or missing.
+    """
+
+    patients: pd.DataFrame
+    visits: pd.DataFrame
+    report: ValidationReport = field(default_factory=ValidationReport)
+    source: SourceInfo = field(default_factory=SourceInfo)
+    mapping: dict | None = None  # the mapping (contract §3 JSON form) that was applied
+
+    @property
+    def groups(self) -> list[str]:
+        if "group" not in self.patients:
+            return []
+        return sorted(self.patients["group"].dropna().astype(str).unique())
+
+    @property
+    def has_recorded_response(self) -> bool:
+        return "response" in self.visits and self.visits["response"].notna().any()
+
+    @property
+    def ok(self) -> bool:
+        return self.report.ok

@@ -1,0 +1,110 @@
+"""Analysis settings (data-contract §4) and cohort filters, as validated named values."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import Literal
+
+Criteria = Literal[
+    "recorded",
+    "kdigo2024",
+    "eular2019",
+    "creatinine15",
+    "lunar",
+    "aurora",
+    "multitarget_cn",
+    "custom",
+]
+CRITERIA: tuple[str, ...] = (
+    "recorded",
+    "kdigo2024",
+    "eular2019",
+    "creatinine15",
+    "lunar",
+    "aurora",
+    "multitarget_cn",
+    "custom",
+)
+MissingStrategy = Literal["complete-case", "non-responder", "locf"]
+MISSING_STRATEGIES: tuple[str, ...] = ("complete-case", "non-responder", "locf")
+Event = Literal["cr-or-pr", "cr"]
+EVENTS: tuple[str, ...] = ("cr-or-pr", "cr")
+CIMethod = Literal["clopper-pearson", "wilson"]
+CI_METHODS: tuple[str, ...] = ("clopper-pearson", "wilson")
+
+
+@dataclass(frozen=True)
+class CustomCriteria:
+    """Thresholds of the user's own rule set (``criteria='custom'``).
+
+    CR: Pt < cr_upcr_max and kidney stable. PR (not CR): Pt <= pr_ratio * P0 and
+    Pt < pr_upcr_max and kidney stable. Kidney stability is either eGFR (Gt >=
+    egfr_ratio * G0) or creatinine (Ct <= creatinine_ratio * C0), never both.
+    """
+
+    cr_upcr_max: float = 0.5
+    pr_ratio: float = 0.5
+    pr_upcr_max: float = 3.0
+    kidney: Literal["egfr", "creatinine"] = "egfr"
+    egfr_ratio: float = 0.85
+    creatinine_ratio: float = 1.15
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Analysis settings with the contract's defaults.
+
+    ``criteria=None`` means: ``recorded`` when the cohort has a response column, else
+    ``kdigo2024``; ``reference=None``: ``refractory`` if present, else the first group.
+    """
+
+    criteria: str | None = None
+    landmarks: tuple[float, ...] = (6.0, 12.0)
+    window: float = 1.0
+    missing: str = "complete-case"
+    event: str = "cr-or-pr"
+    ci: str = "clopper-pearson"
+    reference: str | None = None
+    custom: CustomCriteria = field(default_factory=CustomCriteria)
+    exclude_baseline_cr: bool = False
+    normal_vars: tuple[str, ...] = ()  # table1: variables summarised as mean (SD)
+
+    def __post_init__(self) -> None:
+        if self.criteria is not None and self.criteria not in CRITERIA:
+            raise ValueError(f"Unknown response criteria {self.criteria!r}.")
+        if self.missing not in MISSING_STRATEGIES:
+            raise ValueError(f"Unknown missing-landmark strategy {self.missing!r}.")
+        if self.event not in EVENTS:
+            raise ValueError(f"Unknown time-to-response event {self.event!r}.")
+        if self.ci not in CI_METHODS:
+            raise ValueError(f"Unknown CI method {self.ci!r}.")
+        if not 0 <= self.window <= 3:
+            raise ValueError("The landmark window must be between 0 and 3 months.")
+        object.__setattr__(self, "landmarks", tuple(float(m) for m in self.landmarks))
+
+    def resolved(self, has_recorded_response: bool, groups: list[str]) -> Settings:
+        """The same settings with ``criteria`` and ``reference`` filled in."""
+        criteria = self.criteria or ("recorded" if has_recorded_response else "kdigo2024")
+        reference = self.reference
+        if reference is None or reference not in groups:
+            reference = "refractory" if "refractory" in groups else (groups[0] if groups else None)
+        return replace(self, criteria=criteria, reference=reference)
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Which patients to analyse. Empty tuples mean 'no restriction'."""
+
+    classes: tuple[str, ...] = ()
+    groups: tuple[str, ...] = ()
+    sexes: tuple[str, ...] = ()
+    age_min: float | None = None
+    age_max: float | None = None
+    extra: tuple[tuple[str, tuple[str, ...]], ...] = ()  # (column, allowed values)
+
+    @property
+    def active(self) -> bool:
+        return bool(
+            self.classes or self.groups or self.sexes or self.extra
+            or self.age_min is not None or self.age_max is not None
+        )
