@@ -1,0 +1,278 @@
+"""Rank tests and mean comparisons, each replicating the R function named in its docstring.
+
+Wilcoxon tests round the data to 7 significant digits before ranking (R's
+``digits.rank = 7``), so differences equal on paper (0.3 − 0.1 and 0.5 − 0.3) tie. The
+exact distributions are computed by counting (no normal shortcut), which is what R's
+``psignrank`` and ``pwilcox`` do. ``scipy.stats.wilcoxon`` is not used: its defaults
+(exactness rule, zero handling, no rounding) differ from R.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import stats
+
+DIGITS_RANK = 7
+EXACT_LIMIT = 50  # R: exact only with fewer than 50 observations (per sample)
+
+
+@dataclass(frozen=True)
+class SignedRank:
+    """Wilcoxon signed-rank result: p, statistic V (sum of positive ranks), method
+    (``exact`` or ``normal_cc``), zeros dropped and whether rounded |differences| tie."""
+
+    p: float
+    V: float
+    method: str
+    n_zero: int
+    tied: bool
+
+
+@dataclass(frozen=True)
+class RankSum:
+    """Wilcoxon rank-sum (Mann–Whitney) result: p, W (for the first sample), method, tied."""
+
+    p: float
+    W: float
+    method: str
+    tied: bool
+
+
+@dataclass(frozen=True)
+class PairedT:
+    """Paired t-test: mean change, its 95 % CI, SD of the changes (n − 1), p."""
+
+    mean: float
+    low: float
+    high: float
+    sd: float
+    p: float
+
+
+def signif(x: np.ndarray, digits: int = DIGITS_RANK) -> np.ndarray:
+    """Round to significant digits exactly as R's ``signif`` (C ``fprec``): scale by an
+    exactly representable power of ten and round half to even."""
+    x = np.asarray(x, dtype=float)
+    out = x.copy()
+    nz = np.isfinite(x) & (x != 0)
+    ax = np.abs(x[nz])
+    e10 = digits - 1 - np.floor(np.log10(ax)).astype(int)
+    pos = e10 > 0
+    scaled = np.empty_like(ax)
+    p_pos = np.power(10.0, e10[pos])
+    scaled[pos] = np.rint(ax[pos] * p_pos) / p_pos
+    p_neg = np.power(10.0, -e10[~pos])
+    scaled[~pos] = np.rint(ax[~pos] / p_neg) * p_neg
+    out[nz] = np.sign(x[nz]) * scaled
+    return out
+
+
+def _signrank_counts(n: int) -> np.ndarray:
+    """Number of subsets of {1..n} with each sum 0..n(n+1)/2 (R's psignrank)."""
+    counts = np.zeros(n * (n + 1) // 2 + 1)
+    counts[0] = 1.0
+    for k in range(1, n + 1):
+        counts[k:] = counts[k:] + counts[:-k].copy()
+    return counts
+
+
+def _ranksum_counts(m: int, n: int) -> np.ndarray:
+    """Number of size-m subsets of ranks {1..m+n} with each W = rank sum − m(m+1)/2."""
+    total = m + n
+    max_sum = sum(range(n + 1, total + 1))
+    dp = np.zeros((m + 1, max_sum + 1))
+    dp[0, 0] = 1.0
+    for r in range(1, total + 1):
+        dp[1:, r:] = dp[1:, r:] + dp[:-1, :-r].copy()
+    offset = m * (m + 1) // 2
+    return dp[m, offset : offset + m * n + 1]
+
+
+def _exact_two_sided(counts: np.ndarray, stat: float, centre: float) -> float:
+    """2 × the smaller tail, as R: P(S >= stat) above the centre, else P(S <= stat)."""
+    s = int(round(stat))
+    tail = counts[s:].sum() if stat > centre else counts[: s + 1].sum()
+    return float(min(1.0, 2 * tail / counts.sum()))
+
+
+def _normal_cc(z: float, sigma: float) -> float:
+    """Two-sided normal p with R's continuity correction sign(z) · 0.5."""
+    if sigma <= 0:
+        return float("nan")
+    zz = (z - np.sign(z) * 0.5) / sigma
+    return float(min(1.0, 2 * min(stats.norm.cdf(zz), stats.norm.sf(zz))))
+
+
+def signed_rank(diffs) -> SignedRank:
+    """Two-sided Wilcoxon signed-rank test of paired differences (follow-up − baseline).
+
+    As ``wilcox.test(followup, baseline, paired = TRUE, digits.rank = 7)``: missing values
+    removed, zero differences dropped, the rest rounded to 7 significant digits before
+    ranking |d|; exact ``psignrank`` only with < 50 non-zero differences, no ties and no
+    zero dropped, else the normal approximation with continuity correction and
+    tie-corrected variance. No non-zero difference gives p NaN.
+    """
+    d = np.asarray(diffs, dtype=float)
+    d = d[~np.isnan(d)]
+    n_zero = int(np.sum(d == 0))
+    d = d[d != 0]
+    n = len(d)
+    if n == 0:
+        return SignedRank(float("nan"), 0.0, "normal_cc", n_zero, False)
+    r = stats.rankdata(np.abs(signif(d)))
+    v = float(r[d > 0].sum())
+    _, tie_sizes = np.unique(r, return_counts=True)
+    tied = bool(np.any(tie_sizes > 1))
+    if n < EXACT_LIMIT and not tied and n_zero == 0:
+        p = _exact_two_sided(_signrank_counts(n), v, n * (n + 1) / 4)
+        return SignedRank(p, v, "exact", n_zero, tied)
+    var = n * (n + 1) * (2 * n + 1) / 24 - np.sum(tie_sizes**3 - tie_sizes) / 48
+    p = _normal_cc(v - n * (n + 1) / 4, float(np.sqrt(var)))
+    return SignedRank(p, v, "normal_cc", n_zero, tied)
+
+
+def rank_sum(a, b) -> RankSum:
+    """Two-sided Wilcoxon rank-sum (Mann–Whitney) test of a against b.
+
+    As ``wilcox.test(a, b, digits.rank = 7)``: pooled values rounded to 7 significant
+    digits before ranking; W = rank sum of a − n_a(n_a + 1)/2; exact ``pwilcox`` only when
+    both samples have fewer than 50 values and there are no ties, else the normal
+    approximation with continuity and tie correction. An empty sample gives p NaN.
+    """
+    a = np.asarray(a, dtype=float)
+    b = np.asarray(b, dtype=float)
+    a, b = a[~np.isnan(a)], b[~np.isnan(b)]
+    na, nb = len(a), len(b)
+    if na == 0 or nb == 0:
+        return RankSum(float("nan"), float("nan"), "normal_cc", False)
+    r = stats.rankdata(signif(np.concatenate([a, b])))
+    w = float(r[:na].sum() - na * (na + 1) / 2)
+    _, tie_sizes = np.unique(r, return_counts=True)
+    tied = bool(np.any(tie_sizes > 1))
+    if na < EXACT_LIMIT and nb < EXACT_LIMIT and not tied:
+        p = _exact_two_sided(_ranksum_counts(na, nb), w, na * nb / 2)
+        return RankSum(p, w, "exact", tied)
+    n = na + nb
+    var = (na * nb / 12) * ((n + 1) - np.sum(tie_sizes**3 - tie_sizes) / (n * (n - 1)))
+    return RankSum(_normal_cc(w - na * nb / 2, float(np.sqrt(var))), w, "normal_cc", tied)
+
+
+def friedman(matrix) -> tuple[float, float]:
+    """Friedman rank-sum test of a patients × occasions matrix (complete rows only).
+
+    As ``friedman.test(matrix)`` (ranks within rows, tie-corrected statistic, df = k − 1;
+    no rounding). Returns (chisq, p); fewer than 2 rows or columns give NaN.
+    """
+    y = np.asarray(matrix, dtype=float)
+    y = y[~np.isnan(y).any(axis=1)]
+    n, k = y.shape if y.ndim == 2 else (0, 0)
+    if n < 1 or k < 2:
+        return float("nan"), float("nan")
+    ranks = stats.rankdata(y, axis=1)
+    # ties within each patient's row: run lengths of the row-sorted values
+    srt = np.sort(y, axis=1)
+    new_run = np.ones_like(srt, dtype=bool)
+    new_run[:, 1:] = srt[:, 1:] != srt[:, :-1]
+    c = np.bincount(np.cumsum(new_run.ravel())).astype(float)
+    ties = float(np.sum(c**3 - c))
+    denom = n * k * (k + 1) - ties / (k - 1)
+    if denom <= 0:
+        return float("nan"), float("nan")
+    stat = 12 * np.sum((ranks.sum(axis=0) - n * (k + 1) / 2) ** 2) / denom
+    return float(stat), float(stats.chi2.sf(stat, k - 1))
+
+
+def holm(pvals) -> np.ndarray:
+    """Holm step-down adjustment, as ``p.adjust(p, "holm")`` (NaN kept, not counted)."""
+    p = np.asarray(pvals, dtype=float)
+    out = np.full(p.shape, np.nan)
+    ok = ~np.isnan(p)
+    q = p[ok]
+    m = len(q)
+    if m == 0:
+        return out
+    order = np.argsort(q, kind="stable")
+    adj = np.minimum(1.0, np.maximum.accumulate((m - np.arange(m)) * q[order]))
+    res = np.empty(m)
+    res[order] = adj
+    out[ok] = res
+    return out
+
+
+def kruskal(groups) -> tuple[float, float]:
+    """Kruskal–Wallis test, as ``kruskal.test(list_of_groups)`` (tie-corrected, df = k − 1
+    over the non-empty groups; no rounding, as R). Returns (statistic, p)."""
+    samples = [np.asarray(g, dtype=float) for g in groups]
+    samples = [g[~np.isnan(g)] for g in samples]
+    samples = [g for g in samples if len(g)]
+    if len(samples) < 2:
+        return float("nan"), float("nan")
+    x = np.concatenate(samples)
+    n = len(x)
+    r = stats.rankdata(x)
+    bounds = np.cumsum([0] + [len(g) for g in samples])
+    h = sum(r[bounds[i] : bounds[i + 1]].sum() ** 2 / len(g) for i, g in enumerate(samples))
+    _, ties = np.unique(x, return_counts=True)
+    corr = 1 - np.sum(ties**3 - ties) / (n**3 - n)
+    if corr <= 0:
+        return float("nan"), float("nan")
+    stat = (12 * h / (n * (n + 1)) - 3 * (n + 1)) / corr
+    return float(stat), float(stats.chi2.sf(stat, len(samples) - 1))
+
+
+def paired_t(diffs, conf: float = 0.95) -> PairedT:
+    """Paired t-test on differences with the CI of the mean change, as ``t.test(followup,
+    baseline, paired = TRUE)`` (mean, conf.int, p). Fewer than 2 differences give NaN."""
+    d = np.asarray(diffs, dtype=float)
+    d = d[~np.isnan(d)]
+    n = len(d)
+    nan = float("nan")
+    if n < 2:
+        return PairedT(float(d.mean()) if n else nan, nan, nan, nan, nan)
+    mean, sd = float(d.mean()), float(d.std(ddof=1))
+    se = sd / np.sqrt(n)
+    half = float(stats.t.ppf((1 + conf) / 2, n - 1) * se)
+    p = float(2 * stats.t.sf(abs(mean / se), n - 1)) if se > 0 else nan
+    return PairedT(mean, mean - half, mean + half, sd, p)
+
+
+def welch_t(a, b) -> tuple[float, float, float]:
+    """Welch two-sample t-test, as ``t.test(a, b, var.equal = FALSE)``: (t, df, p)."""
+    a = np.asarray(a, dtype=float)
+    b = np.asarray(b, dtype=float)
+    a, b = a[~np.isnan(a)], b[~np.isnan(b)]
+    if len(a) < 2 or len(b) < 2:
+        return float("nan"), float("nan"), float("nan")
+    va, vb = a.var(ddof=1) / len(a), b.var(ddof=1) / len(b)
+    se = np.sqrt(va + vb)
+    if se == 0:
+        return float("nan"), float("nan"), float("nan")
+    t = (a.mean() - b.mean()) / se
+    df = (va + vb) ** 2 / (va**2 / (len(a) - 1) + vb**2 / (len(b) - 1))
+    return float(t), float(df), float(2 * stats.t.sf(abs(t), df))
+
+
+def welch_anova(groups) -> tuple[float, float, float, float]:
+    """Welch's one-way ANOVA, as ``oneway.test(y ~ g, var.equal = FALSE)``:
+    (F, df1, df2, p). With two groups its p equals the Welch t-test's. Groups with fewer
+    than 2 values or zero variance make it undefined (NaN)."""
+    samples = [np.asarray(g, dtype=float) for g in groups]
+    samples = [g[~np.isnan(g)] for g in samples]
+    samples = [g for g in samples if len(g)]
+    k = len(samples)
+    nan = float("nan")
+    if k < 2 or any(len(g) < 2 for g in samples):
+        return nan, nan, nan, nan
+    n = np.array([len(g) for g in samples], dtype=float)
+    m = np.array([g.mean() for g in samples])
+    v = np.array([g.var(ddof=1) for g in samples])
+    if np.any(v <= 0):
+        return nan, nan, nan, nan
+    w = n / v
+    tmp = np.sum((1 - w / w.sum()) ** 2 / (n - 1)) / (k**2 - 1)
+    grand = np.sum(w * m) / w.sum()
+    f = np.sum(w * (m - grand) ** 2) / ((k - 1) * (1 + 2 * (k - 2) * tmp))
+    df2 = 1 / (3 * tmp)
+    return float(f), float(k - 1), float(df2), float(stats.f.sf(f, k - 1, df2))

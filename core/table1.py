@@ -1,0 +1,258 @@
+"""Baseline characteristics table (``table1``, data-contract §6, clinical-rules §3).
+
+Rows: age, sex, ISN/RPS class, each canonical lab at the baseline visit (the visit nearest
+month 0 within ± 1 month, earlier on a tie), then pass-through patient columns. Columns:
+one text column per group and ``All``, p_value, test, smd, n_missing, p_method. Every
+p-value comes from ``core.stats``, each agreeing with the R call named there.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from core.results import Result
+from core.schema import ISN_CLASSES, PATIENT_FIELDS, VISIT_LABS, Cohort
+from core.settings import Settings
+from core.stats.contingency import fisher_or_chisq_expected
+from core.stats.ranks import kruskal, rank_sum, signif, welch_anova, welch_t
+
+ALL = "All"
+CLASS_ORDER = ("I", "II", "III", "III+V", "IV", "IV+V", "V", "VI")
+MAX_LEVELS = 20  # a pass-through text column with more levels is not tabulated
+_SKIP = set(PATIENT_FIELDS) | {"patient_id", "group"}
+
+try:  # the landmark rule lives in core.outcomes; keep a local copy if it is unavailable
+    from core.outcomes import landmark_visits as _landmark_visits
+except ImportError:  # pragma: no cover - only while the outcomes module is being written
+    _landmark_visits = None
+
+
+def baseline_values(visits: pd.DataFrame, labs: list[str]) -> pd.DataFrame:
+    """Lab values at each patient's baseline visit (nearest month 0 within ± 1 month,
+    the earlier on a tie): patient_id plus one column per lab."""
+    v = visits.dropna(subset=["month"]).drop_duplicates(["patient_id", "month"])
+    if _landmark_visits is not None:
+        base = _landmark_visits(v, landmarks=(), window=1.0)
+        base = base.dropna(subset=["visit_month"])[["patient_id", "visit_month"]]
+    else:
+        w = v.loc[v["month"].abs() <= 1.0 + 1e-9, ["patient_id", "month"]]
+        w = w.assign(dist=w["month"].abs()).sort_values(["patient_id", "dist", "month"])
+        base = w.drop_duplicates("patient_id").rename(columns={"month": "visit_month"})
+        base = base[["patient_id", "visit_month"]]
+    return base.merge(
+        v[["patient_id", "month", *labs]],
+        left_on=["patient_id", "visit_month"],
+        right_on=["patient_id", "month"],
+        how="left",
+    )[["patient_id", *labs]]
+
+
+def _fmt(x: float) -> str:
+    return np.format_float_positional(float(signif(np.array([x]), 4)[0]), trim="-")
+
+
+def quantile7(x: np.ndarray, probs) -> np.ndarray:
+    """R's ``quantile(x, probs, type = 7)`` with R's arithmetic, (1 − h)·x[lo] + h·x[hi]
+    (numpy's interpolation can differ in the last bit, which shows after rounding)."""
+    xs = np.sort(np.asarray(x, dtype=float))
+    index = (len(xs) - 1) * np.asarray(probs, dtype=float)
+    lo = np.floor(index).astype(int)
+    hi = np.ceil(index).astype(int)
+    h = index - lo
+    q = xs[lo].copy()
+    mix = (index > lo) & (xs[hi] != q)
+    q[mix] = (1 - h[mix]) * q[mix] + h[mix] * xs[hi[mix]]
+    return q
+
+
+def _median_iqr(x: np.ndarray) -> str:
+    if len(x) == 0:
+        return "–"
+    q1, med, q3 = quantile7(x, [0.25, 0.5, 0.75])
+    return f"{_fmt(med)} ({_fmt(q1)}-{_fmt(q3)})"
+
+
+def _mean_sd(x: np.ndarray) -> str:
+    if len(x) == 0:
+        return "–"
+    sd = x.std(ddof=1) if len(x) > 1 else float("nan")
+    return f"{_fmt(x.mean())} ({_fmt(sd) if np.isfinite(sd) else '–'})"
+
+
+def smd_continuous(a: np.ndarray, b: np.ndarray) -> float:
+    """|m1 − m2| / sqrt((s1² + s2²) / 2), SDs with n − 1."""
+    if len(a) < 2 or len(b) < 2:
+        return float("nan")
+    pooled = np.sqrt((a.var(ddof=1) + b.var(ddof=1)) / 2)
+    return float(abs(a.mean() - b.mean()) / pooled) if pooled > 0 else float("nan")
+
+
+def smd_categorical(p1: np.ndarray, p2: np.ndarray) -> float:
+    """Yang & Dalton (2012): sqrt(dᵀ S⁻¹ d) over the levels but the first, S = (S1 + S2)/2,
+    Sg = diag(pg) − pg pgᵀ."""
+    t1, t2 = np.asarray(p1, float)[1:], np.asarray(p2, float)[1:]
+    if len(t1) == 0:
+        return 0.0
+    s = (np.diag(t1) - np.outer(t1, t1) + np.diag(t2) - np.outer(t2, t2)) / 2
+    d = t1 - t2
+    return float(np.sqrt(max(0.0, d @ np.linalg.pinv(s) @ d)))
+
+
+def _pairwise_max(items: list, fn) -> float:
+    vals = [fn(items[i], items[j]) for i in range(len(items)) for j in range(i + 1, len(items))]
+    vals = [v for v in vals if np.isfinite(v)]
+    return max(vals) if vals else float("nan")
+
+
+def _continuous_row(name, x, grp, groups, normal) -> dict:
+    per = [x[(grp == g) & ~np.isnan(x)] for g in groups]
+    fmt = _mean_sd if normal else _median_iqr
+    row = {
+        "variable": name,
+        "level": "",
+        **{g: fmt(v) for g, v in zip(groups, per, strict=True)},
+        ALL: fmt(x[~np.isnan(x)]),
+    }
+    present = [v for v in per if len(v)]
+    test, p, method = "", float("nan"), ""
+    if len(present) == 2:
+        if normal:
+            test, p, method = "welch_t", welch_t(present[1], present[0])[2], "asymptotic"
+        else:
+            rs = rank_sum(present[1], present[0])
+            test, p, method = "wilcoxon_rank_sum", rs.p, rs.method
+    elif len(present) > 2:
+        if normal:
+            test, p, method = "welch_anova", welch_anova(present)[3], "asymptotic"
+        else:
+            test, p, method = "kruskal_wallis", kruskal(present)[1], "asymptotic"
+    smd = _pairwise_max(present, lambda a, b: smd_continuous(b, a))
+    return {
+        **row,
+        "p_value": p,
+        "test": test,
+        "smd": smd,
+        "n_missing": int(np.isnan(x).sum()),
+        "p_method": method,
+    }
+
+
+def _categorical_rows(name, x: pd.Series, grp, groups, levels) -> list[dict]:
+    ok = x.notna().to_numpy()
+    xs = x.astype(str).to_numpy()
+    tab = np.array([[np.sum(ok & (grp == g) & (xs == lev)) for lev in levels] for g in groups])
+    all_n = np.array([np.sum(ok & (xs == lev)) for lev in levels])
+    rows_present = tab.sum(axis=1) > 0
+    test, p, method = "", float("nan"), ""
+    if rows_present.sum() >= 2 and len(levels) >= 1:
+        test, p = fisher_or_chisq_expected(tab[rows_present])
+        method = "exact" if test == "fisher_exact" else "asymptotic"
+        sub = tab[rows_present]
+        if test == "chi_square" and np.any(np.outer(sub.sum(1), sub.sum(0)) / sub.sum() < 5):
+            method = "asymptotic (table too large for the exact test)"
+    props = [t / t.sum() for t in tab[rows_present]]
+    smd = _pairwise_max(props, lambda a, b: smd_categorical(b, a))
+    out = []
+    for j, lev in enumerate(levels):
+        cells = {g: _count_pct(tab[i, j], tab[i].sum()) for i, g in enumerate(groups)}
+        out.append(
+            {
+                "variable": name,
+                "level": lev,
+                **cells,
+                ALL: _count_pct(all_n[j], all_n.sum()),
+                "p_value": p,
+                "test": test,
+                "smd": smd,
+                "n_missing": int((~ok).sum()),
+                "p_method": method,
+            }
+        )
+    return out
+
+
+def _count_pct(k: int, n: int) -> str:
+    return f"{int(k)} ({100 * k / n:.1f}%)" if n else "–"
+
+
+def _levels(x: pd.Series, order: tuple[str, ...] = ()) -> list[str]:
+    present = set(x.dropna().astype(str))
+    return [lv for lv in order if lv in present] + sorted(present - set(order))
+
+
+def baseline_table(cohort: Cohort, settings: Settings) -> Result:
+    """Baseline characteristics by group (``table1``).
+
+    Continuous variables: median (Q1-Q3), ``quantile(type = 7)``, with the rank-sum test
+    ``wilcox.test(b, a, digits.rank = 7)`` (``kruskal.test`` for > 2 groups); variables in
+    ``settings.normal_vars``: mean (SD) with Welch's t (``oneway.test(var.equal = FALSE)``
+    for > 2 groups). Categorical: n (%) of the non-missing, ``fisher.test`` when any
+    expected count < 5 else ``chisq.test(correct = FALSE)``. SMD: continuous |Δmean| /
+    pooled SD; categorical Yang & Dalton; > 2 groups the largest pairwise. ``n_missing``
+    counts patients without a value (labs: missing at the baseline visit).
+
+    Returns
+    -------
+    Result ``table1`` with columns variable, level, one per group, All, p_value, test,
+    smd, n_missing, p_method.
+    """
+    pts = cohort.patients.drop_duplicates("patient_id").reset_index(drop=True)
+    ref = settings.reference
+    labels = sorted(pts["group"].dropna().astype(str).unique()) if "group" in pts else []
+    if ref not in labels:
+        ref = "refractory" if "refractory" in labels else (labels[0] if labels else None)
+    groups = ([ref] if ref else []) + [g for g in labels if g != ref]
+    grp = (
+        pts["group"].astype(str).where(pts["group"].notna(), None).to_numpy()
+        if "group" in pts
+        else np.full(len(pts), None)
+    )
+    normal = set(settings.normal_vars)
+    rows: list[dict] = []
+    notes = []
+    if "age" in pts and pts["age"].notna().any():
+        rows.append(
+            _continuous_row("age", pts["age"].to_numpy(float), grp, groups, "age" in normal)
+        )
+    for name, order in (
+        ("sex", ("F", "M")),
+        ("isn_class", tuple(dict.fromkeys(CLASS_ORDER + ISN_CLASSES))),
+    ):
+        if name in pts and pts[name].notna().any():
+            rows += _categorical_rows(name, pts[name], grp, groups, _levels(pts[name], order))
+    labs = [lab for lab in VISIT_LABS if lab in cohort.visits and cohort.visits[lab].notna().any()]
+    base = baseline_values(cohort.visits, labs) if labs else pd.DataFrame(columns=["patient_id"])
+    base = pts[["patient_id"]].merge(base, on="patient_id", how="left")
+    for lab in labs:
+        rows.append(_continuous_row(lab, base[lab].to_numpy(float), grp, groups, lab in normal))
+    for col in (c for c in pts.columns if c not in _SKIP and not c.startswith("_")):
+        s = pts[col]
+        if s.notna().sum() == 0:
+            continue
+        if pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s):
+            rows.append(_continuous_row(col, s.to_numpy(float), grp, groups, col in normal))
+        elif s.dropna().astype(str).nunique() <= MAX_LEVELS:
+            rows += _categorical_rows(col, s, grp, groups, _levels(s))
+        else:
+            notes.append(
+                f"Column '{col}' has more than {MAX_LEVELS} distinct values and is not tabulated."
+            )
+    cols = ["variable", "level", *groups, ALL, "p_value", "test", "smd", "n_missing", "p_method"]
+    table = pd.DataFrame(rows, columns=cols)
+    notes = [
+        "Continuous: median (Q1-Q3) with Wilcoxon rank-sum (Kruskal-Wallis for more than two "
+        "groups), or mean (SD) with Welch's test for variables marked normal; categorical: "
+        "n (%) of the non-missing with Fisher's exact test when any expected count is below "
+        "5, else chi-square without continuity correction. Labs at the baseline visit "
+        "(nearest month 0 within ± 1 month). p-values unadjusted.",
+        *notes,
+    ]
+    if len(groups) < 2:
+        notes.append("One group only: no between-group tests.")
+    if table["p_method"].astype(str).str.contains("too large").any():
+        notes.append(
+            "Some categorical tables had expected counts below 5 but were too large for "
+            "the exact test: chi-square used instead (named in the test column)."
+        )
+    return Result("table1", table, tuple(notes), {"groups": groups, "reference": ref})
