@@ -1,0 +1,172 @@
+"""Every chart of the dashboard as a plotly figure built from contract tables.
+
+``build_figures`` builds each chart the available results support, keyed by a stable name;
+the builders in ``response``, ``labs``, ``ttr`` and ``cohort`` can be called one by one.
+Pure Python (no Streamlit); the on-screen copy can be adapted with ``theme.for_app``.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import plotly.graph_objects as go
+
+from core.figures import cohort as cohort_figs
+from core.figures import labs, response, ttr
+from core.figures.theme import group_colors
+from core.results import Result
+from core.schema import PAIRED_MEASURES, Cohort
+from core.settings import Settings
+
+__all__ = ["build_figures", "group_colors"]
+
+
+def _table(results: dict[str, Result], name: str) -> pd.DataFrame | None:
+    r = results.get(name)
+    return None if r is None or r.table is None or r.table.empty else r.table
+
+
+def _responses(
+    results: dict[str, Result], cohort: Cohort, settings: Settings
+) -> pd.DataFrame | None:
+    """Patient responses per landmark: the ``responses`` result when given; otherwise, for
+    recorded responses under complete-case, the response at each landmark visit."""
+    given = _table(results, "responses")
+    if given is not None:
+        return given
+    lv = _table(results, "landmark_visits")
+    criteria = settings.resolved(cohort.has_recorded_response, cohort.groups).criteria
+    if lv is None or criteria != "recorded" or settings.missing != "complete-case":
+        return None
+    v = cohort.visits[["patient_id", "month", "response"]].rename(columns={"month": "visit_month"})
+    return lv.dropna(subset=["visit_month"]).merge(v, on=["patient_id", "visit_month"], how="inner")
+
+
+def _response_figures(
+    results: dict[str, Result], cohort: Cohort, settings: Settings, colors: dict[str, str]
+) -> dict[str, go.Figure]:
+    out: dict[str, go.Figure] = {}
+    if _table(results, "response_rates") is not None:
+        out["response_rates"] = response.response_rates(results["response_rates"])
+    if _table(results, "criteria_sensitivity") is not None:
+        out["criteria_sensitivity"] = response.criteria_sensitivity(
+            results["criteria_sensitivity"], colors=colors
+        )
+    if (t := _table(results, "response_transitions")) is not None:
+        res = results["response_transitions"]
+        out["response_sankey"] = response.response_transitions(res, group="All")
+        groups = [g for g in dict.fromkeys(t["group"]) if g != "All"]
+        if len(groups) > 1:
+            for g in groups:
+                out[f"response_sankey_{g}"] = response.response_transitions(res, group=g)
+    r = _responses(results, cohort, settings)
+    if r is not None and not r.empty:
+        for m in sorted(x for x in r["landmark"].unique() if x > 0):
+            sub = response.subgroup_response(r, cohort.patients, m, ci=settings.ci)
+            if not sub.empty:
+                out[f"response_forest_m{m:g}"] = response.response_forest(
+                    sub, title=f"Overall response by subgroup at month {m:g}"
+                )
+    return out
+
+
+def _lab_figures(
+    results: dict[str, Result], cohort: Cohort, colors: dict[str, str]
+) -> dict[str, go.Figure]:
+    out: dict[str, go.Figure] = {}
+    changes = _table(results, "paired_changes")
+    lv = _table(results, "landmark_visits")
+    measures = (
+        list(dict.fromkeys(changes["measure"])) if changes is not None else list(PAIRED_MEASURES)
+    )
+    for m in measures:
+        if lv is not None:
+            values = labs.landmark_values(cohort, lv, m)
+            if not values.empty:
+                out[f"paired_{m}"] = labs.paired_plot(values, m, changes=changes, colors=colors)
+        if m != "steroid_mg":
+            traj = labs.trajectory_table(cohort, m)
+            if not traj.empty:
+                out[f"trajectory_{m}"] = labs.trajectory(traj, m, colors=colors)
+    if changes is not None:
+        out["paired_changes"] = labs.paired_changes(results["paired_changes"], colors=colors)
+    steroid = _table(results, "steroid_trajectory")
+    if steroid is None:
+        steroid = labs.trajectory_table(cohort, "steroid_mg")
+    if steroid is not None and not steroid.empty:
+        out["steroid_taper"] = labs.steroid_trajectory(steroid, colors=colors)
+    if _table(results, "dsdna_shift") is not None:
+        out["dsdna_shift"] = labs.dsdna_shift(results["dsdna_shift"])
+    return out
+
+
+def _cohort_figures(
+    results: dict[str, Result], cohort: Cohort, colors: dict[str, str], n_in_file: int | None
+) -> dict[str, go.Figure]:
+    out: dict[str, go.Figure] = {}
+    flow = _table(results, "flow")
+    if flow is not None and {"step", "month", "reason", "n"} <= set(flow.columns):
+        steps = cohort_figs.flow_steps(flow)
+    else:
+        steps = cohort_figs.flow_table(
+            n_in_file if n_in_file is not None else len(cohort.patients),
+            cohort,
+            _table(results, "response_rates"),
+            _table(results, "ttr_patients"),
+        )
+    out["flow"] = cohort_figs.patient_flow(steps)
+    if not cohort.visits.empty:
+        out["completeness"] = cohort_figs.completeness(cohort)
+        out["swimmer"] = cohort_figs.swimmer(cohort, colors=colors)
+    return out
+
+
+def build_figures(
+    results: dict[str, Result],
+    cohort: Cohort,
+    settings: Settings | None = None,
+    *,
+    n_in_file: int | None = None,
+) -> dict[str, go.Figure]:
+    """Every chart the available results support, keyed by a stable name.
+
+    Parameters
+    ----------
+    results
+        Contract tables by name (``run_analyses``); missing or empty ones are skipped. An
+        optional ``responses`` Result (patient_id, group, landmark, response) enables the
+        subgroup forest plots under any criteria; without it they are drawn for recorded
+        responses under complete-case only.
+    cohort
+        The analysed (filtered) cohort, for patient-level charts.
+    settings
+        Analysis settings (event name, CI method); defaults when None.
+    n_in_file
+        Patients before filtering, for the flow chart when ``results`` has no ``flow``.
+
+    Returns
+    -------
+    dict name → Figure. Names: ``flow``, ``completeness``, ``swimmer``, ``response_rates``,
+    ``criteria_sensitivity``, ``response_sankey`` (+ ``response_sankey_<group>``),
+    ``response_forest_m<month>``, ``ttr_curve``, ``paired_<measure>``,
+    ``trajectory_<measure>``, ``paired_changes``, ``steroid_taper``, ``dsdna_shift``.
+    """
+    settings = settings or Settings()
+    groups = list(cohort.groups)
+    for name in ("response_rates", "ttr_curve"):
+        if (t := _table(results, name)) is not None:
+            groups += [str(g) for g in t["group"].unique()]
+    colors = group_colors([*groups, "All"])
+    figs = _cohort_figures(results, cohort, colors, n_in_file)
+    figs |= _response_figures(results, cohort, settings, colors)
+    if _table(results, "ttr_curve") is not None:
+        figs["ttr_curve"] = ttr.ttr_curve(
+            results["ttr_curve"],
+            results.get("ttr_risk"),
+            results.get("ttr_tests"),
+            results.get("cox"),
+            results.get("ttr_summary"),
+            colors=colors,
+            event=settings.event,
+        )
+    figs |= _lab_figures(results, cohort, colors)
+    return figs
