@@ -1,0 +1,234 @@
+"""The report bundle: open the ZIP and check every part; write_report on disk.
+
+Tables are the R reference tables (tests/reference/expected, reference.R) with one group
+label replaced by hostile text, so formula safety and HTML escaping are checked in every
+format at once. Figures are built once per module.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import struct
+import xml.etree.ElementTree as ET
+import zipfile
+from pathlib import Path
+
+import openpyxl
+import pandas as pd
+import plotly.graph_objects as go
+import pytest
+from docx import Document
+
+from core.export import bundle_zip, write_report
+from core.export.bundle import IMAGES_NOTE_FILE
+from core.export.imaging import JOURNAL_WIDTH_PX, images_available, plotly_min_js
+from core.results import Result
+from core.schema import SourceInfo
+from core.settings import Filters, Settings
+
+ROOT = Path(__file__).resolve().parents[1]
+EXPECTED = ROOT / "tests" / "reference" / "expected"
+SETTINGS = Settings(criteria="recorded", reference="refractory")
+SOURCE = SourceInfo("cohort_long.csv", "0" * 64, "long", 35044)
+MAPPING = {"columns": {"환자번호": "patient_id"}, "units": {"upcr": "mg/mmol"}}
+EVIL = "=1+1<b>x</b>"
+IMAGES = images_available()
+
+
+def hostile_results() -> dict[str, Result]:
+    out = {}
+    for p in sorted(EXPECTED.glob("*.csv")):
+        df = pd.read_csv(p)
+        if "group" in df:
+            df["group"] = df["group"].replace({"relapse": EVIL})
+        out[p.stem] = Result(p.stem, df, notes=("Note with <tag> & ampersand.",))
+    return out
+
+
+def figures(results: dict[str, Result]) -> dict[str, go.Figure]:
+    rr = results["response_rates"].table
+    bar = go.Figure(
+        go.Bar(x=rr["group"].astype(str), y=rr["orr_pct"]),
+        layout={"title": {"text": "ORR 반응률 <script>alert(1)</script>"}, "width": 700},
+    )
+    curve = results["ttr_curve"].table
+    line = go.Figure(
+        go.Scatter(x=curve["time"], y=curve["cum_incidence"], mode="lines"),
+        layout={"title": {"text": "Time to response"}},
+    )
+    return {"response_rates": bar, "ttr_curve": line}
+
+
+@pytest.fixture(scope="module")
+def parts() -> dict[str, bytes]:
+    results = hostile_results()
+    data = bundle_zip(
+        results,
+        figures(results),
+        SETTINGS,
+        Filters(classes=("IV", "IV+V")),
+        SOURCE,
+        MAPPING,
+        n_dropped=2,
+    )
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        return {name: zf.read(name) for name in zf.namelist()}
+
+
+def test_zip_holds_every_part(parts: dict[str, bytes]) -> None:
+    tables = {f"{p.stem}.csv" for p in EXPECTED.glob("*.csv")}
+    fixed = {
+        "report.xlsx",
+        "tables.docx",
+        "report.html",
+        "methods.md",
+        "provenance.json",
+        "reproduce.py",
+        "mapping.json",
+        "plotly.min.js",
+        "response_rates.html",
+        "ttr_curve.html",
+    }
+    images = {"response_rates.png", "response_rates.svg", "ttr_curve.png", "ttr_curve.svg"}
+    expected = tables | fixed | (images if IMAGES else {IMAGES_NOTE_FILE})
+    assert set(parts) == expected
+
+
+@pytest.mark.skipif(not IMAGES, reason="no Chromium: static images unavailable")
+def test_png_decode_at_print_size(parts: dict[str, bytes]) -> None:
+    for name in ("response_rates.png", "ttr_curve.png"):
+        png = parts[name]
+        assert png[:8] == b"\x89PNG\r\n\x1a\n" and png[12:16] == b"IHDR"
+        width, height = struct.unpack(">II", png[16:24])
+        assert width == JOURNAL_WIDTH_PX and height > 1000  # 7 in at 300 dpi
+
+
+@pytest.mark.skipif(not IMAGES, reason="no Chromium: static images unavailable")
+def test_svg_parses_with_korean_text(parts: dict[str, bytes]) -> None:
+    root = ET.fromstring(parts["response_rates.svg"])
+    assert root.tag.endswith("svg")
+    texts = " ".join(
+        t.text or "" for t in root.iter() if t.tag.endswith("text") or t.tag.endswith("tspan")
+    )
+    assert "반응률" in texts
+    ET.fromstring(parts["ttr_curve.svg"])
+
+
+def test_figure_pages_share_one_plotly_js(parts: dict[str, bytes]) -> None:
+    assert parts["plotly.min.js"].decode() == plotly_min_js()
+    for name in ("response_rates.html", "ttr_curve.html"):
+        page = parts[name].decode()
+        assert re.findall(r"src\s*=\s*\"([^\"]*)\"", page) == ["plotly.min.js"]
+        assert "://" not in page.replace("http://www.w3.org", "")
+        assert len(page) < 100_000  # plotly.js is not inlined in each figure
+
+
+def _outside(page: str) -> list[str]:
+    """src/href/url()/@import targets that are not in-page anchors."""
+    targets = re.findall(r"""(?:src|href)\s*=\s*["']?([^"'\s>]*)""", page, re.IGNORECASE)
+    targets += re.findall(r"url\(\s*([^)]*)\)", page, re.IGNORECASE)
+    targets += ["@import"] * len(re.findall(r"@import", page, re.IGNORECASE))
+    return [t for t in targets if not t.startswith("#")]
+
+
+def test_report_html_is_standalone_and_escaped(parts: dict[str, bytes]) -> None:
+    page = parts["report.html"].decode()
+    js = plotly_min_js()
+    assert page.count(js[:300]) == 1  # plotly.js inline, exactly once
+    rest = page.replace(js, "")
+    assert _outside(rest) == []
+    assert "://" not in rest
+    assert len(re.findall(r"<script[^>]*\bsrc", page, re.IGNORECASE)) == 0
+    assert "<b>x</b>" not in rest and "&lt;b&gt;x&lt;/b&gt;" in rest
+    assert "<script>alert(1)" not in rest and "&lt;tag&gt; &amp; ampersand" in rest
+    assert rest.count("Plotly.newPlot") == 2
+    assert "Table 2. Renal response at each landmark" in rest and "45 (54.2%) [42.9, 65.2]" in rest
+
+
+def test_csv_xlsx_docx_are_formula_safe(parts: dict[str, bytes]) -> None:
+    csv = pd.read_csv(io.BytesIO(parts["response_rates.csv"]))
+    assert ("'" + EVIL) in csv["group"].tolist()
+    assert csv["orr_pct"].dtype.kind == "f"
+    wb = openpyxl.load_workbook(io.BytesIO(parts["report.xlsx"]))
+    assert wb.sheetnames[0] == "README" and "response_rates" in wb.sheetnames
+    groups = [c.value for c in wb["response_rates"]["B"]]
+    assert ("'" + EVIL) in groups and EVIL not in groups
+    orr = [c for c in wb["response_rates"]["I"]][1:]
+    assert all(c.data_type == "n" for c in orr)
+    ref = pd.read_csv(EXPECTED / "response_rates.csv")["orr_pct"].tolist()
+    assert [c.value for c in orr] == pytest.approx(ref, rel=1e-15)
+    doc = Document(io.BytesIO(parts["tables.docx"]))
+    assert len(doc.tables) == 4
+    cells = {c.text for t in doc.tables for row in t.rows for c in row.cells}
+    assert any(c.startswith("'" + EVIL) for c in cells)
+
+
+def test_methods_provenance_reproduce(parts: dict[str, bytes]) -> None:
+    methods = parts["methods.md"].decode()
+    assert "investigator-recorded response" in methods and "Fisher's exact test" in methods
+    assert "Clopper–Pearson" in methods and "log-rank" in methods and "113.12" in methods
+    assert "2 implausible values" in methods
+    prov = json.loads(parts["provenance.json"])
+    assert prov["source"]["sha256"] == "0" * 64 and prov["n_dropped"] == 2
+    assert prov["mapping"] == MAPPING and prov["filters"]["classes"] == ["IV", "IV+V"]
+    assert json.loads(parts["mapping.json"]) == MAPPING
+    script = parts["reproduce.py"].decode()
+    compile(script, "reproduce.py", "exec")
+    assert "drop_invalid=True" in script and "'cohort_long.csv'" in script
+
+
+def test_write_report_without_images_and_zip(tmp_path: Path) -> None:
+    results = hostile_results()
+    out = write_report(
+        tmp_path / "r",
+        results,
+        figures(results),
+        SETTINGS,
+        Filters(),
+        SOURCE,
+        None,
+        make_zip=True,
+        images=False,
+    )
+    names = set(out.files)
+    assert IMAGES_NOTE_FILE in names and not any(n.endswith((".png", ".svg")) for n in names)
+    assert "mapping.json" not in names and "report.zip" in names and out.notes
+    assert (tmp_path / "r" / "ttr_curve.html").exists() and (
+        tmp_path / "r" / "plotly.min.js"
+    ).exists()
+    with zipfile.ZipFile(tmp_path / "r" / "report.zip") as zf:
+        assert set(zf.namelist()) == names - {"report.zip"}
+        assert zf.read("cox.csv") == (tmp_path / "r" / "cox.csv").read_bytes()
+
+
+def test_write_report_tables_only(tmp_path: Path) -> None:
+    results = hostile_results()
+    out = write_report(
+        tmp_path / "t", results, figures(results), SETTINGS, Filters(), tables_only=True
+    )
+    assert sorted(p.name for p in (tmp_path / "t").iterdir()) == sorted(out.files)
+    assert all(n.endswith(".csv") for n in out.files) and len(out.files) == len(results)
+
+
+def test_renderer_failure_keeps_the_report(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A Chromium that fails to start (core.images.ImagesUnavailable) costs only the images."""
+    from core.export import imaging
+
+    class ImagesUnavailable(RuntimeError):
+        pass
+
+    def broken(fig: go.Figure) -> bytes:
+        raise ImagesUnavailable("Chromium could not be started")
+
+    monkeypatch.setattr(imaging, "to_png", broken)
+    results = hostile_results()
+    with zipfile.ZipFile(
+        io.BytesIO(bundle_zip(results, figures(results), SETTINGS, Filters(), images=True))
+    ) as zf:
+        names = set(zf.namelist())
+        note = zf.read(IMAGES_NOTE_FILE).decode()
+    assert "Chromium could not be started" in note
+    assert {"report.html", "tables.docx", "report.xlsx", "ttr_curve.html"} <= names
+    assert not any(n.endswith((".png", ".svg")) for n in names)
