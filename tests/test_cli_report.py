@@ -1,0 +1,145 @@
+"""``python -m core report`` (data-contract §7): options, outputs and exit codes."""
+
+from __future__ import annotations
+
+import zipfile
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from core.__main__ import main
+from core.analysis import TABLE_NAMES
+
+REF = Path(__file__).parent / "reference"
+LONG = str(REF / "cohort_long.csv")
+
+
+def run(capsys, *args: str) -> tuple[int, str, str]:
+    code = main(["report", *args])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_tables_only_writes_every_table(tmp_path: Path, capsys) -> None:
+    code, out, _ = run(capsys, LONG, "--tables-only", "--out", str(tmp_path))
+    assert code == 0 and "n = 90" in out
+    for name in TABLE_NAMES:
+        assert (tmp_path / f"{name}.csv").is_file(), name
+    rates = pd.read_csv(tmp_path / "response_rates.csv")
+    # full precision: 45/83 as a double, not rounded for display
+    assert rates.loc[(rates["month"] == 6) & (rates["group"] == "All"), "orr_pct"].item() == (
+        100 * 45 / 83
+    )
+    assert not (tmp_path / "report.zip").exists()
+
+
+def test_options_reach_the_analysis(tmp_path: Path, capsys) -> None:
+    code, out, _ = run(
+        capsys,
+        LONG,
+        "--criteria",
+        "creatinine15",
+        "--landmarks",
+        "3",
+        "9",
+        "--window",
+        "0.5",
+        "--missing",
+        "non-responder",
+        "--event",
+        "cr",
+        "--ci",
+        "wilson",
+        "--reference",
+        "relapse",
+        "--group",
+        "refractory",
+        "relapse",
+        "--class",
+        "IV",
+        "4",
+        "IV+V",
+        "--tables-only",
+        "--zip",
+        "--out",
+        str(tmp_path),
+    )
+    assert code == 0, out
+    assert "Class IV, IV+V ·" in out and "creatinine15" in out and "non-responder" in out
+    rates = pd.read_csv(tmp_path / "response_rates.csv")
+    assert sorted(set(rates["month"])) == [3, 9]
+    assert (rates.loc[rates["group"] == "All", "n_evaluable"] == 56).all()  # non-responder
+    diff = pd.read_csv(tmp_path / "response_difference.csv")
+    assert set(diff["reference"]) == {"relapse"} and set(diff["group"]) == {"refractory"}
+    sens = pd.read_csv(tmp_path / "criteria_sensitivity.csv")
+    assert "creatinine15" in set(sens["criteria"])
+    with zipfile.ZipFile(tmp_path / "report.zip") as z:
+        assert "response_rates.csv" in z.namelist()
+
+
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (["nope.csv"], "nope.csv"),
+        ([LONG, "--class", "VII"], "class"),
+        ([LONG, "--criteria", "whatever"], "criteria"),
+        ([LONG, "--group", "elsewhere"], "elsewhere"),
+        ([LONG, "--reference", "elsewhere"], "elsewhere"),
+        ([LONG, "--window", "5"], "window"),
+        ([LONG, "--landmarks", "0"], "landmarks"),
+        ([LONG, "--max-rows", "10"], "limit is 10"),
+        ([LONG, "--mapping", "missing.json"], "missing.json"),
+    ],
+)
+def test_bad_input_exits_2_with_one_line(tmp_path: Path, capsys, args, needle) -> None:
+    code, _, err = run(capsys, *args, "--tables-only", "--out", str(tmp_path / "o"))
+    assert code == 2
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and needle in lines[0]
+
+
+def test_validation_errors_need_drop_invalid(tmp_path: Path, capsys) -> None:
+    d = pd.read_csv(LONG, dtype=str)
+    d.loc[3, "upcr"] = "80"  # > 50 g/g: an error (clinical-rules §4)
+    bad = tmp_path / "bad.csv"
+    d.to_csv(bad, index=False)
+    code, _, err = run(capsys, str(bad), "--tables-only", "--out", str(tmp_path / "a"))
+    assert code == 2 and "--drop-invalid" in err and len(err.strip().splitlines()) == 1
+    code, _, _ = run(
+        capsys, str(bad), "--drop-invalid", "--tables-only", "--out", str(tmp_path / "b")
+    )
+    assert code == 0
+    pc = pd.read_csv(tmp_path / "b" / "paired_changes.csv")
+    assert (pc["n_pairs"] > 0).any()
+
+
+def test_one_group_and_no_response_are_notes(tmp_path: Path, capsys) -> None:
+    d = pd.read_csv(LONG, dtype=str).drop(columns=["response"])
+    d = d[d["group"] == "relapse"]
+    f = tmp_path / "one.csv"
+    d.to_csv(f, index=False)
+    code, out, _ = run(capsys, str(f), "--tables-only", "--out", str(tmp_path / "o"))
+    assert code == 0 and "kdigo2024" in out  # nothing recorded: derived by default
+    notes = (tmp_path / "o" / "notes.txt").read_text(encoding="utf-8")
+    assert "Only one group" in notes
+    code, _, _ = run(
+        capsys, str(f), "--criteria", "recorded", "--tables-only", "--out", str(tmp_path / "r")
+    )
+    notes = (tmp_path / "r" / "notes.txt").read_text(encoding="utf-8")
+    assert code == 0 and "response analyses skipped" in notes
+
+
+def test_full_report_writes_workbook(tmp_path: Path, capsys, monkeypatch) -> None:
+    """The full path hands over to core.export/core.figures (figures stubbed: image export
+    is the figures helper's to test, and slow)."""
+    try:
+        import core.figures
+    except ImportError:
+        core = None
+    else:
+        monkeypatch.setattr(core.figures, "build_figures", lambda *a, **k: {})
+    code, out, _ = run(capsys, LONG, "--class", "IV", "--out", str(tmp_path))
+    assert code == 0, out
+    assert (tmp_path / "report.xlsx").is_file()
+    assert (tmp_path / "response_rates.csv").is_file()
