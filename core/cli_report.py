@@ -7,14 +7,12 @@ validation errors without ``--drop-invalid``, unknown class, group or criteria).
 from __future__ import annotations
 
 import argparse
-import inspect
-import shutil
 import sys
-import tempfile
 from pathlib import Path
 
 from core.analysis import run_analyses
 from core.filters import filter_cohort
+from core.isn import normalise_class
 from core.results import Result
 from core.schema import ISN_CLASSES, Cohort
 from core.settings import CI_METHODS, CRITERIA, EVENTS, MISSING_STRATEGIES, Filters, Settings
@@ -90,14 +88,7 @@ def _load(args: argparse.Namespace) -> Cohort:
 def _classes(given: list[str]) -> tuple[str, ...]:
     out = []
     for text in given:
-        name = text
-        if text not in ISN_CLASSES:
-            try:
-                from core.isn import normalise_class
-
-                name = normalise_class(text)[0] or text
-            except ImportError:
-                pass
+        name = text if text in ISN_CLASSES else (normalise_class(text)[0] or text)
         if name not in ISN_CLASSES:
             raise BadInput(f"unknown class {text!r}: use {', '.join(ISN_CLASSES)}")
         out.append(name)
@@ -126,83 +117,45 @@ def _settings_filters(args: argparse.Namespace, cohort: Cohort) -> tuple[Setting
     return settings, Filters(classes=_classes(args.classes), groups=tuple(args.groups))
 
 
-def write_tables(results: dict[str, Result], out: Path) -> list[Path]:
-    """Every table as ``<name>.csv`` at full precision, and the notes as ``notes.txt``."""
-    out.mkdir(parents=True, exist_ok=True)
-    paths = []
-    for name, r in results.items():
-        path = out / f"{name}.csv"
-        r.table.to_csv(path, index=False)
-        paths.append(path)
-    lines = [f"[{name}] {note}" for name, r in results.items() for note in r.notes]
-    (out / "notes.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
-    return paths
-
-
-def _write_xlsx(results: dict[str, Result], path: Path) -> None:
-    """Minimal workbook, one sheet per table (used when core.export is not available)."""
-    from openpyxl import Workbook
-
-    wb = Workbook()
-    wb.remove(wb.active)
-    for name, r in results.items():
-        ws = wb.create_sheet(name[:31])
-        ws.append([str(c) for c in r.table.columns])
-        for row in r.table.itertuples(index=False):
-            ws.append([None if v != v else (v.item() if hasattr(v, "item") else v) for v in row])
-    wb.save(path)
-
-
-def _call(fn, *args, **kwargs):
-    """Call another helper's function with the keyword arguments it accepts."""
-    params = inspect.signature(fn).parameters
-    if not any(p.kind is p.VAR_KEYWORD for p in params.values()):
-        kwargs = {k: v for k, v in kwargs.items() if k in params}
-    return fn(*args, **kwargs)
-
-
-def _full_report(
+def _write(
     results: dict[str, Result],
     cohort: Cohort,
     settings: Settings,
     filters: Filters,
     out: Path,
+    *,
+    tables_only: bool,
     make_zip: bool,
 ) -> str:
-    """Figures, workbook, Word tables and methods via core.figures / core.export when
-    present; else the CSV tables plus a minimal report.xlsx."""
-    try:
-        from core.export import write_report
-        from core.figures import build_figures
-    except ImportError:
-        write_tables(results, out)
-        _write_xlsx(results, out / "report.xlsx")
-        if make_zip:
-            _zip(out)
-        return "tables and report.xlsx (figure/export modules not available)"
+    """Write the tables (``--tables-only``) or the whole report through ``core.export``,
+    so both modes share the formula-safe CSV writer; notes go to ``notes.txt``."""
+    from core.export import write_report
+
+    figures = {}
     filtered = filter_cohort(cohort, filters)
     resolved = settings.resolved(filtered.has_recorded_response, filtered.groups)
-    figures = _call(build_figures, results, filtered, resolved, n_in_file=len(cohort.patients))
-    _call(
-        write_report,
-        out_dir=out,
-        results=results,
-        figures=figures,
-        settings=resolved,
-        filters=filters,
+    if not tables_only:
+        from core.figures import build_figures
+
+        figures = build_figures(results, filtered, resolved, n_in_file=len(cohort.patients))
+    written = write_report(
+        out,
+        results,
+        figures,
+        resolved,
+        filters,
         source=cohort.source,
         mapping=cohort.mapping,
         n_dropped=cohort.report.n_dropped,
+        tables_only=tables_only,
         make_zip=make_zip,
         cohort=filtered,
     )
-    return "full report" + (", report.zip" if make_zip else "")
-
-
-def _zip(out: Path) -> None:
-    with tempfile.TemporaryDirectory() as tmp:  # never zip the zip being written
-        archive = shutil.make_archive(str(Path(tmp) / "report"), "zip", root_dir=out)
-        shutil.move(archive, out / "report.zip")
+    lines = [f"[{name}] {note}" for name, r in results.items() for note in r.notes]
+    lines += [f"[report] {note}" for note in written.notes]
+    (out / "notes.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    what = "tables" if tables_only else "full report"
+    return what + (", report.zip" if make_zip else "")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -219,13 +172,8 @@ def main(argv: list[str] | None = None) -> int:
         return int(exc.code or 0)
     results = run_analyses(cohort, settings, filters)
     out = Path(args.out)
-    if args.tables_only:
-        write_tables(results, out)
-        what = "tables"
-        if args.zip:
-            _zip(out)
-            what += ", report.zip"
-    else:
-        what = _full_report(results, cohort, settings, filters, out, args.zip)
+    what = _write(
+        results, cohort, settings, filters, out, tables_only=args.tables_only, make_zip=args.zip
+    )
     print(f"{results['flow'].meta.get('summary', '')}: {what} written to {out}")
     return 0

@@ -141,7 +141,9 @@ def _continuous_row(name, x, grp, groups, normal) -> dict:
 def _categorical_rows(name, x: pd.Series, grp, groups, levels) -> list[dict]:
     ok = x.notna().to_numpy()
     xs = x.astype(str).to_numpy()
-    tab = np.array([[np.sum(ok & (grp == g) & (xs == lev)) for lev in levels] for g in groups])
+    tab = np.array(
+        [[np.sum(ok & (grp == g) & (xs == lev)) for lev in levels] for g in groups], dtype=int
+    ).reshape(len(groups), len(levels))  # keeps 2-D when there are no groups or levels
     all_n = np.array([np.sum(ok & (xs == lev)) for lev in levels])
     rows_present = tab.sum(axis=1) > 0
     test, p, method = "", float("nan"), ""

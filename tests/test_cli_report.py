@@ -131,15 +131,51 @@ def test_one_group_and_no_response_are_notes(tmp_path: Path, capsys) -> None:
 
 
 def test_full_report_writes_workbook(tmp_path: Path, capsys, monkeypatch) -> None:
-    """The full path hands over to core.export/core.figures (figures stubbed: image export
-    is the figures helper's to test, and slow)."""
-    try:
-        import core.figures
-    except ImportError:
-        core = None
-    else:
-        monkeypatch.setattr(core.figures, "build_figures", lambda *a, **k: {})
+    """The full path hands over to core.export (figures stubbed here; the demo test below
+    exports them for real)."""
+    import core.figures
+
+    monkeypatch.setattr(core.figures, "build_figures", lambda *a, **k: {})
     code, out, _ = run(capsys, LONG, "--class", "IV", "--out", str(tmp_path))
     assert code == 0, out
     assert (tmp_path / "report.xlsx").is_file()
     assert (tmp_path / "response_rates.csv").is_file()
+
+
+@pytest.mark.slow
+def test_full_report_on_the_demo_exports_every_figure(tmp_path: Path, capsys) -> None:
+    """``report`` on the demo writes each figure as PNG, SVG and HTML sharing one
+    plotly.min.js, plus the workbook, Word tables, methods and the ZIP (figure export is
+    tested once, here, end to end)."""
+    from core.images import images_available
+
+    demo = Path(__file__).parents[1] / "data" / "demo" / "demo_cohort_long.csv"
+    code, out, _ = run(capsys, str(demo), "--zip", "--out", str(tmp_path))
+    assert code == 0, out
+    names = {p.name for p in tmp_path.iterdir()}
+    for name in (
+        "report.xlsx",
+        "tables.docx",
+        "report.html",
+        "methods.md",
+        "provenance.json",
+        "reproduce.py",
+        "report.zip",
+        "plotly.min.js",
+        "ttr_curve.html",
+    ):
+        assert name in names, name
+    html = (tmp_path / "ttr_curve.html").read_text(encoding="utf-8")
+    assert 'src="plotly.min.js"' in html and "cdn.plot.ly" not in html
+    if images_available():
+        png = (tmp_path / "ttr_curve.png").read_bytes()
+        assert png[:8] == b"\x89PNG\r\n\x1a\n"
+        assert (
+            (tmp_path / "response_rates.svg")
+            .read_text(encoding="utf-8")
+            .lstrip()
+            .startswith(("<svg", "<?xml"))
+        )
+    rates = pd.read_csv(tmp_path / "response_rates.csv", encoding="utf-8-sig")
+    six = rates[(rates["month"] == 6) & (rates["group"] == "All")].iloc[0]
+    assert (six["n_evaluable"], six["cr_n"], six["pr_n"]) == (26, 4, 10)

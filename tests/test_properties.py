@@ -175,7 +175,6 @@ def test_degenerate_cohorts_give_notes_not_errors() -> None:
             assert "Fewer than 2 pairs" in notes
 
 
-@pytest.mark.xfail(reason="core.table1 (stats helper) raises on a one-patient cohort", strict=False)
 def test_table1_on_a_single_patient() -> None:
     r = run_analyses(random_cohort(0, 1, 1, 0.0), Settings(), Filters())["table1"]
     assert not any("could not be computed" in n for n in r.notes), r.notes
