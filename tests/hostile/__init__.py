@@ -1,0 +1,1 @@
+"""The hostile-file corpus: ``make_corpus.corpus()`` and the helpers the tests share."""
