@@ -21,6 +21,10 @@ import pandas as pd
 
 from core.schema import Issue
 
+# The csv module's own 128 KiB cell cap would fire before Limits.max_cell_chars, with a
+# technical message; our limit is checked per cell with row and column named.
+csv.field_size_limit(2**31 - 1)
+
 _XLS_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _DELIMITERS = (",", ";", "\t", "|")
 _NOT_TABLES = {b"%PDF": "a PDF document", b"\x89PNG": "a PNG image", b"\xff\xd8\xff": "a JPEG image",
@@ -222,6 +226,31 @@ def _cell_text(v: object) -> str | None:
     return str(v)
 
 
+def _column_text(s: pd.Series) -> np.ndarray:
+    """:func:`_cell_text` of every cell of a typed column, vectorised by dtype (same text)."""
+    kind = s.dtype.kind
+    if kind == "b":
+        return np.where(s.to_numpy(dtype=bool), "TRUE", "FALSE").astype(object)
+    if kind in "iuf":  # numbers repeat: format each distinct value once
+        codes, uniques = pd.factorize(s.to_numpy(), use_na_sentinel=True)
+        if kind in "iu":
+            return np.array([str(v) for v in uniques.tolist()] + [None], dtype=object)[codes]
+        x = np.asarray(uniques, dtype=float)
+        text = np.full(len(x) + 1, None, dtype=object)  # the last one: missing (code -1)
+        with np.errstate(invalid="ignore"):
+            whole = (np.mod(x, 1.0) == 0) & (np.abs(x) < 1e15)
+        text[:-1][whole] = [str(int(v)) for v in x[whole].tolist()]
+        rest = ~np.isnan(x) & ~whole
+        text[:-1][rest] = [repr(v) for v in x[rest].tolist()]
+        return text[codes]
+    try:  # text, dates, categories: convert each distinct value once
+        codes, uniques = pd.factorize(s.astype(object), use_na_sentinel=True)
+    except TypeError:  # unhashable cells (lists): one at a time
+        return s.astype(object).map(_cell_text).to_numpy(dtype=object)
+    text = np.array([_cell_text(u) for u in uniques] + [None], dtype=object)
+    return text[codes]  # code -1 (missing) picks the trailing None
+
+
 def _col_index(letters: str) -> int:
     n = 0
     for ch in letters:
@@ -310,6 +339,10 @@ def _read_xls(data: bytes, limits: Limits) -> RawTable:
     import xlrd
 
     table = RawTable(kind="xls")
+    if "EncryptionInfo".encode("utf-16-le") in data[:1_000_000]:  # OLE container of a
+        # password-protected .xlsx: nothing inside is readable without the password
+        return _fail("The Excel file is password-protected: save an unprotected copy and "
+                     "upload that.", table)
     try:
         book = xlrd.open_workbook(file_contents=data, on_demand=True)
     except xlrd.biffh.XLRDError as exc:
@@ -356,11 +389,29 @@ def _read_parquet(data: bytes, limits: Limits) -> RawTable:
     if size > limits.max_decompressed_bytes:
         return _fail(f"The Parquet file unpacks to {size:,} bytes; the limit is "
                      f"{limits.max_decompressed_bytes:,}.", table)
-    df = pf.read().to_pandas()
+    arrow = pf.read()
+    df = arrow.to_pandas()
     header = pd.DataFrame([[str(c) for c in df.columns]], dtype=object)
-    body = pd.DataFrame({i: df[c].astype(object).map(_cell_text) for i, c in enumerate(df.columns)})
+    body = pd.DataFrame({i: _column_text(df[c]) for i, c in enumerate(df.columns)})
     grid = pd.concat([header, body], ignore_index=True)
-    return _finish(table, [(None, grid, 1)], limits)
+    return _finish(table, [(None, grid, 1)], limits, check_cells=_long_text(arrow, limits))
+
+
+def _long_text(arrow, limits: Limits) -> bool:
+    """Whether a Parquet cell may exceed the cell limit (only text can: numbers are short)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    for col in arrow.columns:
+        if not (pa.types.is_string(col.type) or pa.types.is_large_string(col.type)):
+            if pa.types.is_floating(col.type) or pa.types.is_integer(col.type) \
+                    or pa.types.is_boolean(col.type):
+                continue
+            return True  # dates, binary, nested: let the full check decide
+        longest = pc.max(pc.utf8_length(col)).as_py()
+        if longest is not None and longest > limits.max_cell_chars:
+            return True
+    return False
 
 
 def _pick_sheets(table: RawTable, grids: list, limits: Limits) -> RawTable:
@@ -400,22 +451,28 @@ def _finish(table: RawTable, grids: list, limits: Limits, header_found: bool = F
 def _to_sheet(name: str | None, grid: pd.DataFrame, first_row: int, limits: Limits, issues: list[Issue],
               header_found: bool, check_cells: bool = True) -> Sheet | None:
     where = f" in sheet '{name}'" if name else ""
-    grid = grid.reset_index(drop=True)
+    grid = grid.copy(deep=False)  # new labels only: the cells are not copied
+    grid.index = pd.RangeIndex(len(grid))
     grid.columns = range(grid.shape[1])
     if grid.shape[1] > limits.max_columns:
         issues.append(Issue("error", f"The table{where} has {grid.shape[1]:,} columns; the limit "
                             f"is {limits.max_columns:,}.", sheet=name))
         return None
-    filled = grid.notna()
-    hdr = 0 if header_found else _header_index(filled.head(60).sum(axis=1).tolist())
-    if not filled.to_numpy().any():
+    # cell j of row i is filled: one numpy matrix, reused for every check below
+    filled = np.column_stack([pd.notna(grid[j].to_numpy()) for j in grid.columns]) \
+        if grid.shape[1] else np.zeros((len(grid), 0), dtype=bool)
+    hdr = 0 if header_found else _header_index(filled[:60].sum(axis=1).tolist())
+    if not filled.any():
         issues.append(Issue("error", f"No table found{where}: the sheet is empty.", sheet=name))
         return None
     header = [("" if pd.isna(v) else str(v).strip()) for v in grid.iloc[hdr]]
     body = grid.iloc[hdr + 1:]
     rows = np.arange(hdr + 1, len(grid)) + first_row
-    keep_cols = [j for j, h in enumerate(header) if h or body[j].notna().any()]
-    body = body[keep_cols]
+    keep_cols = [j for j, h in enumerate(header) if h or filled[hdr + 1:, j].any()]
+    if len(keep_cols) < grid.shape[1]:
+        body = body[keep_cols]
+    else:
+        body = body.copy(deep=False)
     names, seen = [], {}
     for j in keep_cols:
         h = header[j] or f"Column {j + 1}"
@@ -431,7 +488,7 @@ def _to_sheet(name: str | None, grid: pd.DataFrame, first_row: int, limits: Limi
         seen.setdefault(h, 1)
         names.append(h)
     body.columns = names
-    nonempty = filled.iloc[hdr + 1:][keep_cols].sum(axis=1).to_numpy()
+    nonempty = filled[hdr + 1:][:, keep_cols].sum(axis=1)
     keep = nonempty > 0
     if len(names) > 1 and keep.any():  # notes below the table: one cell per row at the end
         last_full = np.flatnonzero(nonempty >= 2)
@@ -455,6 +512,10 @@ def _to_sheet(name: str | None, grid: pd.DataFrame, first_row: int, limits: Limi
                             f"{limits.max_rows:,}.", sheet=name))
         return None
     for col in body.columns if check_cells else ():
+        cells = body[col].to_numpy(dtype=object)
+        text = cells[pd.notna(cells)]
+        if max(map(len, text), default=0) <= limits.max_cell_chars:  # the usual case: fast
+            continue
         lengths = body[col].str.len()
         if lengths.max(skipna=True) > limits.max_cell_chars:
             i = int(np.nanargmax(lengths.to_numpy(dtype=float)))
