@@ -1,0 +1,25 @@
+"""Data: load a cohort file (or the demo), map its columns, check what was found."""
+
+import streamlit as st
+
+from ui import loader
+from ui.state import get_cohort
+from ui.widgets import guarded
+
+st.title("Data")
+st.caption(
+    "Bring a cohort export as it is: long or wide, CSV or Excel, English or Korean "
+    "headers. Nothing leaves this computer."
+)
+
+waiting = False
+with guarded("read this file", stop=True):
+    loader.choose_file()
+    waiting = loader.mapping_step()
+
+cohort = get_cohort()
+if cohort is None:
+    st.info("No cohort loaded yet: upload a file above or use the demo cohort.")
+else:
+    with guarded("show the loaded cohort"):
+        loader.loaded(cohort, waiting)

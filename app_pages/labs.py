@@ -1,0 +1,34 @@
+"""Labs: paired values before and after, trajectories, steroid taper, anti-dsDNA shift."""
+
+import streamlit as st
+
+from core.schema import label_with_unit
+from ui import view
+
+v = view.current()
+st.title("Laboratory values")
+st.caption(v.summary)
+
+measures = v.measures()
+if measures:
+    measure = st.selectbox("Measure", measures, format_func=label_with_unit, key="lab_measure")
+    st.header(label_with_unit(measure), divider="gray")
+    v.figure(f"paired_{measure}", f"{label_with_unit(measure)} before and after")
+    v.figure(f"trajectory_{measure}", f"{label_with_unit(measure)} over follow-up")
+    v.table("paired_changes", measure=measure)
+    v.table("repeated_measures", measure=measure)
+    v.table("repeated_pairwise", measure=measure)
+    v.table("change_between_groups", measure=measure)
+else:
+    st.info("No laboratory value is paired between baseline and a landmark in these patients.")
+
+st.header("All measures", divider="gray")
+v.figure("paired_changes", "Change from baseline, all measures")
+
+st.header("Steroid taper", divider="gray")
+v.figure("steroid_taper")
+v.table("steroid_trajectory", height=250)
+
+st.header("Anti-dsDNA positivity", divider="gray")
+v.figure("dsdna_shift")
+v.table("dsdna_shift")

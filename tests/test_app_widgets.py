@@ -1,0 +1,58 @@
+"""The bytes behind the download buttons, and their file names (AppTest cannot read them)."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from core.settings import Filters, Settings
+from ui.view import TITLES
+from ui.widgets import figure_downloads, file_name, slug, summary_line, table_downloads
+
+REF = Path(__file__).resolve().parent / "reference"
+
+
+def test_file_names_carry_the_item_and_the_filter_summary() -> None:
+    line = summary_line(Filters(classes=("IV", "IV+V")), Settings(criteria="kdigo2024"), 56)
+    assert line == "Class IV, IV+V · kdigo2024 · complete-case · n = 56"
+    assert slug(line) == "class-iv-iv+v_kdigo2024_complete-case_n56"
+    assert file_name("response_rates", line, "csv") == (
+        "response_rates__class-iv-iv+v_kdigo2024_complete-case_n56.csv"
+    )
+    assert "/" not in slug("Group a/b · recorded · n = 3") and ".." not in slug("x .. y")
+
+
+def test_table_downloads_are_full_precision_csv_and_xlsx() -> None:
+    table = pd.read_csv(REF / "expected" / "class_IV_IVV" / "response_rates.csv")
+    csv, xlsx = table_downloads("response_rates", TITLES["response_rates"], table, "All patients")
+    assert (csv.label, xlsx.label) == ("Response rates (CSV)", "Response rates (XLSX)")
+    back = pd.read_csv(io.BytesIO(csv.data()))
+    pd.testing.assert_frame_equal(back, table, check_exact=False, rtol=1e-12)
+    sheet = pd.read_excel(io.BytesIO(xlsx.data()))
+    assert sheet["orr_ci_low"].to_numpy() == pytest.approx(
+        table["orr_ci_low"].to_numpy(), rel=1e-12
+    )
+
+
+def test_figure_downloads_include_offline_html() -> None:
+    import plotly.graph_objects as go
+
+    fig = go.Figure(go.Bar(x=["refractory", "relapse"], y=[52.0, 76.0]))
+    downloads = {d.label: d for d in figure_downloads("ttr_curve", "Time to response", fig, "x")}
+    html = downloads["Time to response (HTML)"].data()
+    text = html.decode() if isinstance(html, bytes) else html
+    # plotly.js inlined (works offline), not fetched from a CDN.
+    assert "<html" in text.lower() and 'src="https://cdn' not in text and len(text) > 1_000_000
+    from core import images
+
+    assert ("Time to response (PNG)" in downloads) == images.images_available()
+
+
+def test_result_notes_and_titles_cover_every_contract_table() -> None:
+    from core.analysis import TABLE_NAMES
+
+    missing = [n for n in TABLE_NAMES if n not in TITLES]
+    assert not missing, missing

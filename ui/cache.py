@@ -1,0 +1,119 @@
+"""``st.cache_data`` wrappers around the core pipeline (one ``st.cache_resource``).
+
+Every cache is per session (``scope="session"``: one user's data never serves another's),
+expires, holds a few entries, and lives in memory only (never ``persist``). Arguments whose
+names start with ``_`` are not hashed: each function takes a short text key that decides the
+result (the file's SHA-256, the load options, ``repr`` of the frozen filters and settings)
+and the objects themselves unhashed, so a 100,000-patient frame is never hashed per rerun.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import streamlit as st
+
+from core.results import Result
+from core.schema import Cohort
+from core.settings import Filters, Settings
+from ui.state import Source, make_source
+
+DEMO_PATH = Path(__file__).resolve().parent.parent / "data" / "demo" / "demo_cohort_long.csv"
+
+_CACHE = dict(scope="session", ttl=3600, max_entries=6, show_spinner=False)
+
+
+def demo_source() -> Source | None:
+    """The bundled demo cohort as a Source, or None when the file is not there."""
+    if not DEMO_PATH.is_file():
+        return None
+    return make_source(DEMO_PATH.read_bytes(), DEMO_PATH.name, demo=True)
+
+
+# A resource cache (per session too): the raw table is only read, never changed, and at
+# 100,000 patients copying it out of a data cache on every rerun of the Data page costs seconds.
+@st.cache_resource(scope="session", ttl=3600, max_entries=2, show_spinner=False)
+def read_raw(sha256: str, name: str, _data: bytes):
+    """The file as read (sheets, encoding, delimiter, issues) before mapping:
+    ``core.io.read_table``. Read-only."""
+    from core.io import read_table
+
+    return read_table(_data, name)
+
+
+@st.cache_data(**_CACHE)
+def suggested_mapping(sha256: str, name: str, _data: bytes) -> pd.DataFrame:
+    """One row per source column (column, field, month, unit, status)."""
+    from core.mapping import suggest_mapping
+
+    return suggest_mapping(read_raw(sha256, name, _data))
+
+
+@st.cache_data(**_CACHE)
+def load(source_key: str, _source: Source) -> Cohort:
+    """Map, convert and validate the source: ``core.load.load_cohort``."""
+    from core.load import load_cohort
+
+    return load_cohort(
+        _source.data,
+        _source.name,
+        _source.mapping,
+        drop_invalid=_source.drop_invalid,
+        unit_overrides=dict(_source.unit_overrides) or None,
+    )
+
+
+def view_key(source: Source, filters: Filters, settings: Settings | None = None) -> str:
+    """Text key of one view of the data: source, filters and (optionally) settings."""
+    return f"{source.key}|{filters!r}|{settings!r}"
+
+
+@st.cache_data(**_CACHE)
+def filtered(key: str, _cohort: Cohort, _filters: Filters) -> Cohort:
+    """The cohort restricted to the sidebar filters: ``core.filters.filter_cohort``."""
+    from core.filters import filter_cohort
+
+    return filter_cohort(_cohort, _filters)
+
+
+@st.cache_data(**_CACHE)
+def analyses(
+    key: str, _cohort: Cohort, _settings: Settings, _filters: Filters
+) -> dict[str, Result]:
+    """Every result table for this view: ``core.analysis.run_analyses`` (unfiltered cohort
+    in, the filters applied inside, as the command line does)."""
+    from core.analysis import run_analyses
+
+    return run_analyses(_cohort, _settings, _filters)
+
+
+@st.cache_data(**_CACHE)
+def figures(key: str, _results: dict[str, Result], _cohort: Cohort, _settings: Settings) -> dict:
+    """Every figure for this view: ``core.figures.build_figures``."""
+    from core.figures import build_figures
+
+    return build_figures(_results, _cohort, _settings)
+
+
+@st.cache_data(scope="session", ttl=3600, max_entries=2, show_spinner=False)
+def report_zip(
+    key: str,
+    _results: dict[str, Result],
+    _figures: dict,
+    _cohort: Cohort,
+    _settings: Settings,
+    _filters: Filters,
+) -> bytes:
+    """The whole report (tables, figures, Word, methods, code) as ZIP bytes, in memory."""
+    from core.export import bundle_zip
+
+    return bundle_zip(
+        _results,
+        _figures,
+        _settings,
+        _filters,
+        source=_cohort.source,
+        mapping=_cohort.mapping,
+        n_dropped=_cohort.report.n_dropped,
+    )

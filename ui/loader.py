@@ -1,0 +1,302 @@
+"""The Data page's steps: choose a file, map its columns, load, and show what was found.
+
+Nothing is analysed until the mapping is confirmed, unless every column was recognised
+(by the synonyms or a mapping file). Options that change the loaded cohort (set invalid
+values to missing, units) reload the same bytes from memory, cached.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pandas as pd
+import streamlit as st
+
+from core.schema import Cohort
+from ui import cache, session
+from ui.state import Key, Source, clear_cohort, get_source, make_source
+from ui.widgets import guarded
+
+FILE_TYPES = ["csv", "tsv", "txt", "xlsx", "xlsm", "xls", "parquet"]
+KEEP = "(as detected)"
+FORM_LABELS = {"long": "long (one row per visit)", "wide": "wide (one row per patient)",
+               "workbook": "workbook (patients + visits sheets)", "demo": "demo (long)"}  # fmt: skip
+
+
+def choose_file() -> None:
+    """Uploaders for the cohort and an optional mapping file; demo and remove buttons."""
+    left, right = st.columns([3, 1], vertical_alignment="bottom")
+    with left:
+        st.file_uploader("Cohort file", type=FILE_TYPES, key=Key.COHORT_FILE,
+                         help="CSV, TSV, Excel or Parquet; long, wide or a patients + visits "
+                              "workbook. The file stays in memory and is never saved.")  # fmt: skip
+        st.file_uploader(
+            "Mapping file (optional)",
+            type=["json"],
+            key=Key.MAPPING_FILE,
+            help="A mapping saved from this page earlier (columns, units, recodes).",
+        )
+    with right:
+        if st.button(
+            "Use demo cohort", key=Key.USE_DEMO, icon=":material/science:", width="stretch"
+        ):
+            if session.load_demo():
+                st.rerun()
+        if get_source() is not None and st.button("Remove data", icon=":material/delete:",
+                                                  width="stretch"):  # fmt: skip
+            clear_cohort()
+            st.rerun()
+    if err := st.session_state.get(Key.LOAD_ERROR):
+        st.error(err)
+
+
+def uploaded_mapping() -> tuple[dict | None, bool]:
+    """The uploaded mapping file parsed: (mapping or None, ok). A bad file is one sentence."""
+    from core.mapping import parse_mapping_json
+
+    up = st.session_state.get(Key.MAPPING_FILE)
+    if up is None:
+        return None, True
+    mapping, error = parse_mapping_json(up.getvalue())
+    if error:
+        st.error(f"{up.name}: {error}")
+        return None, False
+    return mapping, True
+
+
+def mapping_step() -> bool:
+    """For a newly uploaded file: show how it was read and the column mapping; load it when
+    every column is recognised, else when the user confirms. True while the uploaded file
+    waits (is not the loaded cohort)."""
+    up = st.session_state.get(Key.COHORT_FILE)
+    if up is None:
+        return False
+    file_mapping, ok = uploaded_mapping()
+    if not ok:
+        return True
+    data = up.getvalue()
+    source = make_source(data, up.name)
+    raw = cache.read_raw(source.sha256, up.name, data)
+    if not raw.ok:
+        st.error(" ".join(i.message for i in raw.issues if i.severity == "error"))
+        return True
+    _read_summary(raw)
+    suggested = _suggested(source, data, file_mapping)
+    st.subheader("Column mapping", divider="gray")
+    st.caption(
+        "Which canonical field, month and unit each column holds. Leave *field* empty "
+        "to keep a column as it is (it passes through for filters and the baseline table)."
+    )
+    edited = _editor(suggested, source.sha256)
+    changed = not _same_rows(edited, suggested)
+    mapping = _mapping(edited, file_mapping, changed)
+    if mapping is not None:
+        _mapping_download(mapping, up.name)
+    active = get_source()
+    same_file = active is not None and active.sha256 == source.sha256 and active.name == up.name
+    candidate = replace(
+        source, mapping=mapping,
+        drop_invalid=active.drop_invalid if same_file else False,
+        unit_overrides=active.unit_overrides if same_file else (),
+    )  # fmt: skip
+    if active is not None and active.key == candidate.key:
+        st.success(f"{up.name} is loaded with this mapping.", icon=":material/check_circle:")
+        return False
+    if st.session_state.get(Key.HANDLED) == candidate.key:
+        # Loaded before, then replaced (demo, remove): load again only when asked.
+        if st.button(f"Load {up.name} again", key="reload_upload", icon=":material/upload:"):
+            _activate(candidate)
+        return True
+    unmatched = int((edited["status"] == "unmatched").sum()) if "status" in edited else 0
+    if not changed and unmatched == 0:
+        _activate(candidate)
+    if unmatched:
+        st.warning(
+            f"{unmatched} column{'s are' if unmatched != 1 else ' is'} not recognised. "
+            "Choose a field for each, or leave it empty to keep it as it is, then confirm."
+        )
+    if st.button("Confirm mapping", key=Key.CONFIRM, type="primary", icon=":material/check:"):
+        _activate(candidate)
+    return True
+
+
+def _read_summary(raw) -> None:
+    sheets = raw.sheets
+    rows = sum(len(s.frame) for s in sheets)
+    cols = sum(len(s.frame.columns) for s in sheets)
+    how = raw.kind.upper() or "file"
+    if raw.encoding:
+        how += f", {raw.encoding}"
+    if raw.delimiter:
+        how += ", delimiter " + ("tab" if raw.delimiter == "\t" else f"'{raw.delimiter}'")
+    names = ", ".join(f"'{s.name}'" for s in sheets if s.name)
+    st.caption(f"Read as {how}: {rows:,} rows, {cols:,} columns"
+               f"{f' (sheets {names})' if raw.is_workbook else ''}.")  # fmt: skip
+    for issue in raw.issues:
+        st.warning(issue.message)
+
+
+def _suggested(source: Source, data: bytes, file_mapping: dict | None) -> pd.DataFrame:
+    if file_mapping is None:
+        return cache.suggested_mapping(source.sha256, source.name, data)
+    from core.mapping import suggest_mapping
+
+    return suggest_mapping(cache.read_raw(source.sha256, source.name, data), file_mapping)
+
+
+def _editor(suggested: pd.DataFrame, sha: str) -> pd.DataFrame:
+    from core.mapping import IGNORE, TARGET_FIELDS
+
+    show_sheet = "sheet" in suggested and suggested["sheet"].notna().any()
+    config = {
+        "column": st.column_config.TextColumn("Column in the file", disabled=True),
+        "field": st.column_config.SelectboxColumn("Field", options=[*TARGET_FIELDS, IGNORE]),
+        "month": st.column_config.NumberColumn(
+            "Month", min_value=-12, max_value=600, help="Month of a wide column (baseline = 0)."
+        ),
+        "unit": st.column_config.TextColumn("Unit", help="Unit the column arrives in."),
+        "status": st.column_config.TextColumn("Status", disabled=True),
+        "sheet": st.column_config.TextColumn("Sheet", disabled=True) if show_sheet else None,
+    }
+    # Unrecognised columns first: they are the ones that need a decision.
+    order = suggested.assign(_u=suggested["status"] != "unmatched").sort_values("_u", kind="stable")
+    return st.data_editor(order.drop(columns="_u").reset_index(drop=True), column_config=config,
+                          hide_index=True, height=320, placeholder="", num_rows="fixed",
+                          key=f"{Key.MAPPING_EDITOR}_{sha[:16]}")  # fmt: skip
+
+
+def _same_rows(edited: pd.DataFrame, suggested: pd.DataFrame) -> bool:
+    """True when the user changed nothing in the mapping table (row order aside)."""
+    key = ["sheet", "column"] if "sheet" in suggested else ["column"]
+    a = edited.sort_values(key).reset_index(drop=True).astype(object)
+    b = suggested.sort_values(key).reset_index(drop=True).astype(object)
+    return a.where(a.notna(), None).equals(b.where(b.notna(), None))
+
+
+def _mapping(edited: pd.DataFrame, file_mapping: dict | None, changed: bool) -> dict | None:
+    """The mapping to load with: the file's (or none) unless the table was edited."""
+    if not changed:
+        return file_mapping
+    from core.mapping import mapping_from_table
+
+    return mapping_from_table(edited, (file_mapping or {}).get("values"))
+
+
+def _mapping_download(mapping: dict, name: str, key: str = "dl_mapping") -> None:
+    from core.mapping import mapping_to_json
+
+    stem = name.rsplit(".", 1)[0]
+    st.download_button("Mapping (JSON)", mapping_to_json(mapping).encode("utf-8"),
+                       file_name=f"{stem}.mapping.json", mime="application/json",
+                       on_click="ignore", icon=":material/download:", key=key)  # fmt: skip
+
+
+def _activate(source: Source) -> None:
+    if not source.demo:
+        st.session_state[Key.HANDLED] = source.key
+    with st.spinner("Loading and checking the file…"):
+        cohort = session.activate(source)
+    if cohort is not None:
+        st.rerun()
+
+
+# --- the loaded cohort -----------------------------------------------------------------
+
+
+def loaded(cohort: Cohort, waiting: bool = False) -> None:
+    """What the loaded cohort holds: summary, validation report, fixes, preview. ``waiting``:
+    an uploaded file is not loaded yet (this is still the previous cohort)."""
+    source = get_source()
+    st.subheader(f"Loaded cohort: {source.name if source else cohort.source.name}", divider="gray")
+    if waiting:
+        st.caption("This is the cohort analysed until the uploaded file above is loaded.")
+    form = FORM_LABELS.get("demo" if source and source.demo else cohort.source.form,
+                           cohort.source.form or "")  # fmt: skip
+    groups = ", ".join(f"{g} {n}" for g, n in _counts(cohort.patients, "group"))
+    classes = ", ".join(f"{c} {n}" for c, n in _counts(cohort.patients, "isn_class"))
+    c1, c2, c3 = st.columns(3)
+    c1.metric("Patients", f"{len(cohort.patients):,}")
+    c2.metric("Visits", f"{len(cohort.visits):,}")
+    c3.metric("Errors / warnings", f"{len(cohort.report.errors)} / {len(cohort.report.warnings)}")
+    st.caption(" · ".join(x for x in (f"{source.name if source else ''}", form and f"form: {form}",
+                                      groups and f"groups: {groups}",
+                                      classes and f"classes: {classes}") if x))  # fmt: skip
+    _report(cohort, source)
+    _units(cohort, source)
+    _preview(cohort)
+
+
+def _counts(frame: pd.DataFrame, col: str) -> list[tuple[str, int]]:
+    if col not in frame:
+        return []
+    return [(str(k), int(v)) for k, v in frame[col].value_counts().sort_index().items()]
+
+
+def _report(cohort: Cohort, source: Source | None) -> None:
+    report = cohort.report
+    st.markdown("**Validation report**")
+    if not report.issues:
+        st.success("No problems found.", icon=":material/check_circle:")
+    else:
+        if report.errors:
+            st.error(f"{len(report.errors)} error(s) block the analysis until the file is fixed "
+                     "or the invalid values are set to missing.")  # fmt: skip
+        frame = report.to_frame()
+        cols = ["severity", "row", "column", "value", "message"]
+        if frame["sheet"].notna().any():
+            cols.insert(1, "sheet")
+        st.dataframe(
+            frame[cols], hide_index=True, height=min(400, 38 + 35 * len(frame)), placeholder=""
+        )
+    if report.n_dropped:
+        st.info(f"{report.n_dropped} invalid value(s) were set to missing.")
+    if source is None:
+        return
+    want = st.checkbox(
+        "Set every invalid value to missing",
+        value=source.drop_invalid,
+        key=Key.DROP_INVALID,
+        disabled=not (report.errors or source.drop_invalid),
+    )
+    if want != source.drop_invalid:
+        _activate(replace(source, drop_invalid=want))
+
+
+def _units(cohort: Cohort, source: Source | None) -> None:
+    from core.units import display_unit, known_units
+
+    fields = [f for f in ("upcr", "proteinuria_24h", "creatinine", "albumin", "c3", "c4",
+                          "steroid_mg") if f in cohort.visits and len(known_units(f)) > 1]  # fmt: skip
+    if source is None or not fields:
+        return
+    current = dict(source.unit_overrides)
+    with st.expander("Units", expanded=bool(current)):
+        st.caption("When a unit is stated nowhere (header, mapping file), choose the one the "
+                   "column arrives in; it is converted once to the canonical unit.")  # fmt: skip
+        chosen = {}
+        cols = st.columns(min(4, len(fields)))
+        for i, f in enumerate(fields):
+            options = [KEEP, *known_units(f)]
+            value = current.get(f, KEEP)
+            pick = cols[i % len(cols)].selectbox(
+                f,
+                options,
+                index=options.index(value) if value in options else 0,
+                format_func=lambda u: u if u == KEEP else display_unit(u),
+                key=f"unit__{f}",
+            )
+            if pick != KEEP:
+                chosen[f] = pick
+    overrides = tuple(sorted(chosen.items()))
+    if overrides != source.unit_overrides:
+        _activate(replace(source, unit_overrides=overrides))
+
+
+def _preview(cohort: Cohort) -> None:
+    with guarded("show the preview"):
+        st.markdown("**Canonical patients** (first 200)")
+        st.dataframe(cohort.patients.head(200), hide_index=True, height=250, placeholder="")
+        st.markdown("**Canonical visits** (first 200)")
+        st.dataframe(cohort.visits.head(200), hide_index=True, height=250, placeholder="")
+        if cohort.mapping:
+            _mapping_download(cohort.mapping, cohort.source.name or "cohort", "dl_loaded_mapping")

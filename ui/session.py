@@ -1,0 +1,50 @@
+"""Session start-up and the load actions shared by the frame and the Data page."""
+
+from __future__ import annotations
+
+import os
+
+import streamlit as st
+
+from core.schema import Cohort
+from ui import cache
+from ui.state import Key, Source, get_cohort, set_cohort
+from ui.widgets import guarded
+
+# A deployment that should open empty sets LN_DEMO_ON_START=0.
+DEMO_ON_START = os.environ.get("LN_DEMO_ON_START", "1") != "0"
+
+
+def start() -> None:
+    """First run of a session: load the demo cohort so ``make run`` shows something at once."""
+    if st.session_state.get(Key.STARTED):
+        return
+    st.session_state[Key.STARTED] = True
+    if DEMO_ON_START and get_cohort() is None:
+        load_demo()
+
+
+def load_demo() -> bool:
+    """Load the bundled demo cohort; False (with a message) when it is not there."""
+    source = cache.demo_source()
+    if source is None:
+        st.session_state[Key.LOAD_ERROR] = "The demo cohort is not installed with this copy."
+        return False
+    activate(source)
+    return True
+
+
+def activate(source: Source) -> Cohort | None:
+    """Load, map and validate ``source`` (cached) and make it the session's cohort.
+
+    A file the core cannot read still gives a Cohort (empty, with an error issue); only a
+    failure of the code itself ends here with a sentence instead of a cohort.
+    """
+    cohort = None
+    with guarded("load this file"):
+        cohort = cache.load(source.key, source)
+    if cohort is None:
+        return None
+    set_cohort(source, cohort)
+    st.session_state.pop(Key.LOAD_ERROR, None)
+    return cohort

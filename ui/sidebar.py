@@ -1,0 +1,198 @@
+"""The global sidebar: dataset badge, filters, analysis settings, and the shareable URL.
+
+Class, group, sex, age range and the settings live in the URL through Streamlit's
+``bind="query-params"`` (the widget key is the parameter name: ``?class=IV&class=IV%2BV``),
+so a shared link restores the view once the same file is loaded, and page switches keep it.
+Values left at their default stay out of the URL.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from core.schema import ISN_CLASSES, PATIENT_FIELDS, Cohort
+from core.settings import CI_METHODS, CRITERIA, EVENTS, MISSING_STRATEGIES, CustomCriteria
+from ui.state import Key, age_bounds, get_cohort, get_source
+
+CRITERIA_LABELS = {
+    "recorded": "Recorded by the investigator",
+    "kdigo2024": "KDIGO 2024",
+    "eular2019": "EULAR/ERA-EDTA 2019",
+    "creatinine15": "Creatinine ≤ 1.15 × baseline",
+    "lunar": "LUNAR",
+    "aurora": "AURORA 1",
+    "multitarget_cn": "Multitarget (China)",
+    "custom": "Custom thresholds",
+}
+MISSING_LABELS = {
+    "complete-case": "Complete case (evaluable only)",
+    "non-responder": "Missing counts as non-responder",
+    "locf": "Last response carried forward",
+}
+EVENT_LABELS = {"cr-or-pr": "CR or PR", "cr": "CR only"}
+CI_LABELS = {"clopper-pearson": "Clopper-Pearson (exact)", "wilson": "Wilson score"}
+LANDMARK_CHOICES = (3, 6, 9, 12, 18, 24, 36, 48, 60)
+MAX_EXTRA_LEVELS = 12  # a pass-through column with more levels is not offered as a filter
+
+BIND = "query-params"  # widget keys double as URL parameter names (ui.state.Key)
+
+
+def _keep_valid(key: str, options: list, multi: bool = False) -> None:
+    """Drop a remembered value that the (new) cohort does not offer, before drawing."""
+    ss = st.session_state
+    if key not in ss:
+        return
+    if multi:
+        valid = [v for v in (ss[key] or []) if v in options]
+        if valid != ss[key]:
+            ss[key] = valid
+    elif ss[key] not in options:
+        del ss[key]
+
+
+def render() -> None:
+    """Draw the sidebar for the loaded cohort (or a hint when none is loaded)."""
+    cohort = get_cohort()
+    with st.sidebar:
+        if cohort is None:
+            st.caption("No cohort loaded. Start on the Data page.")
+            return
+        _badge(cohort)
+        _filters(cohort)
+        _settings(cohort)
+
+
+def _badge(cohort: Cohort) -> None:
+    source = get_source()
+    name = (source.name if source else cohort.source.name) or "cohort"
+    demo = " :blue-badge[Demo]" if source is not None and source.demo else ""
+    n_errors = len(cohort.report.errors)
+    status = f" :red-badge[{n_errors} errors]" if n_errors else ""
+    st.markdown(f"**{name}**{demo}{status}  \n{len(cohort.patients):,} patients · "
+                f"{len(cohort.visits):,} visits")  # fmt: skip
+
+
+def _present(series: pd.Series, order: tuple[str, ...] = ()) -> list[str]:
+    values = series.dropna().astype(str).unique().tolist()
+    ordered = [v for v in order if v in values]
+    return ordered + sorted(v for v in values if v not in ordered)
+
+
+def _multi(label: str, options: list, key: str, placeholder: str, bind: bool = True) -> None:
+    _keep_valid(key, options, multi=True)
+    st.multiselect(label, options, key=key, placeholder=placeholder,
+                   bind=BIND if bind else None)  # fmt: skip
+
+
+def _filters(cohort: Cohort) -> None:
+    p = cohort.patients
+    st.subheader("Filters", divider="gray")
+    if "isn_class" in p and p["isn_class"].notna().any():
+        _multi("Nephritis class", _present(p["isn_class"], ISN_CLASSES), Key.CLASSES, "All classes")
+    if "group" in p and p["group"].notna().any():
+        _multi("Group", _present(p["group"]), Key.GROUPS, "All groups")
+    if "sex" in p and p["sex"].notna().any():
+        _multi("Sex", _present(p["sex"], ("F", "M")), Key.SEXES, "Both")
+    if "age" in p and p["age"].notna().any():
+        lo, hi = age_bounds(cohort)
+        if hi > lo:
+            _fit_age(lo, hi)
+            st.slider(
+                "Age (years)", lo, hi, (lo, hi), step=1.0, format="%d", key=Key.AGE, bind=BIND
+            )
+    for col in _extra_columns(p):
+        _multi(col, _present(p[col]), Key.EXTRA_PREFIX + col, "All", bind=False)
+
+
+def _fit_age(lo: float, hi: float) -> None:
+    """Keep the age range sensible when another cohort is loaded: a range that spanned the
+    old cohort's ages spans the new one's; a narrower range is kept, clipped to the new ages."""
+    ss = st.session_state
+    value, was = ss.get(Key.AGE), ss.get(Key.AGE_BOUNDS)
+    ss[Key.AGE_BOUNDS] = (lo, hi)
+    if value is None:
+        return
+    a, b = float(value[0]), float(value[1])
+    if was is not None and tuple(was) != (lo, hi) and (a, b) == tuple(was):
+        a, b = lo, hi
+    a, b = min(max(a, lo), hi), min(max(b, lo), hi)
+    if (a, b) != (float(value[0]), float(value[1])):
+        ss[Key.AGE] = (a, min(max(a, b), hi))
+
+
+def _extra_columns(p: pd.DataFrame) -> list[str]:
+    """Categorical pass-through columns worth a filter: text, 2 to 12 levels."""
+    out = []
+    for col in p.columns:
+        if col in PATIENT_FIELDS or str(col).startswith("_"):
+            continue
+        s = p[col]
+        if pd.api.types.is_numeric_dtype(s) or pd.api.types.is_datetime64_any_dtype(s):
+            continue
+        if 2 <= s.nunique(dropna=True) <= MAX_EXTRA_LEVELS:
+            out.append(col)
+    return out
+
+
+def _select(label: str, options: list, key: str, default, labels: dict | None = None, **kw):
+    _keep_valid(key, options)
+    index = options.index(default) if default in options else 0
+    fmt = (lambda v: labels.get(v, v)) if labels else str
+    return st.selectbox(label, options, index=index, key=key, format_func=fmt, bind=BIND, **kw)
+
+
+def _settings(cohort: Cohort) -> None:
+    st.subheader("Analysis settings", divider="gray")
+    criteria = [c for c in CRITERIA if c != "recorded" or cohort.has_recorded_response]
+    default = "recorded" if cohort.has_recorded_response else "kdigo2024"
+    if _select("Response criteria", criteria, Key.CRITERIA, default, CRITERIA_LABELS) == "custom":
+        _custom_criteria()
+    _keep_valid(Key.LANDMARKS, list(LANDMARK_CHOICES), multi=True)
+    st.multiselect("Landmark months", list(LANDMARK_CHOICES), [6, 12], key=Key.LANDMARKS,
+                   bind=BIND, help="Months after the start of therapy at which response is assessed.")  # fmt: skip
+    if not st.session_state.get(Key.LANDMARKS):
+        st.caption("No landmark chosen: months 6 and 12 are used.")
+    windows = [x / 2 for x in range(7)]
+    st.select_slider("Landmark window (± months)", windows, 1.0, key=Key.WINDOW, bind=BIND)
+    _select(
+        "Missing landmark", list(MISSING_STRATEGIES), Key.MISSING, "complete-case", MISSING_LABELS
+    )
+    st.radio("Time-to-response event", EVENTS, key=Key.EVENT, format_func=EVENT_LABELS.get,
+             horizontal=True, bind=BIND)  # fmt: skip
+    _select("Interval for a proportion", list(CI_METHODS), Key.CI, "clopper-pearson", CI_LABELS)
+    groups = cohort.groups
+    if len(groups) >= 2:
+        ref = "refractory" if "refractory" in groups else groups[0]
+        _select("Reference group", groups, Key.REFERENCE, ref,
+                help="The comparator for differences in rates and hazard ratios.")  # fmt: skip
+    st.checkbox("Exclude patients already in CR at baseline", key=Key.EXCLUDE_BASELINE_CR)
+
+
+def _custom_criteria() -> None:
+    d = CustomCriteria()
+    k = Key.CUSTOM_PREFIX
+    with st.expander("Custom thresholds", expanded=True):
+        st.number_input(
+            "CR: UPCR below (g/g)", 0.0, 10.0, d.cr_upcr_max, 0.1, key=k + "cr_upcr_max"
+        )
+        st.number_input(
+            "PR: UPCR at most × baseline", 0.0, 1.0, d.pr_ratio, 0.05, key=k + "pr_ratio"
+        )
+        st.number_input(
+            "PR: UPCR below (g/g)", 0.0, 20.0, d.pr_upcr_max, 0.5, key=k + "pr_upcr_max"
+        )
+        kidney = st.radio(
+            "Kidney function",
+            ["egfr", "creatinine"],
+            key=k + "kidney",
+            horizontal=True,
+            format_func={"egfr": "eGFR", "creatinine": "Creatinine"}.get,
+        )
+        if kidney == "egfr":
+            st.number_input(
+                "eGFR at least × baseline", 0.0, 2.0, d.egfr_ratio, 0.05, key=k + "egfr_ratio"
+            )
+        else:
+            st.number_input("Creatinine at most × baseline", 0.5, 3.0, d.creatinine_ratio, 0.05,
+                            key=k + "creatinine_ratio")  # fmt: skip

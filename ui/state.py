@@ -1,0 +1,200 @@
+"""The one registry of session-state keys, with typed accessors.
+
+Every page and widget reads and writes session state through this module, so a key is
+spelled once. What lives here is in memory only (the uploaded bytes included): nothing is
+written to disk, nothing is logged.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+import streamlit as st
+
+from core.schema import Cohort
+from core.settings import CustomCriteria, Filters, Settings
+
+
+class Key:
+    """Session-state keys. Widget keys carry the widget's name in tests and the URL."""
+
+    SOURCE = "source"  # the active Source (bytes + name + load options)
+    COHORT = "cohort"  # the Cohort loaded from SOURCE
+    STARTED = "session_started"  # first run of the session done (demo, URL seed)
+    HANDLED = "handled_upload"  # key of the upload last loaded (not loaded again by itself)
+    LOAD_ERROR = "load_error"  # a sentence to show on the data page after a failed load
+
+    # Data-page widgets
+    COHORT_FILE = "cohort_file"
+    MAPPING_FILE = "mapping_file"
+    USE_DEMO = "use_demo"
+    DROP_INVALID = "drop_invalid"
+    CONFIRM = "confirm_mapping"
+    MAPPING_EDITOR = "mapping_editor"
+
+    # Sidebar filter widgets; these keys are also the URL's query parameters
+    CLASSES = "class"
+    GROUPS = "group"
+    SEXES = "sex"
+    AGE = "age"
+    AGE_BOUNDS = "age_bounds"  # the cohort ages the slider was last drawn for
+    EXTRA_PREFIX = "filter__"  # + column name (not in the URL)
+
+    # Sidebar settings widgets (URL parameters too, except the custom thresholds)
+    CRITERIA = "criteria"
+    LANDMARKS = "landmark"
+    WINDOW = "window"
+    MISSING = "missing"
+    EVENT = "event"
+    CI = "ci"
+    REFERENCE = "ref"
+    EXCLUDE_BASELINE_CR = "exclude_baseline_cr"
+    CUSTOM_PREFIX = "custom__"  # + CustomCriteria field name
+
+
+@dataclass(frozen=True)
+class Source:
+    """What was loaded and how: enough to load it again (cached) after a setting changes."""
+
+    data: bytes
+    name: str
+    sha256: str
+    mapping: dict | None = None
+    drop_invalid: bool = False
+    unit_overrides: tuple[tuple[str, str], ...] = ()
+    demo: bool = False
+
+    @property
+    def key(self) -> str:
+        """A short text key of everything that decides the loaded cohort (no content)."""
+        return "|".join(
+            [
+                self.sha256,
+                self.name,
+                repr(sorted((self.mapping or {}).items(), key=str)),
+                str(self.drop_invalid),
+                repr(self.unit_overrides),
+            ]
+        )
+
+
+def make_source(data: bytes, name: str, **options) -> Source:
+    """A :class:`Source` for these bytes, hashed once."""
+    return Source(data=data, name=name, sha256=hashlib.sha256(data).hexdigest(), **options)
+
+
+# --- the loaded cohort -------------------------------------------------------------------
+
+
+def get_source() -> Source | None:
+    return st.session_state.get(Key.SOURCE)
+
+
+def get_cohort() -> Cohort | None:
+    return st.session_state.get(Key.COHORT)
+
+
+def set_cohort(source: Source, cohort: Cohort) -> None:
+    st.session_state[Key.SOURCE] = source
+    st.session_state[Key.COHORT] = cohort
+
+
+def clear_cohort() -> None:
+    for key in (Key.SOURCE, Key.COHORT):
+        st.session_state.pop(key, None)
+
+
+def require_cohort() -> Cohort:
+    """The loaded cohort; otherwise a friendly prompt with a link to the Data page, and stop.
+
+    A cohort whose validation found errors also stops here (the contract: errors block the
+    analysis until fixed or set to missing).
+    """
+    cohort = get_cohort()
+    if cohort is None or cohort.patients.empty:
+        st.info("No cohort is loaded yet. Load a file (or the demo cohort) on the Data page.")
+        st.page_link("app_pages/data.py", label="Go to the Data page", icon=":material/upload:")
+        st.stop()
+    if not cohort.ok:
+        n = len(cohort.report.errors)
+        st.warning(
+            f"The loaded file has {n} error{'s' if n != 1 else ''} that block the analysis. "
+            "Fix the file, or on the Data page choose to set every invalid value to missing."
+        )
+        st.page_link("app_pages/data.py", label="Go to the Data page", icon=":material/upload:")
+        st.stop()
+    return cohort
+
+
+# --- filters and settings (read from the sidebar widgets) --------------------------------
+
+
+def get_filters() -> Filters:
+    """The filters chosen in the sidebar (none before a cohort is loaded)."""
+    ss = st.session_state
+    age = ss.get(Key.AGE)
+    cohort = get_cohort()
+    age_min = age_max = None
+    if age is not None and cohort is not None and "age" in cohort.patients:
+        lo, hi = _age_bounds(cohort)
+        # A range that still spans every age is no filter (it keeps missing ages too).
+        if float(age[0]) > lo:
+            age_min = float(age[0])
+        if float(age[1]) < hi:
+            age_max = float(age[1])
+    extra = tuple(
+        (k[len(Key.EXTRA_PREFIX) :], tuple(v))
+        for k, v in sorted(ss.items())
+        if isinstance(k, str) and k.startswith(Key.EXTRA_PREFIX) and v
+    )
+    return Filters(
+        classes=tuple(ss.get(Key.CLASSES) or ()),
+        groups=tuple(ss.get(Key.GROUPS) or ()),
+        sexes=tuple(ss.get(Key.SEXES) or ()),
+        age_min=age_min,
+        age_max=age_max,
+        extra=extra,
+    )
+
+
+def _age_bounds(cohort: Cohort) -> tuple[float, float]:
+    ages = cohort.patients["age"].dropna()
+    if ages.empty:
+        return 0.0, 0.0
+    return float(ages.min()), float(ages.max())
+
+
+def age_bounds(cohort: Cohort) -> tuple[float, float]:
+    """Whole-year bounds of the cohort's ages, for the slider."""
+    lo, hi = _age_bounds(cohort)
+    return float(int(lo)), float(int(hi) + (hi > int(hi)))
+
+
+def get_settings() -> Settings:
+    """The analysis settings chosen in the sidebar, with the contract's defaults."""
+    ss = st.session_state
+    criteria = ss.get(Key.CRITERIA)
+    custom = CustomCriteria(
+        **{
+            name: ss[Key.CUSTOM_PREFIX + name]
+            for name in CustomCriteria.__dataclass_fields__
+            if Key.CUSTOM_PREFIX + name in ss
+        }
+    )
+    return Settings(
+        criteria=criteria or None,
+        landmarks=tuple(sorted(ss.get(Key.LANDMARKS) or (6.0, 12.0))),
+        window=float(ss.get(Key.WINDOW, 1.0)),
+        missing=ss.get(Key.MISSING, "complete-case"),
+        event=ss.get(Key.EVENT, "cr-or-pr"),
+        ci=ss.get(Key.CI, "clopper-pearson"),
+        reference=ss.get(Key.REFERENCE) or None,
+        custom=custom,
+        exclude_baseline_cr=bool(ss.get(Key.EXCLUDE_BASELINE_CR, False)),
+    )
+
+
+def resolved_settings(cohort: Cohort) -> Settings:
+    """Sidebar settings with criteria and reference group filled in for this cohort."""
+    return get_settings().resolved(cohort.has_recorded_response, cohort.groups)

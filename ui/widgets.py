@@ -1,0 +1,179 @@
+"""Shared widgets: the error guard, captions, download rows, figure and table blocks.
+
+The sidebar (badge, filters, settings, URL) is in :mod:`ui.sidebar`.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+import pandas as pd
+import streamlit as st
+
+from core.results import Result
+from core.settings import Filters, Settings
+from ui.columns import column_config
+
+log = logging.getLogger(__name__)
+
+
+@contextmanager
+def guarded(what: str, *, stop: bool = False) -> Iterator[None]:
+    """Turn any unexpected exception inside into one ``st.error`` sentence, never a traceback.
+
+    ``what`` completes "Could not ...". Only the exception's type is logged: its message may
+    quote patient values. ``st.stop``/``st.rerun`` pass through (they are BaseExceptions).
+    With ``stop`` the page stops after the message; otherwise the page goes on without it.
+    """
+    try:
+        yield
+    except Exception as exc:
+        log.warning("UI section failed (%s): %s", what, type(exc).__name__)
+        st.error(
+            f"Could not {what}. Something in the data or settings was not expected "
+            f"({type(exc).__name__}). Try other settings or check the file on the Data page."
+        )
+        if stop:
+            st.stop()
+
+
+# --- captions and file names --------------------------------------------------------------
+
+
+def summary_line(filters: Filters, settings: Settings, n: int) -> str:
+    """'Class IV, IV+V · kdigo2024 · complete-case · n = 56' (``core.filters.filter_summary``)."""
+    from core.filters import filter_summary
+
+    return filter_summary(filters, settings, n)
+
+
+def slug(text: str) -> str:
+    """A file-name-safe, lower-case form of a summary line."""
+    text = text.lower().replace(" · ", "_").replace("n = ", "n")
+    text = re.sub(r"[^a-z0-9+._-]+", "-", text)
+    text = re.sub(r"\.{2,}", ".", re.sub(r"-{2,}", "-", text))  # no ".." in a file name
+    return text.strip("-_.")
+
+
+def file_name(item: str, summary: str, ext: str) -> str:
+    """``response_rates__class-iv-iv+v_kdigo2024_complete-case_n56.csv``."""
+    return f"{item}__{slug(summary)}.{ext}"
+
+
+# --- downloads ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Download:
+    """One download button: label, file name, MIME type and the bytes (made on click)."""
+
+    label: str
+    file_name: str
+    mime: str
+    data: Callable[[], bytes]
+    key: str
+
+
+def table_downloads(name: str, title: str, table: pd.DataFrame, summary: str) -> list[Download]:
+    """CSV and XLSX of a result table at full precision (``core.export``)."""
+    from core.export import table_to_csv_bytes, table_to_xlsx_bytes
+
+    return [
+        Download(f"{title} (CSV)", file_name(name, summary, "csv"), "text/csv",
+                 lambda: table_to_csv_bytes(table), f"dl_{name}_csv"),
+        Download(f"{title} (XLSX)", file_name(name, summary, "xlsx"),
+                 "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                 lambda: table_to_xlsx_bytes(table), f"dl_{name}_xlsx"),
+    ]  # fmt: skip
+
+
+def figure_downloads(name: str, title: str, fig, summary: str) -> list[Download]:
+    """PNG and SVG (when Chromium is there for kaleido) and standalone HTML of a figure."""
+    from core import images
+
+    out = []
+    if images.images_available():
+        out += [
+            Download(f"{title} (PNG)", file_name(name, summary, "png"), "image/png",
+                     lambda: images.to_png(fig), f"dl_{name}_png"),
+            Download(f"{title} (SVG)", file_name(name, summary, "svg"), "image/svg+xml",
+                     lambda: images.to_svg(fig), f"dl_{name}_svg"),
+        ]  # fmt: skip
+    out.append(
+        Download(f"{title} (HTML)", file_name(name, summary, "html"), "text/html",
+                 lambda: images.to_html(fig), f"dl_{name}_html")
+    )  # fmt: skip
+    return out
+
+
+def download_row(downloads: list[Download]) -> None:
+    """One row of download buttons; bytes are made only when clicked, and no rerun follows."""
+    if not downloads:
+        return
+    with st.container(horizontal=True, gap="small"):
+        for d in downloads:
+            st.download_button(
+                d.label, data=d.data, file_name=d.file_name, mime=d.mime, key=d.key,
+                on_click="ignore", icon=":material/download:", type="tertiary",
+            )  # fmt: skip
+
+
+# --- blocks ------------------------------------------------------------------------------
+
+
+def notes(result: Result) -> None:
+    """The result's notes (method, variant, caveats), small, under its table or figure."""
+    if result.notes:
+        st.caption("\n".join(f"- {n}" for n in result.notes))
+
+
+def show_table(
+    name: str,
+    title: str,
+    table: pd.DataFrame,
+    summary: str,
+    *,
+    result: Result | None = None,
+    height: int | None = None,
+    item: str | None = None,
+) -> None:
+    """A result table rounded for reading, its caption, notes and CSV/XLSX downloads.
+
+    ``name`` is the contract table (it decides the rounding); ``item`` names the downloaded
+    file when only part of the table is shown (``paired_changes_upcr``).
+    """
+    from core.export import round_for_display
+
+    if table is None or table.empty:
+        st.info(f"{title}: nothing to show for this selection.")
+        if result is not None:
+            notes(result)
+        return
+    shown = round_for_display(name, table)
+    # Whole table up to ~15 rows, then it scrolls; a missing value is an empty cell.
+    height = height or min(38 + 35 * len(shown), 38 + 35 * 15)
+    st.dataframe(shown, hide_index=True, height=height, placeholder="",
+                 column_config=column_config(shown))  # fmt: skip
+    st.caption(summary)
+    if result is not None:
+        notes(result)
+    download_row(table_downloads(item or name, title, table, summary))
+
+
+def show_figure(name: str, title: str, fig, summary: str) -> None:
+    """A figure, its caption and PNG/SVG/HTML downloads (``None`` shows nothing)."""
+    if fig is None:
+        return
+    from core.figures.theme import for_app
+
+    # Exports keep the white journal look; the screen copy follows the light/dark theme.
+    # The browser reports its theme from the second run on; before that, the configured one.
+    kind = st.context.theme.type or st.get_option("theme.base") or "light"
+    screen = for_app(fig, dark=kind == "dark")
+    st.plotly_chart(screen, key=f"fig_{name}", config={"displaylogo": False})
+    st.caption(summary)
+    download_row(figure_downloads(name, title, fig, summary))
