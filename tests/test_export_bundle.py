@@ -215,9 +215,7 @@ def test_write_report_tables_only(tmp_path: Path) -> None:
 def test_renderer_failure_keeps_the_report(monkeypatch: pytest.MonkeyPatch) -> None:
     """A Chromium that fails to start (core.images.ImagesUnavailable) costs only the images."""
     from core.export import imaging
-
-    class ImagesUnavailable(RuntimeError):
-        pass
+    from core.images import ImagesUnavailable
 
     def broken(fig: go.Figure) -> bytes:
         raise ImagesUnavailable("Chromium could not be started")

@@ -26,6 +26,7 @@ from core.figures.theme import (
 )
 from core.results import Result
 from core.schema import LABELS
+from core.stats.binomial import clopper_pearson, wilson
 
 CRITERIA_LABELS: dict[str, str] = {
     "recorded": "Recorded",
@@ -237,16 +238,7 @@ def response_transitions(result: Result, *, group: str = "All") -> go.Figure:
 
 
 def _proportion_ci(x: np.ndarray, n: np.ndarray, method: str) -> tuple[np.ndarray, np.ndarray]:
-    """Interval of x/n (proportions) from core.stats.binomial, else Clopper-Pearson locally."""
-    try:
-        from core.stats.binomial import clopper_pearson, wilson
-    except ImportError:  # the stats module is optional for charts
-        from scipy.stats import beta
-
-        x, n = np.asarray(x, float), np.asarray(n, float)
-        low = np.where(x > 0, beta.ppf(0.025, x, n - x + 1), 0.0)
-        high = np.where(x < n, beta.ppf(0.975, x + 1, n - x), 1.0)
-        return low, high
+    """Interval of x/n (proportions): Clopper-Pearson, or Wilson when the settings say so."""
     fn = wilson if method == "wilson" else clopper_pearson
     low, high = fn(np.asarray(x), np.asarray(n))
     return np.asarray(low, float), np.asarray(high, float)
