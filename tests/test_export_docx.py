@@ -317,3 +317,12 @@ def test_docx_every_trigger_neutralised(results) -> None:
     first_column = [row[0] for row in texts[0][1:]]
     # python-docx stores a CR as a line break, read back as "\n": the quote still leads
     assert first_column == ["'=1+1", "'+SUM(A1)", "'-cmd", "'@x", "'\t=", "'\n=", "-1.5"]
+
+
+def test_methods_interval_with_an_unreached_bound_says_so() -> None:
+    """A median CI whose upper log-log band never reaches 0.5 (R prints NA) reads
+    'not reached', not an empty bound."""
+    from core.export.display import format_num
+    from core.export.methods import _ci
+
+    assert _ci(6, float("nan"), format_num) == "95% CI 6 to not reached"

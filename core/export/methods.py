@@ -140,7 +140,10 @@ def _statistics_paragraph(settings: Settings, results: Mapping[str, Result]) -> 
 
 
 def _ci(low: object, high: object, fmt: Callable[..., str] = format_pct) -> str:
-    return f"95% CI {fmt(low, minus=MINUS)} to {fmt(high, minus=MINUS)}"
+    """'95% CI 3 to 6'; a bound the curve never reaches reads 'not reached'."""
+    lo = fmt(low, minus=MINUS, missing="not reached")
+    hi = fmt(high, minus=MINUS, missing="not reached")
+    return f"95% CI {lo} to {hi}"
 
 
 def _results_paragraph(results: Mapping[str, Result], settings: Settings) -> str:
