@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import stats
+from scipy import special  # not scipy.stats: importing it costs ~0.5 s per process
 
 DIGITS_RANK = 7
 EXACT_LIMIT = 50  # R: exact only with fewer than 50 observations (per sample)
@@ -69,6 +69,27 @@ def signif(x: np.ndarray, digits: int = DIGITS_RANK) -> np.ndarray:
     return out
 
 
+def average_ranks(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Average ranks of ``x`` (ties share the mean of their positions, as R's ``rank``) and
+    the size of every tie group, from one stable sort (no NaN expected).
+
+    The same numbers as ``scipy.stats.rankdata(x)`` and ``np.unique(ranks,
+    return_counts=True)[1]``, in about half the time: the Wilcoxon tests rank up to
+    100,000 differences per call and the report makes hundreds of calls.
+    """
+    x = np.asarray(x, dtype=float)
+    n = len(x)
+    if n == 0:
+        return np.empty(0), np.empty(0, dtype=np.int64)
+    order = np.argsort(x, kind="stable")
+    xs = x[order]
+    start = np.flatnonzero(np.concatenate(([True], xs[1:] != xs[:-1])))
+    sizes = np.diff(np.append(start, n))
+    ranks = np.empty(n)
+    ranks[order] = np.repeat(start + (sizes + 1) / 2.0, sizes)
+    return ranks, sizes
+
+
 def _signrank_counts(n: int) -> np.ndarray:
     """Number of subsets of {1..n} with each sum 0..n(n+1)/2 (R's psignrank)."""
     counts = np.zeros(n * (n + 1) // 2 + 1)
@@ -102,7 +123,7 @@ def _normal_cc(z: float, sigma: float) -> float:
     if sigma <= 0:
         return float("nan")
     zz = (z - np.sign(z) * 0.5) / sigma
-    return float(min(1.0, 2 * min(stats.norm.cdf(zz), stats.norm.sf(zz))))
+    return float(min(1.0, 2 * min(special.ndtr(zz), special.ndtr(-zz))))  # norm.cdf, norm.sf
 
 
 def signed_rank(diffs) -> SignedRank:
@@ -121,9 +142,8 @@ def signed_rank(diffs) -> SignedRank:
     n = len(d)
     if n == 0:
         return SignedRank(float("nan"), 0.0, "normal_cc", n_zero, False)
-    r = stats.rankdata(np.abs(signif(d)))
+    r, tie_sizes = average_ranks(np.abs(signif(d)))
     v = float(r[d > 0].sum())
-    _, tie_sizes = np.unique(r, return_counts=True)
     tied = bool(np.any(tie_sizes > 1))
     if n < EXACT_LIMIT and not tied and n_zero == 0:
         p = _exact_two_sided(_signrank_counts(n), v, n * (n + 1) / 4)
@@ -147,9 +167,8 @@ def rank_sum(a, b) -> RankSum:
     na, nb = len(a), len(b)
     if na == 0 or nb == 0:
         return RankSum(float("nan"), float("nan"), "normal_cc", False)
-    r = stats.rankdata(signif(np.concatenate([a, b])))
+    r, tie_sizes = average_ranks(signif(np.concatenate([a, b])))
     w = float(r[:na].sum() - na * (na + 1) / 2)
-    _, tie_sizes = np.unique(r, return_counts=True)
     tied = bool(np.any(tie_sizes > 1))
     if na < EXACT_LIMIT and nb < EXACT_LIMIT and not tied:
         p = _exact_two_sided(_ranksum_counts(na, nb), w, na * nb / 2)
@@ -170,7 +189,18 @@ def friedman(matrix) -> tuple[float, float]:
     n, k = y.shape if y.ndim == 2 else (0, 0)
     if n < 1 or k < 2:
         return float("nan"), float("nan")
-    ranks = stats.rankdata(y, axis=1)
+    if k <= 12:
+        # Few occasions: a value's average rank in its row is 1 + (values below it) +
+        # (equal values, itself included, - 1) / 2; one vectorised pass per occasion gives
+        # rankdata(y, axis=1) exactly (halves are exact), about 4x faster.
+        ranks = np.full(y.shape, 0.5)
+        for j in range(k):
+            col = y[:, j : j + 1]
+            ranks += (y > col) + 0.5 * (y == col)
+    else:
+        from scipy import stats
+
+        ranks = stats.rankdata(y, axis=1)
     # ties within each patient's row: run lengths of the row-sorted values
     srt = np.sort(y, axis=1)
     new_run = np.ones_like(srt, dtype=bool)
@@ -181,7 +211,7 @@ def friedman(matrix) -> tuple[float, float]:
     if denom <= 0:
         return float("nan"), float("nan")
     stat = 12 * np.sum((ranks.sum(axis=0) - n * (k + 1) / 2) ** 2) / denom
-    return float(stat), float(stats.chi2.sf(stat, k - 1))
+    return float(stat), float(special.chdtrc(k - 1, stat))  # = stats.chi2.sf
 
 
 def holm(pvals) -> np.ndarray:
@@ -211,7 +241,7 @@ def kruskal(groups) -> tuple[float, float]:
         return float("nan"), float("nan")
     x = np.concatenate(samples)
     n = len(x)
-    r = stats.rankdata(x)
+    r = average_ranks(x)[0]
     bounds = np.cumsum([0] + [len(g) for g in samples])
     h = sum(r[bounds[i] : bounds[i + 1]].sum() ** 2 / len(g) for i, g in enumerate(samples))
     _, ties = np.unique(x, return_counts=True)
@@ -219,7 +249,7 @@ def kruskal(groups) -> tuple[float, float]:
     if corr <= 0:
         return float("nan"), float("nan")
     stat = (12 * h / (n * (n + 1)) - 3 * (n + 1)) / corr
-    return float(stat), float(stats.chi2.sf(stat, len(samples) - 1))
+    return float(stat), float(special.chdtrc(len(samples) - 1, stat))
 
 
 def paired_t(diffs, conf: float = 0.95) -> PairedT:
@@ -233,8 +263,8 @@ def paired_t(diffs, conf: float = 0.95) -> PairedT:
         return PairedT(float(d.mean()) if n else nan, nan, nan, nan, nan)
     mean, sd = float(d.mean()), float(d.std(ddof=1))
     se = sd / np.sqrt(n)
-    half = float(stats.t.ppf((1 + conf) / 2, n - 1) * se)
-    p = float(2 * stats.t.sf(abs(mean / se), n - 1)) if se > 0 else nan
+    half = float(special.stdtrit(n - 1, (1 + conf) / 2) * se)  # = stats.t.ppf
+    p = float(2 * special.stdtr(n - 1, -abs(mean / se))) if se > 0 else nan  # = 2 t.sf
     return PairedT(mean, mean - half, mean + half, sd, p)
 
 
@@ -251,7 +281,7 @@ def welch_t(a, b) -> tuple[float, float, float]:
         return float("nan"), float("nan"), float("nan")
     t = (a.mean() - b.mean()) / se
     df = (va + vb) ** 2 / (va**2 / (len(a) - 1) + vb**2 / (len(b) - 1))
-    return float(t), float(df), float(2 * stats.t.sf(abs(t), df))
+    return float(t), float(df), float(2 * special.stdtr(df, -abs(t)))
 
 
 def welch_anova(groups) -> tuple[float, float, float, float]:
@@ -275,4 +305,4 @@ def welch_anova(groups) -> tuple[float, float, float, float]:
     grand = np.sum(w * m) / w.sum()
     f = np.sum(w * (m - grand) ** 2) / ((k - 1) * (1 + 2 * (k - 2) * tmp))
     df2 = 1 / (3 * tmp)
-    return float(f), float(k - 1), float(df2), float(stats.f.sf(f, k - 1, df2))
+    return float(f), float(k - 1), float(df2), float(special.fdtrc(k - 1, df2, f))  # f.sf
