@@ -265,3 +265,13 @@ def test_signed_rank_p_is_a_probability_and_symmetric(d):
         assert all(x == 0 for x in d)
     else:
         assert 0 < res.p <= 1 and res.p == pytest.approx(flipped.p, rel=1e-12)
+
+
+def test_signif_handles_subnormal_values_without_overflow() -> None:
+    """R: signif(c(1e-320, 123.45678949), 7) gives 1e-320 and 123.4568, with no overflow."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        out = signif(np.array([1e-320, 123.45678949, -2.5e-310]))
+    assert out[0] == 1e-320 and out[1] == 123.4568 and out[2] == -2.5e-310

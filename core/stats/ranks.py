@@ -61,8 +61,11 @@ def signif(x: np.ndarray, digits: int = DIGITS_RANK) -> np.ndarray:
     e10 = digits - 1 - np.floor(np.log10(ax)).astype(int)
     pos = e10 > 0
     scaled = np.empty_like(ax)
-    p_pos = np.power(10.0, e10[pos])
-    scaled[pos] = np.rint(ax[pos] * p_pos) / p_pos
+    # Beyond 10^308 (subnormal values) scale in two exact steps, as R's fprec does; for
+    # every other value p_extra is 1 and the arithmetic is unchanged.
+    p_pos = np.power(10.0, np.minimum(e10[pos], 308))
+    p_extra = np.power(10.0, np.maximum(e10[pos] - 308, 0))
+    scaled[pos] = np.rint(ax[pos] * p_extra * p_pos) / p_pos / p_extra
     p_neg = np.power(10.0, -e10[~pos])
     scaled[~pos] = np.rint(ax[~pos] / p_neg) * p_neg
     out[nz] = np.sign(x[nz]) * scaled
