@@ -255,7 +255,7 @@ def add_egfr(visits: pd.DataFrame, patients: pd.DataFrame) -> tuple[pd.DataFrame
         from core.units import ckd_epi_2021
     except ImportError:
         return visits, []
-    v = visits.copy()
+    v = visits.copy(deep=False)  # the eGFR column is replaced, never written into
     if "egfr" not in v:
         v["egfr"] = np.nan
     need = v["egfr"].isna() & v["creatinine"].notna()
@@ -268,7 +268,9 @@ def add_egfr(visits: pd.DataFrame, patients: pd.DataFrame) -> tuple[pd.DataFrame
     egfr = np.asarray(
         ckd_epi_2021(v.loc[need, "creatinine"].to_numpy(dtype=float), age, sex), float
     )
-    v.loc[need, "egfr"] = np.where(adult, egfr, np.nan)
+    filled = v["egfr"].to_numpy(dtype=float, copy=True)
+    filled[need.to_numpy()] = np.where(adult, egfr, np.nan)
+    v["egfr"] = filled
     n = int(np.isfinite(np.where(adult, egfr, np.nan)).sum())
     notes = (
         [f"eGFR computed from creatinine (CKD-EPI 2021, race-free) at {n} visit(s)."] if n else []

@@ -55,11 +55,14 @@ class Sheet:
     """One table: text cells (``str`` or None) under the user's headers.
 
     ``rows`` holds the 1-based row number of each frame row as the user sees it in the file.
+    ``numbers``: for columns stored as numbers (Parquet), the exact values behind their text,
+    so the loader need not parse the text back (``float(text)`` gives the same double).
     """
 
     name: str | None
     frame: pd.DataFrame
     rows: np.ndarray
+    numbers: dict[str, np.ndarray] = field(default_factory=dict)
 
 
 @dataclass
@@ -228,11 +231,16 @@ def _cell_text(v: object) -> str | None:
 
 def _column_text(s: pd.Series) -> np.ndarray:
     """:func:`_cell_text` of every cell of a typed column, vectorised by dtype (same text)."""
+    if isinstance(s.dtype, pd.CategoricalDtype):  # Parquet text read as a dictionary
+        text = np.array([_cell_text(u) for u in s.cat.categories] + [None], dtype=object)
+        return text[s.cat.codes.to_numpy()]  # code -1 (missing) picks the trailing None
     kind = s.dtype.kind
-    if kind == "b":
+    if s.dtype == bool:
         return np.where(s.to_numpy(dtype=bool), "TRUE", "FALSE").astype(object)
-    if kind in "iuf":  # numbers repeat: format each distinct value once
-        codes, uniques = pd.factorize(s.to_numpy(), use_na_sentinel=True)
+    if kind in "iuf":  # numbers repeat: format each distinct value once (<NA>: missing)
+        plain = isinstance(s.dtype, np.dtype)  # Int64/Float64: objects, <NA> as None
+        codes, uniques = pd.factorize(s.to_numpy() if plain else s.to_numpy(dtype=object,
+                                      na_value=None), use_na_sentinel=True)
         if kind in "iu":
             return np.array([str(v) for v in uniques.tolist()] + [None], dtype=object)[codes]
         x = np.asarray(uniques, dtype=float)
@@ -390,11 +398,23 @@ def _read_parquet(data: bytes, limits: Limits) -> RawTable:
         return _fail(f"The Parquet file unpacks to {size:,} bytes; the limit is "
                      f"{limits.max_decompressed_bytes:,}.", table)
     arrow = pf.read()
-    df = arrow.to_pandas()
-    header = pd.DataFrame([[str(c) for c in df.columns]], dtype=object)
-    body = pd.DataFrame({i: _column_text(df[c]) for i, c in enumerate(df.columns)})
-    grid = pd.concat([header, body], ignore_index=True)
-    return _finish(table, [(None, grid, 1)], limits, check_cells=_long_text(arrow, limits))
+    df = arrow.to_pandas(strings_to_categorical=True)  # one Python str per distinct text
+    # header row + text cells in one column-major array: the frame wraps it without a copy
+    cells = np.empty((len(df) + 1, df.shape[1]), dtype=object, order="F")
+    cells[0, :] = [str(c) for c in df.columns]
+    numbers, col = {}, None
+    for j in range(df.shape[1]):
+        col = df.iloc[:, j]
+        cells[1:, j] = _column_text(col)
+        if col.dtype.kind in "iuf":
+            # + 0.0: -0.0 is written '0', which reads back as 0.0
+            x = col.to_numpy(dtype=float, na_value=np.nan) + 0.0
+            if not np.isinf(x).any():  # 'inf' is an error the text parser reports
+                numbers[j] = x
+    grid = pd.DataFrame(cells, copy=False)
+    long_text = _long_text(arrow, limits)
+    del arrow, df, col  # the typed copies are not needed from here on (memory at scale)
+    return _finish(table, [(None, grid, 1)], limits, check_cells=long_text, numbers=numbers)
 
 
 def _long_text(arrow, limits: Limits) -> bool:
@@ -437,10 +457,10 @@ def _pick_sheets(table: RawTable, grids: list, limits: Limits) -> RawTable:
 
 
 def _finish(table: RawTable, grids: list, limits: Limits, header_found: bool = False,
-            check_cells: bool = True) -> RawTable:
+            check_cells: bool = True, numbers: dict[int, np.ndarray] | None = None) -> RawTable:
     for name, grid, first_row in grids:
         sheet = _to_sheet(name, grid, first_row, limits, table.issues, header_found,
-                          check_cells)
+                          check_cells, numbers)
         if sheet is None:
             table.sheets = []
             return table
@@ -449,7 +469,8 @@ def _finish(table: RawTable, grids: list, limits: Limits, header_found: bool = F
 
 
 def _to_sheet(name: str | None, grid: pd.DataFrame, first_row: int, limits: Limits, issues: list[Issue],
-              header_found: bool, check_cells: bool = True) -> Sheet | None:
+              header_found: bool, check_cells: bool = True,
+              numbers: dict[int, np.ndarray] | None = None) -> Sheet | None:
     where = f" in sheet '{name}'" if name else ""
     grid = grid.copy(deep=False)  # new labels only: the cells are not copied
     grid.index = pd.RangeIndex(len(grid))
@@ -527,4 +548,8 @@ def _to_sheet(name: str | None, grid: pd.DataFrame, first_row: int, limits: Limi
         issues.append(Issue("error", f"The table{where} has a header row but no data rows.",
                             sheet=name, row=int(first_row + hdr)))
         return None
-    return Sheet(name, body, rows.astype(int))
+    known = {}
+    if numbers and hdr == 0:  # values of grid column j for every row below the header
+        known = {names[i]: numbers[j][keep] if not keep.all() else numbers[j]
+                 for i, j in enumerate(keep_cols) if j in numbers}
+    return Sheet(name, body, rows.astype(int), known)

@@ -118,12 +118,12 @@ def _type_column(sheet: Sheet, plan: ColumnPlan, values: dict, log: V.IssueLog) 
     extra: dict = {"_raw": s}
     if field is None:
         name = parse_header(col).name if plan.month is not None else col
-        nums, bad = V.parse_numbers(s)
+        nums, bad = _numbers(sheet, col)
         if not bad.any() and s.notna().any():
             return Col(plan, name or col, pd.Series(nums, index=s.index), rows, extra)
         return Col(plan, name or col, V.strip_text(s), rows, extra)
     if field in NUMERIC:
-        nums, bad = V.parse_numbers(s)
+        nums, bad = _numbers(sheet, col)
         if field == "month" and bad.any():  # 'baseline', '6개월', 'week 24' in a month column
             spoken = V.by_unique(s[bad], lambda u: [parse_time(v) for v in u]).astype(float)
             nums[bad] = spoken.to_numpy()
@@ -180,6 +180,15 @@ def _type_column(sheet: Sheet, plan: ColumnPlan, values: dict, log: V.IssueLog) 
                       f"({allowed}); add it to the mapping's values.", **where)
         return Col(plan, field, out.astype(object), rows, extra)
     return Col(plan, field, V.strip_text(s), rows, extra)  # patient_id, other text fields
+
+
+def _numbers(sheet: Sheet, column: str) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`~core.validation.parse_numbers` of a column, or the values the file stored
+    as numbers (the same doubles: their text was written to read back exactly)."""
+    known = sheet.numbers.get(column)
+    if known is not None:
+        return known.copy(), np.zeros(len(known), dtype=bool)
+    return V.parse_numbers(sheet.frame[column])
 
 
 # ------------------------------------------------------------------------------- units
@@ -342,8 +351,9 @@ def _split(df: pd.DataFrame, header: dict, log: V.IssueLog, sheet: str | None,
     extra = [c for c in df.columns if c not in (*PATIENT_FIELDS, *VISIT_FIELDS, "visit_date")
              and not str(c).startswith("_")]
     visit_fields = [c for c in VISIT_FIELDS if c in df and c not in ("patient_id", "month")]
+    df["_pid"] = pd.factorize(df["patient_id"])[0]  # IDs hashed once: the checks group by it
     if extra and not extra_in_visits:
-        spread = df.groupby("patient_id")[extra].nunique(dropna=True).max()
+        spread = df.groupby("_pid")[extra].nunique(dropna=True).max()
         varying = [c for c in extra if spread.get(c, 0) > 1]
     else:
         varying = list(extra)
@@ -363,7 +373,7 @@ def _split(df: pd.DataFrame, header: dict, log: V.IssueLog, sheet: str | None,
         log.cells("error", no_month, df["_row"].to_numpy(), df["patient_id"], hdr("month"),
                   lambda v: f"This visit of patient {v} has no month.", sheet=sheet)
         df = df[df["month"].notna()]
-    visits = df[["patient_id", "month", *visit_fields, *varying, "_row"]]
+    visits = df[["patient_id", "month", *visit_fields, *varying, "_row", "_pid"]]
     visits = V.check_duplicate_visits(visits, log, hdr, sheet)
     return patients, visits
 
@@ -432,13 +442,23 @@ def _build(raw: RawTable, data: bytes, filename: str, mapping: dict, overrides: 
 def _finish(patients: pd.DataFrame, visits: pd.DataFrame,
             log: V.IssueLog) -> tuple[pd.DataFrame, pd.DataFrame]:
     """eGFR from creatinine, canonical column order and dtypes, sorting."""
-    visits = visits.copy()
+    visits = visits.copy(deep=False)  # columns are replaced below, never written into
     if len(patients):
         V.check_baseline(visits, log, patients["patient_id"])
+    # each visit's patient as a number (IDs sorted): hashed once for the lookups and the order
+    if "_pid" in visits:  # sort the distinct IDs only
+        pid = visits["_pid"].to_numpy()
+        first = V.first_rows(pid)
+        there = first < len(pid)  # patients whose rows were all dropped have no code
+        rank = np.full(len(first), -1)
+        rank[there], ids = pd.factorize(visits["patient_id"].to_numpy()[first[there]], sort=True)
+        codes = rank[pid]
+    else:
+        codes, ids = pd.factorize(visits["patient_id"], sort=True)
     if "creatinine" in visits and {"age", "sex"} <= set(patients.columns):
-        info = patients.set_index("patient_id")
-        age = visits["patient_id"].map(info["age"]).to_numpy(float)
-        sex = visits["patient_id"].map(info["sex"]).to_numpy(object)
+        info = patients.set_index("patient_id").reindex(ids)
+        age = np.append(info["age"].to_numpy(float), np.nan)[codes]
+        sex = np.append(info["sex"].to_numpy(object), None)[codes]
         computed = ckd_epi_2021(visits["creatinine"].to_numpy(float), age, sex)
         child = age < 18
         computed = np.where(child, np.nan, computed)
@@ -452,21 +472,26 @@ def _finish(patients: pd.DataFrame, visits: pd.DataFrame,
                     f"({', '.join(map(str, kids[:5]))}): CKD-EPI is for adults (the bedside "
                     "Schwartz equation needs height).", column="age")
     v_order = [c for c in VISIT_FIELDS if c in visits]
-    v_extra = [c for c in visits.columns if c not in v_order and c != "_row"]
-    visits = visits[v_order + v_extra].copy()
+    v_extra = [c for c in visits.columns if c not in v_order and c not in ("_row", "_pid")]
     p_order = [c for c in PATIENT_FIELDS if c in patients]
     patients = patients[p_order + [c for c in patients.columns if c not in p_order]].copy()
-    for df, fields in ((visits, FLOATS), (patients, FLOATS)):
-        for c in df.columns:
-            if c in fields:
-                df[c] = df[c].astype(float)
-    if "anti_dsdna_pos" in visits:
-        visits["anti_dsdna_pos"] = visits["anti_dsdna_pos"].astype("boolean")
+    for c in patients.columns:
+        if c in FLOATS:
+            patients[c] = patients[c].astype(float)
     patients["patient_id"] = patients["patient_id"].astype(str)
     patients = patients.sort_values("patient_id", kind="stable").reset_index(drop=True)
-    codes, _ = pd.factorize(visits["patient_id"], sort=True)  # faster than sorting strings
-    order = np.lexsort((visits["month"].to_numpy(float), codes))
-    visits = visits.take(order).reset_index(drop=True)
+    order = np.lexsort((visits["month"].to_numpy(float), codes))  # faster than sorting text
+    in_order = bool((order == np.arange(len(order))).all())
+
+    def final(c: str):  # canonical dtype, sorted rows: each column copied once
+        s = visits[c]
+        if c in FLOATS:
+            s = s.astype(float)
+        elif c == "anti_dsdna_pos":
+            s = s.astype("boolean")
+        return s.array if in_order else s.array.take(order)
+
+    visits = pd.DataFrame({c: final(c) for c in v_order + v_extra})
     return patients, visits
 
 

@@ -30,7 +30,8 @@ class Outcomes:
     ``responses``: patient_id, group, landmark, visit_month, observed (at the landmark
     visit), response (after the missing-landmark strategy), reason (why not evaluable),
     imputed ('', 'non-responder', 'locf'), source_month, on_boundary, evaluable.
-    ``visit_responses``: patient_id, month, response, reason, on_boundary for every visit.
+    ``visit_responses``: patient_id, month, response, reason, on_boundary for every visit
+    (for the landmark visits only when derived without time to response and LOCF).
     ``ttr_patients``: patient_id, group, time, event.
     """
 
@@ -43,10 +44,41 @@ class Outcomes:
     notes: tuple[str, ...] = field(default_factory=tuple)
     ttr_notes: tuple[str, ...] = field(default_factory=tuple)
     visits: pd.DataFrame | None = field(default=None, repr=False)  # eGFR-filled, for reuse
+    # Row of ``visits`` (-1: none) for every row of ``landmarks``, and the patient (row of
+    # the patient list) of every visit: positions instead of merges on patient IDs.
+    landmark_rows: np.ndarray | None = field(default=None, repr=False)
+    visit_patient: np.ndarray | None = field(default=None, repr=False)
+    group_names: tuple | None = field(default=None, repr=False)  # distinct groups, unsorted
 
 
 def _marks(landmarks: tuple[float, ...] | list[float]) -> np.ndarray:
     return np.array(sorted({0.0, *(float(m) for m in landmarks)}))
+
+
+def _landmark_rows(
+    patient: np.ndarray, month: np.ndarray, n_patients: int, marks: np.ndarray, window: float
+) -> np.ndarray:
+    """(patients × landmarks) row numbers of the visit that counts (-1: none in the window).
+
+    ``patient``: the patient number (0 … n_patients − 1, or −1: not listed) of each visit.
+    """
+    wins = np.where(marks == 0.0, BASELINE_WINDOW, float(window))
+    rows = np.flatnonzero((patient >= 0) & ~np.isnan(month))
+    m = month[rows]
+    dist = np.abs(m[:, None] - marks[None, :])
+    inside = dist <= wins[None, :] + _MONTH_TOL
+    best = np.argmin(np.where(inside, dist, np.inf), axis=1)
+    keep = inside.any(axis=1)
+    rows, best, d = rows[keep], best[keep], dist[keep, best[keep]]
+    pat = patient[rows]
+    # nearest visit per patient and landmark, the earlier on a tie: one sort of numbers
+    order = np.lexsort((month[rows], d, best, pat))
+    rows, best, pat = rows[order], best[order], pat[order]
+    first = np.ones(len(rows), dtype=bool)
+    first[1:] = (pat[1:] != pat[:-1]) | (best[1:] != best[:-1])
+    out = np.full((n_patients, len(marks)), -1, dtype=np.int64)
+    out[pat[first], best[first]] = rows[first]
+    return out
 
 
 def landmark_visits(
@@ -66,41 +98,44 @@ def landmark_visits(
     DataFrame[patient_id, landmark, visit_month]: one row per patient × landmark (patients
     of ``patient_ids`` or else of ``visits``), ``visit_month`` NaN when none in the window.
     """
-    marks = _marks(landmarks)
-    wins = np.where(marks == 0.0, BASELINE_WINDOW, float(window))
-    v = visits.loc[visits["month"].notna(), ["patient_id", "month"]].drop_duplicates()
-    month = v["month"].to_numpy(dtype=float)
-    dist = np.abs(month[:, None] - marks[None, :])
-    inside = dist <= wins[None, :] + _MONTH_TOL
-    best = np.argmin(np.where(inside, dist, np.inf), axis=1) if len(v) else np.array([], int)
-    keep = inside.any(axis=1)
-    cand = pd.DataFrame(
+    ids = pd.unique(visits["patient_id"] if patient_ids is None else patient_ids)
+    frame, _, _ = _landmark_table(visits, ids, _marks(landmarks), window)
+    return frame
+
+
+def _landmark_table(
+    visits: pd.DataFrame, ids: np.ndarray, marks: np.ndarray, window: float
+) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+    """:func:`landmark_visits` of the distinct ``ids``, the row of ``visits`` behind each of
+    its rows (-1: none) and the patient (position in ``ids``, -1: none) of every visit."""
+    patient = pd.Index(ids).get_indexer(visits["patient_id"])
+    month = visits["month"].to_numpy(dtype=float)
+    rows = _landmark_rows(patient, month, len(ids), marks, window).ravel()
+    frame = pd.DataFrame(
         {
-            "patient_id": v["patient_id"].to_numpy()[keep],
-            "landmark": marks[best[keep]],
-            "visit_month": month[keep],
-            "dist": dist[np.arange(len(v)), best][keep] if len(v) else [],
+            "patient_id": np.repeat(ids, len(marks)),
+            "landmark": np.tile(marks, len(ids)),
+            "visit_month": np.append(month, np.nan)[rows],  # row -1: the NaN at the end
         }
     )
-    cand = cand.sort_values(["patient_id", "landmark", "dist", "visit_month"])
-    cand = cand.drop_duplicates(["patient_id", "landmark"]).drop(columns="dist")
-    ids = pd.unique(visits["patient_id"]) if patient_ids is None else pd.unique(patient_ids)
-    grid = pd.DataFrame(
-        {"patient_id": np.repeat(ids, len(marks)), "landmark": np.tile(marks, len(ids))}
-    )
-    return grid.merge(cand, on=["patient_id", "landmark"], how="left")
+    return frame, rows, patient
 
 
 def _visit_frame(cohort: Cohort) -> tuple[pd.DataFrame, list[str]]:
-    """Visits with eGFR filled from creatinine where missing and ``upcr`` as proteinuria."""
-    notes: list[str] = []
+    """Visits with eGFR filled from creatinine where missing, one per patient and month."""
     # A visit without a month can serve no landmark (and must not match a missing one).
-    v = cohort.visits.dropna(subset=["month"]).drop_duplicates(["patient_id", "month"]).copy()
-    v, more = add_egfr(v, cohort.patients)
-    notes += more
-    v, more = proteinuria_column(v)
-    notes += more
-    return v, notes
+    v = cohort.visits
+    if v["month"].isna().any():  # dropna copies every column even when nothing goes
+        v = v.dropna(subset=["month"])
+    ids, _ = pd.factorize(v["patient_id"])  # numbers hash faster than ID texts
+    twice = pd.DataFrame({"p": ids, "m": v["month"].to_numpy(float)}).duplicated().to_numpy()
+    return add_egfr(v[~twice] if twice.any() else v, cohort.patients)
+
+
+def take_rows(values: pd.Series, rows: np.ndarray) -> np.ndarray | pd.api.extensions.ExtensionArray:
+    """``values`` at ``rows`` (-1: missing, as a left merge leaves it)."""
+    arr = values.to_numpy() if isinstance(values.dtype, np.dtype) else values.array
+    return pd.api.extensions.take(arr, rows, allow_fill=True)
 
 
 def visit_responses(
@@ -110,38 +145,63 @@ def visit_responses(
 
     ``baseline_month``: patient_id, visit_month of the baseline visit (NaN: none).
     """
-    out = visits[["patient_id", "month"]].copy()
+    at = visits[["patient_id", "month"]].assign(_row=np.arange(len(visits)))
+    base = baseline_month.dropna(subset=["visit_month"]).merge(
+        at, left_on=["patient_id", "visit_month"], right_on=["patient_id", "month"]
+    )
+    row = visits["patient_id"].map(base.set_index("patient_id")["_row"])
+    return _visit_verdicts(visits, row.fillna(-1).to_numpy(dtype=np.int64), settings)
+
+
+def _visit_verdicts(
+    visits: pd.DataFrame, base_row: np.ndarray, settings: Settings, rows: np.ndarray | None = None
+) -> pd.DataFrame:
+    """:func:`visit_responses` with ``base_row``: each visit's baseline visit (-1: none);
+    only the visits at ``rows`` when given (baselines are still read from all visits)."""
+    fields: list[str] = []
+    if settings.criteria != "recorded":
+        rules = rule_set(str(settings.criteria), settings.custom)
+        fields = sorted({*rules.landmark_inputs, *rules.baseline_inputs, "urine_rbc"} & set(visits))
+    if rows is not None:  # only the columns read below
+        keep = ["patient_id", "month", *fields, *(["response"] if "response" in visits else [])]
+        at = pd.DataFrame({c: take_rows(visits[c], rows) for c in keep}, index=visits.index[rows])
+        base_row = base_row[rows]
+    else:
+        at = visits
+    out = pd.DataFrame({"patient_id": at["patient_id"], "month": at["month"]})
     if settings.criteria == "recorded":
-        raw = visits["response"] if "response" in visits else pd.Series(None, index=visits.index)
-        resp = raw.where(raw.isin(RESPONSE_STATES)).astype(object)
-        out["response"] = resp.where(resp.notna(), None)
-        out["reason"] = np.where(resp.isna(), RESPONSE_MISSING, None)
+        raw = at["response"] if "response" in at else pd.Series(None, index=at.index)
+        ok = raw.isin(RESPONSE_STATES).to_numpy()
+        out["response"] = np.where(ok, raw.to_numpy(dtype=object), None)
+        out["reason"] = np.where(ok, None, RESPONSE_MISSING)
         out["on_boundary"] = False
         return out
-    rules = rule_set(str(settings.criteria), settings.custom)
-    fields = sorted({*rules.landmark_inputs, *rules.baseline_inputs, "urine_rbc"} & set(visits))
-    base = baseline_month.dropna(subset=["visit_month"]).merge(
-        visits[["patient_id", "month", *fields]],
-        left_on=["patient_id", "visit_month"],
-        right_on=["patient_id", "month"],
-    )
-    base = base[["patient_id", *fields]].rename(columns={f: f"{f}_0" for f in fields})
-    x = visits[["patient_id", "month", *fields]].merge(base, on="patient_id", how="left")
-    x.index = visits.index
-    verdict = evaluate(rules, x)
+    x = {f: at[f].to_numpy() for f in fields}
+    x |= {f"{f}_0": take_rows(visits[f], base_row) for f in fields}
+    verdict = evaluate(rules, pd.DataFrame(x, index=at.index))
     return pd.concat([out, verdict], axis=1)
 
 
-def _apply_missing(resp: pd.DataFrame, vr: pd.DataFrame, settings: Settings) -> pd.DataFrame:
-    """complete-case / non-responder / locf (contract §5) on the landmark responses."""
-    resp["response"] = resp["observed"]
-    resp["source_month"] = resp["visit_month"].where(resp["observed"].notna())
-    resp["imputed"] = ""
-    gap = resp["observed"].isna()
+def _apply_missing(cols: dict, vr: pd.DataFrame, settings: Settings) -> pd.DataFrame:
+    """complete-case / non-responder / locf (contract §5) on the landmark responses.
+
+    ``cols``: the columns of the responses table up to ``on_boundary``, as arrays.
+    """
+    gap = pd.isna(cols["observed"])
+    response = np.array(cols["observed"], dtype=object)
+    imputed = np.full(len(gap), "", dtype=object)
     if settings.missing == "non-responder":
-        resp.loc[gap, "response"] = "NR"
-        resp.loc[gap, "imputed"] = "non-responder"
-    elif settings.missing == "locf":
+        response[gap] = "NR"
+        imputed[gap] = "non-responder"
+    resp = pd.DataFrame(
+        cols
+        | {
+            "response": response,
+            "source_month": np.where(gap, np.nan, cols["visit_month"]),
+            "imputed": imputed,
+        }
+    )
+    if settings.missing == "locf":
         # Last evaluable response after month 0 and before the landmark's window.
         ev = vr.loc[vr["response"].notna() & (vr["month"] > 0), ["patient_id", "month", "response"]]
         parts = []
@@ -157,14 +217,15 @@ def _apply_missing(resp: pd.DataFrame, vr: pd.DataFrame, settings: Settings) -> 
         resp.loc[use, "source_month"] = resp.loc[use, "carried_month"]
         resp.loc[use, "imputed"] = "locf"
         resp = resp.drop(columns=["carried", "carried_month"])
-    resp["evaluable"] = resp["response"].notna()
+    resp["evaluable"] = ~gap if settings.missing == "complete-case" else resp["response"].notna()
     return resp
 
 
 def _groups_of(cohort: Cohort) -> pd.DataFrame:
     p = cohort.patients
     g = p["group"] if "group" in p else pd.Series(np.nan, index=p.index)
-    return pd.DataFrame({"patient_id": p["patient_id"].to_numpy(), "group": g.to_numpy()})
+    pats = pd.DataFrame({"patient_id": p["patient_id"].to_numpy(), "group": g.to_numpy()})
+    return pats if pats["patient_id"].is_unique else pats.drop_duplicates("patient_id")
 
 
 def derive_outcomes(
@@ -176,39 +237,52 @@ def derive_outcomes(
     landmark visits are taken over (the sensitivity table); ``with_ttr=False`` skips time
     to response.
     """
-    settings = settings.resolved(cohort.has_recorded_response, cohort.groups)
-    notes: list[str] = []
-    pats = _groups_of(cohort)
     same = (
         reuse is not None
         and reuse.visits is not None
+        and reuse.landmark_rows is not None
+        and reuse.group_names is not None
         and (reuse.settings.landmarks, reuse.settings.window)
-        == (settings.landmarks, settings.window)
+        == (tuple(settings.landmarks), settings.window)
     )
+    if same and settings.criteria is not None:  # same cohort: its groups are known
+        settings = settings.resolved(True, sorted({str(g) for g in reuse.group_names}))
+    else:
+        settings = settings.resolved(cohort.has_recorded_response, cohort.groups)
+    notes: list[str] = []
+    pats = None if same and not with_ttr else _groups_of(cohort)
     if same:
         visits, lv = reuse.visits, reuse.landmarks
+        rows, patient = reuse.landmark_rows, reuse.visit_patient
+        rule_visits, _ = proteinuria_column(visits)
+        group_names = reuse.group_names
     else:
+        group_names = tuple(pd.unique(pats["group"].dropna()))
         visits, more = _visit_frame(cohort)
-        notes += more
-        lv = landmark_visits(visits, settings.landmarks, settings.window, pats["patient_id"])
-        lv = lv.merge(pats, on="patient_id", how="left")[
-            ["patient_id", "group", "landmark", "visit_month"]
-        ]
+        rule_visits, protein = proteinuria_column(visits)
+        notes += more + protein
+        ids = pats["patient_id"].to_numpy()
+        marks = _marks(settings.landmarks)
+        lv, rows, patient = _landmark_table(visits, ids, marks, settings.window)
+        lv.insert(1, "group", np.repeat(pats["group"].to_numpy(), len(marks)))
     if settings.criteria == "recorded" and not cohort.has_recorded_response:
         notes.append("The file has no recorded response: no patient is evaluable.")
-    base = lv.loc[lv["landmark"] == 0, ["patient_id", "visit_month"]]
-    vr = visit_responses(visits, base, settings)
+    base_rows = rows[lv["landmark"].to_numpy() == 0]  # one per patient, in patient order
+    later = lv["landmark"].to_numpy() > 0
+    at = rows[later]  # the landmark visit of each patient × landmark, -1: none
+    # Time to response and LOCF read every visit; otherwise the landmark visits suffice.
+    every = with_ttr or settings.missing == "locf"
+    judged = None if every else np.sort(at[at >= 0])  # a visit serves one landmark at most
+    vr = _visit_verdicts(rule_visits, np.append(base_rows, -1)[patient], settings, judged)
+    if judged is not None:  # rows of vr instead of rows of the visits
+        at = np.where(at >= 0, np.searchsorted(judged, at), -1)
+    cols = {c: lv[c].to_numpy()[later] for c in lv.columns}  # built once, no frame edits
+    cols["observed"] = take_rows(vr["response"], at)
+    cols["reason"] = np.where(at >= 0, take_rows(vr["reason"], at), NO_VISIT)
+    cols["on_boundary"] = np.append(vr["on_boundary"].eq(True).to_numpy(), False)[at]
+    resp = _apply_missing(cols, vr, settings)
 
-    resp = lv[lv["landmark"] > 0].merge(
-        vr.rename(columns={"month": "visit_month", "response": "observed"}),
-        on=["patient_id", "visit_month"],
-        how="left",
-    )
-    resp["reason"] = resp["reason"].where(resp["visit_month"].notna(), NO_VISIT)
-    resp["on_boundary"] = resp["on_boundary"].eq(True)
-    resp = _apply_missing(resp, vr, settings)
-
-    flagged = _baseline_cr(visits, base, settings)
+    flagged = _baseline_cr(rule_visits, base_rows, settings)
     if flagged:
         shown = ", ".join(flagged[:20]) + (" …" if len(flagged) > 20 else "")
         notes.append(
@@ -224,7 +298,7 @@ def derive_outcomes(
         resp = resp[~resp["patient_id"].isin(flagged)]
 
     ttr, ttr_notes = (
-        ttr_patients(cohort, visits, vr, pats, settings)
+        ttr_patients(cohort, visits, vr, pats, settings, patient=patient)
         if with_ttr
         else (pd.DataFrame(columns=["patient_id", "group", "time", "event"]), [])
     )
@@ -233,32 +307,34 @@ def derive_outcomes(
         ttr = ttr[~ttr["patient_id"].isin(flagged)]
     return Outcomes(
         settings=settings,
-        landmarks=lv.reset_index(drop=True),
-        responses=resp.reset_index(drop=True),
+        landmarks=lv,
+        responses=resp if resp.index.equals(lv.index[: len(resp)]) else resp.reset_index(drop=True),
         ttr_patients=ttr.reset_index(drop=True),
         visit_responses=vr,
         baseline_cr=tuple(flagged),
         notes=tuple(notes),
         ttr_notes=tuple(ttr_notes),
         visits=visits,
+        landmark_rows=rows,
+        visit_patient=patient,
+        group_names=group_names,
     )
 
 
-def _baseline_cr(visits: pd.DataFrame, base: pd.DataFrame, settings: Settings) -> list[str]:
-    """Patients whose baseline proteinuria already meets the CR threshold."""
+def _baseline_cr(visits: pd.DataFrame, base_rows: np.ndarray, settings: Settings) -> list[str]:
+    """Patients whose baseline proteinuria already meets the CR threshold.
+
+    ``base_rows``: the row of ``visits`` holding each patient's baseline visit (-1: none).
+    """
     if "upcr" not in visits:
         return []
     name = settings.criteria if settings.criteria != "recorded" else "kdigo2024"
     rules = rule_set(str(name), settings.custom)
-    b = base.dropna(subset=["visit_month"]).merge(
-        visits[["patient_id", "month", "upcr"]],
-        left_on=["patient_id", "visit_month"],
-        right_on=["patient_id", "month"],
-    )
-    p0 = b["upcr"].to_numpy(dtype=float)
+    at = base_rows[base_rows >= 0]
+    p0 = visits["upcr"].to_numpy(dtype=float)[at]
     with np.errstate(invalid="ignore"):
         hit = rules.baseline_cr(p0) & ~np.isnan(p0)
-    return sorted(b.loc[hit, "patient_id"].astype(str))
+    return sorted(str(p) for p in visits["patient_id"].to_numpy()[at[hit]])
 
 
 _VISIT_DATA = tuple(f for f in VISIT_FIELDS if f not in ("patient_id", "month"))
@@ -270,6 +346,8 @@ def ttr_patients(
     vr: pd.DataFrame,
     pats: pd.DataFrame,
     settings: Settings,
+    *,
+    patient: np.ndarray | None = None,
 ) -> tuple[pd.DataFrame, list[str]]:
     """Time to response per patient (data-contract §5).
 
@@ -277,19 +355,23 @@ def ttr_patients(
     event (CR or PR; or CR), event 1; else censored (0) at the last visit after month 0
     holding any canonical visit field. Patients with no such visit are left out (a note).
     Given ``ttr_months``/``ttr_event`` are used as they are only under the default event
-    with ``recorded`` criteria.
+    with ``recorded`` criteria. ``patient``: the row of ``pats`` of each visit (-1: none),
+    when the caller has it (``vr`` is aligned with ``visits``).
     """
     notes: list[str] = []
     events = ("CR",) if settings.event == "cr" else ("CR", "PR")
-    after = vr["month"] > 0
-    hit = vr[after & vr["response"].isin(events)].groupby("patient_id")["month"].min()
+    if patient is None:
+        patient = pd.Index(pats["patient_id"]).get_indexer(visits["patient_id"])
+    month = visits["month"].to_numpy(dtype=float)
+    hit = (vr["month"].to_numpy(dtype=float) > 0) & vr["response"].isin(events).to_numpy()
     data_cols = [c for c in _VISIT_DATA if c in visits]
     has_data = visits[data_cols].notna().any(axis=1) if data_cols else visits["month"].isna()
-    last = visits[(visits["month"] > 0) & has_data].groupby("patient_id")["month"].max()
+    seen = (month > 0) & has_data.to_numpy(dtype=bool)
     t = pats[["patient_id", "group"]].copy()
-    t["time"] = t["patient_id"].map(hit).astype(float)
+    t["time"] = _per_patient(patient, month, hit, len(t), "min")
     t["event"] = t["time"].notna().astype(int)
-    t["time"] = t["time"].fillna(t["patient_id"].map(last).astype(float))
+    last = _per_patient(patient, month, seen, len(t), "max")
+    t["time"] = t["time"].fillna(pd.Series(last, index=t.index))
 
     p = cohort.patients
     given = {"ttr_months", "ttr_event"} <= set(p) and p[["ttr_months", "ttr_event"]].notna().all(
@@ -316,3 +398,14 @@ def ttr_patients(
     t = t[~out].copy()
     t["event"] = t["event"].astype(int)
     return t[["patient_id", "group", "time", "event"]], notes
+
+
+def _per_patient(
+    patient: np.ndarray, month: np.ndarray, mask: np.ndarray, n: int, how: str
+) -> np.ndarray:
+    """Earliest (``min``) or latest (``max``) month of the visits in ``mask``, per patient."""
+    keep = mask & (patient >= 0)
+    agg = pd.Series(month[keep]).groupby(patient[keep]).agg(how)
+    out = np.full(n, np.nan)
+    out[agg.index.to_numpy(dtype=np.int64)] = agg.to_numpy(dtype=float)
+    return out

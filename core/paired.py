@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from core.criteria import add_egfr
-from core.outcomes import Outcomes
+from core.outcomes import Outcomes, take_rows
 from core.response import ALL, group_levels
 from core.results import Result
 from core.schema import PAIRED_MEASURES, VISIT_FIELDS, Cohort
@@ -42,6 +42,12 @@ def measures_of(visits: pd.DataFrame) -> list[str]:
 
 def landmark_values(cohort: Cohort, o: Outcomes) -> pd.DataFrame:
     """Every visit field at each patient's landmark visit: one row per patient × landmark."""
+    fields = [] if o.visits is None else [c for c in o.visits if c not in ("patient_id", "month")]
+    rows = o.landmark_rows
+    if rows is not None and len(rows) == len(o.landmarks) and not set(fields) & set(o.landmarks):
+        # the rows behind o.landmarks: positions, not a merge on patient IDs
+        taken = {c: take_rows(o.visits[c], rows) for c in fields}
+        return pd.concat([o.landmarks, pd.DataFrame(taken, index=o.landmarks.index)], axis=1)
     v = cohort.visits.dropna(subset=["month"]).drop_duplicates(["patient_id", "month"])
     visits, _ = add_egfr(v, cohort.patients)
     return o.landmarks.merge(
@@ -59,30 +65,50 @@ def _safe(fn: Callable, *args):
         return None
 
 
-def _wide(values: pd.DataFrame, measure: str) -> pd.DataFrame:
+class _Wide:
+    """patient × landmark matrix of one measure (``x``, columns ``marks``) and each
+    patient's ``group``: plain arrays, so subsets are boolean masks, not frame copies."""
+
+    def __init__(self, x: np.ndarray, marks: np.ndarray, group: np.ndarray) -> None:
+        self.x, self.marks, self.group = x, marks, group
+
+    def at(self, month: float) -> np.ndarray:
+        """The column of ``month`` (KeyError when it is not a landmark of the table)."""
+        i = np.flatnonzero(self.marks == month)
+        if not len(i):
+            raise KeyError(month)
+        return self.x[:, i[0]]
+
+
+def _wide(values: pd.DataFrame, measure: str) -> _Wide:
     """patient × landmark matrix of one measure, with the patient's group."""
     marks = np.sort(values["landmark"].unique())
     k, n = len(marks), len(values) // max(len(marks), 1)
     lm = values["landmark"].to_numpy(float)
     if n * k == len(values) and (lm == np.tile(marks, n)).all():  # the landmark grid order
-        ids = values["patient_id"].to_numpy()[::k]
         x = pd.to_numeric(values[measure], errors="coerce").to_numpy(float).reshape(n, k)
-        w = pd.DataFrame(x, index=pd.Index(ids, name="patient_id"), columns=marks)
-        return w.assign(_group=values["group"].to_numpy()[::k])
+        return _Wide(x, marks, values["group"].to_numpy()[::k])
     w = values.set_index(["patient_id", "landmark"])[measure].unstack("landmark")
     w = w.reindex(columns=marks).astype(float)
     grp = values.drop_duplicates("patient_id").set_index("patient_id")["group"]
-    return w.assign(_group=grp.reindex(w.index))
+    return _Wide(w.to_numpy(float), marks, grp.reindex(w.index).to_numpy())
 
 
-def _subsets(w: pd.DataFrame, levels: list[str]):
-    for g in levels:
-        yield g, w[w["_group"] == g]
-    yield ALL, w
+def _subsets(group: np.ndarray, levels: list[str]) -> list[tuple[str, np.ndarray]]:
+    """(label, row mask) of each group level, then All."""
+    return [(g, group == g) for g in levels] + [(ALL, np.ones(len(group), dtype=bool))]
 
 
 def _q(x: np.ndarray, q: float) -> float:
     return float(np.quantile(x, q)) if len(x) else np.nan
+
+
+def _quartiles(x: np.ndarray) -> tuple[float, float, float]:
+    """Median, first and third quartile (numpy linear = R type 7) in one partition."""
+    if not len(x):
+        return np.nan, np.nan, np.nan
+    med, q1, q3 = np.quantile(x, [0.5, 0.25, 0.75])
+    return float(med), float(q1), float(q3)
 
 
 _PAIRED_COLS = (
@@ -116,7 +142,8 @@ def _pair_row(base: np.ndarray, fu: np.ndarray) -> dict:
     d = fu - base
     row = {"n_pairs": len(d)}
     for name, x in (("baseline", base), ("followup", fu)):
-        row |= {f"{name}_median": _q(x, 0.5), f"{name}_q1": _q(x, 0.25), f"{name}_q3": _q(x, 0.75)}
+        med, q1, q3 = _quartiles(x)
+        row |= {f"{name}_median": med, f"{name}_q1": q1, f"{name}_q3": q3}
     row["median_change"] = _q(d, 0.5)
     row["mean_change"] = float(d.mean()) if len(d) else np.nan
     t = _safe(paired_t, d) if len(d) >= 2 else None
@@ -144,14 +171,18 @@ def paired_changes(cohort: Cohort, o: Outcomes, values: pd.DataFrame | None = No
     n_zero_diff, tied_abs_diff.
     """
     values = landmark_values(cohort, o) if values is None else values
-    levels = group_levels(o.landmarks["group"], o.settings.reference)
+    levels = group_levels(o, o.settings.reference)
     rows, short = [], []
+    subsets = None
     for m in measures_of(cohort.visits):
         w = _wide(values, m)
+        subsets = subsets or _subsets(w.group, levels)  # the same patients for every measure
         for month in o.settings.landmarks:
-            for g, s in _subsets(w, levels):
-                ok = s[0.0].notna() & s[month].notna()
-                base, fu = s.loc[ok, 0.0].to_numpy(float), s.loc[ok, month].to_numpy(float)
+            b0, b1 = w.at(0.0), w.at(month)
+            both = ~np.isnan(b0) & ~np.isnan(b1)
+            for g, mask in subsets:
+                ok = both & mask
+                base, fu = b0[ok], b1[ok]
                 rows.append({"measure": m, "month": month, "group": g} | _pair_row(base, fu))
                 if len(base) < 2:
                     short.append(f"{m} {month:g} mo {g}")
@@ -191,12 +222,16 @@ def repeated_measures(
     """
     values = landmark_values(cohort, o) if values is None else values
     months = [0.0, *o.settings.landmarks]
-    levels = group_levels(o.landmarks["group"], o.settings.reference)
+    levels = group_levels(o, o.settings.reference)
     rm, pw, short = [], [], []
+    subsets = None
     for m in measures_of(cohort.visits):
         w = _wide(values, m)
-        for g, s in _subsets(w, levels):
-            x = s[months].dropna().to_numpy(float)
+        subsets = subsets or _subsets(w.group, levels)
+        cols = np.column_stack([w.at(month) for month in months])
+        complete = ~np.isnan(cols).any(axis=1)
+        for g, mask in subsets:
+            x = cols[complete & mask]
             fr = _safe(friedman, x) if len(x) >= 2 and len(months) >= 2 else None
             rm.append(
                 {
@@ -259,7 +294,7 @@ def change_between_groups(
     """
     values = landmark_values(cohort, o) if values is None else values
     ref = o.settings.reference
-    others = [g for g in group_levels(o.landmarks["group"], ref) if g != ref]
+    others = [g for g in group_levels(o, ref) if g != ref]
     cols = ("measure month group_a group_b n_a n_b test p_value W wilcoxon_method tied").split()
     if ref is None or not others:
         return Result(
@@ -272,11 +307,11 @@ def change_between_groups(
     for m in measures_of(cohort.visits):
         w = _wide(values, m)
         for month in o.settings.landmarks:
-            change = (w[month] - w[0.0]).dropna()
-            grp = w.loc[change.index, "_group"]
-            b = change[grp == ref].to_numpy(float)
+            change = w.at(month) - w.at(0.0)
+            ok = ~np.isnan(change)
+            b = change[ok & (w.group == ref)]
             for g in others:
-                a = change[grp == g].to_numpy(float)
+                a = change[ok & (w.group == g)]
                 rs = _safe(rank_sum, a, b) if len(a) and len(b) else None
                 rows.append(
                     {
@@ -329,17 +364,19 @@ def dsdna_shift(cohort: Cohort, o: Outcomes, values: pd.DataFrame | None = None)
     values = landmark_values(cohort, o) if values is None else values
     v = values.assign(anti_dsdna_pos=values["anti_dsdna_pos"].astype("float"))
     w = _wide(v, "anti_dsdna_pos")
-    levels = group_levels(o.landmarks["group"], o.settings.reference)
+    levels = group_levels(o, o.settings.reference)
     rows, notes = [], []
     for month in o.settings.landmarks:
-        for g, s in _subsets(w, levels):
-            s = s[s[0.0].notna() & s[month].notna()]
-            b0, b1 = s[0.0] == 1, s[month] == 1
+        x0, x1 = w.at(0.0), w.at(month)
+        both = ~np.isnan(x0) & ~np.isnan(x1)
+        for g, mask in _subsets(w.group, levels):
+            ok = both & mask
+            b0, b1 = x0[ok] == 1, x1[ok] == 1
             b, c = int((b0 & ~b1).sum()), int((~b0 & b1).sum())
             test, p = ("exact binomial", np.nan) if b + c == 0 else mcnemar_or_binomial(b, c)
             if b + c == 0:
                 notes.append(f"Month {month:g} {g}: no discordant pair, no test.")
-            rows.append([month, g, len(s), b, c, test, p, int(b0.sum()), int(b1.sum())])
+            rows.append([month, g, int(ok.sum()), b, c, test, p, int(b0.sum()), int(b1.sum())])
     notes.insert(
         0,
         "McNemar with continuity correction when discordant pairs ≥ 25, else "

@@ -25,9 +25,17 @@ SENSITIVITY_CORE = ("recorded", "kdigo2024", "eular2019", "creatinine15")
 SENSITIVITY_EXTRA = ("lunar", "aurora", "multitarget_cn")
 
 
-def group_levels(groups: pd.Series, reference: str | None) -> list[str]:
-    """Group labels present, the reference first, the others alphabetically."""
-    levels = sorted(str(g) for g in pd.unique(groups.dropna()))
+def group_levels(groups: pd.Series | Outcomes, reference: str | None) -> list[str]:
+    """Group labels present, the reference first, the others alphabetically.
+
+    ``groups``: the group column, or outcomes (their patients' groups, found once).
+    """
+    if isinstance(groups, Outcomes):
+        names = groups.group_names
+        names = names if names is not None else pd.unique(groups.landmarks["group"].dropna())
+    else:
+        names = pd.unique(groups.dropna())
+    levels = sorted(str(g) for g in names)
     if reference in levels:
         levels.remove(reference)
         levels.insert(0, reference)
@@ -38,35 +46,53 @@ def _meta(o: Outcomes) -> dict:
     return {"settings": o.settings}
 
 
+_COUNTS = (
+    "n_evaluable",
+    "cr_n",
+    "pr_n",
+    "n_off_landmark",
+    "n_patients",
+    "n_no_visit",
+    "n_on_boundary",
+)
+
+
 def response_counts(o: Outcomes) -> pd.DataFrame:
     """month, group (each and All), n_evaluable, cr_n, pr_n, orr_n, n_off_landmark,
     n_patients, n_no_visit, n_on_boundary: counts only, vectorised."""
     r = o.responses
-    levels = group_levels(o.landmarks["group"], o.settings.reference)
-    x = pd.DataFrame(
-        {
-            "month": r["landmark"],
-            "group": r["group"],
-            "n_evaluable": r["evaluable"],
-            "cr_n": r["evaluable"] & r["response"].eq("CR"),
-            "pr_n": r["evaluable"] & r["response"].eq("PR"),
-            "n_off_landmark": r["evaluable"]
-            & r["visit_month"].notna()
-            & (r["visit_month"] != r["landmark"]),
-            "n_patients": True,
-            "n_no_visit": r["visit_month"].isna(),
-            "n_on_boundary": r["evaluable"] & r["on_boundary"],
-        }
+    levels = group_levels(o, o.settings.reference)
+    months = list(o.settings.landmarks)
+    ev = r["evaluable"].to_numpy(dtype=bool)
+    resp = r["response"].to_numpy(dtype=object)
+    visit = r["visit_month"].to_numpy(dtype=float)
+    landmark = r["landmark"].to_numpy(dtype=float)
+    flags = {
+        "n_evaluable": ev,
+        "cr_n": ev & (resp == "CR"),
+        "pr_n": ev & (resp == "PR"),
+        "n_off_landmark": ev & ~np.isnan(visit) & (visit != landmark),
+        "n_patients": np.ones(len(r), dtype=bool),
+        "n_no_visit": np.isnan(visit),
+        "n_on_boundary": ev & r["on_boundary"].to_numpy(dtype=bool),
+    }
+    # cell = month × (group levels, All): one bincount per count instead of a groupby
+    k = len(levels) + 1
+    m = pd.Index(months).get_indexer(landmark)
+    g = pd.Index(levels, dtype=object).get_indexer(r["group"].to_numpy(dtype=object))
+    inside = m >= 0
+    per_group = (m * k + g)[inside & (g >= 0)]
+    overall = (m * k + k - 1)[inside]
+    n = len(months) * k
+    out = pd.DataFrame(
+        {"month": np.repeat(np.asarray(months, dtype=float), k), "group": [*levels, ALL] * len(months)}
     )
-    counts = x.columns[2:]
-    x[counts] = x[counts].astype(int)
-    per_group = x.dropna(subset=["group"]).groupby(["month", "group"])[list(counts)].sum()
-    overall = x.groupby("month")[list(counts)].sum()
-    overall.index = pd.MultiIndex.from_product([overall.index, [ALL]], names=["month", "group"])
-    grid = pd.MultiIndex.from_product(
-        [list(o.settings.landmarks), [*levels, ALL]], names=["month", "group"]
-    )
-    out = pd.concat([per_group, overall]).reindex(grid, fill_value=0).reset_index()
+    for name in _COUNTS:
+        f = flags[name]
+        cells = np.bincount(per_group, weights=f[inside & (g >= 0)], minlength=n) + np.bincount(
+            overall, weights=f[inside], minlength=n
+        )
+        out[name] = cells.astype(np.int64)
     out["orr_n"] = out["cr_n"] + out["pr_n"]
     return out
 
@@ -124,7 +150,7 @@ def response_tests(o: Outcomes, max_exact_n: int = 1000) -> Result:
     ``<group>_n`` for every group.
     """
     r = o.responses[o.responses["evaluable"]].dropna(subset=["group"])
-    levels = group_levels(o.landmarks["group"], o.settings.reference)
+    levels = group_levels(o, o.settings.reference)
     rows, notes = [], []
     if len(levels) < 2:
         notes.append("Only one group: no test between groups.")
@@ -167,7 +193,7 @@ def response_difference(o: Outcomes, conf: float = 0.95) -> Result:
     """
     ref = o.settings.reference
     c = response_counts(o)
-    levels = [g for g in group_levels(o.landmarks["group"], ref) if g != ref]
+    levels = [g for g in group_levels(o, ref) if g != ref]
     rows, notes = [], []
     if ref is None or not levels:
         notes.append("Fewer than two groups: no difference between groups.")
@@ -221,23 +247,38 @@ def response_transitions(o: Outcomes) -> Result:
             _meta(o),
         )
     r = o.responses
-    state = r["observed"].where(r["observed"].notna(), "not evaluable")
-    wide = r.assign(state=state).pivot_table(
-        index=["patient_id"], columns="landmark", values="state", aggfunc="first"
+    # patients and states as numbers: one hashing pass over the IDs, then counting
+    patient, ids = pd.factorize(r["patient_id"])
+    state = pd.Index(STATES[:3]).get_indexer(r["observed"].to_numpy(dtype=object))
+    state[state < 0] = len(STATES) - 1  # not evaluable
+    landmark = r["landmark"].to_numpy(dtype=float)
+    first = np.full(len(ids), len(r))
+    rows = np.flatnonzero(patient >= 0)
+    np.minimum.at(first, patient[rows], rows)  # each patient's first row
+    pair = []
+    for mark in marks[:2]:
+        at = np.flatnonzero((landmark == mark) & (patient >= 0))
+        if not len(at):
+            raise KeyError(mark)
+        s = np.full(len(ids), len(STATES) - 1)
+        s[patient[at[::-1]]] = state[at[::-1]]  # one row per patient and landmark
+        pair.append(s)
+    levels = group_levels(o, o.settings.reference)
+    k = len(STATES) ** 2
+    g = pd.Index(levels, dtype=object).get_indexer(r["group"].to_numpy(dtype=object)[first])
+    cell = pair[0] * len(STATES) + pair[1]
+    n = np.bincount(g[g >= 0] * k + cell[g >= 0], minlength=(len(levels) + 1) * k)
+    n[len(levels) * k :] += np.bincount(cell, minlength=k)
+    t = pd.DataFrame(
+        {
+            "from_month": marks[0],
+            "to_month": marks[1],
+            "group": np.repeat([*levels, ALL], k),
+            "from_state": np.tile(np.repeat(STATES, len(STATES)), len(levels) + 1),
+            "to_state": np.tile(STATES, k // len(STATES) * (len(levels) + 1)),
+            "n": n.astype(np.int64),
+        }
     )
-    grp = r.drop_duplicates("patient_id").set_index("patient_id")["group"]
-    pair = pd.DataFrame(
-        {"group": grp.reindex(wide.index), "from_state": wide[marks[0]], "to_state": wide[marks[1]]}
-    ).fillna({"from_state": "not evaluable", "to_state": "not evaluable"})
-    both = pd.concat([pair.dropna(subset=["group"]), pair.assign(group=ALL)])
-    levels = [*group_levels(o.landmarks["group"], o.settings.reference), ALL]
-    grid = pd.MultiIndex.from_product(
-        [levels, STATES, STATES], names=["group", "from_state", "to_state"]
-    )
-    n = both.groupby(["group", "from_state", "to_state"]).size().reindex(grid, fill_value=0)
-    t = n.rename("n").reset_index()
-    t.insert(0, "to_month", marks[1])
-    t.insert(0, "from_month", marks[0])
     note = f"Observed states at {marks[0]:g} and {marks[1]:g} months (no imputation)."
     return Result("response_transitions", t[cols], (note,), _meta(o))
 

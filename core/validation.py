@@ -127,17 +127,14 @@ def parse_numbers(s: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     decimal comma (``'0,46'``) is read as a point when the cell has no point.
     """
     arr = s.to_numpy(dtype=object)
-    out = np.full(arr.shape, np.nan)
-    filled = s.notna().to_numpy()
-    try:
-        if filled.all():
-            out = arr.astype(float)
-        else:
-            out[filled] = arr[filled].astype(float)
+    try:  # the usual case, every cell a number: convert each distinct text once
+        codes, uniques = pd.factorize(arr, use_na_sentinel=True)
+        out = np.append(np.asarray(uniques, dtype=object).astype(float), np.nan)[codes]
+        filled = codes >= 0
         bad = filled & np.isinf(out)
         return np.where(bad, np.nan, out), bad
     except (ValueError, TypeError):
-        pass
+        filled = s.notna().to_numpy()
 
     def fn(u: pd.Series) -> pd.Series:
         t = u.astype(str).str.strip()
@@ -180,9 +177,14 @@ def recode(s: pd.Series, values: dict | None, builtin: dict) -> tuple[pd.Series,
         out = t.map(exact).astype(object)
         return out.where(out.notna(), t.str.lower().map(blind).astype(object))
 
-    out = by_unique(s, fn)
-    unknown = out.isna().to_numpy() & ~_missing(s)
-    return out.where(out.notna(), None), unknown
+    codes, uniques = pd.factorize(s, use_na_sentinel=True)  # one hashing pass for both
+    u = pd.Series(uniques, dtype=object)
+    labels = fn(u)
+    labels = labels.where(labels.notna(), None).to_numpy(dtype=object)
+    unknown_u = pd.isna(labels) & ~_is_missing_text(u).to_numpy(dtype=bool)
+    out = np.append(labels, None)[codes]  # code -1 (missing cell) picks the trailing None
+    unknown = np.append(unknown_u, False)[codes]
+    return pd.Series(out, index=s.index, dtype=object), unknown
 
 
 def parse_censored(s: pd.Series) -> tuple[np.ndarray, pd.Series, np.ndarray]:
@@ -278,7 +280,7 @@ def check_duplicate_visits(visits: pd.DataFrame, log: IssueLog, header: Callable
     ``visits`` carries ``_row`` (file row); ``header(field)`` is the user's header. With
     ``drop_invalid`` the first of the conflicting rows is kept.
     """
-    key = ["patient_id", "month"]
+    key = ["_pid" if "_pid" in visits else "patient_id", "month"]  # _pid: IDs as numbers
     timed = visits["month"].notna().to_numpy()
     if not (visits.duplicated(key, keep=False).to_numpy() & timed).any():
         return visits
@@ -297,7 +299,7 @@ def check_duplicate_visits(visits: pd.DataFrame, log: IssueLog, header: Callable
         firsts = visits.drop_duplicates(key).set_index(key)
         for i in np.flatnonzero(clash)[:MAX_CELL_ISSUES]:
             row = visits.iloc[i]
-            ref = firsts.loc[(row["patient_id"], row["month"])]
+            ref = firsts.loc[(row[key[0]], row["month"])]
             diff = [c for c in cols if c not in key and not _same(row[c], ref[c])]
             what = f" ({header(diff[0])}: {ref[diff[0]]} vs {row[diff[0]]})" if diff else ""
             log.add("error", f"Rows {int(ref['_row'])} and {int(row['_row'])} are both patient "
@@ -322,18 +324,27 @@ def check_patient_fields(df: pd.DataFrame, fields: list[str], log: IssueLog,
     Returns one row per patient: the first non-missing value of each field (missing for a
     conflicting field when ``drop_invalid``).
     """
-    g = df.groupby("patient_id", sort=False)
-    out = g[fields].first() if fields else pd.DataFrame(index=g.size().index)
+    if "_pid" in df:  # the IDs as numbers (first appearance order): no hashing of texts
+        codes = df["_pid"].to_numpy()
+        g = df.groupby(codes, sort=False)
+        out = g[fields].first() if fields else pd.DataFrame(index=g.size().index)
+        out.index = pd.Index(df["patient_id"].to_numpy()[first_rows(codes)], name="patient_id")
+    else:
+        g = df.groupby("patient_id", sort=False)
+        out = g[fields].first() if fields else pd.DataFrame(index=g.size().index)
+        # group number of every row (-1: no ID), in the order of ``out``
+        codes = g.ngroup().fillna(-1).to_numpy(dtype=int) if fields else np.zeros(0, dtype=int)
     for f in fields:
         if f == "isn_class_detail":  # 'IV' and '4' are the same class: isn_class decides
             continue
         s = df[f]
         has = s.notna().to_numpy()
-        ref = df["patient_id"].map(out[f])
-        ref_row = df["patient_id"].map(df[has].groupby("patient_id")["_row"].first())
-        bad = has & (s.astype(object) != ref.astype(object)).to_numpy()
+        first = np.append(out[f].to_numpy(dtype=object), None)
+        ref = pd.Series(first[codes], index=df.index, dtype=object)
+        bad = has & (s.astype(object) != ref).to_numpy()
         if not bad.any():
             continue
+        ref_row = df["patient_id"].map(df[has].groupby("patient_id")["_row"].first())
         for i in np.flatnonzero(bad)[:MAX_CELL_ISSUES]:
             log.add("error", f"Patient {df['patient_id'].iat[i]} has {header(f)} "
                     f"'{ref.iat[i]}' in row {ref_row.iat[i]} but '{s.iat[i]}' in row "
@@ -347,9 +358,18 @@ def check_patient_fields(df: pd.DataFrame, fields: list[str], log: IssueLog,
 def check_baseline(visits: pd.DataFrame, log: IssueLog, patient_ids: pd.Series) -> None:
     """Warn about patients without a visit within ± 1 month of month 0 (no baseline)."""
     near = visits["month"].abs().le(1.0)
-    has = near.groupby(visits["patient_id"]).any().reindex(pd.unique(patient_ids),
-                                                            fill_value=False)
+    if "_pid" in visits:  # the IDs as numbers: count, then name the distinct IDs only
+        codes = visits["_pid"].to_numpy()
+        first = first_rows(codes)
+        there = first < len(codes)  # rows may have been dropped since the IDs were numbered
+        hit = np.bincount(codes[near.to_numpy()], minlength=len(first)) > 0
+        has = pd.Series(hit[there], index=visits["patient_id"].to_numpy()[first[there]])
+    else:
+        has = near.groupby(visits["patient_id"]).any()
+    has = has.reindex(pd.unique(patient_ids), fill_value=False)
     missing = has.index[~has.to_numpy(dtype=bool)]
+    if not len(missing):
+        return
     first_row = visits.groupby("patient_id")["_row"].min()
     for pid in missing[:MAX_CELL_ISSUES]:
         row = first_row.get(pid)
@@ -359,3 +379,13 @@ def check_baseline(visits: pd.DataFrame, log: IssueLog, patient_ids: pd.Series) 
     if len(missing) > MAX_CELL_ISSUES:
         log.add("warning", f"…and {len(missing) - MAX_CELL_ISSUES} more patients without a "
                 "baseline visit.")
+
+
+def first_rows(codes: np.ndarray) -> np.ndarray:
+    """Position of the first row of each code 0 … max (codes from ``pd.factorize``);
+    ``len(codes)`` for a code no row holds (any more)."""
+    n = int(codes.max()) + 1 if len(codes) else 0
+    first = np.full(max(n, 0), len(codes), dtype=np.int64)
+    rows = np.flatnonzero(codes >= 0)
+    np.minimum.at(first, codes[rows], rows)
+    return first
