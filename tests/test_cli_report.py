@@ -179,3 +179,11 @@ def test_full_report_on_the_demo_exports_every_figure(tmp_path: Path, capsys) ->
     rates = pd.read_csv(tmp_path / "response_rates.csv", encoding="utf-8-sig")
     six = rates[(rates["month"] == 6) & (rates["group"] == "All")].iloc[0]
     assert (six["n_evaluable"], six["cr_n"], six["pr_n"]) == (26, 4, 10)
+    twelve = rates[(rates["month"] == 12) & (rates["group"] == "All")].iloc[0]
+    assert (twelve["n_evaluable"], twelve["cr_n"], twelve["pr_n"]) == (27, 7, 8)
+    assert round(six["orr_pct"], 1) == 53.8 and round(twelve["orr_pct"], 1) == 55.6
+    changes = pd.read_csv(tmp_path / "paired_changes.csv", encoding="utf-8-sig")
+    steroid = changes[
+        (changes["measure"] == "steroid_mg") & (changes["month"] == 6) & (changes["group"] == "All")
+    ].iloc[0]
+    assert steroid["median_change"] < 0 and steroid["wilcoxon_p"] < 0.05
