@@ -150,6 +150,7 @@ def _write(
         tables_only=tables_only,
         make_zip=make_zip,
         cohort=filtered,
+        include_patient_level=True,  # the contract: every table as <name>.csv in DIR
     )
     lines = [f"[{name}] {note}" for name, r in results.items() for note in r.notes]
     lines += [f"[report] {note}" for note in written.notes]

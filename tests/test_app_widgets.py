@@ -56,3 +56,23 @@ def test_result_notes_and_titles_cover_every_contract_table() -> None:
 
     missing = [n for n in TABLE_NAMES if n not in TITLES]
     assert not missing, missing
+
+
+@pytest.mark.parametrize("name", ["ttr_patients", "landmark_visits"])
+def test_patient_level_tables_are_marked_in_label_and_file_name(name: str) -> None:
+    table = pd.read_csv(REF / "expected" / f"{name}.csv", dtype={"patient_id": str})
+    csv, xlsx = table_downloads(name, TITLES[name], table, "All patients")
+    assert csv.label == f"{TITLES[name]} — patient-level (CSV)"
+    assert xlsx.label == f"{TITLES[name]} — patient-level (XLSX)"
+    assert csv.file_name.startswith("patient-level_" + name)
+    assert xlsx.file_name.startswith("patient-level_" + name)
+    assert csv.file_name.endswith(".csv") and xlsx.file_name.endswith(".xlsx")
+
+
+def test_any_table_with_patient_ids_is_marked_and_aggregates_are_not() -> None:
+    per_patient = pd.DataFrame({"patient_id": ["S001"], "value": [1.0]})
+    csv, _ = table_downloads("my_table", "My table", per_patient, "x")
+    assert "patient-level" in csv.label and csv.file_name.startswith("patient-level_")
+    rates = pd.read_csv(REF / "expected" / "response_rates.csv")
+    csv, _ = table_downloads("response_rates", "Response rates", rates, "x")
+    assert "patient-level" not in csv.label + csv.file_name

@@ -22,7 +22,7 @@ import pytest
 from docx import Document
 
 from core.export import bundle_zip, write_report
-from core.export.bundle import IMAGES_NOTE_FILE
+from core.export.bundle import IMAGES_NOTE_FILE, PATIENT_LEVEL_DIR
 from core.export.imaging import JOURNAL_WIDTH_PX, images_available, plotly_min_js
 from core.results import Result
 from core.schema import SourceInfo
@@ -77,8 +77,12 @@ def parts() -> dict[str, bytes]:
         return {name: zf.read(name) for name in zf.namelist()}
 
 
+PATIENT_LEVEL = {"landmark_visits.csv", "ttr_patients.csv"}
+
+
 def test_zip_holds_every_part(parts: dict[str, bytes]) -> None:
-    tables = {f"{p.stem}.csv" for p in EXPECTED.glob("*.csv")}
+    """Every aggregate table, figure and document; no patient-level table by default."""
+    tables = {f"{p.stem}.csv" for p in EXPECTED.glob("*.csv")} - PATIENT_LEVEL
     fixed = {
         "report.xlsx",
         "tables.docx",
@@ -94,6 +98,34 @@ def test_zip_holds_every_part(parts: dict[str, bytes]) -> None:
     images = {"response_rates.png", "response_rates.svg", "ttr_curve.png", "ttr_curve.svg"}
     expected = tables | fixed | (images if IMAGES else {IMAGES_NOTE_FILE})
     assert set(parts) == expected
+
+
+def test_patient_level_tables_stay_out_unless_asked(parts: dict[str, bytes]) -> None:
+    """Default bundle: no patient-level CSV, no patient-level sheet in report.xlsx, no
+    patient-level table in report.html, and no patient ID anywhere in those two."""
+    ids = set(pd.read_csv(EXPECTED / "ttr_patients.csv", dtype=str)["patient_id"])
+    assert not any(n.startswith("patient_level/") for n in parts)
+    wb = openpyxl.load_workbook(io.BytesIO(parts["report.xlsx"]))
+    assert not {"landmark_visits", "ttr_patients"} & set(wb.sheetnames)
+    cells = {str(c.value) for ws in wb.worksheets for row in ws.iter_rows() for c in row}
+    assert not ids & cells
+    page = parts["report.html"].decode()
+    assert "Table: ttr_patients" not in page and "Table: landmark_visits" not in page
+    assert not [i for i in ids if f">{i}<" in page]
+
+
+def test_patient_level_tables_on_request_go_to_their_folder() -> None:
+    results = hostile_results()
+    data = bundle_zip(results, {}, SETTINGS, Filters(), SOURCE, include_patient_level=True)
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        names = set(zf.namelist())
+        readme = zf.read(PATIENT_LEVEL_DIR + "README.txt").decode()
+        ttr = pd.read_csv(io.BytesIO(zf.read(PATIENT_LEVEL_DIR + "ttr_patients.csv")), dtype=str)
+    assert {PATIENT_LEVEL_DIR + n for n in PATIENT_LEVEL} <= names
+    assert not PATIENT_LEVEL & names  # not at the top level as well
+    assert "identify patients" in readme and "ttr_patients.csv" in readme
+    exp = pd.read_csv(EXPECTED / "ttr_patients.csv", dtype=str)
+    assert ttr["patient_id"].tolist() == exp["patient_id"].tolist()
 
 
 @pytest.mark.skipif(not IMAGES, reason="no Chromium: static images unavailable")
@@ -191,8 +223,11 @@ def test_write_report_without_images_and_zip(tmp_path: Path) -> None:
         None,
         make_zip=True,
         images=False,
+        include_patient_level=True,
     )
     names = set(out.files)
+    assert PATIENT_LEVEL <= names  # beside the others, as the command line writes them
+    assert any("identify patients" in n for n in out.notes)
     assert IMAGES_NOTE_FILE in names and not any(n.endswith((".png", ".svg")) for n in names)
     assert "mapping.json" not in names and "report.zip" in names and out.notes
     assert (tmp_path / "r" / "ttr_curve.html").exists() and (
@@ -209,7 +244,11 @@ def test_write_report_tables_only(tmp_path: Path) -> None:
         tmp_path / "t", results, figures(results), SETTINGS, Filters(), tables_only=True
     )
     assert sorted(p.name for p in (tmp_path / "t").iterdir()) == sorted(out.files)
-    assert all(n.endswith(".csv") for n in out.files) and len(out.files) == len(results)
+    assert all(n.endswith(".csv") for n in out.files)
+    assert set(out.files) == {f"{n}.csv" for n in results} - PATIENT_LEVEL
+    every = write_report(tmp_path / "a", results, {}, SETTINGS, Filters(), tables_only=True,
+                         include_patient_level=True)  # fmt: skip
+    assert set(every.files) == {f"{n}.csv" for n in results}
 
 
 def test_renderer_failure_keeps_the_report(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -174,3 +174,31 @@ def test_round_for_display_rules() -> None:
     assert out["hr"].iloc[0] == 2.16
     assert out["n_evaluable"].iloc[0] == 83
     assert df["orr_pct"].iloc[0] == 54.2168674698795  # input untouched
+
+
+def test_unreached_median_and_bound_read_not_reached() -> None:
+    """ttr_summary from ``core.ttr`` (R ``summary(survfit(...))$table`` gives NA for them):
+    a median or upper bound the cumulative incidence never reaches reads "not reached" on
+    screen, not an empty cell; reached values keep 3 significant digits."""
+    from core.settings import Settings
+    from core.ttr import time_to_response
+
+    # Group a: 2 of 10 respond (incidence 20%): median and its upper bound not reached.
+    patients = pd.DataFrame(
+        {
+            "patient_id": [f"P{i}" for i in range(20)],
+            "group": ["a"] * 10 + ["b"] * 10,
+            "time": [3, 3] + [12] * 8 + [1, 2, 3, 3, 4, 5, 6, 6, 7, 9],
+            "event": [1, 1] + [0] * 8 + [1] * 10,
+        }
+    )
+    summary = time_to_response(patients, Settings())["ttr_summary"].table.set_index("group")
+    assert summary.loc["a", ["median_time", "median_ci_high"]].isna().all()
+    out = round_for_display("ttr_summary", summary.reset_index()).set_index("group")
+    assert out.loc["a", "median_time"] == "not reached"
+    assert out.loc["a", "median_ci_high"] == "not reached"
+    assert float(out.loc["a", "median_ci_low"]) == 3 and out.loc["b", "median_time"] == "4.5"
+    assert out.loc["All", "median_ci_high"] == "not reached"
+    # Another table's missing value stays missing (an empty cell, not "not reached").
+    other = round_for_display("cox", pd.DataFrame({"hr": [np.nan], "ci_low": [np.nan]}))
+    assert other["hr"].isna().all()

@@ -14,7 +14,16 @@ import pandas as pd
 import plotly.graph_objects as go
 import pytest
 
-from core.figures import build_figures, cohort, labs, response, theme, ttr
+from core.figures import (
+    SECTIONS,
+    build_figures,
+    cohort,
+    figure_section,
+    labs,
+    response,
+    theme,
+    ttr,
+)
 from core.results import Result
 from core.schema import Cohort
 from core.settings import Settings
@@ -352,6 +361,23 @@ def test_build_figures_from_reference_tables(ref_cohort, ref_results):
     assert km == trace(figs["trajectory_egfr"], "relapse").line.color == "#0072B2"
 
 
+def test_build_figures_sections_build_one_page_and_the_same_figures(ref_cohort, ref_results):
+    """``sections`` (one per page) builds only that page's charts, identical to the full
+    build's; together the sections give every chart."""
+    full = build_figures(ref_results, ref_cohort, Settings())
+    parts = {s: build_figures(ref_results, ref_cohort, Settings(), sections=[s]) for s in SECTIONS}
+    assert set(parts["ttr"]) == {"ttr_curve"}
+    assert {"flow", "completeness", "swimmer"} == set(parts["cohort"])
+    assert all(n.startswith("response_") or n == "criteria_sensitivity" for n in parts["response"])
+    assert "paired_upcr" in parts["labs"] and "response_rates" not in parts["labs"]
+    assert all(figure_section(n) == s for s, p in parts.items() for n in p)
+    merged = {n: f for p in parts.values() for n, f in p.items()}
+    assert set(merged) == set(full) and sum(map(len, parts.values())) == len(full)
+    assert all(merged[n].to_json() == full[n].to_json() for n in full)
+    with pytest.raises(ValueError, match="unknown figure sections"):
+        build_figures(ref_results, ref_cohort, Settings(), sections=["tables"])
+
+
 def test_build_figures_skips_what_is_missing(ref_cohort):
     only = {
         "response_rates": result("response_rates"),
@@ -377,3 +403,96 @@ def test_build_figures_skips_what_is_missing(ref_cohort):
 def test_empty_tables_give_a_figure_with_a_sentence(builder):
     fig = builder()
     assert isinstance(fig, go.Figure) and fig.layout.annotations[0].text
+
+
+# --- privacy and legibility --------------------------------------------------------------
+
+
+def _ids_in(fig: go.Figure, ids: set[str]) -> set[str]:
+    """Patient IDs found anywhere in the figure's JSON (hover text, text, custom data)."""
+    text = fig.to_json()
+    return {i for i in ids if f'"{i}"' in text}
+
+
+def test_figures_carry_no_patient_id_unless_asked(ref_cohort, ref_results):
+    """Default: no figure names a patient; ``show_ids=True`` puts the IDs into the hover of
+    the per-patient charts (before/after lines, swimmer) and nowhere else."""
+    ids = set(ref_cohort.patients["patient_id"])
+    figs = build_figures(ref_results, ref_cohort, Settings())
+    assert {"swimmer", "paired_upcr"} <= set(figs)
+    assert {n: _ids_in(f, ids) for n, f in figs.items() if _ids_in(f, ids)} == {}
+    shown = build_figures(ref_results, ref_cohort, Settings(), show_ids=True)
+    named = {n for n, f in shown.items() if _ids_in(f, ids)}
+    assert {"swimmer", "paired_upcr"} <= named
+    assert all(n == "swimmer" or n.startswith("paired_") for n in named)
+    assert _ids_in(shown["swimmer"], ids) == ids  # every patient has a lane
+    lines = shown["paired_upcr"].data[0]
+    assert "%{customdata}" in lines.hovertemplate and lines.hoverinfo != "skip"
+    patients_with_upcr = set(labs.landmark_values(ref_cohort, table("landmark_visits"), "upcr")
+                             ["patient_id"])  # fmt: skip
+    assert _ids_in(shown["paired_upcr"], ids) == patients_with_upcr
+
+
+@pytest.mark.parametrize(
+    "low, high, expected",
+    [
+        (0.2, 5.0, [0.3, 1.0, 3.0]),
+        (0.05, 8.0, [0.1, 0.3, 1.0, 3.0]),
+        (10.0, 500.0, [10.0, 30.0, 100.0, 300.0]),
+        (1.0, 2.0, [1.0, 2.0]),
+        (0.01, 1000.0, [0.01, 0.1, 1.0, 10.0, 100.0, 1000.0]),
+        (0.5, 0.9, []),
+    ],
+)
+def test_log_ticks_are_readable(low, high, expected):
+    assert labs.log_ticks(low, high) == expected
+
+
+def test_paired_plot_log_axis_has_more_than_the_one_tick(ref_cohort):
+    values = labs.landmark_values(ref_cohort, table("landmark_visits"), "upcr")
+    fig = labs.paired_plot(values, "upcr")
+    axis = fig.layout.yaxis
+    assert axis.type == "log"
+    lo, hi = values["value"].min(), values["value"].max()
+    assert list(axis.tickvals) == labs.log_ticks(lo, hi) and len(axis.tickvals) >= 3
+    assert all(lo / 1.05 <= t <= hi * 1.05 for t in axis.tickvals)
+    assert "1" in axis.ticktext and all("e" not in t for t in axis.ticktext)
+
+
+def _luminance(hex_color: str) -> float:
+    rgb = [int(hex_color.lstrip("#")[i : i + 2], 16) / 255 for i in (0, 2, 4)]
+    lin = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in rgb]
+    return 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2]
+
+
+def _contrast(a: str, b: str) -> float:
+    la, lb = sorted((_luminance(a), _luminance(b)), reverse=True)
+    return (la + 0.05) / (lb + 0.05)
+
+
+def test_all_colour_reads_on_light_and_dark_backgrounds():
+    """WCAG 3:1 for graphics on white and on Streamlit's dark background (#0E1117)."""
+    assert _contrast(theme.ALL_COLOR, "#FFFFFF") >= 3
+    assert _contrast(theme.ALL_COLOR, "#0E1117") >= 3
+
+
+def test_dark_screen_lightens_black_marks_but_keeps_the_orr_whisker_over_bars(ref_cohort):
+    forest = response.response_forest(
+        response.subgroup_response(_responses(ref_cohort), ref_cohort.patients, 6)
+    )
+    dark = theme.for_app(forest, dark=True)
+    assert dark.data[0].error_x.color == theme.DARK_SCREEN_INK
+    assert _contrast(theme.DARK_SCREEN_INK, "#0E1117") >= 3
+    assert forest.data[0].error_x.color == "black"  # the export keeps black on white
+    assert theme.for_app(forest).data[0].error_x.color == "black"
+    rates = response.response_rates(result("response_rates"))
+    orr = trace(theme.for_app(rates, dark=True), "ORR (95% CI)")
+    assert orr.error_y.color == theme.ON_BAR_INK  # drawn over the bars: stays dark
+    assert orr.marker.line.color == "white"  # the legend diamond shows on a dark page
+
+
+def _responses(ref_cohort) -> pd.DataFrame:
+    lv = table("landmark_visits").dropna(subset=["visit_month"])
+    v = ref_cohort.visits[["patient_id", "month", "response"]]
+    v = v.rename(columns={"month": "visit_month"})
+    return lv.merge(v, on=["patient_id", "visit_month"], how="inner")

@@ -51,8 +51,9 @@ def suggested_mapping(sha256: str, name: str, _data: bytes) -> pd.DataFrame:
 
 
 @st.cache_data(**_CACHE)
-def load(source_key: str, _source: Source) -> Cohort:
-    """Map, convert and validate the source: ``core.load.load_cohort``."""
+def load(load_key: str, _source: Source) -> Cohort:
+    """Map, convert and validate the source: ``core.load.load_cohort`` (``load_key``:
+    ``Source.load_key``; the privacy choices are applied by :func:`cleaned`)."""
     from core.load import load_cohort
 
     return load_cohort(
@@ -62,6 +63,31 @@ def load(source_key: str, _source: Source) -> Cohort:
         drop_invalid=_source.drop_invalid,
         unit_overrides=dict(_source.unit_overrides) or None,
     )
+
+
+@st.cache_data(**_CACHE)
+def identifiers(load_key: str, _cohort: Cohort, _headers: tuple[str, ...]) -> list:
+    """Direct identifiers in the loaded cohort: ``core.identifiers.find_identifier_columns``
+    (column names and kinds, never values)."""
+    from core.identifiers import find_identifier_columns
+
+    return find_identifier_columns(_cohort.patients, _cohort.visits, _headers)
+
+
+@st.cache_data(**_CACHE)
+def cleaned(key: str, _cohort: Cohort, _source: Source) -> tuple[Cohort, dict[str, str]]:
+    """The loaded cohort without the dropped identifier columns and, when asked, with
+    study codes for patient IDs (``core.identifiers``); returns it with the study-code key
+    (empty when IDs are kept). Held in this session's memory only."""
+    from core.identifiers import drop_identifier_columns, pseudonymise_ids
+
+    cohort = _cohort
+    drop = [c for c in _source.drop_columns if c != "patient_id"]
+    if drop:
+        cohort = drop_identifier_columns(cohort, drop)
+    if _source.pseudonymise:
+        return pseudonymise_ids(cohort)
+    return cohort, {}
 
 
 def view_key(source: Source, filters: Filters, settings: Settings | None = None) -> str:
@@ -89,11 +115,14 @@ def analyses(
 
 
 @st.cache_data(**_CACHE)
-def figures(key: str, _results: dict[str, Result], _cohort: Cohort, _settings: Settings) -> dict:
-    """Every figure for this view: ``core.figures.build_figures``."""
+def figures(
+    key: str, _results: dict[str, Result], _cohort: Cohort, _settings: Settings, show_ids: bool
+) -> dict:
+    """Every figure for this view: ``core.figures.build_figures`` (patient IDs in hover
+    texts only with ``show_ids``)."""
     from core.figures import build_figures
 
-    return build_figures(_results, _cohort, _settings)
+    return build_figures(_results, _cohort, _settings, show_ids=show_ids)
 
 
 @st.cache_data(scope="session", ttl=3600, max_entries=2, show_spinner=False)
@@ -104,8 +133,10 @@ def report_zip(
     _cohort: Cohort,
     _settings: Settings,
     _filters: Filters,
+    include_patient_level: bool = False,
 ) -> bytes:
-    """The whole report (tables, figures, Word, methods, code) as ZIP bytes, in memory."""
+    """The whole report (tables, figures, Word, methods, code) as ZIP bytes, in memory;
+    patient-level tables only with ``include_patient_level`` (in ``patient_level/``)."""
     from core.export import bundle_zip
 
     return bundle_zip(
@@ -116,4 +147,5 @@ def report_zip(
         source=_cohort.source,
         mapping=_cohort.mapping,
         n_dropped=_cohort.report.n_dropped,
+        include_patient_level=include_patient_level,
     )

@@ -13,7 +13,7 @@ import pandas as pd
 import streamlit as st
 
 from core.schema import Cohort
-from ui import cache, session
+from ui import cache, privacy, session
 from ui.state import Key, Source, clear_cohort, get_source, make_source
 from ui.widgets import guarded
 
@@ -98,6 +98,8 @@ def mapping_step() -> bool:
         source, mapping=mapping,
         drop_invalid=active.drop_invalid if same_file else False,
         unit_overrides=active.unit_overrides if same_file else (),
+        drop_columns=active.drop_columns if same_file else (),
+        pseudonymise=active.pseudonymise if same_file else False,
     )  # fmt: skip
     if active is not None and active.key == candidate.key:
         st.success(f"{up.name} is loaded with this mapping.", icon=":material/check_circle:")
@@ -221,6 +223,7 @@ def loaded(cohort: Cohort, waiting: bool = False) -> None:
     st.caption(" · ".join(x for x in (f"{source.name if source else ''}", form and f"form: {form}",
                                       groups and f"groups: {groups}",
                                       classes and f"classes: {classes}") if x))  # fmt: skip
+    privacy.identifiers(source)
     _report(cohort, source)
     _units(cohort, source)
     _preview(cohort)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from ui import cache
-from ui.state import get_source
+from ui.state import Key, get_source
 from ui.view import View, title
 from ui.widgets import file_name, guarded
 
@@ -16,27 +16,38 @@ def bundle(v: View) -> None:
     """One button builds the ZIP in memory; the download appears under it."""
     st.header("Everything in one file", divider="gray")
     st.caption(
-        "Every table (CSV and one Excel workbook), every figure (PNG, SVG when Chromium is "
-        "installed; interactive HTML), journal tables (Word), an interactive HTML report, the "
-        "methods text, provenance (file hash, settings, versions) and a script that reproduces "
-        "the tables."
+        "Every aggregate table (CSV and one Excel workbook), every figure (PNG, SVG when "
+        "Chromium is installed; interactive HTML), journal tables (Word), an interactive HTML "
+        "report, the methods text, provenance (file hash, settings, versions) and a script that "
+        "reproduces the tables. Charts name no patient."
     )
+    patient_level = st.checkbox(
+        "Include patient-level tables (they identify patients)",
+        key=Key.INCLUDE_PATIENT_LEVEL,
+        help="Landmark visits and time to response per patient, one row per patient with "
+        "the patient ID, in a folder patient_level/ of the ZIP. Off: the report is aggregate.",
+    )
+    key = f"{v.key}|patient_level={patient_level}"
     if st.button("Build the report", type="primary", icon=":material/folder_zip:", key="build_zip"):
         with (
             guarded("build the report"),
             st.spinner("Building the report (figures take a moment)…"),
         ):
-            data = cache.report_zip(v.key, v.results, v.figures(), v.cohort, v.settings, v.filters)
-            st.session_state[ZIP_KEY] = (v.key, data)
+            data = cache.report_zip(key, v.results, v.figures(show_ids=False), v.cohort,
+                                    v.settings, v.filters, patient_level)  # fmt: skip
+            st.session_state[ZIP_KEY] = (key, data)
     built = st.session_state.get(ZIP_KEY)
-    if built is not None and built[0] == v.key:
+    if built is not None and built[0] == key:
+        marked = "patient-level_" if patient_level else ""
+        what = "Report with patient-level tables" if patient_level else "Report"
         st.download_button(
-            f"Report (ZIP, {len(built[1]) / 1e6:.1f} MB)", built[1],
-            file_name=file_name("report", v.summary, "zip"), mime="application/zip",
+            f"{what} (ZIP, {len(built[1]) / 1e6:.1f} MB)", built[1],
+            file_name=marked + file_name("report", v.summary, "zip"), mime="application/zip",
             on_click="ignore", icon=":material/download:", key="dl_report_zip", type="primary",
         )  # fmt: skip
     elif built is not None:
-        st.caption("Settings or filters changed since the last report: build it again.")
+        st.caption("Settings, filters or the patient-level choice changed since the last "
+                   "report: build it again.")  # fmt: skip
 
 
 def methods(v: View) -> None:

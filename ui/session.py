@@ -35,16 +35,30 @@ def load_demo() -> bool:
 
 
 def activate(source: Source) -> Cohort | None:
-    """Load, map and validate ``source`` (cached) and make it the session's cohort.
+    """Load, map and validate ``source`` (cached), look for direct identifiers, apply the
+    privacy choices (drop columns, study codes) and make it the session's cohort.
 
     A file the core cannot read still gives a Cohort (empty, with an error issue); only a
     failure of the code itself ends here with a sentence instead of a cohort.
     """
     cohort = None
     with guarded("load this file"):
-        cohort = cache.load(source.key, source)
+        cohort = cache.load(source.load_key, source)
     if cohort is None:
         return None
-    set_cohort(source, cohort)
+    findings, study_key = [], {}
+    with guarded("check the file for direct identifiers"):
+        findings = cache.identifiers(source.load_key, cohort, _headers(source))
+    if source.cleaned:
+        cohort, study_key = cache.cleaned(source.key, cohort, source)
+    set_cohort(source, cohort, findings, study_key)
     st.session_state.pop(Key.LOAD_ERROR, None)
     return cohort
+
+
+def _headers(source: Source) -> tuple[str, ...]:
+    """The file's own column headers (a record-number header changes what counts as one)."""
+    if source.demo:
+        return ()
+    raw = cache.read_raw(source.sha256, source.name, source.data)
+    return tuple(str(c) for sheet in raw.sheets for c in sheet.frame.columns)

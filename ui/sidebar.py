@@ -61,6 +61,7 @@ def render() -> None:
         _badge(cohort)
         _filters(cohort)
         _settings(cohort)
+        _privacy()
 
 
 def _badge(cohort: Cohort) -> None:
@@ -167,6 +168,14 @@ def _settings(cohort: Cohort) -> None:
         _select("Reference group", groups, Key.REFERENCE, ref,
                 help="The comparator for differences in rates and hazard ratios.")  # fmt: skip
     st.checkbox("Exclude patients already in CR at baseline", key=Key.EXCLUDE_BASELINE_CR)
+
+
+def _privacy() -> None:
+    # Drawn on every page (a widget drawn on one page only would forget its value).
+    st.toggle("Show patient IDs in charts", key=Key.SHOW_IDS,
+              help="Name the patient on hover in per-patient charts (before/after lines, "
+                   "follow-up per patient), on screen only: chart downloads and the report "
+                   "never name patients.")  # fmt: skip
 
 
 def _custom_criteria() -> None:

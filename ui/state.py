@@ -24,6 +24,8 @@ class Key:
     STARTED = "session_started"  # first run of the session done (demo, URL seed)
     HANDLED = "handled_upload"  # key of the upload last loaded (not loaded again by itself)
     LOAD_ERROR = "load_error"  # a sentence to show on the data page after a failed load
+    FINDINGS = "identifier_findings"  # direct identifiers found in the loaded file (no values)
+    STUDY_KEY = "study_code_key"  # {study code: original patient ID}; memory only, never saved
 
     # Data-page widgets
     COHORT_FILE = "cohort_file"
@@ -32,6 +34,12 @@ class Key:
     DROP_INVALID = "drop_invalid"
     CONFIRM = "confirm_mapping"
     MAPPING_EDITOR = "mapping_editor"
+    DROP_IDENTIFIERS = "drop_identifiers"  # button: drop the identifier columns
+    PSEUDONYMISE = "pseudonymise_ids"  # checkbox: patient IDs → study codes
+
+    # Privacy widgets elsewhere (not in the URL)
+    SHOW_IDS = "show_ids"  # sidebar toggle: patient IDs in chart hover texts
+    INCLUDE_PATIENT_LEVEL = "include_patient_level"  # Report page: patient-level tables in ZIP
 
     # Sidebar filter widgets; these keys are also the URL's query parameters
     CLASSES = "class"
@@ -64,10 +72,14 @@ class Source:
     drop_invalid: bool = False
     unit_overrides: tuple[tuple[str, str], ...] = ()
     demo: bool = False
+    # Privacy choices applied after loading (Data page): identifier columns dropped for the
+    # session, patient IDs replaced by study codes.
+    drop_columns: tuple[str, ...] = ()
+    pseudonymise: bool = False
 
     @property
-    def key(self) -> str:
-        """A short text key of everything that decides the loaded cohort (no content)."""
+    def load_key(self) -> str:
+        """A short text key of everything that decides the cohort as loaded (no content)."""
         return "|".join(
             [
                 self.sha256,
@@ -77,6 +89,16 @@ class Source:
                 repr(self.unit_overrides),
             ]
         )
+
+    @property
+    def key(self) -> str:
+        """:attr:`load_key` plus the privacy choices: the key of the cohort analysed."""
+        return f"{self.load_key}|{self.drop_columns!r}|{self.pseudonymise}"
+
+    @property
+    def cleaned(self) -> bool:
+        """True when identifier columns are dropped or patient IDs replaced."""
+        return bool(self.drop_columns) or self.pseudonymise
 
 
 def make_source(data: bytes, name: str, **options) -> Source:
@@ -95,14 +117,44 @@ def get_cohort() -> Cohort | None:
     return st.session_state.get(Key.COHORT)
 
 
-def set_cohort(source: Source, cohort: Cohort) -> None:
-    st.session_state[Key.SOURCE] = source
-    st.session_state[Key.COHORT] = cohort
+def set_cohort(
+    source: Source,
+    cohort: Cohort,
+    findings: list | None = None,
+    study_key: dict[str, str] | None = None,
+) -> None:
+    """Make ``cohort`` (already cleaned as ``source`` says) the session's cohort, with the
+    identifier findings of the file as loaded and the study-code key (when IDs were replaced)."""
+    ss = st.session_state
+    ss[Key.SOURCE] = source
+    ss[Key.COHORT] = cohort
+    ss[Key.FINDINGS] = list(findings or [])
+    if study_key:
+        ss[Key.STUDY_KEY] = study_key
+    else:
+        ss.pop(Key.STUDY_KEY, None)
 
 
 def clear_cohort() -> None:
-    for key in (Key.SOURCE, Key.COHORT):
+    for key in (Key.SOURCE, Key.COHORT, Key.FINDINGS, Key.STUDY_KEY):
         st.session_state.pop(key, None)
+
+
+def get_findings() -> list:
+    """Direct identifiers found in the loaded file (``core.identifiers.IdentifierFinding``),
+    before any column was dropped: column names and kinds, never values."""
+    return st.session_state.get(Key.FINDINGS) or []
+
+
+def get_study_key() -> dict[str, str]:
+    """``{study code: original patient ID}`` when IDs were replaced, else empty. In memory
+    only: offered as a patient-level download, never part of the report."""
+    return st.session_state.get(Key.STUDY_KEY) or {}
+
+
+def show_ids() -> bool:
+    """Whether charts may name patients on hover (sidebar toggle, off by default)."""
+    return bool(st.session_state.get(Key.SHOW_IDS, False))
 
 
 def require_cohort() -> Cohort:

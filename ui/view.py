@@ -61,18 +61,22 @@ class View:
     summary: str  # "Class IV, IV+V · kdigo2024 · complete-case · n = 56"
     key: str
     results: dict[str, Result] = field(default_factory=dict)
-    _figures: dict | None = None
+    _figures: dict[bool, dict] = field(default_factory=dict)
 
     def result(self, name: str) -> Result | None:
         return self.results.get(name)
 
-    def figures(self) -> dict:
-        """Every figure of this view (built once, cached)."""
-        if self._figures is None:
-            self._figures = {}
+    def figures(self, show_ids: bool | None = None) -> dict:
+        """Every figure of this view (built once, cached). Patient IDs appear in hover
+        texts only when ``show_ids`` (default: the sidebar's "Show patient IDs in charts")."""
+        ids = state.show_ids() if show_ids is None else bool(show_ids)
+        if ids not in self._figures:
+            self._figures[ids] = {}
             with guarded("draw the figures"):
-                self._figures = cache.figures(self.key, self.results, self.filtered, self.settings)
-        return self._figures
+                self._figures[ids] = cache.figures(
+                    self.key, self.results, self.filtered, self.settings, ids
+                )
+        return self._figures[ids]
 
     def figure_names(self, prefix: str) -> list[str]:
         """Names of the built figures starting with ``prefix`` (``response_forest_m``)."""
@@ -82,8 +86,10 @@ class View:
         """Show figure ``name`` with caption and downloads; nothing when it was not built."""
         fig = self.figures().get(name)
         if fig is not None:
+            # Downloads are made without patient IDs even when the screen shows them.
+            exported = self.figures(show_ids=False).get(name) if state.show_ids() else fig
             with guarded(f"show the figure '{label or title(name)}'"):
-                show_figure(name, label or title(name), fig, self.summary)
+                show_figure(name, label or title(name), fig, self.summary, exported)
 
     def table(
         self, name: str, label: str | None = None, *, measure: str | None = None, **kw

@@ -78,14 +78,30 @@ class Download:
     key: str
 
 
+PATIENT_LEVEL_PREFIX = "patient-level_"
+
+
+def patient_level(name: str, table: pd.DataFrame | None) -> bool:
+    """True for a table that identifies patients (``landmark_visits``, ``ttr_patients``,
+    any table with a ``patient_id`` column): ``core.export.common.is_patient_level``."""
+    from core.export.common import is_patient_level
+
+    return is_patient_level(name, table)
+
+
 def table_downloads(name: str, title: str, table: pd.DataFrame, summary: str) -> list[Download]:
-    """CSV and XLSX of a result table at full precision (``core.export``)."""
+    """CSV and XLSX of a result table at full precision (``core.export``). A patient-level
+    table says so in the label ("… — patient-level (CSV)") and the file name
+    (``patient-level_…``)."""
     from core.export import table_to_csv_bytes, table_to_xlsx_bytes
 
+    marked = patient_level(name, table)
+    label = f"{title} — patient-level" if marked else title
+    prefix = PATIENT_LEVEL_PREFIX if marked else ""
     return [
-        Download(f"{title} (CSV)", file_name(name, summary, "csv"), "text/csv",
+        Download(f"{label} (CSV)", prefix + file_name(name, summary, "csv"), "text/csv",
                  lambda: table_to_csv_bytes(table), f"dl_{name}_csv"),
-        Download(f"{title} (XLSX)", file_name(name, summary, "xlsx"),
+        Download(f"{label} (XLSX)", prefix + file_name(name, summary, "xlsx"),
                  "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                  lambda: table_to_xlsx_bytes(table), f"dl_{name}_xlsx"),
     ]  # fmt: skip
@@ -159,13 +175,18 @@ def show_table(
     st.dataframe(shown, hide_index=True, height=height, placeholder="",
                  column_config=column_config(shown))  # fmt: skip
     st.caption(summary)
+    if patient_level(name, table):
+        st.caption(":material/badge: Patient-level table: one row per patient, with the "
+                   "patient ID. Its downloads identify patients.")  # fmt: skip
     if result is not None:
         notes(result)
     download_row(table_downloads(item or name, title, table, summary))
 
 
-def show_figure(name: str, title: str, fig, summary: str) -> None:
-    """A figure, its caption and PNG/SVG/HTML downloads (``None`` shows nothing)."""
+def show_figure(name: str, title: str, fig, summary: str, exported=None) -> None:
+    """A figure, its caption and PNG/SVG/HTML downloads (``None`` shows nothing).
+    ``exported``: the figure the downloads are made of, when not ``fig`` itself (the
+    screen copy may name patients on hover; the downloads never do)."""
     if fig is None:
         return
     from core.figures.theme import for_app
@@ -176,4 +197,4 @@ def show_figure(name: str, title: str, fig, summary: str) -> None:
     screen = for_app(fig, dark=kind == "dark")
     st.plotly_chart(screen, key=f"fig_{name}", config={"displaylogo": False})
     st.caption(summary)
-    download_row(figure_downloads(name, title, fig, summary))
+    download_row(figure_downloads(name, title, fig if exported is None else exported, summary))

@@ -4,6 +4,12 @@
 (optionally ``report.zip`` too) and :func:`bundle_zip` (browser download) packs it without
 touching the disk. Static images need kaleido and a Chromium: without them every other file
 is still made and a note says why the PNG/SVG files are missing.
+
+Patient-level tables (``landmark_visits``, ``ttr_patients``, any table with a ``patient_id``
+column) identify patients: they are left out unless asked for (``include_patient_level``),
+then written as CSV under ``patient_level/`` with a README saying so (the command line puts
+them beside the other tables, as the data contract names them). ``report.xlsx`` and
+``report.html`` hold the aggregate tables only.
 """
 
 from __future__ import annotations
@@ -20,7 +26,7 @@ from pathlib import Path
 import plotly.graph_objects as go
 
 from core.export import imaging
-from core.export.common import resolved_settings
+from core.export.common import resolved_settings, split_patient_level
 from core.export.docx_tables import journal_tables_docx
 from core.export.html_report import report_html
 from core.export.methods import methods_text, software_versions
@@ -50,6 +56,26 @@ class WrittenReport:
 
 
 _RESERVED = {"report", "tables", "methods", "provenance", "reproduce", "mapping", "plotly.min"}
+
+
+PATIENT_LEVEL_DIR = "patient_level/"
+PATIENT_LEVEL_README = (
+    "These tables identify patients: one row per patient (or patient and landmark), with "
+    "the patient ID. Keep them with the patient records; do not share them as a supplement."
+)
+
+
+def _patient_level_files(patient_level: Mapping[str, Result], folder: str) -> dict[str, bytes]:
+    """The patient-level tables as CSV in ``folder`` (``""``: beside the others), with a
+    README in that folder saying they identify patients."""
+    files = {
+        f"{folder}{name}.csv": table_to_csv_bytes(r.table) for name, r in patient_level.items()
+    }
+    if patient_level and folder:
+        names = ", ".join(f"{n}.csv" for n in patient_level)
+        text = f"{PATIENT_LEVEL_README}\nFiles: {names}\n"
+        files[f"{folder}README.txt"] = text.encode("utf-8")
+    return files
 
 
 def _file_stem(name: str) -> str:
@@ -126,12 +152,17 @@ def report_files(
     images: bool | None = None,
     *,
     cohort: Cohort | None = None,
+    include_patient_level: bool = False,
+    patient_level_dir: str = PATIENT_LEVEL_DIR,
 ) -> tuple[dict[str, bytes], list[str]]:
     """Every report file as ``{file name: bytes}`` plus notes (e.g. images unavailable).
 
     ``tables_only``: the CSV tables alone. ``images=None`` renders PNG/SVG when
     :func:`core.export.imaging.images_available`. ``cohort`` (optional) supplies the
     source, mapping and dropped-value count when those are not given.
+    ``include_patient_level``: also the patient-level tables, as CSV under
+    ``patient_level_dir`` (``"patient_level/"``; ``""`` puts them beside the others) with a
+    README there saying they identify patients; left out by default.
     """
     if cohort is not None:
         source = source or cohort.source
@@ -139,8 +170,13 @@ def report_files(
         n_dropped = n_dropped or cohort.report.n_dropped
     source = source or SourceInfo()
     settings = resolved_settings(settings, results)
-    files = {f"{name}.csv": table_to_csv_bytes(res.table) for name, res in results.items()}
+    aggregate, patient_level = split_patient_level(results)
+    files = {f"{name}.csv": table_to_csv_bytes(res.table) for name, res in aggregate.items()}
     notes: list[str] = []
+    if include_patient_level and patient_level:
+        files.update(_patient_level_files(patient_level, patient_level_dir))
+        names = ", ".join(f"{patient_level_dir}{n}.csv" for n in patient_level)
+        notes.append(f"{names}: patient-level tables; they identify patients.")
     if tables_only:
         return files, notes
     want_images = imaging.images_available() if images is None else images
@@ -151,7 +187,7 @@ def report_files(
     files.update(fig_files)
     notes += fig_notes
     readme = _readme(settings, filters, source, n_dropped)
-    files["report.xlsx"] = tables_to_xlsx_bytes({n: r.table for n, r in results.items()}, readme)
+    files["report.xlsx"] = tables_to_xlsx_bytes({n: r.table for n, r in aggregate.items()}, readme)
     files["tables.docx"] = journal_tables_docx(results, settings, filters)
     methods = methods_text(settings, filters, results, source, n_dropped, mapping=mapping)
     files["methods.md"] = methods.encode("utf-8")
@@ -189,8 +225,10 @@ def bundle_zip(
     images: bool | None = None,
     *,
     cohort: Cohort | None = None,
+    include_patient_level: bool = False,
 ) -> bytes:
-    """The same files as :func:`write_report`, as ZIP bytes built in memory (no disk)."""
+    """The report files as ZIP bytes built in memory (no disk). Patient-level tables only
+    with ``include_patient_level``, then in the folder ``patient_level/`` with a README."""
     files, _ = report_files(
         results,
         figures,
@@ -201,6 +239,7 @@ def bundle_zip(
         n_dropped,
         images=images,
         cohort=cohort,
+        include_patient_level=include_patient_level,
     )
     return _zip(files)
 
@@ -219,6 +258,7 @@ def write_report(
     images: bool | None = None,
     *,
     cohort: Cohort | None = None,
+    include_patient_level: bool = False,
 ) -> WrittenReport:
     """Write every report file into ``out_dir`` (data-contract §7 ``report``).
 
@@ -235,12 +275,16 @@ def write_report(
         Also ``report.zip`` in ``out_dir`` holding the same files (``--zip``).
     images
         None: PNG/SVG when a Chromium is available; False: never.
+    include_patient_level
+        Also write the patient-level tables (``landmark_visits.csv``, ``ttr_patients.csv``)
+        beside the others, as the data contract's command line does; a note names them.
+        Off by default: they identify patients.
 
     Returns
     -------
     WrittenReport
         The folder, the file names written, and notes (e.g. images not available).
-        Files: every table as CSV; per figure ``.png`` (~300 dpi at 7 in), ``.svg`` and
+        Files: every aggregate table as CSV; per figure ``.png`` (~300 dpi at 7 in), ``.svg`` and
         ``.html`` sharing one ``plotly.min.js``; ``report.xlsx``, ``tables.docx``,
         ``report.html``, ``methods.md``, ``provenance.json``, ``reproduce.py`` and
         ``mapping.json`` when a mapping was used.
@@ -258,6 +302,8 @@ def write_report(
         tables_only=tables_only,
         images=images,
         cohort=cohort,
+        include_patient_level=include_patient_level,
+        patient_level_dir="",
     )
     for name, data in files.items():
         (out / name).write_bytes(data)

@@ -1,4 +1,5 @@
-"""Small helpers shared by the exporters: table access, group order and group sizes."""
+"""Small helpers shared by the exporters: table access, patient-level tables, group order
+and group sizes."""
 
 from __future__ import annotations
 
@@ -20,6 +21,27 @@ def table(results: Mapping[str, Result], name: str) -> pd.DataFrame | None:
     if res is None or res.table is None or res.table.empty:
         return None
     return res.table
+
+
+# Tables with one row per patient (or patient × landmark): they identify patients.
+PATIENT_LEVEL_TABLES = frozenset({"landmark_visits", "ttr_patients", "responses"})
+
+
+def is_patient_level(name: str, frame: pd.DataFrame | None) -> bool:
+    """True for a table that identifies patients: a known patient-level table, or any
+    table with a ``patient_id`` column."""
+    return name in PATIENT_LEVEL_TABLES or (frame is not None and "patient_id" in frame.columns)
+
+
+def split_patient_level(
+    results: Mapping[str, Result],
+) -> tuple[dict[str, Result], dict[str, Result]]:
+    """``(aggregate, patient_level)``: the results split by :func:`is_patient_level`."""
+    aggregate: dict[str, Result] = {}
+    patient_level: dict[str, Result] = {}
+    for name, res in results.items():
+        (patient_level if is_patient_level(name, res.table) else aggregate)[name] = res
+    return aggregate, patient_level
 
 
 def group_order(groups: Iterable[object], reference: str | None = None) -> list[str]:

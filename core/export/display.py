@@ -144,6 +144,14 @@ def n_pct(n: Any, pct: Any, total: Any | None = None, minus: str = "-") -> str:
     return f"{count} ({format_pct(pct, minus=minus)}%)" if not _missing(pct) else count
 
 
+# Columns where a missing value means "not reached" (a median or its upper bound that the
+# cumulative incidence never crosses), not "unknown": the screen says so.
+NOT_REACHED = "not reached"
+_NOT_REACHED_COLUMNS: dict[str, tuple[str, ...]] = {
+    "ttr_summary": ("median_time", "median_ci_low", "median_ci_high"),
+}
+
+
 def _is_pct_column(table_name: str, col: str) -> bool:
     if col.endswith(_PCT_SUFFIXES) or col == "cum_incidence":
         return True
@@ -157,8 +165,18 @@ def round_for_display(table_name: str, df: pd.DataFrame) -> pd.DataFrame:
     ``cum_incidence`` ...) are rounded to 1 decimal; p-value columns become text
     (:func:`format_p`, so ``< 0.001`` can be shown); counts stay integers; every other float
     column is rounded to 3 significant digits (numbers stay numbers so the screen can sort).
+    A median or interval bound that was not reached (``ttr_summary``) reads ``not reached``
+    (those columns become text).
     """
     out = df.copy()
+    for col in _NOT_REACHED_COLUMNS.get(table_name, ()):
+        s = out[col] if col in out else None
+        if (
+            s is not None
+            and s.isna().any()
+            and (pd.api.types.is_numeric_dtype(s) or s.isna().all())
+        ):
+            out[col] = s.map(lambda x: format_num(x, missing=NOT_REACHED))
     for col in out.columns:
         s = out[col]
         if col in _P_COLUMNS or col.endswith("_p"):

@@ -17,7 +17,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from core.export import docx_content as content
-from core.export.common import resolved_settings
+from core.export.common import resolved_settings, split_patient_level
 from core.export.display import round_for_display
 from core.export.docx_tables import TABLE_TITLES
 from core.export.imaging import figure_div, plotly_min_js
@@ -133,6 +133,8 @@ def report_html(
     methods: str = "",
     title: str = "Lupus nephritis cohort report",
     created: datetime | None = None,
+    *,
+    include_patient_level: bool = False,
 ) -> str:
     """The whole report as one self-contained HTML page.
 
@@ -144,12 +146,15 @@ def report_html(
         Shown in the header (file name only, never content).
     methods
         Markdown from :func:`core.export.methods.methods_text` (optional).
+    include_patient_level
+        Also list the patient-level tables (``landmark_visits``, ``ttr_patients``, any table
+        with a ``patient_id`` column). Off by default: the page is an aggregate report.
 
     Returns
     -------
     str
         One page: settings, methods, every figure (interactive; plotly.js inline once), the
-        four journal tables, then every result table rounded for reading (at most
+        four journal tables, then every aggregate result table rounded for reading (at most
         ``MAX_HTML_ROWS`` rows) with its notes. No outside reference of any kind.
     """
     settings = resolved_settings(settings, results)
@@ -182,8 +187,9 @@ def report_html(
             journal.append(journal_table_html(body, TABLE_TITLES[key]))
     if journal:
         section("journal", "Journal tables", "".join(journal))
-    names = [n for n in CONTRACT_ORDER if n in results] + [
-        n for n in results if n not in CONTRACT_ORDER
+    listed = results if include_patient_level else split_patient_level(results)[0]
+    names = [n for n in CONTRACT_ORDER if n in listed] + [
+        n for n in listed if n not in CONTRACT_ORDER
     ]
     for name in names:
         res = results[name]

@@ -7,6 +7,8 @@ Pure Python (no Streamlit); the on-screen copy can be adapted with ``theme.for_a
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import pandas as pd
 import plotly.graph_objects as go
 
@@ -17,7 +19,25 @@ from core.results import Result
 from core.schema import PAIRED_MEASURES, Cohort
 from core.settings import Settings
 
-__all__ = ["build_figures", "group_colors"]
+__all__ = ["SECTIONS", "build_figures", "figure_section", "group_colors"]
+
+# Groups of charts, one per dashboard page: cohort (flow, completeness, swimmer), response
+# (rates, criteria, sankeys, forests), ttr (ttr_curve), labs (paired_*, trajectory_*,
+# paired_changes, steroid_taper, dsdna_shift).
+SECTIONS = ("cohort", "response", "ttr", "labs")
+_COHORT_FIGURES = ("flow", "completeness", "swimmer")
+
+
+def figure_section(name: str) -> str:
+    """The section (``SECTIONS``) that builds figure ``name``: lets a page that asks for
+    one figure by name build only that figure's section."""
+    if name in _COHORT_FIGURES:
+        return "cohort"
+    if name.startswith("response_") or name == "criteria_sensitivity":
+        return "response"
+    if name == "ttr_curve":
+        return "ttr"
+    return "labs"
 
 
 def _table(results: dict[str, Result], name: str) -> pd.DataFrame | None:
@@ -70,7 +90,7 @@ def _response_figures(
 
 
 def _lab_figures(
-    results: dict[str, Result], cohort: Cohort, colors: dict[str, str]
+    results: dict[str, Result], cohort: Cohort, colors: dict[str, str], show_ids: bool = False
 ) -> dict[str, go.Figure]:
     out: dict[str, go.Figure] = {}
     changes = _table(results, "paired_changes")
@@ -82,7 +102,9 @@ def _lab_figures(
         if lv is not None:
             values = labs.landmark_values(cohort, lv, m)
             if not values.empty:
-                out[f"paired_{m}"] = labs.paired_plot(values, m, changes=changes, colors=colors)
+                out[f"paired_{m}"] = labs.paired_plot(
+                    values, m, changes=changes, colors=colors, show_ids=show_ids
+                )
         if m != "steroid_mg":
             traj = labs.trajectory_table(cohort, m)
             if not traj.empty:
@@ -100,7 +122,11 @@ def _lab_figures(
 
 
 def _cohort_figures(
-    results: dict[str, Result], cohort: Cohort, colors: dict[str, str], n_in_file: int | None
+    results: dict[str, Result],
+    cohort: Cohort,
+    colors: dict[str, str],
+    n_in_file: int | None,
+    show_ids: bool = False,
 ) -> dict[str, go.Figure]:
     out: dict[str, go.Figure] = {}
     flow = _table(results, "flow")
@@ -116,7 +142,7 @@ def _cohort_figures(
     out["flow"] = cohort_figs.patient_flow(steps)
     if not cohort.visits.empty:
         out["completeness"] = cohort_figs.completeness(cohort)
-        out["swimmer"] = cohort_figs.swimmer(cohort, colors=colors)
+        out["swimmer"] = cohort_figs.swimmer(cohort, colors=colors, show_ids=show_ids)
     return out
 
 
@@ -126,6 +152,8 @@ def build_figures(
     settings: Settings | None = None,
     *,
     n_in_file: int | None = None,
+    sections: Iterable[str] | None = None,
+    show_ids: bool = False,
 ) -> dict[str, go.Figure]:
     """Every chart the available results support, keyed by a stable name.
 
@@ -142,6 +170,14 @@ def build_figures(
         Analysis settings (event name, CI method); defaults when None.
     n_in_file
         Patients before filtering, for the flow chart when ``results`` has no ``flow``.
+    sections
+        Build only these groups of charts (``SECTIONS``: ``cohort``, ``response``, ``ttr``,
+        ``labs``, one per dashboard page); None builds all. A page that shows one chart
+        need not pay for thirty: at 10,000 patients all charts take about 2 s.
+    show_ids
+        Put patient IDs into the hover text of the per-patient charts (paired before/after
+        lines, swimmer plot). Off by default: no figure then carries a patient ID anywhere
+        (hover text, text, custom data), so an exported chart identifies nobody.
 
     Returns
     -------
@@ -156,9 +192,16 @@ def build_figures(
         if (t := _table(results, name)) is not None:
             groups += [str(g) for g in t["group"].unique()]
     colors = group_colors([*groups, "All"])
-    figs = _cohort_figures(results, cohort, colors, n_in_file)
-    figs |= _response_figures(results, cohort, settings, colors)
-    if _table(results, "ttr_curve") is not None:
+    want = set(SECTIONS if sections is None else sections)
+    unknown = want - set(SECTIONS)
+    if unknown:
+        raise ValueError(f"unknown figure sections {sorted(unknown)}; use {SECTIONS}")
+    figs: dict[str, go.Figure] = {}
+    if "cohort" in want:
+        figs |= _cohort_figures(results, cohort, colors, n_in_file, show_ids)
+    if "response" in want:
+        figs |= _response_figures(results, cohort, settings, colors)
+    if "ttr" in want and _table(results, "ttr_curve") is not None:
         figs["ttr_curve"] = ttr.ttr_curve(
             results["ttr_curve"],
             results.get("ttr_risk"),
@@ -168,5 +211,6 @@ def build_figures(
             colors=colors,
             event=settings.event,
         )
-    figs |= _lab_figures(results, cohort, colors)
+    if "labs" in want:
+        figs |= _lab_figures(results, cohort, colors, show_ids)
     return figs

@@ -167,11 +167,13 @@ def swimmer(
     *,
     colors: dict[str, str] | None = None,
     max_patients: int = SWIMMER_MAX_PATIENTS,
+    show_ids: bool = False,
 ) -> go.Figure:
     """One lane per patient from month 0 to the last visit, coloured by group, with the
     recorded response (CR, PR, NR) marked at each visit. Patients sorted by group, then by
     follow-up length; above ``max_patients`` the first ones in that order are shown and the
-    title says so. Patient IDs appear only on hover."""
+    title says so. Patient IDs are nowhere in the figure (hover says month and response)
+    unless ``show_ids``: then hovering a mark names the patient."""
     v = cohort.visits
     if v.empty:
         return empty_figure("No visits.")
@@ -207,6 +209,13 @@ def swimmer(
         if "response" in pts
         else pd.Series("visit", index=pts.index)
     )
+
+    def hover(d: pd.DataFrame, state: str) -> dict:
+        if show_ids:
+            return dict(customdata=d["patient_id"].astype(str),
+                        hovertemplate=f"%{{customdata}}, month %{{x:g}}: {state}<extra></extra>")  # fmt: skip
+        return dict(hovertemplate=f"Month %{{x:g}}: {state}<extra></extra>")
+
     for state in ["CR", "PR", "NR", "not recorded", "visit"]:
         d = pts[states == state]
         if d.empty:
@@ -216,14 +225,13 @@ def swimmer(
             y=d["row"],
             mode="markers",
             name=state,
-            customdata=d["patient_id"],
+            **hover(d, state),
             marker=dict(
                 size=7,
                 color=RESPONSE_COLORS.get(state, "white"),
                 symbol="circle" if state in RESPONSE_COLORS else "circle-open",
                 line=dict(width=0.6, color="#333333"),
             ),
-            hovertemplate=f"%{{customdata}}, month %{{x:g}}: {state}<extra></extra>",
         )
     shown = "" if n_total <= max_patients else f" (first {max_patients} of {n_total})"
     journal_layout(

@@ -15,6 +15,7 @@ from plotly.subplots import make_subplots
 from core.figures.theme import (
     FONT_SIZE,
     NOTE_SIZE,
+    ON_BAR_INK,
     RESPONSE_COLORS,
     RESPONSE_ORDER,
     color_of,
@@ -45,7 +46,7 @@ def response_rates(result: Result, *, title: str | None = None) -> go.Figure:
     """Stacked bars of CR, PR and NR (% of evaluable) per landmark and group.
 
     The ORR (CR + PR) carries its interval (``orr_ci_low``–``orr_ci_high``: Clopper-Pearson
-    or Wilson as the table was computed) as a black whisker; each bar is labelled with its
+    or Wilson as the table was computed) as a dark whisker; each bar is labelled with its
     group and the number evaluable.
     """
     t = result.table
@@ -87,11 +88,13 @@ def response_rates(result: Result, *, title: str | None = None) -> go.Figure:
         y=t["orr_pct"],
         name="ORR (95% CI)",
         mode="markers",
-        marker=dict(color="black", size=7, symbol="diamond"),
+        # Dark ink over the bars; a white rim keeps the legend's diamond visible on a
+        # dark screen (the whisker itself always lies over the bars).
+        marker=dict(color=ON_BAR_INK, size=8, symbol="diamond", line=dict(color="white", width=1)),
         error_y=dict(
             type="data",
             symmetric=False,
-            color="black",
+            color=ON_BAR_INK,
             thickness=1.6,
             width=5,
             array=t["orr_ci_high"] - t["orr_pct"],

@@ -2,8 +2,10 @@
 
 Colours are the Okabe–Ito palette (Okabe & Ito 2008), distinguishable with every common
 colour-vision deficiency. A group keeps its colour in every chart: ``refractory`` and
-``relapse`` are fixed, ``All`` is dark grey, other labels take the remaining colours in
-alphabetical order. Fonts list a Hangul-capable family so Korean labels export (Debian's
+``relapse`` are fixed, ``All`` is grey, other labels take the remaining colours in
+alphabetical order. ``All`` is a mid grey and marks drawn on the background in black are
+lightened on a dark screen (:func:`for_app`), so both read in the light and the dark theme
+(exports stay black on white). Fonts list a Hangul-capable family so Korean labels export (Debian's
 ``fonts-nanum``); sizes are chosen so a 1000-px-wide export printed across a double column
 (≈ 7 in) gives ≈ 8 pt tick labels and a 600-px export across one column (85 mm) ≈ 6.5 pt.
 """
@@ -12,6 +14,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+import numpy as np
+import pandas as pd
 import plotly.graph_objects as go
 
 OKABE_ITO: dict[str, str] = {
@@ -24,7 +28,14 @@ OKABE_ITO: dict[str, str] = {
     "vermillion": "#D55E00",
     "reddish_purple": "#CC79A7",
 }
-ALL_COLOR = "#4D4D4D"
+# Mid grey: about 4:1 contrast on white and on Streamlit's dark background (#0E1117) alike;
+# the former #4D4D4D all but vanished in the dark theme.
+ALL_COLOR = "#7F7F7F"
+# Black marks drawn over coloured bars (the ORR whisker) keep this ink on a dark screen too;
+# plain black marks on the background are lightened there (DARK_INKS, for_app).
+ON_BAR_INK = "#111111"
+DARK_INKS = frozenset({"black", "#000000", "#222222", "#333333", "#444444"})
+DARK_SCREEN_INK = "#D0D0D0"
 FIXED_GROUP_COLORS: dict[str, str] = {
     "refractory": OKABE_ITO["vermillion"],
     "relapse": OKABE_ITO["blue"],
@@ -204,7 +215,9 @@ def journal_layout(
 def for_app(fig: go.Figure, *, dark: bool = False) -> go.Figure:
     """A copy for the Streamlit page: transparent background, text legible in the theme.
 
-    Exports keep the white journal layout; only the on-screen copy changes. The template's
+    Exports keep the white journal layout; only the on-screen copy changes. On a dark
+    screen, marks in a near-black ink (``DARK_INKS``: forest-plot squares, error bars,
+    marker outlines) are drawn in a light grey instead. The template's
     axis and font defaults are written onto the copy explicitly, so they survive
     ``st.plotly_chart(theme="streamlit")``, which swaps the template for its own.
     """
@@ -226,7 +239,32 @@ def for_app(fig: go.Figure, *, dark: bool = False) -> go.Figure:
 
     out.for_each_xaxis(restyle)
     out.for_each_yaxis(restyle)
+    if dark:
+        out.for_each_trace(_lighten_inks)
     return out
+
+
+_INK_PATHS = (
+    ("marker", "color"),
+    ("marker", "line", "color"),
+    ("line", "color"),
+    ("error_x", "color"),
+    ("error_y", "color"),
+)
+
+
+def _lighten_inks(trace) -> None:
+    """Near-black colours of one trace (single colours only) to ``DARK_SCREEN_INK``."""
+    for path in _INK_PATHS:
+        try:
+            parent = trace
+            for part in path[:-1]:
+                parent = parent[part]
+            value = parent[path[-1]]
+        except (KeyError, ValueError, TypeError):
+            continue
+        if isinstance(value, str) and value.strip().lower() in DARK_INKS:
+            parent[path[-1]] = DARK_SCREEN_INK
 
 
 def empty_figure(message: str) -> go.Figure:
@@ -249,5 +287,8 @@ def empty_figure(message: str) -> go.Figure:
 
 def ordered_groups(values: Iterable[str]) -> list[str]:
     """Group labels in order of first appearance, ``All`` last."""
-    seen = list(dict.fromkeys(str(v) for v in values))
+    # distinct values first (vectorised): a patient-level column has one row per patient
+    values = values if hasattr(values, "__len__") else list(values)
+    distinct = pd.unique(np.asarray(values, dtype=object).ravel())
+    seen = list(dict.fromkeys(str(v) for v in distinct))
     return [g for g in seen if g != "All"] + (["All"] if "All" in seen else [])

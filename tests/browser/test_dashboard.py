@@ -150,3 +150,45 @@ def test_upload_filter_and_download_match_the_reference(page, tmp_path: Path) ->
     )
     probe.close()
     assert size[0] >= 600 and size[1] >= 300
+
+
+def test_identifier_columns_are_named_dropped_and_ids_replaced(
+    server: str, page, tmp_path: Path
+) -> None:
+    """A file with names and resident registration numbers: the warning names the columns
+    (never a value), one click drops them, the study-code option replaces the IDs, and the
+    key is offered as a patient-level download."""
+    sys.path.insert(0, str(ROOT / "tests"))
+    from test_app_privacy import identifier_cohort
+
+    data, names, rrn = identifier_cohort()
+    path = tmp_path / "ids.csv"
+    path.write_bytes(data)
+    page = page.context.new_page()  # a new session: no mapping file from the test above
+    page.set_default_timeout(90_000)
+    page.goto(server)
+    idle(page)
+    page.locator(".st-key-cohort_file input[type=file]").set_input_files(str(path))
+    idle(page)
+    confirm = page.get_by_role("button", name="Confirm mapping")
+    if confirm.count():
+        confirm.click()
+        idle(page)
+    warning = page.get_by_text("This file carries direct identifiers").first
+    warning.wait_for()
+    body = page.get_by_test_id("stAlert").all_inner_texts()
+    text = "\n".join(body)
+    assert "'name' holds names" in text and "resident registration numbers" in text
+    assert not [v for v in [*names.values(), *rrn.values()] if v in text]
+    page.get_by_role("button", name="Drop identifier columns").click()
+    idle(page)
+    page.get_by_text("Dropped for this session").first.wait_for()
+    page.get_by_text("Replace patient IDs by study codes").click()
+    idle(page)
+    with page.expect_download() as info:
+        page.get_by_role("button", name="Study-code key — patient-level (CSV)").click()
+    assert info.value.suggested_filename.startswith("patient-level_")
+    key = tmp_path / "key.csv"
+    info.value.save_as(key)
+    got = pd.read_csv(key, dtype=str)
+    assert list(got.columns) == ["study_code", "patient_id"] and got["study_code"][0] == "S001"
