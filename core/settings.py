@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from typing import Literal
+from typing import Literal, get_args
 
 Criteria = Literal[
     "recorded",
@@ -15,22 +15,13 @@ Criteria = Literal[
     "multitarget_cn",
     "custom",
 ]
-CRITERIA: tuple[str, ...] = (
-    "recorded",
-    "kdigo2024",
-    "eular2019",
-    "creatinine15",
-    "lunar",
-    "aurora",
-    "multitarget_cn",
-    "custom",
-)
+CRITERIA: tuple[str, ...] = get_args(Criteria)
 MissingStrategy = Literal["complete-case", "non-responder", "locf"]
-MISSING_STRATEGIES: tuple[str, ...] = ("complete-case", "non-responder", "locf")
+MISSING_STRATEGIES: tuple[str, ...] = get_args(MissingStrategy)
 Event = Literal["cr-or-pr", "cr"]
-EVENTS: tuple[str, ...] = ("cr-or-pr", "cr")
+EVENTS: tuple[str, ...] = get_args(Event)
 CIMethod = Literal["clopper-pearson", "wilson"]
-CI_METHODS: tuple[str, ...] = ("clopper-pearson", "wilson")
+CI_METHODS: tuple[str, ...] = get_args(CIMethod)
 
 
 @dataclass(frozen=True)
