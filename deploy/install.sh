@@ -14,12 +14,15 @@ APP_DIR=${APP_DIR:-/opt/ln-cohort}
 APP_USER=${APP_USER:-lnapp}
 SRC_DIR=$(cd "$(dirname "$0")/.." && pwd)
 export DEBIAN_FRONTEND=noninteractive
+# Debian's own Python: the service user must be able to read the interpreter and its
+# standard library (a per-user Python under /root is not readable by it).
+PY=/usr/bin/python3
 
 install_system() {
   local need=()
   command -v chromium >/dev/null 2>&1 || need+=(chromium)
   fc-list 2>/dev/null | grep -qi nanum || need+=(fonts-nanum)
-  python3 -c 'import venv, ensurepip' 2>/dev/null || need+=(python3-venv)
+  [ -x "$PY" ] && "$PY" -c 'import venv, ensurepip' 2>/dev/null || need+=(python3 python3-venv)
   command -v make >/dev/null 2>&1 || need+=(make)
   if ((${#need[@]})); then
     apt-get update -qq
@@ -33,7 +36,7 @@ install_app() {
   # Code only: never copy data, caches or a developer's virtualenv.
   tar -C "$SRC_DIR" --exclude=.venv --exclude=.git --exclude=tests --exclude=bench/data \
       --exclude='__pycache__' -cf - . | tar -C "$APP_DIR" -xf -
-  python3 -m venv "$APP_DIR/.venv"
+  "$PY" -m venv "$APP_DIR/.venv"
   "$APP_DIR/.venv/bin/pip" install --quiet --disable-pip-version-check -r "$APP_DIR/requirements.txt"
   chown -R root:root "$APP_DIR"
   chmod -R a+rX,go-w "$APP_DIR"
