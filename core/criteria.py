@@ -231,7 +231,8 @@ def evaluate(rules: RuleSet, x: pd.DataFrame) -> pd.DataFrame:
     reason[miss_base] = NOT_EVALUABLE_BASELINE
     reason[miss_here] = NOT_EVALUABLE_LAB
     return pd.DataFrame(
-        {"response": response, "reason": reason, "on_boundary": ok & edge}, index=x.index
+        {"response": response, "reason": reason, "on_boundary": ok & edge}, index=x.index,
+        copy=False,
     )
 
 

@@ -286,7 +286,7 @@ def _frame(cols: list[Col], sheet: Sheet, log: V.IssueLog) -> tuple[pd.DataFrame
         for k, v in c.extra.items():
             if not k.startswith("_"):
                 data[k], header[k] = v.reset_index(drop=True), c.plan.column
-    df = pd.DataFrame(data)
+    df = pd.DataFrame(data, copy=False)  # no block consolidation: it copied every cell
     df["_row"] = sheet.rows
     return df, header
 
@@ -373,7 +373,8 @@ def _split(df: pd.DataFrame, header: dict, log: V.IssueLog, sheet: str | None,
         log.cells("error", no_month, df["_row"].to_numpy(), df["patient_id"], hdr("month"),
                   lambda v: f"This visit of patient {v} has no month.", sheet=sheet)
         df = df[df["month"].notna()]
-    visits = df[["patient_id", "month", *visit_fields, *varying, "_row", "_pid"]]
+    keep = ["patient_id", "month", *visit_fields, *varying, "_row", "_pid"]
+    visits = pd.DataFrame({c: df[c] for c in keep}, copy=False)  # columns shared, not copied
     visits = V.check_duplicate_visits(visits, log, hdr, sheet)
     return patients, visits
 
@@ -491,7 +492,7 @@ def _finish(patients: pd.DataFrame, visits: pd.DataFrame,
             s = s.astype("boolean")
         return s.array if in_order else s.array.take(order)
 
-    visits = pd.DataFrame({c: final(c) for c in v_order + v_extra})
+    visits = pd.DataFrame({c: final(c) for c in v_order + v_extra}, copy=False)
     return patients, visits
 
 

@@ -116,7 +116,8 @@ def _landmark_table(
             "patient_id": np.repeat(ids, len(marks)),
             "landmark": np.tile(marks, len(ids)),
             "visit_month": np.append(month, np.nan)[rows],  # row -1: the NaN at the end
-        }
+        },
+        copy=False,  # fresh arrays: no consolidating copy
     )
     return frame, rows, patient
 
@@ -164,7 +165,8 @@ def _visit_verdicts(
         fields = sorted({*rules.landmark_inputs, *rules.baseline_inputs, "urine_rbc"} & set(visits))
     if rows is not None:  # only the columns read below
         keep = ["patient_id", "month", *fields, *(["response"] if "response" in visits else [])]
-        at = pd.DataFrame({c: take_rows(visits[c], rows) for c in keep}, index=visits.index[rows])
+        at = pd.DataFrame({c: take_rows(visits[c], rows) for c in keep}, index=visits.index[rows],
+                          copy=False)
         base_row = base_row[rows]
     else:
         at = visits
@@ -178,7 +180,7 @@ def _visit_verdicts(
         return out
     x = {f: at[f].to_numpy() for f in fields}
     x |= {f"{f}_0": take_rows(visits[f], base_row) for f in fields}
-    verdict = evaluate(rules, pd.DataFrame(x, index=at.index))
+    verdict = evaluate(rules, pd.DataFrame(x, index=at.index, copy=False))  # read only
     return pd.concat([out, verdict], axis=1)
 
 
@@ -199,7 +201,8 @@ def _apply_missing(cols: dict, vr: pd.DataFrame, settings: Settings) -> pd.DataF
             "response": response,
             "source_month": np.where(gap, np.nan, cols["visit_month"]),
             "imputed": imputed,
-        }
+        },
+        copy=False,  # fresh arrays: no consolidating copy
     )
     if settings.missing == "locf":
         # Last evaluable response after month 0 and before the landmark's window.

@@ -387,6 +387,13 @@ def dsdna_shift(cohort: Cohort, o: Outcomes, values: pd.DataFrame | None = None)
     )
 
 
+def _dose_summary(gb) -> pd.DataFrame:
+    """n, median, q1, q3 (R type 7) of each group of a grouped dose column."""
+    return pd.DataFrame(
+        {"n": gb.size(), "median": gb.median(), "q1": gb.quantile(0.25), "q3": gb.quantile(0.75)}
+    )
+
+
 def steroid_trajectory(cohort: Cohort, o: Outcomes) -> Result:
     """Prednisolone-equivalent dose over all visits by visit month, per group and All.
 
@@ -404,11 +411,15 @@ def steroid_trajectory(cohort: Cohort, o: Outcomes) -> Result:
     grp = o.landmarks.drop_duplicates("patient_id").set_index("patient_id")["group"]
     x = v.loc[v["steroid_mg"].notna(), ["patient_id", "month", "steroid_mg"]]
     x = x.assign(group=x["patient_id"].map(grp))
-    both = pd.concat([x.dropna(subset=["group"]), x.assign(group=ALL)])
-    gb = both.groupby(["month", "group"])["steroid_mg"]
-    t = pd.DataFrame(
-        {"n": gb.size(), "median": gb.median(), "q1": gb.quantile(0.25), "q3": gb.quantile(0.75)}
-    ).reset_index()
+    if (x["group"] == ALL).any():  # a group named like the total: pooled with it, as before
+        both = pd.concat([x.dropna(subset=["group"]), x.assign(group=ALL)])
+        t = _dose_summary(both.groupby(["month", "group"])["steroid_mg"]).reset_index()
+    else:  # per group and All grouped apart (no doubled frame), then in the same order
+        per = _dose_summary(x.groupby(["month", "group"])["steroid_mg"]).reset_index()
+        total = _dose_summary(x.groupby("month")["steroid_mg"]).reset_index()
+        total.insert(1, "group", ALL)
+        t = pd.concat([per, total], ignore_index=True)
+        t = t.sort_values(["month", "group"], kind="stable").reset_index(drop=True)
     return Result(
         "steroid_trajectory",
         t[cols],

@@ -135,11 +135,14 @@ def _continuous_row(name, x, grp, groups, normal) -> dict:
 
 def _categorical_rows(name, x: pd.Series, grp, groups, levels) -> list[dict]:
     ok = x.notna().to_numpy()
-    xs = x.astype(str).to_numpy()
+    # texts hashed once; each level is then an integer comparison, not a text one
+    codes, distinct = pd.factorize(x.astype(str).to_numpy())
+    where = {v: i for i, v in enumerate(distinct)}
+    is_lev = [ok & (codes == where.get(lev, -2)) for lev in levels]
     tab = np.array(
-        [[np.sum(ok & (grp == g) & (xs == lev)) for lev in levels] for g in groups], dtype=int
+        [[np.sum(m & in_g) for m in is_lev] for in_g in [grp == g for g in groups]], dtype=int
     ).reshape(len(groups), len(levels))  # keeps 2-D when there are no groups or levels
-    all_n = np.array([np.sum(ok & (xs == lev)) for lev in levels])
+    all_n = np.array([np.sum(m) for m in is_lev])
     rows_present = tab.sum(axis=1) > 0
     test, p, method = "", float("nan"), ""
     if rows_present.sum() >= 2 and len(levels) >= 1:

@@ -94,10 +94,7 @@ def by_unique(s: pd.Series, fn: Callable[[pd.Series], pd.Series]) -> pd.Series:
     """
     codes, uniques = pd.factorize(s, use_na_sentinel=True)
     res = np.asarray(fn(pd.Series(uniques, dtype=object)), dtype=object)
-    out = np.empty(len(s), dtype=object)
-    ok = codes >= 0
-    out[ok] = res[codes[ok]]
-    out[~ok] = None
+    out = np.append(res, None)[codes]  # one take: code -1 (missing) picks the trailing None
     return pd.Series(out, index=s.index, dtype=object)
 
 

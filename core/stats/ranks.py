@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 from scipy import special  # not scipy.stats: importing it costs ~0.5 s per process
 
 DIGITS_RANK = 7
@@ -93,6 +94,27 @@ def average_ranks(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return ranks, sizes
 
 
+def _rounded_rank_sum(x: np.ndarray, mask: np.ndarray) -> tuple[float, np.ndarray]:
+    """Sum over ``mask`` of the average ranks of ``signif(x)``, and the tie sizes.
+
+    The same numbers as ``average_ranks(signif(x))`` summed over ``mask``, but from the
+    distinct values of x (hashed, no sort of all n values): lab values repeat, so rounding
+    and sorting touch a few hundred values instead of up to 10^6. Ranks are multiples of
+    0.5 and the sums are exact, so the order of summation does not matter.
+    """
+    codes, distinct = pd.factorize(x)
+    count = np.bincount(codes, minlength=len(distinct))
+    chosen = np.bincount(codes[mask], minlength=len(distinct))
+    rounded = signif(distinct)
+    order = np.argsort(rounded, kind="stable")
+    srt = rounded[order]
+    start = np.flatnonzero(np.concatenate(([True], srt[1:] != srt[:-1])))
+    sizes = np.add.reduceat(count[order], start)
+    picked = np.add.reduceat(chosen[order], start)
+    mean_rank = (np.cumsum(sizes) - sizes) + (sizes + 1) / 2.0
+    return float(np.sum(mean_rank * picked)), sizes
+
+
 def _signrank_counts(n: int) -> np.ndarray:
     """Number of subsets of {1..n} with each sum 0..n(n+1)/2 (R's psignrank)."""
     counts = np.zeros(n * (n + 1) // 2 + 1)
@@ -145,8 +167,7 @@ def signed_rank(diffs) -> SignedRank:
     n = len(d)
     if n == 0:
         return SignedRank(float("nan"), 0.0, "normal_cc", n_zero, False)
-    r, tie_sizes = average_ranks(np.abs(signif(d)))
-    v = float(r[d > 0].sum())
+    v, tie_sizes = _rounded_rank_sum(np.abs(d), d > 0)  # |signif(d)| = signif(|d|)
     tied = bool(np.any(tie_sizes > 1))
     if n < EXACT_LIMIT and not tied and n_zero == 0:
         p = _exact_two_sided(_signrank_counts(n), v, n * (n + 1) / 4)
@@ -170,8 +191,9 @@ def rank_sum(a, b) -> RankSum:
     na, nb = len(a), len(b)
     if na == 0 or nb == 0:
         return RankSum(float("nan"), float("nan"), "normal_cc", False)
-    r, tie_sizes = average_ranks(signif(np.concatenate([a, b])))
-    w = float(r[:na].sum() - na * (na + 1) / 2)
+    first = np.arange(na + nb) < na
+    rank_a, tie_sizes = _rounded_rank_sum(np.concatenate([a, b]), first)
+    w = float(rank_a - na * (na + 1) / 2)
     tied = bool(np.any(tie_sizes > 1))
     if na < EXACT_LIMIT and nb < EXACT_LIMIT and not tied:
         p = _exact_two_sided(_ranksum_counts(na, nb), w, na * nb / 2)
@@ -179,6 +201,35 @@ def rank_sum(a, b) -> RankSum:
     n = na + nb
     var = (na * nb / 12) * ((n + 1) - np.sum(tie_sizes**3 - tie_sizes) / (n * (n - 1)))
     return RankSum(_normal_cc(w - na * nb / 2, float(np.sqrt(var))), w, "normal_cc", tied)
+
+
+def _friedman_pairs(y: np.ndarray) -> tuple[np.ndarray, float]:
+    """Column sums of the within-row average ranks of ``y`` and the tie term Σ(t³ − t),
+    from one comparison per pair of occasions (few occasions, no NaN).
+
+    A value's average rank in its row is 1 + (values below it) + (equal others) / 2, so a
+    column's rank sum is 0.5 n + Σ_j [#(y_i > y_j) + 0.5 #(y_i = y_j)] over all j (itself
+    included). A value in a tie of t has t − 1 equal others, and Σ over the tie of
+    (m² − 1), m = t, is t³ − t. Counts are integers and halves are exact, so both equal
+    ``rankdata(y, axis=1).sum(axis=0)`` and the run-length sum exactly.
+    """
+    n, k = y.shape
+    above = np.zeros(k, dtype=np.int64)  # Σ_j #(y_i > y_j)
+    equal = np.full(k, n, dtype=np.int64)  # Σ_j #(y_i = y_j), j = i included
+    same = np.ones((n, k), dtype=np.int64)  # m: values of the row equal to y_i
+    for i in range(k):
+        for j in range(i + 1, k):
+            eq = y[:, i] == y[:, j]
+            gt = int(np.count_nonzero(y[:, i] > y[:, j]))
+            n_eq = int(np.count_nonzero(eq))
+            above[i] += gt
+            above[j] += n - gt - n_eq
+            equal[i] += n_eq
+            equal[j] += n_eq
+            same[:, i] += eq
+            same[:, j] += eq
+    rank_sums = 0.5 * n + above + 0.5 * equal
+    return rank_sums, float(np.sum(same * same - 1))
 
 
 def friedman(matrix) -> tuple[float, float]:
@@ -193,27 +244,21 @@ def friedman(matrix) -> tuple[float, float]:
     if n < 1 or k < 2:
         return float("nan"), float("nan")
     if k <= 12:
-        # Few occasions: a value's average rank in its row is 1 + (values below it) +
-        # (equal values, itself included, - 1) / 2; one vectorised pass per occasion gives
-        # rankdata(y, axis=1) exactly (halves are exact), about 4x faster.
-        ranks = np.full(y.shape, 0.5)
-        for j in range(k):
-            col = y[:, j : j + 1]
-            ranks += (y > col) + 0.5 * (y == col)
+        rank_sums, ties = _friedman_pairs(y)
     else:
         from scipy import stats
 
-        ranks = stats.rankdata(y, axis=1)
-    # ties within each patient's row: run lengths of the row-sorted values
-    srt = np.sort(y, axis=1)
-    new_run = np.ones_like(srt, dtype=bool)
-    new_run[:, 1:] = srt[:, 1:] != srt[:, :-1]
-    c = np.bincount(np.cumsum(new_run.ravel())).astype(float)
-    ties = float(np.sum(c**3 - c))
+        rank_sums = stats.rankdata(y, axis=1).sum(axis=0)
+        # ties within each patient's row: run lengths of the row-sorted values
+        srt = np.sort(y, axis=1)
+        new_run = np.ones_like(srt, dtype=bool)
+        new_run[:, 1:] = srt[:, 1:] != srt[:, :-1]
+        c = np.bincount(np.cumsum(new_run.ravel())).astype(float)
+        ties = float(np.sum(c**3 - c))
     denom = n * k * (k + 1) - ties / (k - 1)
     if denom <= 0:
         return float("nan"), float("nan")
-    stat = 12 * np.sum((ranks.sum(axis=0) - n * (k + 1) / 2) ** 2) / denom
+    stat = 12 * np.sum((rank_sums - n * (k + 1) / 2) ** 2) / denom
     return float(stat), float(special.chdtrc(k - 1, stat))  # = stats.chi2.sf
 
 
