@@ -27,8 +27,6 @@ import plotly.graph_objects as go
 
 from core.export import imaging
 from core.export.common import resolved_settings, split_patient_level
-from core.export.docx_tables import journal_tables_docx
-from core.export.html_report import report_html
 from core.export.methods import methods_text, software_versions
 from core.export.provenance import provenance, provenance_json
 from core.export.reproduce import MAPPING_FILE, reproduce_script
@@ -179,6 +177,10 @@ def report_files(
         notes.append(f"{names}: patient-level tables; they identify patients.")
     if tables_only:
         return files, notes
+    # Word and HTML writers load python-docx and plotly: only when a full report is made.
+    from core.export.docx_tables import journal_tables_docx
+    from core.export.html_report import report_html
+
     want_images = imaging.images_available() if images is None else images
     if figures and not want_images:
         notes.append(IMAGES_NOTE)

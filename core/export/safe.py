@@ -22,11 +22,13 @@ import io
 import math
 import re
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
-from openpyxl import Workbook
+
+if TYPE_CHECKING:
+    from openpyxl import Workbook
 
 FORMULA_TRIGGERS: tuple[str, ...] = ("=", "+", "-", "@", "\t", "\r")
 _NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
@@ -63,8 +65,10 @@ def _safe_series(s: pd.Series) -> pd.Series:
     ):
         return s
     obj = s.astype(object)
-    is_text = obj.map(lambda v: isinstance(v, str)).astype(bool)
-    risky = is_text & obj.where(is_text, "").astype(str).str.startswith(FORMULA_TRIGGERS)
+    try:  # non-text cells give NaN -> False
+        risky = obj.str.startswith(FORMULA_TRIGGERS, na=False).astype(bool)
+    except AttributeError:  # the column holds no text at all
+        return obj
     if not risky.any():
         return obj
     fixed = obj.copy()
@@ -168,6 +172,8 @@ def tables_to_xlsx_bytes(
     bytes
         The .xlsx: numbers as numbers (16 significant digits), text formula-safe.
     """
+    from openpyxl import Workbook  # only when a workbook is written
+
     wb = Workbook(write_only=True)
     taken: set[str] = {"README"}
     names = {table: sheet_name(table, taken) for table in tables}
@@ -183,6 +189,8 @@ def tables_to_xlsx_bytes(
 
 def table_to_xlsx_bytes(df: pd.DataFrame, sheet: str = "table") -> bytes:
     """One table as a one-sheet workbook (no README), full precision, formula-safe."""
+    from openpyxl import Workbook  # only when a workbook is written
+
     wb = Workbook(write_only=True)
     _append_frame(wb, df, sheet_name(sheet))
     buf = io.BytesIO()
