@@ -1,7 +1,10 @@
-"""``st.cache_data`` wrappers around the core pipeline (one ``st.cache_resource``).
+"""``st.cache_data`` / ``st.cache_resource`` wrappers around the core pipeline.
 
-Every cache is per session (``scope="session"``: one user's data never serves another's),
-expires, holds a few entries, and lives in memory only (never ``persist``). Arguments whose
+Every cache of a user's data is per session (``scope="session"``: one user's data never
+serves another's), expires, holds a few entries, and lives in memory only (never
+``persist``). The one exception is the bundled demo cohort (shipped with the app, nobody's
+data, the same for everyone): its analyses and figures are shared by all sessions of the
+process (:func:`shared_demo`), so a new visitor's first chart does not wait for them. Arguments whose
 names start with ``_`` are not hashed: each function takes a short text key that decides the
 result (the file's SHA-256, the load options, ``repr`` of the frozen filters and settings)
 and the objects themselves unhashed, so a 100,000-patient frame is never hashed per rerun.
@@ -9,6 +12,8 @@ and the objects themselves unhashed, so a 100,000-patient frame is never hashed 
 
 from __future__ import annotations
 
+import hashlib
+from functools import cache
 from pathlib import Path
 
 import pandas as pd
@@ -114,15 +119,72 @@ def analyses(
     return run_analyses(_cohort, _settings, _filters)
 
 
-@st.cache_data(**_CACHE)
+# Figures are cached as resources (per session): they are only read (the screen copy is
+# ``theme.for_app``'s copy), and a data cache would pickle thirty plotly figures on every
+# store and unpickle them (with plotly's validation) on every rerun.
+@st.cache_resource(scope="session", ttl=3600, max_entries=16, show_spinner=False)
 def figures(
-    key: str, _results: dict[str, Result], _cohort: Cohort, _settings: Settings, show_ids: bool
+    key: str,
+    section: str,
+    show_ids: bool,
+    _results: dict[str, Result],
+    _cohort: Cohort,
+    _settings: Settings,
 ) -> dict:
-    """Every figure for this view: ``core.figures.build_figures`` (patient IDs in hover
-    texts only with ``show_ids``)."""
+    """One page's figures (``section``, one of ``core.figures.SECTIONS``) for this view:
+    ``core.figures.build_figures(..., sections=[section])``; patient IDs in hover texts
+    only with ``show_ids``. Read-only."""
     from core.figures import build_figures
 
-    return build_figures(_results, _cohort, _settings, show_ids=show_ids)
+    return build_figures(_results, _cohort, _settings, sections=[section], show_ids=show_ids)
+
+
+# --- the bundled demo, shared by every session -------------------------------------------
+# Global caches (no ``scope``): ONLY for the demo cohort shipped in data/demo/, which holds
+# no one's data. ``shared_demo`` admits a view only when its source is that file,
+# byte for byte (SHA-256), unmodified by privacy choices; the key still carries the
+# file's hash, mapping, load options, filters and settings. Uploads never come here.
+
+
+@cache
+def _demo_sha256() -> str | None:
+    return hashlib.sha256(DEMO_PATH.read_bytes()).hexdigest() if DEMO_PATH.is_file() else None
+
+
+def shared_demo(source: Source | None) -> bool:
+    """True when ``source`` is the bundled demo file as shipped (same SHA-256), without
+    dropped columns or study codes: its results may be shared across sessions."""
+    return (
+        source is not None
+        and source.demo
+        and not source.cleaned
+        and source.sha256 == _demo_sha256()
+    )
+
+
+@st.cache_resource(ttl=3600, max_entries=16, show_spinner=False)  # global: the demo only
+def demo_analyses(
+    key: str, _cohort: Cohort, _settings: Settings, _filters: Filters
+) -> dict[str, Result]:
+    """:func:`analyses` for the bundled demo, shared by all sessions (read-only)."""
+    from core.analysis import run_analyses
+
+    return run_analyses(_cohort, _settings, _filters)
+
+
+@st.cache_resource(ttl=3600, max_entries=32, show_spinner=False)  # global: the demo only
+def demo_figures(
+    key: str,
+    section: str,
+    show_ids: bool,
+    _results: dict[str, Result],
+    _cohort: Cohort,
+    _settings: Settings,
+) -> dict:
+    """:func:`figures` for the bundled demo, shared by all sessions (read-only)."""
+    from core.figures import build_figures
+
+    return build_figures(_results, _cohort, _settings, sections=[section], show_ids=show_ids)
 
 
 @st.cache_data(scope="session", ttl=3600, max_entries=2, show_spinner=False)

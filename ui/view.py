@@ -1,7 +1,8 @@
 """One view of the data for the analysis pages: cohort, filters, settings, results, figures.
 
 A page does ``v = view.current()`` and then asks for blocks by contract name; everything
-behind it is cached per session on (file, load options, filters, settings).
+behind it is cached per session on (file, load options, filters, settings); figures per
+page (section). The bundled demo's results and figures are shared by all sessions.
 """
 
 from __future__ import annotations
@@ -61,33 +62,52 @@ class View:
     summary: str  # "Class IV, IV+V · kdigo2024 · complete-case · n = 56"
     key: str
     results: dict[str, Result] = field(default_factory=dict)
-    _figures: dict[bool, dict] = field(default_factory=dict)
+    shared: bool = False  # the bundled demo: results and figures shared across sessions
+    _figures: dict[tuple[str, bool], dict] = field(default_factory=dict)
 
     def result(self, name: str) -> Result | None:
         return self.results.get(name)
 
-    def figures(self, show_ids: bool | None = None) -> dict:
-        """Every figure of this view (built once, cached). Patient IDs appear in hover
-        texts only when ``show_ids`` (default: the sidebar's "Show patient IDs in charts")."""
+    def section(self, section: str, show_ids: bool | None = None) -> dict:
+        """The figures of one page (``core.figures.SECTIONS``: cohort, response, ttr, labs),
+        built once per (view, section, show_ids) and cached: a page pays only for its own
+        charts. Patient IDs appear in hover texts only when ``show_ids`` (default: the
+        sidebar's "Show patient IDs in charts")."""
         ids = state.show_ids() if show_ids is None else bool(show_ids)
-        if ids not in self._figures:
-            self._figures[ids] = {}
+        if (section, ids) not in self._figures:
+            self._figures[(section, ids)] = {}
+            build = cache.demo_figures if self.shared else cache.figures
             with guarded("draw the figures"):
-                self._figures[ids] = cache.figures(
-                    self.key, self.results, self.filtered, self.settings, ids
+                self._figures[(section, ids)] = build(
+                    self.key, section, ids, self.results, self.filtered, self.settings
                 )
-        return self._figures[ids]
+        return self._figures[(section, ids)]
+
+    def figures(self, show_ids: bool | None = None) -> dict:
+        """Every figure of this view (the report bundles them all), in ``build_figures``
+        order: the union of the sections, each cached as the pages build it."""
+        from core.figures import SECTIONS
+
+        out: dict = {}
+        for section in SECTIONS:
+            out |= self.section(section, show_ids)
+        return out
 
     def figure_names(self, prefix: str) -> list[str]:
         """Names of the built figures starting with ``prefix`` (``response_forest_m``)."""
-        return [n for n in self.figures() if n.startswith(prefix)]
+        from core.figures import figure_section
+
+        return [n for n in self.section(figure_section(prefix)) if n.startswith(prefix)]
 
     def figure(self, name: str, label: str | None = None) -> None:
         """Show figure ``name`` with caption and downloads; nothing when it was not built."""
-        fig = self.figures().get(name)
+        from core.figures import figure_section
+
+        section = figure_section(name)
+        fig = self.section(section).get(name)
         if fig is not None:
             # Downloads are made without patient IDs even when the screen shows them.
-            exported = self.figures(show_ids=False).get(name) if state.show_ids() else fig
+            exported = self.section(section, show_ids=False).get(name) if state.show_ids() else fig
             with guarded(f"show the figure '{label or title(name)}'"):
                 show_figure(name, label or title(name), fig, self.summary, exported)
 
@@ -126,7 +146,8 @@ def current() -> View:
     if filtered.patients.empty:
         st.warning("No patient matches the filters in the sidebar. Widen them to see results.")
         st.stop()
-    view = View(cohort, filtered, filters, settings, summary, key)
+    view = View(cohort, filtered, filters, settings, summary, key, shared=cache.shared_demo(source))
+    analyses = cache.demo_analyses if view.shared else cache.analyses
     with guarded("run the analyses", stop=True), st.spinner("Analysing…"):
-        view.results = cache.analyses(key, cohort, settings, filters)
+        view.results = analyses(key, cohort, settings, filters)
     return view
