@@ -62,23 +62,33 @@ def filter_cohort(cohort: Cohort, filters: Filters | None) -> Cohort:
     return replace(cohort, patients=patients, visits=visits)
 
 
+def filter_phrases(
+    f: Filters, class_label: str = "Class", group_label: str = "Group", sex_label: str = "Sex",
+    age_unit: str = "",
+) -> list[str]:
+    """Each active filter as a phrase (``'Class IV, IV+V'``, ``'age 18–40'``), for captions
+    and, with other labels, for the methods text."""
+    parts: list[str] = []
+    if f.classes:
+        parts.append(f"{class_label} " + ", ".join(f.classes))
+    if f.groups:
+        parts.append(f"{group_label} " + ", ".join(f.groups))
+    if f.sexes:
+        parts.append(f"{sex_label} " + ", ".join(f.sexes))
+    if f.age_min is not None or f.age_max is not None:
+        lo = "" if f.age_min is None else f"{f.age_min:g}"
+        hi = "" if f.age_max is None else f"{f.age_max:g}"
+        age = f"age {lo}–{hi}" if lo and hi else (f"age ≥ {lo}" if lo else f"age ≤ {hi}")
+        parts.append(age + age_unit)
+    parts += [f"{col} " + ", ".join(vals) for col, vals in f.extra if vals]
+    return parts
+
+
 def filter_summary(
     filters: Filters | None, settings: Settings | None = None, n: int | None = None
 ) -> str:
     """One line saying what is analysed: ``Class IV, IV+V · kdigo2024 · complete-case · n = 56``."""
-    parts: list[str] = []
-    f = filters or Filters()
-    if f.classes:
-        parts.append("Class " + ", ".join(f.classes))
-    if f.groups:
-        parts.append("Group " + ", ".join(f.groups))
-    if f.sexes:
-        parts.append("Sex " + ", ".join(f.sexes))
-    if f.age_min is not None or f.age_max is not None:
-        lo = "" if f.age_min is None else f"{f.age_min:g}"
-        hi = "" if f.age_max is None else f"{f.age_max:g}"
-        parts.append(f"age {lo}–{hi}" if lo and hi else (f"age ≥ {lo}" if lo else f"age ≤ {hi}"))
-    parts += [f"{col} " + ", ".join(vals) for col, vals in f.extra if vals]
+    parts = filter_phrases(filters or Filters())
     if not parts:
         parts.append("All patients")
     if settings is not None:

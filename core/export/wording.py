@@ -4,6 +4,7 @@ and plain-language summaries of the settings and filters."""
 
 from __future__ import annotations
 
+from core.filters import filter_phrases
 from core.settings import CustomCriteria, Filters, Settings
 
 # id -> (name, source and definition). *choice* marks our reading of a guideline text.
@@ -162,23 +163,10 @@ def landmarks_text(settings: Settings) -> str:
 
 def filters_text(filters: Filters) -> str:
     """The active filters in words, or ``'all patients'``."""
-    parts: list[str] = []
-    if filters.classes:
-        parts.append("ISN/RPS class " + ", ".join(filters.classes))
-    if filters.groups:
-        parts.append("group " + ", ".join(filters.groups))
-    if filters.sexes:
-        parts.append("sex " + ", ".join(filters.sexes))
-    if filters.age_min is not None or filters.age_max is not None:
-        lo = "" if filters.age_min is None else f"{filters.age_min:g}"
-        hi = "" if filters.age_max is None else f"{filters.age_max:g}"
-        parts.append(
-            f"age {lo}–{hi} years"
-            if lo and hi
-            else (f"age ≥ {lo}" if lo else f"age ≤ {hi}") + " years"
-        )
-    for column, values in filters.extra:
-        parts.append(f"{column} " + ", ".join(values))
+    parts = filter_phrases(
+        filters, class_label="ISN/RPS class", group_label="group", sex_label="sex",
+        age_unit=" years",
+    )
     return "; ".join(parts) if parts else "all patients"
 
 
