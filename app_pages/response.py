@@ -50,3 +50,4 @@ if forests:
     )
     for name in forests:
         v.figure(name, f"Response by subgroup, month {name.removeprefix('response_forest_m')}")
+    v.table("response_subgroups")

@@ -32,6 +32,7 @@ from core.response import (
 from core.results import Result
 from core.schema import Cohort
 from core.settings import Filters, Settings
+from core.subgroups import response_subgroups
 
 RESPONSE_TABLES = (
     "response_rates",
@@ -47,6 +48,7 @@ TABLE_NAMES = (
     "landmark_visits",
     *RESPONSE_TABLES,
     "criteria_sensitivity",
+    "response_subgroups",
     "paired_changes",
     "repeated_measures",
     "repeated_pairwise",
@@ -101,13 +103,16 @@ def _response_results(cohort: Cohort, o: Outcomes) -> dict[str, Result]:
             f"No patient has a response under '{o.settings.criteria}' at any landmark "
             "(no response recorded, or its inputs missing): response analyses skipped."
         )
-        out = {n: _empty(n, note) for n in RESPONSE_TABLES}
+        out = {n: _empty(n, note) for n in (*RESPONSE_TABLES, "response_subgroups")}
     else:
         out = {
             "response_rates": _guard("response_rates", lambda: response_rates(o)),
             "response_tests": _guard("response_tests", lambda: response_tests(o)),
             "response_difference": _guard("response_difference", lambda: response_difference(o)),
             "response_transitions": _guard("response_transitions", lambda: response_transitions(o)),
+            "response_subgroups": _guard(
+                "response_subgroups", lambda: response_subgroups(o, cohort.patients)
+            ),
         }
     out["criteria_sensitivity"] = _guard(
         "criteria_sensitivity", lambda: criteria_sensitivity(cohort, o.settings, o)

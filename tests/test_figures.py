@@ -27,6 +27,7 @@ from core.figures import (
 from core.results import Result
 from core.schema import Cohort
 from core.settings import Settings
+from core.subgroups import SUBGROUP_COLUMNS, subgroup_rates
 
 REF = Path(__file__).parent / "reference"
 EXPECTED = REF / "expected"
@@ -51,9 +52,17 @@ def ref_cohort() -> Cohort:
 
 
 @pytest.fixture(scope="module")
-def ref_results() -> dict[str, Result]:
+def ref_results(ref_cohort) -> dict[str, Result]:
+    """The R reference tables, plus ``response_subgroups`` (no R file: it is built from
+    the recorded responses at the reference landmark visits)."""
     names = [p.stem for p in EXPECTED.glob("*.csv")]
-    return {n: result(n) for n in names}
+    out = {n: result(n) for n in names}
+    responses = _responses(ref_cohort)
+    sub = pd.concat(
+        [subgroup_rates(responses, ref_cohort.patients, m).assign(month=m) for m in (6.0, 12.0)]
+    )
+    out["response_subgroups"] = Result("response_subgroups", sub)
+    return out
 
 
 def trace(fig: go.Figure, name: str):
@@ -143,7 +152,7 @@ def test_subgroup_response_agrees_with_response_rates(ref_cohort):
         columns={"month": "visit_month"}
     )
     responses = lv.merge(v, on=["patient_id", "visit_month"])
-    sub = response.subgroup_response(responses, ref_cohort.patients, 6.0)
+    sub = subgroup_rates(responses, ref_cohort.patients, 6.0)
     rates = table("response_rates").query("month == 6").set_index("group")
     first = sub.iloc[0]
     assert (first["subgroup"], first["n"], first["orr_n"]) == ("All", 83, 45)
@@ -393,7 +402,7 @@ def test_build_figures_skips_what_is_missing(ref_cohort):
     [
         lambda: response.response_rates(Result("r", pd.DataFrame())),
         lambda: response.criteria_sensitivity(Result("r", pd.DataFrame())),
-        lambda: response.response_forest(pd.DataFrame(columns=response.SUBGROUP_COLUMNS)),
+        lambda: response.response_forest(pd.DataFrame(columns=SUBGROUP_COLUMNS)),
         lambda: ttr.ttr_curve(Result("r", pd.DataFrame())),
         lambda: labs.paired_changes(Result("r", pd.DataFrame())),
         lambda: labs.dsdna_shift(Result("r", pd.DataFrame())),
@@ -478,7 +487,7 @@ def test_all_colour_reads_on_light_and_dark_backgrounds():
 
 def test_dark_screen_lightens_black_marks_but_keeps_the_orr_whisker_over_bars(ref_cohort):
     forest = response.response_forest(
-        response.subgroup_response(_responses(ref_cohort), ref_cohort.patients, 6)
+        subgroup_rates(_responses(ref_cohort), ref_cohort.patients, 6)
     )
     dark = theme.for_app(forest, dark=True)
     assert dark.data[0].error_x.color == theme.DARK_SCREEN_INK

@@ -28,6 +28,7 @@ TITLES: dict[str, str] = {
     "response_tests": "Tests between groups",
     "response_difference": "Differences in response",
     "response_transitions": "Response transitions",
+    "response_subgroups": "Response by subgroup",
     "criteria_sensitivity": "Criteria sensitivity",
     "response_sankey": "Response transitions (all patients)",
     "paired_changes": "Paired changes",

@@ -45,22 +45,6 @@ def _table(results: dict[str, Result], name: str) -> pd.DataFrame | None:
     return None if r is None or r.table is None or r.table.empty else r.table
 
 
-def _responses(
-    results: dict[str, Result], cohort: Cohort, settings: Settings
-) -> pd.DataFrame | None:
-    """Patient responses per landmark: the ``responses`` result when given; otherwise, for
-    recorded responses under complete-case, the response at each landmark visit."""
-    given = _table(results, "responses")
-    if given is not None:
-        return given
-    lv = _table(results, "landmark_visits")
-    criteria = settings.resolved(cohort.has_recorded_response, cohort.groups).criteria
-    if lv is None or criteria != "recorded" or settings.missing != "complete-case":
-        return None
-    v = cohort.visits[["patient_id", "month", "response"]].rename(columns={"month": "visit_month"})
-    return lv.dropna(subset=["visit_month"]).merge(v, on=["patient_id", "visit_month"], how="inner")
-
-
 def _response_figures(
     results: dict[str, Result], cohort: Cohort, settings: Settings, colors: dict[str, str]
 ) -> dict[str, go.Figure]:
@@ -78,14 +62,11 @@ def _response_figures(
         if len(groups) > 1:
             for g in groups:
                 out[f"response_sankey_{g}"] = response.response_transitions(res, group=g)
-    r = _responses(results, cohort, settings)
-    if r is not None and not r.empty:
-        for m in sorted(x for x in r["landmark"].unique() if x > 0):
-            sub = response.subgroup_response(r, cohort.patients, m, ci=settings.ci)
-            if not sub.empty:
-                out[f"response_forest_m{m:g}"] = response.response_forest(
-                    sub, title=f"Overall response by subgroup at month {m:g}"
-                )
+    if (t := _table(results, "response_subgroups")) is not None:
+        for m, sub in t.groupby("month", sort=True):
+            out[f"response_forest_m{m:g}"] = response.response_forest(
+                sub, title=f"Overall response by subgroup at month {m:g}"
+            )
     return out
 
 
@@ -160,10 +141,8 @@ def build_figures(
     Parameters
     ----------
     results
-        Contract tables by name (``run_analyses``); missing or empty ones are skipped. An
-        optional ``responses`` Result (patient_id, group, landmark, response) enables the
-        subgroup forest plots under any criteria; without it they are drawn for recorded
-        responses under complete-case only.
+        Contract tables by name (``run_analyses``); missing or empty ones are skipped
+        (``response_subgroups`` gives the subgroup forest plots).
     cohort
         The analysed (filtered) cohort, for patient-level charts.
     settings

@@ -26,8 +26,6 @@ from core.figures.theme import (
     rgba,
 )
 from core.results import Result
-from core.schema import LABELS
-from core.stats.binomial import clopper_pearson, wilson
 
 CRITERIA_LABELS: dict[str, str] = {
     "recorded": "Recorded",
@@ -39,7 +37,6 @@ CRITERIA_LABELS: dict[str, str] = {
     "multitarget_cn": "Multitarget (CN)",
     "custom": "Custom",
 }
-SUBGROUP_COLUMNS = ["subgroup", "level", "n", "orr_n", "orr_pct", "ci_low", "ci_high"]
 
 
 def response_rates(result: Result, *, title: str | None = None) -> go.Figure:
@@ -240,71 +237,12 @@ def response_transitions(result: Result, *, group: str = "All") -> go.Figure:
     return fig
 
 
-def _proportion_ci(x: np.ndarray, n: np.ndarray, method: str) -> tuple[np.ndarray, np.ndarray]:
-    """Interval of x/n (proportions): Clopper-Pearson, or Wilson when the settings say so."""
-    fn = wilson if method == "wilson" else clopper_pearson
-    low, high = fn(np.asarray(x), np.asarray(n))
-    return np.asarray(low, float), np.asarray(high, float)
-
-
-def subgroup_response(
-    responses: pd.DataFrame, patients: pd.DataFrame, landmark: float, *, ci: str = "clopper-pearson"
-) -> pd.DataFrame:
-    """ORR (%) with its interval at one landmark, overall and within each subgroup.
-
-    Subgroups: group, ISN/RPS class, sex and age (below / at or above the cohort median,
-    whole years). Evaluable = response CR, PR or NR at the landmark. Interval: Clopper-
-    Pearson (``binom.test``) or Wilson (``prop.test(correct = FALSE)``).
-
-    Returns
-    -------
-    DataFrame with columns subgroup, level, n (evaluable), orr_n, orr_pct, ci_low,
-    ci_high (percent); the first row is subgroup ``All``.
-    """
-    r = responses[
-        (responses["landmark"] == landmark) & responses["response"].isin(["CR", "PR", "NR"])
-    ]
-    keep = [c for c in ("patient_id", "isn_class", "sex", "age") if c in patients]
-    r = r[["patient_id", "group", "response"]].merge(patients[keep], on="patient_id", how="left")
-    r = r.assign(All="All", _orr=r["response"].isin(["CR", "PR"]).astype(int))
-    subgroups = {"All": "All", "group": LABELS["group"]}
-    if "isn_class" in r:
-        subgroups["isn_class"] = LABELS["isn_class"]
-    if "sex" in r:
-        subgroups["sex"] = LABELS["sex"]
-    if "age" in r and r["age"].notna().any():
-        cut = float(np.floor(patients["age"].median()))
-        r["age_band"] = np.where(
-            r["age"].isna(), None, np.where(r["age"] < cut, f"< {cut:g} y", f"≥ {cut:g} y")
-        )
-        subgroups["age_band"] = LABELS["age"]
-    parts = []
-    for col, label in subgroups.items():
-        g = r.dropna(subset=[col]).groupby(col, sort=True)["_orr"].agg(["size", "sum"])
-        parts.append(
-            pd.DataFrame(
-                {
-                    "subgroup": label,
-                    "level": g.index.astype(str),
-                    "n": g["size"].to_numpy(),
-                    "orr_n": g["sum"].to_numpy(),
-                }
-            )
-        )
-    out = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=SUBGROUP_COLUMNS)
-    if out.empty:
-        return pd.DataFrame(columns=SUBGROUP_COLUMNS)
-    low, high = _proportion_ci(out["orr_n"].to_numpy(), out["n"].to_numpy(), ci)
-    return out.assign(orr_pct=100 * out["orr_n"] / out["n"], ci_low=100 * low, ci_high=100 * high)[
-        SUBGROUP_COLUMNS
-    ]
-
-
 def response_forest(subgroups: pd.DataFrame, *, title: str | None = None) -> go.Figure:
     """Forest plot of ORR (%) with its interval per subgroup level, n on each row.
 
-    Input: the frame of :func:`subgroup_response` (subgroup, level, n, orr_pct, ci_low,
-    ci_high). A dashed line marks the overall ORR (subgroup ``All``).
+    Input: one month of ``response_subgroups`` (:func:`core.subgroups.subgroup_rates`:
+    subgroup, level, n, orr_pct, ci_low, ci_high). A dashed line marks the overall ORR
+    (subgroup ``All``).
     """
     if subgroups.empty:
         return empty_figure("No patient is evaluable for the subgroup analysis.")
