@@ -173,6 +173,8 @@ def test_identifier_columns_are_named_dropped_and_ids_replaced(
     page.locator(".st-key-cohort_file input[type=file]").set_input_files(str(path))
     idle(page)
     confirm = page.get_by_role("button", name="Confirm mapping")
+    warning = page.get_by_text("This file carries direct identifiers").first
+    confirm.or_(warning).first.wait_for()  # the upload's rerun has drawn one or the other
     if confirm.count():
         confirm.click()
         idle(page)
