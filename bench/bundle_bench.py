@@ -66,3 +66,7 @@ def _one_run() -> str:
 def _analyse():
     cohort = load_path(DEMO)
     return cohort, run_analyses(cohort, Settings(), Filters())
+
+
+if __name__ == "__main__":
+    sys.exit(main())
