@@ -79,7 +79,9 @@ def response_subgroups(o: Outcomes, patients: pd.DataFrame) -> Result:
         subgroup_rates(o.responses, patients, m, ci=o.settings.ci).assign(month=m)
         for m in o.settings.landmarks
     ]
-    table = pd.concat(blocks, ignore_index=True)[["month", *SUBGROUP_COLUMNS]]
+    blocks = [b for b in blocks if not b.empty]  # a landmark nobody reached adds no rows
+    columns = ["month", *SUBGROUP_COLUMNS]
+    table = pd.concat(blocks, ignore_index=True)[columns] if blocks else pd.DataFrame(columns=columns)
     interval = "Wilson" if o.settings.ci == "wilson" else "Clopper-Pearson exact"
     notes = (
         f"Overall response (CR or PR) within subgroups, {interval} 95% intervals; age bands "
