@@ -33,6 +33,8 @@ from core.results import Result
 from core.schema import Cohort
 from core.settings import Filters, Settings
 from core.subgroups import response_subgroups
+from core.table1 import baseline_table
+from core.ttr import time_to_response
 
 RESPONSE_TABLES = (
     "response_rates",
@@ -145,10 +147,6 @@ def _ttr_results(o: Outcomes) -> dict[str, Result]:
     if t.empty:
         note = "No patient with a visit after month 0: time to response skipped."
         return out | {n: _empty(n, note) for n in TTR_TABLES}
-    try:
-        from core.ttr import time_to_response
-    except ImportError:
-        return out | {n: _empty(n, "Time-to-response module not installed.") for n in TTR_TABLES}
     res = _guard("ttr", lambda: time_to_response(t, o.settings))
     if isinstance(res, Result):
         return out | {n: replace(res, name=n) for n in TTR_TABLES}
@@ -156,10 +154,6 @@ def _ttr_results(o: Outcomes) -> dict[str, Result]:
 
 
 def _table1(cohort: Cohort, settings: Settings) -> Result:
-    try:
-        from core.table1 import baseline_table
-    except ImportError:
-        return _empty("table1", "Baseline-table module not installed.")
     return _guard("table1", lambda: baseline_table(cohort, settings))
 
 

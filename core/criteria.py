@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from core.settings import CustomCriteria
+from core.units import ckd_epi_2021
 
 REL_TOL = 1e-9
 
@@ -247,14 +248,10 @@ def derivable(name: str, available: set[str], custom: CustomCriteria | None = No
 def add_egfr(visits: pd.DataFrame, patients: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
     """Fill a missing eGFR from creatinine, age and sex (CKD-EPI 2021, clinical-rules §4).
 
-    Uses ``core.units.ckd_epi_2021``; without it (or without creatinine/age/sex) eGFR is
+    Uses ``core.units.ckd_epi_2021``; without creatinine, age or sex eGFR is
     used as given. Returns the visits (a copy when changed) and notes.
     """
     if "creatinine" not in visits or not {"age", "sex"} <= set(patients):
-        return visits, []
-    try:
-        from core.units import ckd_epi_2021
-    except ImportError:
         return visits, []
     v = visits.copy(deep=False)  # the eGFR column is replaced, never written into
     if "egfr" not in v:
