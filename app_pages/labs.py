@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from core.schema import label_with_unit
+from core.model.schema import label_with_unit
 from ui import view
 
 v = view.current()

@@ -19,12 +19,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from core.analysis import run_analyses  # noqa: E402
-from core.export import bundle_zip  # noqa: E402
-from core.figures import build_figures  # noqa: E402
-from core.images import images_available  # noqa: E402
-from core.load import load_path  # noqa: E402
-from core.settings import Filters, Settings  # noqa: E402
+from core.analyses.run import run_analyses  # noqa: E402
+from core.ingest.load import load_path  # noqa: E402
+from core.model.settings import Filters, Settings  # noqa: E402
+from core.report.export import bundle_zip  # noqa: E402
+from core.report.figures import build_figures  # noqa: E402
+from core.report.images import images_available  # noqa: E402
 
 DEMO = ROOT / "data" / "demo" / "demo_cohort_long.csv"
 

@@ -39,10 +39,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--dump", type=Path)
     args, extra = p.parse_known_args(argv)  # the rest goes to the report command
     sys.path.insert(0, str(ROOT))
-    import core.analysis  # noqa: F401 - imports outside the profile
-    import core.load  # noqa: F401
-    import core.table1  # noqa: F401
-    import core.ttr  # noqa: F401
+    import core.analyses.run  # noqa: F401 - imports outside the profile
+    import core.analyses.table1  # noqa: F401
+    import core.analyses.time_to_response  # noqa: F401
+    import core.ingest.load  # noqa: F401
     from core.__main__ import main as core_main
 
     extra = [a for a in extra if a != "--"]

@@ -37,7 +37,7 @@ PY = sys.executable
 # Targets (issue "Registry-scale speed"): patients -> (whole report seconds, peak bytes)
 TARGETS = {100_000: (5.0, 2 * 1024**3), 1_000_000: (60.0, 8 * 1024**3)}
 SURVIVAL_RATIO_TARGET = 2.0
-# core.io.Limits refuses files over 200 MB or 2,000,000 rows (a 1,000,000-patient cohort is
+# core.ingest.io.Limits refuses files over 200 MB or 2,000,000 rows (a 1,000,000-patient cohort is
 # 431 MB / 5,000,000 rows) and the report command can raise only --max-rows; from this size
 # on the bench loads with these raised limits (and says so in the step name).
 RAISED_FROM = 1_000_000
@@ -81,13 +81,13 @@ def _load_kw(path: Path) -> dict:
     n = int(re.sub(r"\D", "", path.stem) or 0)
     if n < RAISED_FROM:
         return {}
-    from core.io import Limits
+    from core.ingest.io import Limits
 
     return {"limits": Limits(**RAISED)}
 
 
 def _child_load(path: Path) -> list[dict]:
-    from core.load import load_path
+    from core.ingest.load import load_path
 
     out: list[dict] = []
     kw = _load_kw(path)
@@ -120,13 +120,13 @@ def _survival_fits(ttr):
 
 
 def _child_analyses(path: Path, ttr_out: Path | None) -> list[dict]:
-    from core import analysis as A
-    from core.filters import filter_cohort
-    from core.load import load_path
-    from core.outcomes import derive_outcomes
-    from core.settings import Filters, Settings
-    from core.table1 import baseline_table
-    from core.ttr import time_to_response
+    from core.analyses import run as A
+    from core.analyses.table1 import baseline_table
+    from core.analyses.time_to_response import time_to_response
+    from core.ingest.load import load_path
+    from core.model.filters import filter_cohort
+    from core.model.settings import Filters, Settings
+    from core.outcomes.derive import derive_outcomes
 
     cohort = load_path(path, **_load_kw(path))
     if cohort.report.errors:
@@ -161,14 +161,14 @@ def _child_analyses(path: Path, ttr_out: Path | None) -> list[dict]:
 
 
 def child_report(path: str, out: str) -> int:
-    """The report command with the raised limits (RAISED): ``core.load.load_path`` gets
+    """The report command with the raised limits (RAISED): ``core.ingest.load.load_path`` gets
     them unless the command line set its own."""
     sys.path.insert(0, str(ROOT))
-    import core.load
+    import core.ingest.load
     from core.__main__ import main
 
-    real = core.load.load_path
-    core.load.load_path = lambda p, m=None, **kw: real(p, m, **{**_load_kw(Path(p)), **kw})
+    real = core.ingest.load.load_path
+    core.ingest.load.load_path = lambda p, m=None, **kw: real(p, m, **{**_load_kw(Path(p)), **kw})
     return main(["report", path, "--tables-only", "--out", out])
 
 

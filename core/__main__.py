@@ -16,9 +16,9 @@ def main(argv: list[str] | None = None) -> int:
         return 0 if argv else 2
     command, rest = argv[0], argv[1:]
     if command == "validate":
-        from core.cli_validate import main as run
+        from core.cli.validate import main as run
     elif command == "report":
-        from core.cli_report import main as run
+        from core.cli.report import main as run
     else:
         print(f"Unknown command {command!r}: use 'validate' or 'report'.", file=sys.stderr)
         return 2

@@ -154,7 +154,7 @@ def test_report_page_builds_the_zip_in_memory(monkeypatch) -> None:
     import io
     import zipfile
 
-    from core.export import bundle
+    from core.report.export import bundle
 
     # PNG/SVG rendering is tested with the exports; here the page's wiring (no Chromium: fast).
     monkeypatch.setattr(bundle.imaging, "images_available", lambda: False)

@@ -4,7 +4,7 @@ sidebar says so; patient-level downloads are marked.
 
 The cohort is the validation cohort (tests/reference/cohort_long.csv) with two identifier
 columns added in the test: Korean names and resident registration numbers (made up, with
-valid month and day fields, as ``core.identifiers`` requires).
+valid month and day fields, as ``core.ingest.identifiers`` requires).
 """
 
 from __future__ import annotations
@@ -106,7 +106,7 @@ def test_identifiers_are_named_without_values_and_dropped_in_one_click(cohort_fi
 def test_study_codes_replace_ids_everywhere_and_the_key_stays_out_of_the_report(
     cohort_file, monkeypatch
 ) -> None:
-    from core.export import bundle
+    from core.report.export import bundle
 
     monkeypatch.setattr(bundle.imaging, "images_available", lambda: False)
     data, _, _ = cohort_file

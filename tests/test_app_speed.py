@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from core.analysis import run_analyses
-from core.figures import SECTIONS, build_figures
-from core.load import load_path
-from core.settings import Filters, Settings
+from core.analyses.run import run_analyses
+from core.ingest.load import load_path
+from core.model.settings import Filters, Settings
+from core.report.figures import SECTIONS, build_figures
 from ui import cache
 from ui.state import make_source
 
@@ -28,16 +28,16 @@ def _app() -> AppTest:
 @pytest.fixture
 def recorded(monkeypatch: pytest.MonkeyPatch) -> dict[str, list]:
     """Calls of build_figures (their sections) and of the shared demo caches."""
-    import core.figures
+    import core.report.figures
 
     calls: dict[str, list] = {"sections": [], "demo_analyses": [], "demo_figures": []}
-    build = core.figures.build_figures
+    build = core.report.figures.build_figures
 
     def build_recorded(*args, **kw):
         calls["sections"].append(tuple(kw.get("sections") or SECTIONS))
         return build(*args, **kw)
 
-    monkeypatch.setattr(core.figures, "build_figures", build_recorded)
+    monkeypatch.setattr(core.report.figures, "build_figures", build_recorded)
     for name in ("demo_analyses", "demo_figures"):
         shared = getattr(cache, name)
 

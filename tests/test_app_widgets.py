@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from core.settings import Filters, Settings
+from core.model.settings import Filters, Settings
 from ui.view import TITLES
 from ui.widgets import figure_downloads, file_name, slug, summary_line, table_downloads
 
@@ -46,13 +46,13 @@ def test_figure_downloads_include_offline_html() -> None:
     text = html.decode() if isinstance(html, bytes) else html
     # plotly.js inlined (works offline), not fetched from a CDN.
     assert "<html" in text.lower() and 'src="https://cdn' not in text and len(text) > 1_000_000
-    from core import images
+    from core.report import images
 
     assert ("Time to response (PNG)" in downloads) == images.images_available()
 
 
 def test_result_notes_and_titles_cover_every_contract_table() -> None:
-    from core.analysis import TABLE_NAMES
+    from core.analyses.run import TABLE_NAMES
 
     missing = [n for n in TABLE_NAMES if n not in TITLES]
     assert not missing, missing

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from core.__main__ import main
-from core.analysis import TABLE_NAMES
+from core.analyses.run import TABLE_NAMES
 
 REF = Path(__file__).parent / "reference"
 LONG = str(REF / "cohort_long.csv")
@@ -131,11 +131,11 @@ def test_one_group_and_no_response_are_notes(tmp_path: Path, capsys) -> None:
 
 
 def test_full_report_writes_workbook(tmp_path: Path, capsys, monkeypatch) -> None:
-    """The full path hands over to core.export (figures stubbed here; the demo test below
+    """The full path hands over to core.report.export (figures stubbed here; the demo test below
     exports them for real)."""
-    import core.figures
+    import core.report.figures
 
-    monkeypatch.setattr(core.figures, "build_figures", lambda *a, **k: {})
+    monkeypatch.setattr(core.report.figures, "build_figures", lambda *a, **k: {})
     code, out, _ = run(capsys, LONG, "--class", "IV", "--out", str(tmp_path))
     assert code == 0, out
     assert (tmp_path / "report.xlsx").is_file()
@@ -147,7 +147,7 @@ def test_full_report_on_the_demo_exports_every_figure(tmp_path: Path, capsys) ->
     """``report`` on the demo writes each figure as PNG, SVG and HTML sharing one
     plotly.min.js, plus the workbook, Word tables, methods and the ZIP (figure export is
     tested once, here, end to end)."""
-    from core.images import images_available
+    from core.report.images import images_available
 
     demo = Path(__file__).parents[1] / "data" / "demo" / "demo_cohort_long.csv"
     code, out, _ = run(capsys, str(demo), "--zip", "--out", str(tmp_path))

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from core.cli_validate import main
+from core.cli.validate import main
 
 FORMS = [("cohort_long.csv", None), ("cohort_wide.xlsx", "cohort_wide.mapping.json"),
          ("cohort_korean_cp949.csv", "cohort_korean.mapping.json"),

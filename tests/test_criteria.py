@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from core.criteria import derivable, evaluate, geq, leq, rule_set
-from core.settings import CustomCriteria
+from core.model.settings import CustomCriteria
+from core.outcomes.criteria import derivable, evaluate, geq, leq, rule_set
 
 
 def frame(**cols) -> pd.DataFrame:

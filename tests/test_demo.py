@@ -173,7 +173,7 @@ def test_mapping_names_every_wide_header() -> None:
 
 
 def test_core_load_gives_the_same_cohort_from_long_and_wide(long: pd.DataFrame) -> None:
-    from core.load import load_path
+    from core.ingest.load import load_path
 
     from_long = load_path(LONG)
     from_wide = load_path(WIDE, MAPPING)

@@ -21,12 +21,12 @@ import plotly.graph_objects as go
 import pytest
 from docx import Document
 
-from core.export import bundle_zip, write_report
-from core.export.bundle import IMAGES_NOTE_FILE, PATIENT_LEVEL_DIR
-from core.export.imaging import JOURNAL_WIDTH_PX, images_available, plotly_min_js
-from core.results import Result
-from core.schema import SourceInfo
-from core.settings import Filters, Settings
+from core.model.results import Result
+from core.model.schema import SourceInfo
+from core.model.settings import Filters, Settings
+from core.report.export import bundle_zip, write_report
+from core.report.export.bundle import IMAGES_NOTE_FILE, PATIENT_LEVEL_DIR
+from core.report.export.imaging import JOURNAL_WIDTH_PX, images_available, plotly_min_js
 
 ROOT = Path(__file__).resolve().parents[1]
 EXPECTED = ROOT / "tests" / "reference" / "expected"
@@ -252,9 +252,9 @@ def test_write_report_tables_only(tmp_path: Path) -> None:
 
 
 def test_renderer_failure_keeps_the_report(monkeypatch: pytest.MonkeyPatch) -> None:
-    """A Chromium that fails to start (core.images.ImagesUnavailable) costs only the images."""
-    from core.export import imaging
-    from core.images import ImagesUnavailable
+    """A Chromium that fails to start (core.report.images.ImagesUnavailable) costs only the images."""
+    from core.report.export import imaging
+    from core.report.images import ImagesUnavailable
 
     def broken(fig: go.Figure) -> bytes:
         raise ImagesUnavailable("Chromium could not be started")

@@ -20,15 +20,15 @@ import pytest
 from docx import Document
 from docx.oxml.ns import qn
 
-from core.export.display import MINUS, format_num, format_p, format_pct
-from core.export.docx_tables import docx_table_texts, journal_tables_docx
-from core.export.methods import methods_text
-from core.export.provenance import provenance, provenance_json
-from core.export.reproduce import reproduce_script, table_snippet
-from core.export.safe import FORMULA_TRIGGERS, is_number_text
-from core.results import Result
-from core.schema import SourceInfo
-from core.settings import Filters, Settings
+from core.model.results import Result
+from core.model.schema import SourceInfo
+from core.model.settings import Filters, Settings
+from core.report.export.display import MINUS, format_num, format_p, format_pct
+from core.report.export.docx_tables import docx_table_texts, journal_tables_docx
+from core.report.export.methods import methods_text
+from core.report.export.provenance import provenance, provenance_json
+from core.report.export.reproduce import reproduce_script, table_snippet
+from core.report.export.safe import FORMULA_TRIGGERS, is_number_text
 
 ROOT = Path(__file__).resolve().parents[1]
 EXPECTED = ROOT / "tests" / "reference" / "expected"
@@ -278,9 +278,9 @@ def test_reproduce_script_is_valid_python() -> None:
 
 
 NEEDS_PIPELINE = pytest.mark.skipif(
-    importlib.util.find_spec("core.load") is None
-    or importlib.util.find_spec("core.analysis") is None,
-    reason="core.load / core.analysis (helpers ingest, outcomes) not present yet",
+    importlib.util.find_spec("core.ingest.load") is None
+    or importlib.util.find_spec("core.analyses.run") is None,
+    reason="core.ingest.load / core.analyses.run (helpers ingest, outcomes) not present yet",
 )
 
 
@@ -322,7 +322,7 @@ def test_docx_every_trigger_neutralised(results) -> None:
 def test_methods_interval_with_an_unreached_bound_says_so() -> None:
     """A median CI whose upper log-log band never reaches 0.5 (R prints NA) reads
     'not reached', not an empty bound."""
-    from core.export.display import format_num
-    from core.export.methods import _ci
+    from core.report.export.display import format_num
+    from core.report.export.methods import _ci
 
     assert _ci(6, float("nan"), format_num) == "95% CI 6 to not reached"

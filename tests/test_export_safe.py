@@ -13,7 +13,7 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from core.export.display import (
+from core.report.export.display import (
     MINUS,
     format_num,
     format_p,
@@ -21,7 +21,7 @@ from core.export.display import (
     format_ratio,
     round_for_display,
 )
-from core.export.safe import (
+from core.report.export.safe import (
     safe_cell,
     safe_frame,
     sheet_name,
@@ -177,11 +177,11 @@ def test_round_for_display_rules() -> None:
 
 
 def test_unreached_median_and_bound_read_not_reached() -> None:
-    """ttr_summary from ``core.ttr`` (R ``summary(survfit(...))$table`` gives NA for them):
+    """ttr_summary from ``core.analyses.time_to_response`` (R ``summary(survfit(...))$table`` gives NA for them):
     a median or upper bound the cumulative incidence never reaches reads "not reached" on
     screen, not an empty cell; reached values keep 3 significant digits."""
-    from core.settings import Settings
-    from core.ttr import time_to_response
+    from core.analyses.time_to_response import time_to_response
+    from core.model.settings import Settings
 
     # Group a: 2 of 10 respond (incidence 20%): median and its upper bound not reached.
     patients = pd.DataFrame(

@@ -14,7 +14,11 @@ import pandas as pd
 import plotly.graph_objects as go
 import pytest
 
-from core.figures import (
+from core.analyses.subgroups import SUBGROUP_COLUMNS, subgroup_rates
+from core.model.results import Result
+from core.model.schema import Cohort
+from core.model.settings import Settings
+from core.report.figures import (
     SECTIONS,
     build_figures,
     cohort,
@@ -24,10 +28,6 @@ from core.figures import (
     theme,
     ttr,
 )
-from core.results import Result
-from core.schema import Cohort
-from core.settings import Settings
-from core.subgroups import SUBGROUP_COLUMNS, subgroup_rates
 
 REF = Path(__file__).parent / "reference"
 EXPECTED = REF / "expected"

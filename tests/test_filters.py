@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from core.filters import filter_cohort, filter_summary
-from core.schema import Cohort
-from core.settings import Filters, Settings
+from core.model.filters import filter_cohort, filter_summary
+from core.model.schema import Cohort
+from core.model.settings import Filters, Settings
 
 
 def small() -> Cohort:

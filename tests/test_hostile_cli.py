@@ -120,7 +120,7 @@ def test_max_rows_refuses_with_one_line(tmp_path, capsys):
 
 
 def test_max_rows_is_enforced_while_reading(tmp_path, capsys):
-    """--max-rows reaches the reader (core.io.Limits): a big sheet is not parsed to the end."""
+    """--max-rows reaches the reader (core.ingest.io.Limits): a big sheet is not parsed to the end."""
     path = tmp_path / "big.xlsx"
     path.write_bytes(many_rows_xlsx(4000))  # 72,000 visit rows
     argv = ["report", str(path), "--max-rows", "1000", "--tables-only", "--out", str(tmp_path)]

@@ -2,7 +2,7 @@
 
 The corpus and what each case must give are in ``tests/hostile/make_corpus.py``. A refused
 file gives an error Issue naming the problem; a loaded file gives the stated numbers.
-Resource limits (``core.io.Limits``) are checked separately with small limits.
+Resource limits (``core.ingest.io.Limits``) are checked separately with small limits.
 """
 
 from __future__ import annotations
@@ -44,7 +44,7 @@ def test_corpus_is_large_and_stated():
 
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.name)
 def test_case_loads_or_is_refused_with_a_sentence(case):
-    from core.schema import Cohort
+    from core.model.schema import Cohort
 
     cohort, mapping_error = load_case(case)
     if mapping_error:
@@ -67,9 +67,9 @@ def test_case_loads_or_is_refused_with_a_sentence(case):
 
 @pytest.mark.parametrize("case", LOADS, ids=lambda c: c.name)
 def test_loaded_case_runs_every_default_analysis(case):
-    from core.analysis import run_analyses
-    from core.results import Result
-    from core.settings import Filters, Settings
+    from core.analyses.run import run_analyses
+    from core.model.results import Result
+    from core.model.settings import Filters, Settings
 
     cohort, _ = load_case(case)
     assert cohort is not None and cohort.ok
@@ -82,7 +82,7 @@ def test_loaded_case_runs_every_default_analysis(case):
 
 
 def test_refused_file_leaves_an_empty_cohort_not_partial_data():
-    from core.load import load_cohort
+    from core.ingest.load import load_cohort
 
     cohort = load_cohort(b"\x89PNG\r\n\x1a\n" + bytes(300), "cohort.csv")
     assert not cohort.ok
@@ -91,7 +91,7 @@ def test_refused_file_leaves_an_empty_cohort_not_partial_data():
 
 def test_invalid_values_can_be_set_to_missing_and_counted():
     """Contract §2: drop_invalid sets each invalid value to missing and counts it."""
-    from core.load import load_cohort
+    from core.ingest.load import load_cohort
 
     rows = B.long_rows()
     rows[4]["upcr"] = 999  # PT02 month 6
@@ -104,9 +104,9 @@ def test_invalid_values_can_be_set_to_missing_and_counted():
 
 # ----------------------------------------------------------------------------- resource limits
 def _limits_fields() -> dict[str, dataclasses.Field]:
-    from core.io import Limits
+    from core.ingest.io import Limits
 
-    assert dataclasses.is_dataclass(Limits), "core.io.Limits should be a (frozen) dataclass"
+    assert dataclasses.is_dataclass(Limits), "core.ingest.io.Limits should be a (frozen) dataclass"
     return {f.name: f for f in dataclasses.fields(Limits)}
 
 
@@ -114,7 +114,7 @@ def _field(pattern: str) -> str:
     import re
 
     names = [n for n in _limits_fields() if re.search(pattern, n)]
-    assert names, f"core.io.Limits has no field matching /{pattern}/: {list(_limits_fields())}"
+    assert names, f"core.ingest.io.Limits has no field matching /{pattern}/: {list(_limits_fields())}"
     return names[0]
 
 
@@ -123,7 +123,7 @@ ROWS, COLS, CELL, UNZIP = r"row", r"col", r"cell|char", r"decompress|uncompress|
 
 @pytest.mark.parametrize("pattern", [ROWS, COLS, CELL, UNZIP])
 def test_limits_are_settings_with_stated_defaults(pattern):
-    from core.io import Limits
+    from core.ingest.io import Limits
 
     value = getattr(Limits(), _field(pattern))
     assert isinstance(value, int) and value > 0
@@ -131,15 +131,15 @@ def test_limits_are_settings_with_stated_defaults(pattern):
 
 def test_default_limits_leave_room_for_large_cohorts():
     """100,000 patients x 13 visits must load (brief: scale to 100,000 patients)."""
-    from core.io import Limits
+    from core.ingest.io import Limits
 
     assert getattr(Limits(), _field(ROWS)) >= 1_300_000
     assert getattr(Limits(), _field(COLS)) >= 300  # a wide file: ~17 fields x 14 months
 
 
 def _refused_with(limits_kw: dict, data: bytes, filename: str, pattern: str) -> None:
-    from core.io import Limits
-    from core.load import load_cohort
+    from core.ingest.io import Limits
+    from core.ingest.load import load_cohort
 
     with deadline(10):
         cohort = load_cohort(data, filename, limits=Limits(**limits_kw))
@@ -174,7 +174,7 @@ def test_row_limit_stops_an_xlsx_without_a_dimension_early():
 
 
 def test_default_limits_refuse_declared_giant_sheet_quickly():
-    from core.load import load_cohort
+    from core.ingest.load import load_cohort
 
     rows = [list(B.LONG_HEADER)] + B.table(B.long_rows())[1]
     data = X.xlsx({"Cohort": X.sheet_xml(rows, dimension="A1:XFD1048576")})
@@ -190,10 +190,10 @@ def test_report_html_escapes_script_labels():
     """Group labels and IDs with markup come out as text in the HTML report, never as tags."""
     from hostile.make_corpus import by_name
 
-    from core.analysis import run_analyses
-    from core.export import report_html
-    from core.figures import build_figures
-    from core.settings import Filters, Settings
+    from core.analyses.run import run_analyses
+    from core.model.settings import Filters, Settings
+    from core.report.export import report_html
+    from core.report.figures import build_figures
 
     cohort, _ = load_case(by_name("script_labels"))
     assert cohort.ok

@@ -1,17 +1,17 @@
-"""core.identifiers: each kind of direct identifier is found, labels are not, drop/replace work."""
+"""core.ingest.identifiers: each kind of direct identifier is found, labels are not, drop/replace work."""
 
 from __future__ import annotations
 
 import pandas as pd
 import pytest
 
-from core.identifiers import (
+from core.ingest.identifiers import (
     IdentifierFinding,
     drop_identifier_columns,
     find_identifier_columns,
     pseudonymise_ids,
 )
-from core.schema import Cohort
+from core.model.schema import Cohort
 
 IDS = ["PT01", "PT02", "PT03", "PT04", "PT05"]
 
@@ -167,7 +167,7 @@ def test_pseudonymise_width_grows_with_the_cohort():
 
 def test_identifiers_found_in_a_loaded_file():
     """End to end with the real loader: pass-through columns keep their headers."""
-    from core.load import load_cohort
+    from core.ingest.load import load_cohort
 
     lines = ["patient_id,이름,주민등록번호,연락처,생년월일,group,month,upcr,response"]
     people = [("10234567", "김민준", "850101-1234567", "010-1234-5678", "1985-01-01"),

@@ -1,4 +1,4 @@
-"""Static and HTML export (core.images). PNG/SVG need Debian's chromium: skipped without it.
+"""Static and HTML export (core.report.images). PNG/SVG need Debian's chromium: skipped without it.
 
 One kaleido browser serves the whole module (startup ~2 s), so image tests stay few.
 """
@@ -14,8 +14,8 @@ import zlib
 import plotly.graph_objects as go
 import pytest
 
-from core import images
-from core.figures import theme
+from core.report import images
+from core.report.figures import theme
 
 needs_chromium = pytest.mark.skipif(not images.images_available(), reason="Chromium not installed")
 

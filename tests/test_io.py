@@ -11,7 +11,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from core.io import Limits, read_table
+from core.ingest.io import Limits, read_table
 
 TABLE = [["환자번호", "성별", "알부민"], ["P001", "여", "3,2"], ["P002", "남", "2,9"]]
 

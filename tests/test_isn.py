@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from core.isn import normalise_class, normalise_classes
+from core.ingest.isn import normalise_class, normalise_classes
 
 
 @pytest.mark.parametrize(

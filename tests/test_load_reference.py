@@ -13,8 +13,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from core.load import load_cohort, load_path
-from core.schema import PATIENT_FIELDS, VISIT_FIELDS
+from core.ingest.load import load_cohort, load_path
+from core.model.schema import PATIENT_FIELDS, VISIT_FIELDS
 
 FORMS = {
     "long": ("cohort_long.csv", None),

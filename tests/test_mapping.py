@@ -8,16 +8,16 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from core.io import read_table
-from core.mapping import (
+from core.ingest.io import read_table
+from core.ingest.mapping import (
     mapping_from_table,
     mapping_to_json,
     parse_mapping_json,
     parse_target,
     suggest_mapping,
 )
-from core.synonyms import parse_header
-from core.units import is_canonical, normalise_unit
+from core.ingest.synonyms import parse_header
+from core.ingest.units import is_canonical, normalise_unit
 
 REF = Path(__file__).parent / "reference"
 W = 24 * 12 / 52

@@ -9,9 +9,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from core.outcomes import derive_outcomes, landmark_visits
-from core.schema import Cohort
-from core.settings import Settings
+from core.model.schema import Cohort
+from core.model.settings import Settings
+from core.outcomes.derive import derive_outcomes, landmark_visits
 
 REF = Path(__file__).parent / "reference"
 
@@ -167,7 +167,7 @@ def test_baseline_cr_flag_and_exclusion() -> None:
 
 
 def test_egfr_computed_from_creatinine_when_missing() -> None:
-    pytest.importorskip("core.units")
+    pytest.importorskip("core.ingest.units")
     v = pd.DataFrame(
         {
             "patient_id": ["a", "a"],

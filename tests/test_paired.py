@@ -7,8 +7,7 @@ import pandas as pd
 import pytest
 from test_outcomes import long_cohort
 
-from core.outcomes import derive_outcomes
-from core.paired import (
+from core.analyses.paired import (
     change_between_groups,
     dsdna_shift,
     measures_of,
@@ -16,8 +15,9 @@ from core.paired import (
     repeated_measures,
     steroid_trajectory,
 )
-from core.schema import Cohort
-from core.settings import Settings
+from core.model.schema import Cohort
+from core.model.settings import Settings
+from core.outcomes.derive import derive_outcomes
 
 
 @pytest.fixture(scope="module")

@@ -81,9 +81,9 @@ def _error_file() -> bytes:
 
 # ----------------------------------------------------------------------------- logs
 def test_core_logs_no_patient_value(capfd):
-    from core.analysis import run_analyses
-    from core.load import load_cohort
-    from core.settings import Filters, Settings
+    from core.analyses.run import run_analyses
+    from core.ingest.load import load_cohort
+    from core.model.settings import Filters, Settings
 
     analysed = ("semicolon_decimal_comma", "xlsx_workbook", "dates_iso", "wide_form")
     with all_logs_at_debug() as logs:

@@ -7,12 +7,12 @@ import pandas as pd
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from core.analysis import run_analyses
-from core.filters import filter_cohort
-from core.outcomes import derive_outcomes
-from core.response import response_rates, response_transitions
-from core.schema import Cohort
-from core.settings import Filters, Settings
+from core.analyses.response import response_rates, response_transitions
+from core.analyses.run import run_analyses
+from core.model.filters import filter_cohort
+from core.model.schema import Cohort
+from core.model.settings import Filters, Settings
+from core.outcomes.derive import derive_outcomes
 
 MONTHS = np.array([0, 0, 0.5, 1, 3, 4, 5, 5.5, 6, 6.5, 7, 8, 9, 11, 12, 12.5, 13, 14, 26 * 12 / 52])
 
@@ -127,7 +127,7 @@ def test_every_analysis_runs_or_explains(c: Cohort, s: Settings) -> None:
     results = run_analyses(c, s, Filters())
     for name, r in results.items():
         if name == "table1" and len(c.patients) < 2:
-            continue  # core.table1 fails on a one-patient cohort: see test below
+            continue  # core.analyses.table1 fails on a one-patient cohort: see test below
         assert not any("could not be computed" in n for n in r.notes), (name, r.notes)
     curve = results["ttr_curve"].table
     if not curve.empty:

@@ -186,10 +186,10 @@ RUNS = [
 @pytest.fixture(scope="module")
 def outputs(tmp_path_factory) -> dict[tuple[str, str, str], Path]:
     """Run the report command once per form × subset × criteria (module scope), reading
-    each file once: ``core.load.load_path`` is memoised for the four runs of a form."""
-    import core.load
+    each file once: ``core.ingest.load.load_path`` is memoised for the four runs of a form."""
+    import core.ingest.load
 
-    real = core.load.load_path
+    real = core.ingest.load.load_path
     cache: dict[tuple, object] = {}
 
     def once(path, mapping_path=None, **kw):
@@ -200,7 +200,7 @@ def outputs(tmp_path_factory) -> dict[tuple[str, str, str], Path]:
 
     out = {}
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(core.load, "load_path", once)
+        mp.setattr(core.ingest.load, "load_path", once)
         for form, subset, crit in RUNS:
             d = tmp_path_factory.mktemp(f"{form}_{subset}_{crit}")
             args = [str(REF / FORMS[form][0]), *FORMS[form][1:], *SUBSETS[subset][0]]

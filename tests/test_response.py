@@ -7,15 +7,15 @@ import pandas as pd
 import pytest
 from test_outcomes import cohort, long_cohort
 
-from core.outcomes import derive_outcomes
-from core.response import (
+from core.analyses.response import (
     criteria_sensitivity,
     response_difference,
     response_rates,
     response_tests,
     response_transitions,
 )
-from core.settings import Settings
+from core.model.settings import Settings
+from core.outcomes.derive import derive_outcomes
 
 
 @pytest.fixture(scope="module")

@@ -12,10 +12,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from core.load import load_path
-from core.outcomes import derive_outcomes
-from core.settings import Settings
-from core.subgroups import response_subgroups
+from core.analyses.subgroups import response_subgroups
+from core.ingest.load import load_path
+from core.model.settings import Settings
+from core.outcomes.derive import derive_outcomes
 
 REF = Path(__file__).parent / "reference"
 

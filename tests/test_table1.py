@@ -1,4 +1,4 @@
-"""core.table1.baseline_table against expected/table1.csv (reference.R table1_table:
+"""core.analyses.table1.baseline_table against expected/table1.csv (reference.R table1_table:
 wilcox.test(relapse, refractory, digits.rank = 7), fisher.test / chisq.test(correct =
 FALSE) by the expected-count rule, SMD as Yang & Dalton)."""
 
@@ -10,10 +10,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from core.schema import Cohort
-from core.settings import Settings
+from core.analyses.table1 import baseline_table, smd_categorical
+from core.model.schema import Cohort
+from core.model.settings import Settings
 from core.stats.ranks import welch_anova
-from core.table1 import baseline_table, smd_categorical
 
 ROOT = Path(__file__).parent / "reference"
 

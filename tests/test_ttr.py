@@ -1,4 +1,4 @@
-"""core.ttr.time_to_response against the R reference (survival 3.5.3).
+"""core.analyses.time_to_response.time_to_response against the R reference (survival 3.5.3).
 
 R (tests/reference/reference.R, ttr_tables): per group and All
 ``survfit(Surv(time, event) ~ 1, conf.type = "log-log")``, ``summary(fit, times =
@@ -17,8 +17,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from core.settings import Settings
-from core.ttr import time_to_response
+from core.analyses.time_to_response import time_to_response
+from core.model.settings import Settings
 
 REF = Path(__file__).parent / "reference" / "expected"
 SUBSETS = ("", "class_IV_IVV/")

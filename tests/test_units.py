@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from core.units import ckd_epi_2021, convert, guess_unit, is_canonical, normalise_unit
+from core.ingest.units import ckd_epi_2021, convert, guess_unit, is_canonical, normalise_unit
 
 
 @pytest.mark.parametrize(

@@ -9,7 +9,7 @@ import numpy as np
 import openpyxl
 import pytest
 
-from core.load import load_cohort, load_path
+from core.ingest.load import load_cohort, load_path
 
 HEAD = "patient_id,group,isn_class,sex,age,month,upcr,creatinine,albumin,response"
 GOOD = [  # file rows 2-5

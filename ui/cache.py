@@ -19,9 +19,9 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from core.results import Result
-from core.schema import Cohort
-from core.settings import Filters, Settings
+from core.model.results import Result
+from core.model.schema import Cohort
+from core.model.settings import Filters, Settings
 from ui.state import Source, make_source
 
 DEMO_PATH = Path(__file__).resolve().parent.parent / "data" / "demo" / "demo_cohort_long.csv"
@@ -41,8 +41,8 @@ def demo_source() -> Source | None:
 @st.cache_resource(scope="session", ttl=3600, max_entries=2, show_spinner=False)
 def read_raw(sha256: str, name: str, _data: bytes):
     """The file as read (sheets, encoding, delimiter, issues) before mapping:
-    ``core.io.read_table``. Read-only."""
-    from core.io import read_table
+    ``core.ingest.io.read_table``. Read-only."""
+    from core.ingest.io import read_table
 
     return read_table(_data, name)
 
@@ -50,16 +50,16 @@ def read_raw(sha256: str, name: str, _data: bytes):
 @st.cache_data(**_CACHE)
 def suggested_mapping(sha256: str, name: str, _data: bytes) -> pd.DataFrame:
     """One row per source column (column, field, month, unit, status)."""
-    from core.mapping import suggest_mapping
+    from core.ingest.mapping import suggest_mapping
 
     return suggest_mapping(read_raw(sha256, name, _data))
 
 
 @st.cache_data(**_CACHE)
 def load(load_key: str, _source: Source) -> Cohort:
-    """Map, convert and validate the source: ``core.load.load_cohort`` (``load_key``:
+    """Map, convert and validate the source: ``core.ingest.load.load_cohort`` (``load_key``:
     ``Source.load_key``; the privacy choices are applied by :func:`cleaned`)."""
-    from core.load import load_cohort
+    from core.ingest.load import load_cohort
 
     return load_cohort(
         _source.data,
@@ -72,9 +72,9 @@ def load(load_key: str, _source: Source) -> Cohort:
 
 @st.cache_data(**_CACHE)
 def identifiers(load_key: str, _cohort: Cohort, _headers: tuple[str, ...]) -> list:
-    """Direct identifiers in the loaded cohort: ``core.identifiers.find_identifier_columns``
+    """Direct identifiers in the loaded cohort: ``core.ingest.identifiers.find_identifier_columns``
     (column names and kinds, never values)."""
-    from core.identifiers import find_identifier_columns
+    from core.ingest.identifiers import find_identifier_columns
 
     return find_identifier_columns(_cohort.patients, _cohort.visits, _headers)
 
@@ -82,9 +82,9 @@ def identifiers(load_key: str, _cohort: Cohort, _headers: tuple[str, ...]) -> li
 @st.cache_data(**_CACHE)
 def cleaned(key: str, _cohort: Cohort, _source: Source) -> tuple[Cohort, dict[str, str]]:
     """The loaded cohort without the dropped identifier columns and, when asked, with
-    study codes for patient IDs (``core.identifiers``); returns it with the study-code key
+    study codes for patient IDs (``core.ingest.identifiers``); returns it with the study-code key
     (empty when IDs are kept). Held in this session's memory only."""
-    from core.identifiers import drop_identifier_columns, pseudonymise_ids
+    from core.ingest.identifiers import drop_identifier_columns, pseudonymise_ids
 
     cohort = _cohort
     drop = [c for c in _source.drop_columns if c != "patient_id"]
@@ -102,8 +102,8 @@ def view_key(source: Source, filters: Filters, settings: Settings | None = None)
 
 @st.cache_data(**_CACHE)
 def filtered(key: str, _cohort: Cohort, _filters: Filters) -> Cohort:
-    """The cohort restricted to the sidebar filters: ``core.filters.filter_cohort``."""
-    from core.filters import filter_cohort
+    """The cohort restricted to the sidebar filters: ``core.model.filters.filter_cohort``."""
+    from core.model.filters import filter_cohort
 
     return filter_cohort(_cohort, _filters)
 
@@ -112,9 +112,9 @@ def filtered(key: str, _cohort: Cohort, _filters: Filters) -> Cohort:
 def analyses(
     key: str, _cohort: Cohort, _settings: Settings, _filters: Filters
 ) -> dict[str, Result]:
-    """Every result table for this view: ``core.analysis.run_analyses`` (unfiltered cohort
+    """Every result table for this view: ``core.analyses.run.run_analyses`` (unfiltered cohort
     in, the filters applied inside, as the command line does)."""
-    from core.analysis import run_analyses
+    from core.analyses.run import run_analyses
 
     return run_analyses(_cohort, _settings, _filters)
 
@@ -131,10 +131,10 @@ def figures(
     _cohort: Cohort,
     _settings: Settings,
 ) -> dict:
-    """One page's figures (``section``, one of ``core.figures.SECTIONS``) for this view:
-    ``core.figures.build_figures(..., sections=[section])``; patient IDs in hover texts
+    """One page's figures (``section``, one of ``core.report.figures.SECTIONS``) for this view:
+    ``core.report.figures.build_figures(..., sections=[section])``; patient IDs in hover texts
     only with ``show_ids``. Read-only."""
-    from core.figures import build_figures
+    from core.report.figures import build_figures
 
     return build_figures(_results, _cohort, _settings, sections=[section], show_ids=show_ids)
 
@@ -167,7 +167,7 @@ def demo_analyses(
     key: str, _cohort: Cohort, _settings: Settings, _filters: Filters
 ) -> dict[str, Result]:
     """:func:`analyses` for the bundled demo, shared by all sessions (read-only)."""
-    from core.analysis import run_analyses
+    from core.analyses.run import run_analyses
 
     return run_analyses(_cohort, _settings, _filters)
 
@@ -182,7 +182,7 @@ def demo_figures(
     _settings: Settings,
 ) -> dict:
     """:func:`figures` for the bundled demo, shared by all sessions (read-only)."""
-    from core.figures import build_figures
+    from core.report.figures import build_figures
 
     return build_figures(_results, _cohort, _settings, sections=[section], show_ids=show_ids)
 
@@ -199,7 +199,7 @@ def report_zip(
 ) -> bytes:
     """The whole report (tables, figures, Word, methods, code) as ZIP bytes, in memory;
     patient-level tables only with ``include_patient_level`` (in ``patient_level/``)."""
-    from core.export import bundle_zip
+    from core.report.export import bundle_zip
 
     return bundle_zip(
         _results,

@@ -12,7 +12,7 @@ from dataclasses import replace
 import pandas as pd
 import streamlit as st
 
-from core.schema import Cohort
+from core.model.schema import Cohort
 from ui import cache, privacy, session
 from ui.state import Key, Source, clear_cohort, get_source, make_source
 from ui.widgets import guarded
@@ -52,7 +52,7 @@ def choose_file() -> None:
 
 def uploaded_mapping() -> tuple[dict | None, bool]:
     """The uploaded mapping file parsed: (mapping or None, ok). A bad file is one sentence."""
-    from core.mapping import parse_mapping_json
+    from core.ingest.mapping import parse_mapping_json
 
     up = st.session_state.get(Key.MAPPING_FILE)
     if up is None:
@@ -141,13 +141,13 @@ def _read_summary(raw) -> None:
 def _suggested(source: Source, data: bytes, file_mapping: dict | None) -> pd.DataFrame:
     if file_mapping is None:
         return cache.suggested_mapping(source.sha256, source.name, data)
-    from core.mapping import suggest_mapping
+    from core.ingest.mapping import suggest_mapping
 
     return suggest_mapping(cache.read_raw(source.sha256, source.name, data), file_mapping)
 
 
 def _editor(suggested: pd.DataFrame, sha: str) -> pd.DataFrame:
-    from core.mapping import IGNORE, TARGET_FIELDS
+    from core.ingest.mapping import IGNORE, TARGET_FIELDS
 
     show_sheet = "sheet" in suggested and suggested["sheet"].notna().any()
     config = {
@@ -179,13 +179,13 @@ def _mapping(edited: pd.DataFrame, file_mapping: dict | None, changed: bool) -> 
     """The mapping to load with: the file's (or none) unless the table was edited."""
     if not changed:
         return file_mapping
-    from core.mapping import mapping_from_table
+    from core.ingest.mapping import mapping_from_table
 
     return mapping_from_table(edited, (file_mapping or {}).get("values"))
 
 
 def _mapping_download(mapping: dict, name: str, key: str = "dl_mapping") -> None:
-    from core.mapping import mapping_to_json
+    from core.ingest.mapping import mapping_to_json
 
     stem = name.rsplit(".", 1)[0]
     st.download_button("Mapping (JSON)", mapping_to_json(mapping).encode("utf-8"),
@@ -266,7 +266,7 @@ def _report(cohort: Cohort, source: Source | None) -> None:
 
 
 def _units(cohort: Cohort, source: Source | None) -> None:
-    from core.units import display_unit, known_units
+    from core.ingest.units import display_unit, known_units
 
     fields = [f for f in ("upcr", "proteinuria_24h", "creatinine", "albumin", "c3", "c4",
                           "steroid_mg") if f in cohort.visits and len(known_units(f)) > 1]  # fmt: skip

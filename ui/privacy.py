@@ -1,6 +1,6 @@
 """The Data page's privacy block: direct identifiers found, drop them, study codes for IDs.
 
-What was found is named by column and kind, never by value (``core.identifiers``). Dropping
+What was found is named by column and kind, never by value (``core.ingest.identifiers``). Dropping
 the columns and replacing the IDs are choices of the active :class:`~ui.state.Source`, so
 every page, cache and download afterwards works on the cleaned cohort; the study-code key
 stays in this session's memory and leaves it only as a download marked patient-level.
@@ -62,7 +62,7 @@ def identifiers(source: Source | None) -> None:
 
 def describe(findings: list) -> list[str]:
     """One sentence per column naming every kind found in it, never a value."""
-    from core.identifiers import KINDS
+    from core.ingest.identifiers import KINDS
 
     by_column: dict[str, list] = {}
     for f in findings:
@@ -93,7 +93,7 @@ def _pseudonymise(source: Source, ids_flagged: bool) -> None:
         _apply(replace(source, pseudonymise=want))
     key = get_study_key()
     if source.pseudonymise and key:
-        from core.export import table_to_csv_bytes
+        from core.report.export import table_to_csv_bytes
 
         frame = pd.DataFrame({"study_code": list(key), "patient_id": list(key.values())})
         st.download_button(

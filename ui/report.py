@@ -52,7 +52,7 @@ def bundle(v: View) -> None:
 
 def methods(v: View) -> None:
     """The methods and results paragraphs, ready to paste, with a Markdown download."""
-    from core.export import methods_text
+    from core.report.export import methods_text
 
     st.header("Methods and results, ready to paste", divider="gray")
     with guarded("write the methods text"):
@@ -68,7 +68,7 @@ def methods(v: View) -> None:
 
 def code(v: View) -> None:
     """Per table, the few lines of Python that make it from the data file."""
-    from core.export import reproduce_script, table_snippet
+    from core.report.export import reproduce_script, table_snippet
 
     st.header("The code behind each table", divider="gray")
     source = get_source()

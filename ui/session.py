@@ -6,7 +6,7 @@ import os
 
 import streamlit as st
 
-from core.schema import Cohort
+from core.model.schema import Cohort
 from ui import cache
 from ui.state import Key, Source, get_cohort, set_cohort
 from ui.widgets import guarded

@@ -11,8 +11,8 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from core.schema import ISN_CLASSES, PATIENT_FIELDS, Cohort
-from core.settings import CI_METHODS, CRITERIA, EVENTS, MISSING_STRATEGIES, CustomCriteria
+from core.model.schema import ISN_CLASSES, PATIENT_FIELDS, Cohort
+from core.model.settings import CI_METHODS, CRITERIA, EVENTS, MISSING_STRATEGIES, CustomCriteria
 from ui.state import Key, age_bounds, get_cohort, get_source
 
 CRITERIA_LABELS = {

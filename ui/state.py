@@ -12,8 +12,8 @@ from dataclasses import dataclass
 
 import streamlit as st
 
-from core.schema import Cohort
-from core.settings import CustomCriteria, Filters, Settings
+from core.model.schema import Cohort
+from core.model.settings import CustomCriteria, Filters, Settings
 
 
 class Key:
@@ -141,7 +141,7 @@ def clear_cohort() -> None:
 
 
 def get_findings() -> list:
-    """Direct identifiers found in the loaded file (``core.identifiers.IdentifierFinding``),
+    """Direct identifiers found in the loaded file (``core.ingest.identifiers.IdentifierFinding``),
     before any column was dropped: column names and kinds, never values."""
     return st.session_state.get(Key.FINDINGS) or []
 

@@ -11,9 +11,9 @@ from dataclasses import dataclass, field
 
 import streamlit as st
 
-from core.results import Result
-from core.schema import LABELS, Cohort
-from core.settings import Filters, Settings
+from core.model.results import Result
+from core.model.schema import LABELS, Cohort
+from core.model.settings import Filters, Settings
 from ui import cache, state
 from ui.widgets import guarded, show_figure, show_table, summary_line
 
@@ -70,7 +70,7 @@ class View:
         return self.results.get(name)
 
     def section(self, section: str, show_ids: bool | None = None) -> dict:
-        """The figures of one page (``core.figures.SECTIONS``: cohort, response, ttr, labs),
+        """The figures of one page (``core.report.figures.SECTIONS``: cohort, response, ttr, labs),
         built once per (view, section, show_ids) and cached: a page pays only for its own
         charts. Patient IDs appear in hover texts only when ``show_ids`` (default: the
         sidebar's "Show patient IDs in charts")."""
@@ -87,7 +87,7 @@ class View:
     def figures(self, show_ids: bool | None = None) -> dict:
         """Every figure of this view (the report bundles them all), in ``build_figures``
         order: the union of the sections, each cached as the pages build it."""
-        from core.figures import SECTIONS
+        from core.report.figures import SECTIONS
 
         out: dict = {}
         for section in SECTIONS:
@@ -96,13 +96,13 @@ class View:
 
     def figure_names(self, prefix: str) -> list[str]:
         """Names of the built figures starting with ``prefix`` (``response_forest_m``)."""
-        from core.figures import figure_section
+        from core.report.figures import figure_section
 
         return [n for n in self.section(figure_section(prefix)) if n.startswith(prefix)]
 
     def figure(self, name: str, label: str | None = None) -> None:
         """Show figure ``name`` with caption and downloads; nothing when it was not built."""
-        from core.figures import figure_section
+        from core.report.figures import figure_section
 
         section = figure_section(name)
         fig = self.section(section).get(name)

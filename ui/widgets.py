@@ -14,8 +14,8 @@ from dataclasses import dataclass
 import pandas as pd
 import streamlit as st
 
-from core.results import Result
-from core.settings import Filters, Settings
+from core.model.results import Result
+from core.model.settings import Filters, Settings
 from ui.columns import column_config
 
 log = logging.getLogger(__name__)
@@ -45,8 +45,8 @@ def guarded(what: str, *, stop: bool = False) -> Iterator[None]:
 
 
 def summary_line(filters: Filters, settings: Settings, n: int) -> str:
-    """'Class IV, IV+V · kdigo2024 · complete-case · n = 56' (``core.filters.filter_summary``)."""
-    from core.filters import filter_summary
+    """'Class IV, IV+V · kdigo2024 · complete-case · n = 56' (``core.model.filters.filter_summary``)."""
+    from core.model.filters import filter_summary
 
     return filter_summary(filters, settings, n)
 
@@ -83,17 +83,17 @@ PATIENT_LEVEL_PREFIX = "patient-level_"
 
 def patient_level(name: str, table: pd.DataFrame | None) -> bool:
     """True for a table that identifies patients (``landmark_visits``, ``ttr_patients``,
-    any table with a ``patient_id`` column): ``core.export.common.is_patient_level``."""
-    from core.export.common import is_patient_level
+    any table with a ``patient_id`` column): ``core.report.export.common.is_patient_level``."""
+    from core.report.export.common import is_patient_level
 
     return is_patient_level(name, table)
 
 
 def table_downloads(name: str, title: str, table: pd.DataFrame, summary: str) -> list[Download]:
-    """CSV and XLSX of a result table at full precision (``core.export``). A patient-level
+    """CSV and XLSX of a result table at full precision (``core.report.export``). A patient-level
     table says so in the label ("… — patient-level (CSV)") and the file name
     (``patient-level_…``)."""
-    from core.export import table_to_csv_bytes, table_to_xlsx_bytes
+    from core.report.export import table_to_csv_bytes, table_to_xlsx_bytes
 
     marked = patient_level(name, table)
     label = f"{title} — patient-level" if marked else title
@@ -109,7 +109,7 @@ def table_downloads(name: str, title: str, table: pd.DataFrame, summary: str) ->
 
 def figure_downloads(name: str, title: str, fig, summary: str) -> list[Download]:
     """PNG and SVG (when Chromium is there for kaleido) and standalone HTML of a figure."""
-    from core import images
+    from core.report import images
 
     out = []
     if images.images_available():
@@ -162,7 +162,7 @@ def show_table(
     ``name`` is the contract table (it decides the rounding); ``item`` names the downloaded
     file when only part of the table is shown (``paired_changes_upcr``).
     """
-    from core.export import round_for_display
+    from core.report.export import round_for_display
 
     if table is None or table.empty:
         st.info(f"{title}: nothing to show for this selection.")
@@ -189,7 +189,7 @@ def show_figure(name: str, title: str, fig, summary: str, exported=None) -> None
     screen copy may name patients on hover; the downloads never do)."""
     if fig is None:
         return
-    from core.figures.theme import for_app
+    from core.report.figures.theme import for_app
 
     # Exports keep the white journal look; the screen copy follows the light/dark theme.
     # The browser reports its theme from the second run on; before that, the configured one.

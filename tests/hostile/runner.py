@@ -42,12 +42,12 @@ def issue_text(issue) -> str:
 def resolve_mapping(case: Case) -> tuple[dict | None, str | None]:
     """The mapping dict to pass to ``load_cohort``, or the error the mapping parser gave.
 
-    Raw mapping bytes go through ``core.mapping.parse_mapping_json`` as a user's file would;
+    Raw mapping bytes go through ``core.ingest.mapping.parse_mapping_json`` as a user's file would;
     a dict goes through it too (as JSON), so a mapping refused at parse time counts.
     """
     if case.mapping is None:
         return None, None
-    from core.mapping import parse_mapping_json
+    from core.ingest.mapping import parse_mapping_json
 
     raw = case.mapping if isinstance(case.mapping, bytes) else case.mapping_text or ""
     parsed, error = parse_mapping_json(raw)
@@ -58,7 +58,7 @@ def resolve_mapping(case: Case) -> tuple[dict | None, str | None]:
 
 def load_case(case: Case):
     """(cohort or None, mapping error or None) for a case, under its time budget."""
-    from core.load import load_cohort
+    from core.ingest.load import load_cohort
 
     mapping, error = resolve_mapping(case)
     if error:

@@ -1,0 +1,1 @@
+"""The analyses: one module per family, the registry that lists them, and the run."""

@@ -1,0 +1,90 @@
+"""Response within subgroups (group, ISN/RPS class, sex, age band) at each landmark: the
+table behind the Response page's forest plots, under any criteria and missing-data setting.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from core.model.results import Result
+from core.model.schema import LABELS
+from core.outcomes.derive import Outcomes
+from core.stats.binomial import clopper_pearson, wilson
+
+SUBGROUP_COLUMNS = ["subgroup", "level", "n", "orr_n", "orr_pct", "ci_low", "ci_high"]
+
+
+def subgroup_rates(
+    responses: pd.DataFrame, patients: pd.DataFrame, landmark: float, *, ci: str = "clopper-pearson"
+) -> pd.DataFrame:
+    """ORR (%) with its 95 % interval at one landmark, overall and within each subgroup.
+
+    Subgroups: group, ISN/RPS class, sex and age (below / at or above the cohort median,
+    whole years). Evaluable = response CR, PR or NR at the landmark (after the missing-data
+    strategy). Interval: Clopper-Pearson (``binom.test``) or Wilson
+    (``prop.test(correct = FALSE)``), as the response rates.
+
+    Returns
+    -------
+    DataFrame with columns subgroup, level, n (evaluable), orr_n, orr_pct, ci_low,
+    ci_high (percent); the first row is subgroup ``All``.
+    """
+    r = responses[
+        (responses["landmark"] == landmark) & responses["response"].isin(["CR", "PR", "NR"])
+    ]
+    keep = [c for c in ("patient_id", "isn_class", "sex", "age") if c in patients]
+    r = r[["patient_id", "group", "response"]].merge(patients[keep], on="patient_id", how="left")
+    r = r.assign(All="All", _orr=r["response"].isin(["CR", "PR"]).astype(int))
+    subgroups = {"All": "All", "group": LABELS["group"]}
+    if "isn_class" in r:
+        subgroups["isn_class"] = LABELS["isn_class"]
+    if "sex" in r:
+        subgroups["sex"] = LABELS["sex"]
+    if "age" in r and r["age"].notna().any():
+        cut = float(np.floor(patients["age"].median()))
+        r["age_band"] = np.where(
+            r["age"].isna(), None, np.where(r["age"] < cut, f"< {cut:g} y", f"≥ {cut:g} y")
+        )
+        subgroups["age_band"] = LABELS["age"]
+    parts = []
+    for col, label in subgroups.items():
+        g = r.dropna(subset=[col]).groupby(col, sort=True)["_orr"].agg(["size", "sum"])
+        parts.append(
+            pd.DataFrame(
+                {
+                    "subgroup": label,
+                    "level": g.index.astype(str),
+                    "n": g["size"].to_numpy(),
+                    "orr_n": g["sum"].to_numpy(),
+                }
+            )
+        )
+    out = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+    if out.empty:
+        return pd.DataFrame(columns=SUBGROUP_COLUMNS)
+    interval = wilson if ci == "wilson" else clopper_pearson
+    low, high = interval(out["orr_n"].to_numpy(), out["n"].to_numpy())
+    return out.assign(
+        orr_pct=100 * out["orr_n"] / out["n"],
+        ci_low=100 * np.asarray(low, float),
+        ci_high=100 * np.asarray(high, float),
+    )[SUBGROUP_COLUMNS]
+
+
+def response_subgroups(o: Outcomes, patients: pd.DataFrame) -> Result:
+    """``response_subgroups``: month plus the columns of :func:`subgroup_rates`, one block
+    per landmark. Aggregate counts only (no patient identifiers)."""
+    blocks = [
+        subgroup_rates(o.responses, patients, m, ci=o.settings.ci).assign(month=m)
+        for m in o.settings.landmarks
+    ]
+    blocks = [b for b in blocks if not b.empty]  # a landmark nobody reached adds no rows
+    columns = ["month", *SUBGROUP_COLUMNS]
+    table = pd.concat(blocks, ignore_index=True)[columns] if blocks else pd.DataFrame(columns=columns)
+    interval = "Wilson" if o.settings.ci == "wilson" else "Clopper-Pearson exact"
+    notes = (
+        f"Overall response (CR or PR) within subgroups, {interval} 95% intervals; age bands "
+        "split at the cohort's median age. Exploratory, no adjustment for multiplicity.",
+    )
+    return Result("response_subgroups", table, notes)

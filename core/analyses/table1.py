@@ -1,0 +1,258 @@
+"""Baseline characteristics table (``table1``, data-contract §6, clinical-rules §3).
+
+Rows: age, sex, ISN/RPS class, each canonical lab at the baseline visit (the visit nearest
+month 0 within ± 1 month, earlier on a tie), then pass-through patient columns. Columns:
+one text column per group and ``All``, p_value, test, smd, n_missing, p_method. Every
+p-value comes from ``core.stats``, each agreeing with the R call named there.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from core.model.results import Result
+from core.model.schema import ISN_CLASSES, PATIENT_FIELDS, VISIT_LABS, Cohort
+from core.model.settings import Settings
+from core.stats.contingency import fisher_or_chisq_expected
+from core.stats.ranks import kruskal, rank_sum, signif, welch_anova, welch_t
+
+ALL = "All"
+CLASS_ORDER = ("I", "II", "III", "III+V", "IV", "IV+V", "V", "VI")
+MAX_LEVELS = 20  # a pass-through text column with more levels is not tabulated
+_SKIP = set(PATIENT_FIELDS) | {"patient_id", "group"}
+
+
+def baseline_values(visits: pd.DataFrame, labs: list[str]) -> pd.DataFrame:
+    """Lab values at each patient's baseline visit (nearest month 0 within ± 1 month,
+    the earlier on a tie; of two rows for one month the first): patient_id plus one
+    column per lab.
+
+    The landmark rule of ``core.outcomes.derive.landmark_visits`` for landmark 0 alone, on integer
+    patient codes: only visits inside the baseline window are sorted, not every visit by
+    text ID (about 0.3 s saved at 100,000 patients).
+    """
+    month = visits["month"].to_numpy(dtype=float)
+    near = np.abs(month) <= 1.0 + 1e-9  # NaN months are never inside
+    v = visits.loc[near, ["patient_id", *labs]]
+    m = month[near]
+    pid = pd.factorize(v["patient_id"])[0]
+    order = np.lexsort((m, np.abs(m), pid))  # stable: the first row of a repeated month
+    first = np.ones(len(order), dtype=bool)
+    first[1:] = pid[order][1:] != pid[order][:-1]
+    return v.iloc[order[first]].reset_index(drop=True)
+
+
+def _fmt(x: float) -> str:
+    return np.format_float_positional(float(signif(np.array([x]), 4)[0]), trim="-")
+
+
+def quantile7(x: np.ndarray, probs) -> np.ndarray:
+    """R's ``quantile(x, probs, type = 7)`` with R's arithmetic, (1 − h)·x[lo] + h·x[hi]
+    (numpy's interpolation can differ in the last bit, which shows after rounding)."""
+    xs = np.sort(np.asarray(x, dtype=float))
+    index = (len(xs) - 1) * np.asarray(probs, dtype=float)
+    lo = np.floor(index).astype(int)
+    hi = np.ceil(index).astype(int)
+    h = index - lo
+    q = xs[lo].copy()
+    mix = (index > lo) & (xs[hi] != q)
+    q[mix] = (1 - h[mix]) * q[mix] + h[mix] * xs[hi[mix]]
+    return q
+
+
+def _median_iqr(x: np.ndarray) -> str:
+    if len(x) == 0:
+        return "–"
+    q1, med, q3 = quantile7(x, [0.25, 0.5, 0.75])
+    return f"{_fmt(med)} ({_fmt(q1)}-{_fmt(q3)})"
+
+
+def _mean_sd(x: np.ndarray) -> str:
+    if len(x) == 0:
+        return "–"
+    sd = x.std(ddof=1) if len(x) > 1 else float("nan")
+    return f"{_fmt(x.mean())} ({_fmt(sd) if np.isfinite(sd) else '–'})"
+
+
+def smd_continuous(a: np.ndarray, b: np.ndarray) -> float:
+    """|m1 − m2| / sqrt((s1² + s2²) / 2), SDs with n − 1."""
+    if len(a) < 2 or len(b) < 2:
+        return float("nan")
+    pooled = np.sqrt((a.var(ddof=1) + b.var(ddof=1)) / 2)
+    return float(abs(a.mean() - b.mean()) / pooled) if pooled > 0 else float("nan")
+
+
+def smd_categorical(p1: np.ndarray, p2: np.ndarray) -> float:
+    """Yang & Dalton (2012): sqrt(dᵀ S⁻¹ d) over the levels but the first, S = (S1 + S2)/2,
+    Sg = diag(pg) − pg pgᵀ."""
+    t1, t2 = np.asarray(p1, float)[1:], np.asarray(p2, float)[1:]
+    if len(t1) == 0:
+        return 0.0
+    s = (np.diag(t1) - np.outer(t1, t1) + np.diag(t2) - np.outer(t2, t2)) / 2
+    d = t1 - t2
+    return float(np.sqrt(max(0.0, d @ np.linalg.pinv(s) @ d)))
+
+
+def _pairwise_max(items: list, fn) -> float:
+    vals = [fn(items[i], items[j]) for i in range(len(items)) for j in range(i + 1, len(items))]
+    vals = [v for v in vals if np.isfinite(v)]
+    return max(vals) if vals else float("nan")
+
+
+def _continuous_row(name, x, grp, groups, normal) -> dict:
+    per = [x[(grp == g) & ~np.isnan(x)] for g in groups]
+    fmt = _mean_sd if normal else _median_iqr
+    row = {
+        "variable": name,
+        "level": "",
+        **{g: fmt(v) for g, v in zip(groups, per, strict=True)},
+        ALL: fmt(x[~np.isnan(x)]),
+    }
+    present = [v for v in per if len(v)]
+    test, p, method = "", float("nan"), ""
+    if len(present) == 2:
+        if normal:
+            test, p, method = "welch_t", welch_t(present[1], present[0])[2], "asymptotic"
+        else:
+            rs = rank_sum(present[1], present[0])
+            test, p, method = "wilcoxon_rank_sum", rs.p, rs.method
+    elif len(present) > 2:
+        if normal:
+            test, p, method = "welch_anova", welch_anova(present)[3], "asymptotic"
+        else:
+            test, p, method = "kruskal_wallis", kruskal(present)[1], "asymptotic"
+    smd = _pairwise_max(present, lambda a, b: smd_continuous(b, a))
+    return {
+        **row,
+        "p_value": p,
+        "test": test,
+        "smd": smd,
+        "n_missing": int(np.isnan(x).sum()),
+        "p_method": method,
+    }
+
+
+def _categorical_rows(name, x: pd.Series, grp, groups, levels) -> list[dict]:
+    ok = x.notna().to_numpy()
+    # texts hashed once; each level is then an integer comparison, not a text one
+    codes, distinct = pd.factorize(x.astype(str).to_numpy())
+    where = {v: i for i, v in enumerate(distinct)}
+    is_lev = [ok & (codes == where.get(lev, -2)) for lev in levels]
+    tab = np.array(
+        [[np.sum(m & in_g) for m in is_lev] for in_g in [grp == g for g in groups]], dtype=int
+    ).reshape(len(groups), len(levels))  # keeps 2-D when there are no groups or levels
+    all_n = np.array([np.sum(m) for m in is_lev])
+    rows_present = tab.sum(axis=1) > 0
+    test, p, method = "", float("nan"), ""
+    if rows_present.sum() >= 2 and len(levels) >= 1:
+        test, p = fisher_or_chisq_expected(tab[rows_present])
+        method = "exact" if test == "fisher_exact" else "asymptotic"
+        sub = tab[rows_present]
+        if test == "chi_square" and np.any(np.outer(sub.sum(1), sub.sum(0)) / sub.sum() < 5):
+            method = "asymptotic (table too large for the exact test)"
+    props = [t / t.sum() for t in tab[rows_present]]
+    smd = _pairwise_max(props, lambda a, b: smd_categorical(b, a))
+    out = []
+    for j, lev in enumerate(levels):
+        cells = {g: _count_pct(tab[i, j], tab[i].sum()) for i, g in enumerate(groups)}
+        out.append(
+            {
+                "variable": name,
+                "level": lev,
+                **cells,
+                ALL: _count_pct(all_n[j], all_n.sum()),
+                "p_value": p,
+                "test": test,
+                "smd": smd,
+                "n_missing": int((~ok).sum()),
+                "p_method": method,
+            }
+        )
+    return out
+
+
+def _count_pct(k: int, n: int) -> str:
+    return f"{int(k)} ({100 * k / n:.1f}%)" if n else "–"
+
+
+def _levels(x: pd.Series, order: tuple[str, ...] = ()) -> list[str]:
+    present = set(x.dropna().astype(str))
+    return [lv for lv in order if lv in present] + sorted(present - set(order))
+
+
+def baseline_table(cohort: Cohort, settings: Settings) -> Result:
+    """Baseline characteristics by group (``table1``).
+
+    Continuous variables: median (Q1-Q3), ``quantile(type = 7)``, with the rank-sum test
+    ``wilcox.test(b, a, digits.rank = 7)`` (``kruskal.test`` for > 2 groups); variables in
+    ``settings.normal_vars``: mean (SD) with Welch's t (``oneway.test(var.equal = FALSE)``
+    for > 2 groups). Categorical: n (%) of the non-missing, ``fisher.test`` when any
+    expected count < 5 else ``chisq.test(correct = FALSE)``. SMD: continuous |Δmean| /
+    pooled SD; categorical Yang & Dalton; > 2 groups the largest pairwise. ``n_missing``
+    counts patients without a value (labs: missing at the baseline visit).
+
+    Returns
+    -------
+    Result ``table1`` with columns variable, level, one per group, All, p_value, test,
+    smd, n_missing, p_method.
+    """
+    pts = cohort.patients.drop_duplicates("patient_id").reset_index(drop=True)
+    ref = settings.reference
+    labels = sorted(pts["group"].dropna().astype(str).unique()) if "group" in pts else []
+    if ref not in labels:
+        ref = "refractory" if "refractory" in labels else (labels[0] if labels else None)
+    groups = ([ref] if ref else []) + [g for g in labels if g != ref]
+    grp = (
+        pts["group"].astype(str).where(pts["group"].notna(), None).to_numpy()
+        if "group" in pts
+        else np.full(len(pts), None)
+    )
+    normal = set(settings.normal_vars)
+    rows: list[dict] = []
+    notes = []
+    if "age" in pts and pts["age"].notna().any():
+        rows.append(
+            _continuous_row("age", pts["age"].to_numpy(float), grp, groups, "age" in normal)
+        )
+    for name, order in (
+        ("sex", ("F", "M")),
+        ("isn_class", tuple(dict.fromkeys(CLASS_ORDER + ISN_CLASSES))),
+    ):
+        if name in pts and pts[name].notna().any():
+            rows += _categorical_rows(name, pts[name], grp, groups, _levels(pts[name], order))
+    labs = [lab for lab in VISIT_LABS if lab in cohort.visits and cohort.visits[lab].notna().any()]
+    base = baseline_values(cohort.visits, labs) if labs else pd.DataFrame(columns=["patient_id"])
+    base = pts[["patient_id"]].merge(base, on="patient_id", how="left")
+    for lab in labs:
+        rows.append(_continuous_row(lab, base[lab].to_numpy(float), grp, groups, lab in normal))
+    for col in (c for c in pts.columns if c not in _SKIP and not c.startswith("_")):
+        s = pts[col]
+        if s.notna().sum() == 0:
+            continue
+        if pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s):
+            rows.append(_continuous_row(col, s.to_numpy(float), grp, groups, col in normal))
+        elif s.dropna().astype(str).nunique() <= MAX_LEVELS:
+            rows += _categorical_rows(col, s, grp, groups, _levels(s))
+        else:
+            notes.append(
+                f"Column '{col}' has more than {MAX_LEVELS} distinct values and is not tabulated."
+            )
+    cols = ["variable", "level", *groups, ALL, "p_value", "test", "smd", "n_missing", "p_method"]
+    table = pd.DataFrame(rows, columns=cols)
+    notes = [
+        "Continuous: median (Q1-Q3) with Wilcoxon rank-sum (Kruskal-Wallis for more than two "
+        "groups), or mean (SD) with Welch's test for variables marked normal; categorical: "
+        "n (%) of the non-missing with Fisher's exact test when any expected count is below "
+        "5, else chi-square without continuity correction. Labs at the baseline visit "
+        "(nearest month 0 within ± 1 month). p-values unadjusted.",
+        *notes,
+    ]
+    if len(groups) < 2:
+        notes.append("One group only: no between-group tests.")
+    if table["p_method"].astype(str).str.contains("too large").any():
+        notes.append(
+            "Some categorical tables had expected counts below 5 but were too large for "
+            "the exact test: chi-square used instead (named in the test column)."
+        )
+    return Result("table1", table, tuple(notes), {"groups": groups, "reference": ref})

@@ -1,0 +1,227 @@
+"""Time to response: cumulative incidence curves, numbers at risk, medians, log-rank, Cox.
+
+Takes the ``ttr_patients`` table (patient_id, group, time, event) built by
+``core.outcomes.derive`` and returns the contract tables ``ttr_curve``, ``ttr_risk``,
+``ttr_summary``, ``ttr_tests`` and ``cox`` (data-contract §6), each agreeing with the R
+``survival`` call named in its notes. Problems the data cause (one group, no events) are
+notes and empty tables, never exceptions.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from core.model.results import Result
+from core.model.settings import Settings
+from core.stats.survival import cox_efron, kaplan_meier, km_median, logrank, risk_counts
+
+ALL = "All"
+RISK_STEP = 3.0  # months between rows of the numbers-at-risk table
+
+CURVE_COLUMNS = [
+    "group",
+    "time",
+    "n_risk",
+    "n_event",
+    "n_censor",
+    "cum_incidence",
+    "ci_low",
+    "ci_high",
+    "surv",
+    "std_err_log_surv",
+]
+RISK_COLUMNS = ["group", "time", "n_risk", "cum_events", "cum_censored"]
+SUMMARY_COLUMNS = [
+    "group",
+    "n",
+    "n_events",
+    "median_time",
+    "median_ci_low",
+    "median_ci_high",
+    "median_rule",
+]
+TEST_COLUMNS = ["test", "statistic", "df", "p_value"]
+COX_COLUMNS = [
+    "term",
+    "hr",
+    "ci_low",
+    "ci_high",
+    "p_value",
+    "coef",
+    "se",
+    "n",
+    "n_events",
+    "group",
+    "reference",
+    "converged",
+]
+
+CAVEAT = (
+    "Responses are seen only at visits, so times are interval-censored and often tied; "
+    "the curves use the visit month (a choice)."
+)
+
+
+def _event_label(settings: Settings) -> str:
+    return "complete response" if settings.event == "cr" else "response (CR or PR)"
+
+
+def _group_order(groups: pd.Series, settings: Settings) -> tuple[list[str], str | None]:
+    """Groups present, reference first (settings, else 'refractory', else the first)."""
+    labels = sorted(groups.dropna().astype(str).unique())
+    ref = (
+        settings.reference
+        if settings.reference in labels
+        else ("refractory" if "refractory" in labels else (labels[0] if labels else None))
+    )
+    return ([ref] if ref else []) + [g for g in labels if g != ref], ref
+
+
+def default_risk_times(max_time: float, step: float = RISK_STEP) -> np.ndarray:
+    """0, 3, 6, … up to the last observed time (R's ``seq(0, max(time), by = 3)``)."""
+    if not np.isfinite(max_time) or max_time < 0:
+        return np.array([0.0])
+    return step * np.arange(int(np.floor(max_time / step + 1e-9)) + 1)
+
+
+def _curve(km: pd.DataFrame, label: str) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "group": label,
+            "time": km["time"],
+            "n_risk": km["n_risk"],
+            "n_event": km["n_event"],
+            "n_censor": km["n_censor"],
+            "cum_incidence": 100 * (1 - km["surv"]),
+            "ci_low": 100 * (1 - km["upper"]),
+            "ci_high": 100 * (1 - km["lower"]),
+            "surv": km["surv"],
+            "std_err_log_surv": km["std_err_log_surv"],
+        },
+        columns=CURVE_COLUMNS,
+    )
+
+
+def time_to_response(
+    ttr_patients: pd.DataFrame, settings: Settings, risk_times=None
+) -> dict[str, Result]:
+    """Kaplan–Meier cumulative incidence of response per group and overall, with tests.
+
+    Parameters
+    ----------
+    ttr_patients
+        patient_id, group, time (months), event (1 = responded, 0 = censored).
+    settings
+        Analysis settings: ``reference`` (Cox reference group) and ``event`` (for notes).
+    risk_times
+        Times of the numbers-at-risk table; default every 3 months from 0 to the last
+        observed time.
+
+    Returns
+    -------
+    dict with Results ``ttr_curve`` (R: ``survfit(Surv(time, event) ~ 1, conf.type =
+    "log-log")``, cum_incidence = 100(1 − S), ci_low = 100(1 − upper), ci_high = 100(1 −
+    lower)), ``ttr_risk`` (``summary(fit, times, extend = TRUE)``, cumulated),
+    ``ttr_summary`` (``summary(fit)$table`` median and CI, midpoint rule; NaN = not
+    reached), ``ttr_tests`` (``survdiff``) and ``cox`` (``coxph(ties = "efron")``, Wald p).
+    """
+    d = ttr_patients.loc[ttr_patients["time"].notna() & ttr_patients["event"].notna()]
+    groups, ref = _group_order(d["group"], settings)
+    label = _event_label(settings)
+    subsets = [(g, d[d["group"].astype(str) == g]) for g in groups] + [(ALL, d)]
+    times = (
+        np.asarray(risk_times, float)
+        if risk_times is not None
+        else default_risk_times(float(d["time"].max()) if len(d) else 0.0)
+    )
+    curves, risks, summaries, notes = [], [], [], [CAVEAT]
+    for name, s in subsets:
+        km = kaplan_meier(s["time"], s["event"])
+        curves.append(_curve(km, name))
+        r = risk_counts(s["time"], s["event"], times)
+        risks.append(r.assign(group=name)[RISK_COLUMNS])
+        med = km_median(km)
+        n_events = int((s["event"] > 0).sum())
+        summaries.append(
+            {
+                "group": name,
+                "n": len(s),
+                "n_events": n_events,
+                "median_time": med["median"],
+                "median_ci_low": med["low"],
+                "median_ci_high": med["high"],
+                "median_rule": med["rule"],
+            }
+        )
+        if len(s) and n_events == 0:
+            notes.append(f"No {label} observed in {name}: the curve stays at 0 %.")
+        elif len(s) and med["rule"] == "not_reached":
+            notes.append(f"Median time to {label} not reached in {name}.")
+        if med["rule"] == "midpoint":
+            notes.append(
+                f"In {name} the curve sits exactly on 50 %, so the median ({med['median']:g} "
+                "months) is the midpoint between that visit month and the next step, as R."
+            )
+    curve = pd.concat(curves, ignore_index=True) if curves else pd.DataFrame(columns=CURVE_COLUMNS)
+    summary = pd.DataFrame(summaries, columns=SUMMARY_COLUMNS)
+    risk = pd.concat(risks, ignore_index=True)
+    tests, cox, test_notes = _group_tests(d, groups, ref)
+    notes += test_notes
+    meta = {"event": settings.event, "reference": ref, "risk_times": times.tolist()}
+    method = (
+        "Cumulative incidence of " + label + " = 1 − Kaplan–Meier, 95 % log-log CI "
+        "(Greenwood), as R survfit(conf.type = 'log-log')."
+    )
+    return {
+        "ttr_curve": Result("ttr_curve", curve, (method, *notes), meta),
+        "ttr_risk": Result(
+            "ttr_risk", risk, ("At risk: time ≥ t; events and censorings: time ≤ t.",), meta
+        ),
+        "ttr_summary": Result(
+            "ttr_summary",
+            summary,
+            ("Median and 95 % CI as R summary(survfit)$table; empty when not reached.", *notes),
+            meta,
+        ),
+        "ttr_tests": Result(
+            "ttr_tests", tests, ("Log-rank test, as R survdiff.", *test_notes), meta
+        ),
+        "cox": Result(
+            "cox",
+            cox,
+            (
+                "Cox proportional hazards, Efron ties, Wald p, as R coxph(ties = 'efron').",
+                *test_notes,
+            ),
+            meta,
+        ),
+    }
+
+
+def _group_tests(d: pd.DataFrame, groups: list[str], ref: str | None):
+    """Log-rank and Cox across groups, or empty tables with a note saying why."""
+    tests = pd.DataFrame(columns=TEST_COLUMNS)
+    cox = pd.DataFrame(columns=COX_COLUMNS)
+    g = d[d["group"].notna()]
+    if len(d) == 0:
+        return tests, cox, ["No patients with follow-up after month 0: nothing to analyse."]
+    if len(groups) < 2:
+        return tests, cox, ["One group only: log-rank and Cox skipped."]
+    if (g["event"] > 0).sum() == 0:
+        return tests, cox, ["No events: log-rank and Cox skipped."]
+    grp = g["group"].astype(str)
+    chisq, df, p = logrank(g["time"], g["event"], grp)
+    tests = pd.DataFrame(
+        [{"test": "log-rank", "statistic": chisq, "df": df, "p_value": p}], columns=TEST_COLUMNS
+    )
+    fit = cox_efron(g["time"], g["event"], grp, ref)
+    fit["reference"] = ref
+    cox = fit[COX_COLUMNS]
+    notes = []
+    if not fit["converged"].all():
+        notes.append(
+            "Cox model not estimable (a group without responses, or every "
+            "response in one group before any in another): hazard ratios left empty."
+        )
+    return tests, cox, notes

@@ -1,0 +1,185 @@
+"""``python -m core report COHORT_FILE --out DIR``: every contract table (data-contract §7).
+
+Exit code 0 on success; 2 with one line naming the problem on bad input (unreadable file,
+validation errors without ``--drop-invalid``, unknown class, group or criteria).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from core.analyses.run import run_analyses
+from core.ingest.io import Limits
+from core.ingest.isn import normalise_class
+from core.model.filters import filter_cohort
+from core.model.results import Result
+from core.model.schema import ISN_CLASSES, Cohort
+from core.model.settings import CI_METHODS, CRITERIA, EVENTS, MISSING_STRATEGIES, Filters, Settings
+
+
+class BadInput(Exception):
+    """A problem with what the user gave us: one line, exit code 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # argparse would print usage and exit itself
+        raise BadInput(message)
+
+
+def _parser() -> _Parser:
+    p = _Parser(prog="python -m core report", description=__doc__.splitlines()[0])
+    p.add_argument("cohort_file")
+    p.add_argument("--mapping", help="mapping JSON (data-contract §3)")
+    p.add_argument("--criteria", choices=CRITERIA)
+    p.add_argument("--landmarks", nargs="+", type=float, default=[6.0, 12.0])
+    p.add_argument("--window", type=float, default=1.0)
+    p.add_argument("--missing", choices=MISSING_STRATEGIES, default="complete-case")
+    p.add_argument("--event", choices=EVENTS, default="cr-or-pr")
+    p.add_argument("--ci", choices=CI_METHODS, default="clopper-pearson")
+    p.add_argument("--reference")
+    p.add_argument("--class", dest="classes", nargs="+", default=[])
+    p.add_argument("--group", dest="groups", nargs="+", default=[])
+    p.add_argument("--drop-invalid", action="store_true")
+    p.add_argument("--max-rows", type=int, help="refuse files with more visit rows than this")
+    p.add_argument("--max-mb", type=float, help="refuse files larger than this many MB")
+    p.add_argument("--tables-only", action="store_true", help="write the CSV tables only")
+    p.add_argument("--zip", action="store_true", help="also pack DIR as report.zip")
+    p.add_argument("--out", required=True)
+    return p
+
+
+def _load(args: argparse.Namespace) -> Cohort:
+    path = Path(args.cohort_file)
+    if not path.is_file():
+        raise BadInput(f"cannot read {path}: no such file")
+    if args.mapping and not Path(args.mapping).is_file():
+        raise BadInput(f"cannot read mapping {args.mapping}: no such file")
+    from core.ingest.load import load_path
+
+    kw = {}
+    sizes = {}
+    if args.max_rows is not None:
+        sizes["max_rows"] = args.max_rows
+    if args.max_mb is not None:
+        sizes["max_file_bytes"] = int(args.max_mb * 1e6)
+    if sizes:  # refused while reading, not after
+        kw["limits"] = Limits(**sizes)
+    cohort = load_path(path, args.mapping, drop_invalid=args.drop_invalid, **kw)
+    errors = cohort.report.errors
+    if errors:
+        first = errors[0]
+        where = ", ".join(
+            f"{k} {v}"
+            for k, v in (("sheet", first.sheet), ("row", first.row), ("column", first.column))
+            if v is not None
+        )
+        readable = not cohort.patients.empty  # else the file itself was refused
+        hint = "" if args.drop_invalid or not readable else "; fix the file or use --drop-invalid"
+        raise BadInput(
+            f"{path.name}: {len(errors)} error(s), first: "
+            f"{first.message.rstrip('.')}{' (' + where + ')' if where else ''}{hint}"
+        )
+    if cohort.patients.empty:
+        raise BadInput(f"{path.name}: no patients found")
+    if args.max_rows is not None and len(cohort.visits) > args.max_rows:
+        raise BadInput(
+            f"{path.name} has {len(cohort.visits)} visit rows, more than --max-rows {args.max_rows}"
+        )
+    return cohort
+
+
+def _classes(given: list[str]) -> tuple[str, ...]:
+    out = []
+    for text in given:
+        name = text if text in ISN_CLASSES else (normalise_class(text)[0] or text)
+        if name not in ISN_CLASSES:
+            raise BadInput(f"unknown class {text!r}: use {', '.join(ISN_CLASSES)}")
+        out.append(name)
+    return tuple(dict.fromkeys(out))
+
+
+def _settings_filters(args: argparse.Namespace, cohort: Cohort) -> tuple[Settings, Filters]:
+    groups = cohort.groups
+    for g in [*args.groups, *([args.reference] if args.reference else [])]:
+        if g not in groups:
+            raise BadInput(f"unknown group {g!r}: the file has {', '.join(groups) or 'none'}")
+    try:
+        settings = Settings(
+            criteria=args.criteria,
+            landmarks=tuple(args.landmarks),
+            window=args.window,
+            missing=args.missing,
+            event=args.event,
+            ci=args.ci,
+            reference=args.reference,
+        )
+    except ValueError as exc:
+        raise BadInput(str(exc)) from exc
+    if any(m <= 0 for m in args.landmarks):
+        raise BadInput("landmarks must be months after baseline (greater than 0)")
+    return settings, Filters(classes=_classes(args.classes), groups=tuple(args.groups))
+
+
+def _write(
+    results: dict[str, Result],
+    cohort: Cohort,
+    settings: Settings,
+    filters: Filters,
+    out: Path,
+    *,
+    tables_only: bool,
+    make_zip: bool,
+) -> str:
+    """Write the tables (``--tables-only``) or the whole report through ``core.report.export``,
+    so both modes share the formula-safe CSV writer; notes go to ``notes.txt``."""
+    from core.report.export import write_report
+
+    figures = {}
+    filtered = filter_cohort(cohort, filters)
+    resolved = settings.resolved(filtered.has_recorded_response, filtered.groups)
+    if not tables_only:
+        from core.report.figures import build_figures
+
+        figures = build_figures(results, filtered, resolved, n_in_file=len(cohort.patients))
+    written = write_report(
+        out,
+        results,
+        figures,
+        resolved,
+        filters,
+        source=cohort.source,
+        mapping=cohort.mapping,
+        n_dropped=cohort.report.n_dropped,
+        tables_only=tables_only,
+        make_zip=make_zip,
+        cohort=filtered,
+        include_patient_level=True,  # the contract: every table as <name>.csv in DIR
+    )
+    lines = [f"[{name}] {note}" for name, r in results.items() for note in r.notes]
+    lines += [f"[report] {note}" for note in written.notes]
+    (out / "notes.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    what = "tables" if tables_only else "full report"
+    return what + (", report.zip" if make_zip else "")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the report command; returns the exit code (0 ok, 2 bad input)."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    try:
+        args = _parser().parse_args(argv)
+        cohort = _load(args)
+        settings, filters = _settings_filters(args, cohort)
+    except BadInput as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except SystemExit as exc:  # --help
+        return int(exc.code or 0)
+    results = run_analyses(cohort, settings, filters)
+    out = Path(args.out)
+    what = _write(
+        results, cohort, settings, filters, out, tables_only=args.tables_only, make_zip=args.zip
+    )
+    print(f"{results['flow'].meta.get('summary', '')}: {what} written to {out}")
+    return 0

@@ -1,0 +1,1 @@
+"""Reading a cohort file: format, headers, mapping, units, validation, classes, identifiers → Cohort."""

@@ -1,0 +1,1 @@
+"""The shared vocabulary of the pipeline: cohort schema, settings, filters, results."""

@@ -1,0 +1,100 @@
+"""Which patients to analyse: the sidebar / ``--class``/``--group`` filters (contract §4)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+import pandas as pd
+
+from core.model.schema import Cohort
+from core.model.settings import Filters, Settings
+
+
+def _isin(values: pd.Series, allowed: tuple[str, ...]) -> np.ndarray:
+    """Membership compared as text, so ``4`` and ``'4'`` agree; missing never matches."""
+    text = values.astype("string")
+    return text.isin([str(a) for a in allowed]).fillna(False).to_numpy(dtype=bool)
+
+
+def patient_mask(patients: pd.DataFrame, filters: Filters) -> np.ndarray:
+    """Boolean mask of the patients kept by ``filters`` (vectorised; never raises).
+
+    Classes, groups and sexes keep the listed values; the age range is inclusive and drops
+    patients without an age once a bound is set; ``extra`` filters any categorical column
+    and is ignored for a column the cohort does not have.
+    """
+    keep = np.ones(len(patients), dtype=bool)
+    for column, allowed in (
+        ("isn_class", filters.classes),
+        ("group", filters.groups),
+        ("sex", filters.sexes),
+        *filters.extra,
+    ):
+        if not allowed:
+            continue
+        if column not in patients:
+            if column in ("isn_class", "group", "sex"):
+                keep &= False  # asked for a class but the file has none: nobody matches
+            continue
+        keep &= _isin(patients[column], tuple(allowed))
+    if filters.age_min is not None or filters.age_max is not None:
+        age = pd.to_numeric(
+            patients.get("age", pd.Series(np.nan, index=patients.index)), errors="coerce"
+        ).to_numpy(dtype=float)
+        lo = -np.inf if filters.age_min is None else float(filters.age_min)
+        hi = np.inf if filters.age_max is None else float(filters.age_max)
+        with np.errstate(invalid="ignore"):
+            keep &= (age >= lo) & (age <= hi)
+    return keep
+
+
+def filter_cohort(cohort: Cohort, filters: Filters | None) -> Cohort:
+    """The cohort restricted to the patients ``filters`` keep (and their visits)."""
+    if filters is None or not filters.active:
+        return cohort
+    patients = cohort.patients.loc[patient_mask(cohort.patients, filters)].reset_index(drop=True)
+    visits = cohort.visits
+    if "patient_id" in visits:
+        visits = visits.loc[visits["patient_id"].isin(patients["patient_id"])].reset_index(
+            drop=True
+        )
+    return replace(cohort, patients=patients, visits=visits)
+
+
+def filter_phrases(
+    f: Filters, class_label: str = "Class", group_label: str = "Group", sex_label: str = "Sex",
+    age_unit: str = "",
+) -> list[str]:
+    """Each active filter as a phrase (``'Class IV, IV+V'``, ``'age 18–40'``), for captions
+    and, with other labels, for the methods text."""
+    parts: list[str] = []
+    if f.classes:
+        parts.append(f"{class_label} " + ", ".join(f.classes))
+    if f.groups:
+        parts.append(f"{group_label} " + ", ".join(f.groups))
+    if f.sexes:
+        parts.append(f"{sex_label} " + ", ".join(f.sexes))
+    if f.age_min is not None or f.age_max is not None:
+        lo = "" if f.age_min is None else f"{f.age_min:g}"
+        hi = "" if f.age_max is None else f"{f.age_max:g}"
+        age = f"age {lo}–{hi}" if lo and hi else (f"age ≥ {lo}" if lo else f"age ≤ {hi}")
+        parts.append(age + age_unit)
+    parts += [f"{col} " + ", ".join(vals) for col, vals in f.extra if vals]
+    return parts
+
+
+def filter_summary(
+    filters: Filters | None, settings: Settings | None = None, n: int | None = None
+) -> str:
+    """One line saying what is analysed: ``Class IV, IV+V · kdigo2024 · complete-case · n = 56``."""
+    parts = filter_phrases(filters or Filters())
+    if not parts:
+        parts.append("All patients")
+    if settings is not None:
+        if settings.criteria:
+            parts.append(str(settings.criteria))
+        parts.append(settings.missing)
+    if n is not None:
+        parts.append(f"n = {n}")
+    return " · ".join(parts)

@@ -1,0 +1,1 @@
+"""From visits to outcomes: landmark visits, response criteria, time to event."""

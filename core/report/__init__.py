@@ -1,0 +1,1 @@
+"""What leaves the pipeline: figures, exports (CSV/XLSX/DOCX/HTML/ZIP), methods text."""

@@ -1,0 +1,316 @@
+"""Every file of a report, built once in memory, written to a folder or packed as a ZIP.
+
+``report_files`` is the single list; :func:`write_report` (command line) writes it to DIR
+(optionally ``report.zip`` too) and :func:`bundle_zip` (browser download) packs it without
+touching the disk. Static images need kaleido and a Chromium: without them every other file
+is still made and a note says why the PNG/SVG files are missing.
+
+Patient-level tables (``landmark_visits``, ``ttr_patients``, any table with a ``patient_id``
+column) identify patients: they are left out unless asked for (``include_patient_level``),
+then written as CSV under ``patient_level/`` with a README saying so (the command line puts
+them beside the other tables, as the data contract names them). ``report.xlsx`` and
+``report.html`` hold the aggregate tables only.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+import json
+import re
+import zipfile
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from pathlib import Path
+
+import plotly.graph_objects as go
+
+from core.model.results import Result
+from core.model.schema import Cohort, SourceInfo
+from core.model.settings import Filters, Settings
+from core.report.export import imaging
+from core.report.export.common import resolved_settings, split_patient_level
+from core.report.export.methods import methods_text, software_versions
+from core.report.export.provenance import provenance, provenance_json
+from core.report.export.reproduce import MAPPING_FILE, reproduce_script
+from core.report.export.safe import table_to_csv_bytes, tables_to_xlsx_bytes
+from core.report.export.wording import criteria_name, filters_text, landmarks_text
+
+IMAGES_NOTE_FILE = "images-not-available.txt"
+IMAGES_NOTE = (
+    "PNG and SVG figures were not made: static images need kaleido and a Chromium browser, "
+    "which were not available here. The interactive figures (*.html, report.html) are "
+    "complete; install Chromium (Debian: apt install chromium fonts-nanum) to get the images."
+)
+
+
+@dataclasses.dataclass(frozen=True)
+class WrittenReport:
+    """What :func:`write_report` wrote: the folder, the file names and any notes."""
+
+    out_dir: Path
+    files: tuple[str, ...]
+    notes: tuple[str, ...] = ()
+
+
+_RESERVED = {"report", "tables", "methods", "provenance", "reproduce", "mapping", "plotly.min"}
+
+
+PATIENT_LEVEL_DIR = "patient_level/"
+PATIENT_LEVEL_README = (
+    "These tables identify patients: one row per patient (or patient and landmark), with "
+    "the patient ID. Keep them with the patient records; do not share them as a supplement."
+)
+
+
+def _patient_level_files(patient_level: Mapping[str, Result], folder: str) -> dict[str, bytes]:
+    """The patient-level tables as CSV in ``folder`` (``""``: beside the others), with a
+    README in that folder saying they identify patients."""
+    files = {
+        f"{folder}{name}.csv": table_to_csv_bytes(r.table) for name, r in patient_level.items()
+    }
+    if patient_level and folder:
+        names = ", ".join(f"{n}.csv" for n in patient_level)
+        text = f"{PATIENT_LEVEL_README}\nFiles: {names}\n"
+        files[f"{folder}README.txt"] = text.encode("utf-8")
+    return files
+
+
+def _file_stem(name: str) -> str:
+    """A safe file stem for a figure that never collides with the report's own files."""
+    stem = re.sub(r"[^A-Za-z0-9_.-]+", "_", name).strip("._") or "figure"
+    return f"figure_{stem}" if stem.lower() in _RESERVED else stem
+
+
+def _readme(settings: Settings, filters: Filters, source: SourceInfo, n_dropped: int) -> dict:
+    created = datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+    items = {
+        "source file": source.name,
+        "source sha256": source.sha256,
+        "response criteria": criteria_name(settings.criteria),
+        "landmarks": landmarks_text(settings),
+        "missing landmark": settings.missing,
+        "confidence interval": settings.ci,
+        "time-to-response event": settings.event,
+        "reference group": settings.reference or "",
+        "patients (filters)": filters_text(filters),
+        "values set to missing (invalid)": n_dropped,
+        "precision": "full (16 significant digits); rounded values only in tables.docx and report.html",
+        "created (UTC)": created,
+        "app version": software_versions()["app"],
+    }
+    return items
+
+
+def figure_files(
+    figures: Mapping[str, go.Figure], images: bool
+) -> tuple[dict[str, bytes], list[str]]:
+    """``<name>.html`` for every figure plus one shared ``plotly.min.js``; with ``images``
+    also ``<name>.png`` (~300 dpi at journal width) and ``<name>.svg``."""
+    files: dict[str, bytes] = {}
+    notes: list[str] = []
+    if not figures:
+        return files, notes
+    used: set[str] = set()
+    for name, fig in figures.items():
+        stem, k = _file_stem(name), 1
+        while stem.lower() in used:  # two names that sanitise alike stay apart
+            k += 1
+            stem = f"{_file_stem(name)}_{k}"
+        used.add(stem.lower())
+        files[f"{stem}.html"] = imaging.figure_page(fig, name).encode("utf-8")
+        if not images:
+            continue
+        try:
+            png, svg = imaging.to_png(fig), imaging.to_svg(fig)
+        except Exception as exc:  # noqa: BLE001 - a renderer failure must not lose the report
+            if imaging.is_unavailable_error(exc):
+                images = False  # no browser: stop trying, say so once
+                notes.append(f"{IMAGES_NOTE} ({exc})")
+                files[IMAGES_NOTE_FILE] = f"{IMAGES_NOTE}\n{exc}\n".encode()
+                continue
+            notes.append(
+                f"Figure {name}: the static image could not be made ({type(exc).__name__})."
+            )
+            continue
+        files[f"{stem}.png"], files[f"{stem}.svg"] = png, svg
+    files["plotly.min.js"] = imaging.plotly_min_js().encode("utf-8")
+    return files, notes
+
+
+def report_files(
+    results: Mapping[str, Result],
+    figures: Mapping[str, go.Figure],
+    settings: Settings,
+    filters: Filters,
+    source: SourceInfo | None = None,
+    mapping: Mapping | None = None,
+    n_dropped: int = 0,
+    tables_only: bool = False,
+    images: bool | None = None,
+    *,
+    cohort: Cohort | None = None,
+    include_patient_level: bool = False,
+    patient_level_dir: str = PATIENT_LEVEL_DIR,
+) -> tuple[dict[str, bytes], list[str]]:
+    """Every report file as ``{file name: bytes}`` plus notes (e.g. images unavailable).
+
+    ``tables_only``: the CSV tables alone. ``images=None`` renders PNG/SVG when
+    :func:`core.report.export.imaging.images_available`. ``cohort`` (optional) supplies the
+    source, mapping and dropped-value count when those are not given.
+    ``include_patient_level``: also the patient-level tables, as CSV under
+    ``patient_level_dir`` (``"patient_level/"``; ``""`` puts them beside the others) with a
+    README there saying they identify patients; left out by default.
+    """
+    if cohort is not None:
+        source = source or cohort.source
+        mapping = mapping if mapping is not None else cohort.mapping
+        n_dropped = n_dropped or cohort.report.n_dropped
+    source = source or SourceInfo()
+    settings = resolved_settings(settings, results)
+    aggregate, patient_level = split_patient_level(results)
+    files = {f"{name}.csv": table_to_csv_bytes(res.table) for name, res in aggregate.items()}
+    notes: list[str] = []
+    if include_patient_level and patient_level:
+        files.update(_patient_level_files(patient_level, patient_level_dir))
+        names = ", ".join(f"{patient_level_dir}{n}.csv" for n in patient_level)
+        notes.append(f"{names}: patient-level tables; they identify patients.")
+    if tables_only:
+        return files, notes
+    # Word and HTML writers load python-docx and plotly: only when a full report is made.
+    from core.report.export.docx_tables import journal_tables_docx
+    from core.report.export.html_report import report_html
+
+    want_images = imaging.images_available() if images is None else images
+    if figures and not want_images:
+        notes.append(IMAGES_NOTE)
+        files[IMAGES_NOTE_FILE] = (IMAGES_NOTE + "\n").encode("utf-8")
+    fig_files, fig_notes = figure_files(figures, want_images)
+    files.update(fig_files)
+    notes += fig_notes
+    readme = _readme(settings, filters, source, n_dropped)
+    files["report.xlsx"] = tables_to_xlsx_bytes({n: r.table for n, r in aggregate.items()}, readme)
+    files["tables.docx"] = journal_tables_docx(results, settings, filters)
+    methods = methods_text(settings, filters, results, source, n_dropped, mapping=mapping)
+    files["methods.md"] = methods.encode("utf-8")
+    files["report.html"] = report_html(results, figures, settings, filters, source, methods).encode(
+        "utf-8"
+    )
+    record = provenance(source, mapping, filters, settings, n_dropped=n_dropped)
+    files["provenance.json"] = provenance_json(record).encode("utf-8")
+    files["reproduce.py"] = reproduce_script(
+        source.name or "cohort.csv", mapping, settings, filters, drop_invalid=n_dropped > 0
+    ).encode("utf-8")
+    if mapping:
+        files[MAPPING_FILE] = (json.dumps(mapping, ensure_ascii=False, indent=2) + "\n").encode(
+            "utf-8"
+        )
+    return files, notes
+
+
+def _zip(files: Mapping[str, bytes]) -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+        for name, data in files.items():
+            zf.writestr(name, data)
+    return buf.getvalue()
+
+
+def bundle_zip(
+    results: Mapping[str, Result],
+    figures: Mapping[str, go.Figure],
+    settings: Settings,
+    filters: Filters,
+    source: SourceInfo | None = None,
+    mapping: Mapping | None = None,
+    n_dropped: int = 0,
+    images: bool | None = None,
+    *,
+    cohort: Cohort | None = None,
+    include_patient_level: bool = False,
+) -> bytes:
+    """The report files as ZIP bytes built in memory (no disk). Patient-level tables only
+    with ``include_patient_level``, then in the folder ``patient_level/`` with a README."""
+    files, _ = report_files(
+        results,
+        figures,
+        settings,
+        filters,
+        source,
+        mapping,
+        n_dropped,
+        images=images,
+        cohort=cohort,
+        include_patient_level=include_patient_level,
+    )
+    return _zip(files)
+
+
+def write_report(
+    out_dir: str | Path,
+    results: Mapping[str, Result],
+    figures: Mapping[str, go.Figure],
+    settings: Settings,
+    filters: Filters,
+    source: SourceInfo | None = None,
+    mapping: Mapping | None = None,
+    n_dropped: int = 0,
+    tables_only: bool = False,
+    make_zip: bool = False,
+    images: bool | None = None,
+    *,
+    cohort: Cohort | None = None,
+    include_patient_level: bool = False,
+) -> WrittenReport:
+    """Write every report file into ``out_dir`` (data-contract §7 ``report``).
+
+    Parameters
+    ----------
+    out_dir
+        Folder, created if needed.
+    results, figures, settings, filters, source, mapping, n_dropped
+        The analysis, how it was set up and where the data came from (``cohort`` fills
+        source, mapping and n_dropped when they are not given).
+    tables_only
+        Only ``<name>.csv`` per table (``--tables-only``).
+    make_zip
+        Also ``report.zip`` in ``out_dir`` holding the same files (``--zip``).
+    images
+        None: PNG/SVG when a Chromium is available; False: never.
+    include_patient_level
+        Also write the patient-level tables (``landmark_visits.csv``, ``ttr_patients.csv``)
+        beside the others, as the data contract's command line does; a note names them.
+        Off by default: they identify patients.
+
+    Returns
+    -------
+    WrittenReport
+        The folder, the file names written, and notes (e.g. images not available).
+        Files: every aggregate table as CSV; per figure ``.png`` (~300 dpi at 7 in), ``.svg`` and
+        ``.html`` sharing one ``plotly.min.js``; ``report.xlsx``, ``tables.docx``,
+        ``report.html``, ``methods.md``, ``provenance.json``, ``reproduce.py`` and
+        ``mapping.json`` when a mapping was used.
+    """
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    files, notes = report_files(
+        results,
+        figures,
+        settings,
+        filters,
+        source,
+        mapping,
+        n_dropped,
+        tables_only=tables_only,
+        images=images,
+        cohort=cohort,
+        include_patient_level=include_patient_level,
+        patient_level_dir="",
+    )
+    for name, data in files.items():
+        (out / name).write_bytes(data)
+    names = list(files)
+    if make_zip:
+        (out / "report.zip").write_bytes(_zip(files))
+        names.append("report.zip")
+    return WrittenReport(out, tuple(names), tuple(notes))

@@ -1,0 +1,120 @@
+"""Small helpers shared by the exporters: table access, patient-level tables, group order
+and group sizes."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from core.model.results import Result
+from core.model.settings import Settings
+
+ALL = "All"
+
+
+def table(results: Mapping[str, Result], name: str) -> pd.DataFrame | None:
+    """The table of result ``name``, or None when absent or empty."""
+    res = results.get(name)
+    if res is None or res.table is None or res.table.empty:
+        return None
+    return res.table
+
+
+# Tables with one row per patient (or patient × landmark): they identify patients.
+PATIENT_LEVEL_TABLES = frozenset({"landmark_visits", "ttr_patients", "responses"})
+
+
+def is_patient_level(name: str, frame: pd.DataFrame | None) -> bool:
+    """True for a table that identifies patients: a known patient-level table, or any
+    table with a ``patient_id`` column."""
+    return name in PATIENT_LEVEL_TABLES or (frame is not None and "patient_id" in frame.columns)
+
+
+def split_patient_level(
+    results: Mapping[str, Result],
+) -> tuple[dict[str, Result], dict[str, Result]]:
+    """``(aggregate, patient_level)``: the results split by :func:`is_patient_level`."""
+    aggregate: dict[str, Result] = {}
+    patient_level: dict[str, Result] = {}
+    for name, res in results.items():
+        (patient_level if is_patient_level(name, res.table) else aggregate)[name] = res
+    return aggregate, patient_level
+
+
+def group_order(groups: Iterable[object], reference: str | None = None) -> list[str]:
+    """Groups as text in order of appearance, the reference first and ``All`` last."""
+    seen: list[str] = []
+    for g in groups:
+        if pd.isna(g):
+            continue
+        g = str(g)
+        if g not in seen:
+            seen.append(g)
+    body = [g for g in seen if g != ALL]
+    if reference in body:
+        body.remove(reference)
+        body.insert(0, reference)
+    return body + ([ALL] if ALL in seen else [])
+
+
+def group_sizes(results: Mapping[str, Result]) -> dict[str, int]:
+    """Patients per group and ``All`` in the analysed cohort.
+
+    From ``landmark_visits`` (one baseline row per patient), else ``response_transitions``
+    (every patient counted once per from/to month pair), else ``ttr_summary``'s n (patients
+    with follow-up only).
+    """
+    lv = table(results, "landmark_visits")
+    if lv is not None and {"patient_id", "group", "landmark"} <= set(lv.columns):
+        base = lv[lv["landmark"] == 0]
+        sizes = base.groupby(base["group"].astype(str))["patient_id"].nunique()
+        out = {str(k): int(v) for k, v in sizes.items()}
+        out[ALL] = int(base["patient_id"].nunique())
+        return out
+    tr = table(results, "response_transitions")
+    if tr is not None and {"from_month", "to_month", "group", "n"} <= set(tr.columns):
+        first = tr[
+            (tr["from_month"] == tr["from_month"].iloc[0])
+            & (tr["to_month"] == tr["to_month"].iloc[0])
+        ]
+        return {
+            str(k): int(v) for k, v in first.groupby(first["group"].astype(str))["n"].sum().items()
+        }
+    ts = table(results, "ttr_summary")
+    if ts is not None and {"group", "n"} <= set(ts.columns):
+        return {str(g): int(n) for g, n in zip(ts["group"], ts["n"], strict=False)}
+    return {}
+
+
+def header_with_n(group: str, sizes: Mapping[str, int]) -> str:
+    """``'refractory (n = 49)'``; the bare label when the size is unknown."""
+    return f"{group} (n = {sizes[group]})" if group in sizes else group
+
+
+def resolved_settings(settings: Settings, results: Mapping[str, Result]) -> Settings:
+    """``settings`` with criteria and reference filled in from the results' ``meta``
+    (``run_analyses`` records the resolved settings) when they were left to defaults."""
+    if settings.criteria is not None and settings.reference is not None:
+        return settings
+    for res in results.values():
+        meta = (res.meta or {}).get("settings") or {}
+        if meta.get("criteria") or meta.get("reference"):
+            return dataclasses.replace(
+                settings,
+                criteria=settings.criteria or meta.get("criteria"),
+                reference=settings.reference or meta.get("reference"),
+            )
+    return settings
+
+
+@dataclass(frozen=True)
+class TableContent:
+    """A table ready to lay out: ``spans`` flags rows that are one merged section label."""
+
+    header: list[str]
+    rows: list[list[str]]
+    spans: list[bool] = field(default_factory=list)
+    footnotes: list[str] = field(default_factory=list)

@@ -1,0 +1,193 @@
+"""What goes into each journal table: header, formatted rows and footnotes.
+
+Kept apart from python-docx so the HTML report and tests can reuse the same rows. Numbers are
+formatted with :mod:`core.report.export.display` using the typographic minus.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+
+import pandas as pd
+
+from core.model.results import Result
+from core.model.schema import LABELS, label_with_unit
+from core.model.settings import Filters, Settings
+from core.report.export.common import TableContent, group_order, group_sizes, header_with_n, table
+from core.report.export.display import (
+    MINUS,
+    format_ci,
+    format_num,
+    format_p,
+    format_pct,
+    n_pct,
+)
+from core.report.export.followup_content import labs_content, ttr_content  # Tables 3 and 4
+from core.report.export.wording import (
+    CI_TEXT,
+    TEST_SHORT,
+    TEST_TEXT,
+    criteria_name,
+    landmarks_text,
+    months,
+    settings_footnote,
+)
+
+_NON_GROUP = {"variable", "level", "p_value", "test", "smd", "n_missing", "p_method"}
+
+
+def _num(x: object) -> str:
+    return format_num(x, minus=MINUS)
+
+
+def _pct_ci(low: object, high: object) -> str:
+    return format_ci(low, high, fmt=format_pct, minus=MINUS)
+
+
+def _tests_named(df: pd.DataFrame | None, column: str = "test") -> list[str]:
+    if df is None or column not in df:
+        return []
+    names = [str(t) for t in pd.unique(df[column].dropna())]
+    return [TEST_TEXT.get(t, t) for t in names]
+
+
+def baseline_content(
+    results: Mapping[str, Result], settings: Settings, filters: Filters
+) -> TableContent | None:
+    """Table 1: one row per continuous variable, a labelled block per categorical one."""
+    df = table(results, "table1")
+    if df is None:
+        return None
+    cols = list(df.columns)
+    start, stop = cols.index("level") + 1, cols.index("p_value") if "p_value" in cols else len(cols)
+    groups = group_order([c for c in cols[start:stop] if c not in _NON_GROUP], settings.reference)
+    sizes = group_sizes(results)
+    header = ["Characteristic", *[header_with_n(g, sizes) for g in groups], "p", "SMD"]
+    rows: list[list[str]] = []
+    for variable, block in df.groupby("variable", sort=False):
+        first = block.iloc[0]
+        p, smd = format_p(first.get("p_value")), _num(first.get("smd"))
+        label = label_with_unit(str(variable))
+        level = block["level"].fillna("").astype(str)
+        if (level == "").all():
+            summary = "mean (SD)" if variable in settings.normal_vars else "median (IQR)"
+            rows.append([f"{label}, {summary}", *[str(first.get(g, "")) for g in groups], p, smd])
+            continue
+        rows.append(
+            [f"{LABELS.get(str(variable), str(variable))}, n (%)", *[""] * len(groups), p, smd]
+        )
+        for (_, r), lev in zip(block.iterrows(), level, strict=True):
+            rows.append([f"  {lev}", *[str(r.get(g, "")) for g in groups], "", ""])
+    notes = [
+        "Laboratory values at the baseline visit (nearest month 0 within ± 1 month). Continuous "
+        "variables: median (IQR, R quantile type 7) compared by "
+        + TEST_TEXT["wilcoxon_rank_sum"]
+        + " or "
+        + TEST_TEXT["kruskal_wallis"]
+        + " for more than two groups; variables marked normal: mean (SD) with "
+        + TEST_TEXT["welch"]
+        + ". Categorical variables: n (%) of the non-missing, "
+        + TEST_TEXT["fisher_exact"]
+        + " when any expected count is below 5, else "
+        + TEST_TEXT["chi_square"]
+        + ". SMD: standardised mean difference (categorical: Yang & "
+        "Dalton; more than two groups: the largest pairwise). p-values unadjusted.",
+        "Tests used: "
+        + "; ".join(
+            sorted(
+                {
+                    TEST_SHORT.get(str(t), str(t))
+                    for t in df.get("test", pd.Series(dtype=str)).dropna()
+                }
+            )
+        )
+        + ".",
+        settings_footnote(settings, filters),
+    ]
+    return TableContent(header, rows, [False] * len(rows), notes)
+
+
+def response_content(
+    results: Mapping[str, Result], settings: Settings, filters: Filters
+) -> TableContent | None:
+    """Table 2: per landmark, evaluable n, CR, PR and ORR per group, the group test p and the
+    difference in rates against the reference group."""
+    rates = table(results, "response_rates")
+    if rates is None:
+        return None
+    tests = table(results, "response_tests")
+    diffs = table(results, "response_difference")
+    groups = group_order(rates["group"], settings.reference)
+    sizes = group_sizes(results)
+    header = ["Landmark / outcome", *[header_with_n(g, sizes) for g in groups], "p"]
+    rows: list[list[str]] = []
+    spans: list[bool] = []
+
+    def p_for(month: float, outcome: str) -> str:
+        if tests is None:
+            return ""
+        hit = tests[(tests["month"] == month) & (tests["outcome"] == outcome)]
+        return format_p(hit["p_value"].iloc[0]) if len(hit) else ""
+
+    for month, block in rates.groupby("month", sort=True):
+        by_group = {
+            str(g): r for g, r in zip(block["group"], block.to_dict("records"), strict=True)
+        }
+        cell = {g: by_group.get(g) for g in groups}
+        rows.append([f"{months(float(month))} months"] + [""] * (len(groups) + 1))
+        spans.append(True)
+
+        def line(label: str, make: Callable[[dict], str], p: str = "", cell: dict = cell) -> None:
+            rows.append([label, *[make(r) if r else "" for r in cell.values()], p])
+            spans.append(False)
+
+        line("Evaluable, n", lambda r: str(int(r["n_evaluable"])))
+        line(
+            "CR, n (%) [95% CI]",
+            lambda r: (
+                f"{n_pct(r['cr_n'], r['cr_pct'])} {_pct_ci(r['cr_ci_low'], r['cr_ci_high'])}".strip()
+            ),
+            p_for(month, "CR"),
+        )
+        line("PR, n (%)", lambda r: n_pct(r["pr_n"], r["pr_pct"]))
+        line(
+            "CR or PR (ORR), n (%) [95% CI]",
+            lambda r: (
+                f"{n_pct(r['orr_n'], r['orr_pct'])} {_pct_ci(r['orr_ci_low'], r['orr_ci_high'])}".strip()
+            ),
+            p_for(month, "ORR"),
+        )
+        if diffs is not None:
+            for outcome in ("CR", "ORR"):
+                hit = diffs[(diffs["month"] == month) & (diffs["outcome"] == outcome)]
+                if hit.empty:
+                    continue
+                ref = str(hit["reference"].iloc[0])
+                vals = {
+                    str(
+                        r["group"]
+                    ): f"{format_pct(r['diff_pct'], minus=MINUS)} {_pct_ci(r['ci_low'], r['ci_high'])}"
+                    for r in hit.to_dict("records")
+                }
+                rows.append(
+                    [
+                        f"{outcome} difference vs {ref}, points [95% CI]",
+                        *[vals.get(g, "") for g in groups],
+                        "",
+                    ]
+                )
+                spans.append(False)
+    test_names = _tests_named(tests) or [TEST_TEXT["fisher_exact"]]
+    notes = [
+        f"Response criteria: {criteria_name(settings.criteria)}. Landmark visit: the visit nearest "
+        f"each landmark within the window ({landmarks_text(settings)}). Percentages of the "
+        f"evaluable patients ({settings.missing}). ORR: overall response (CR or PR).",
+        f"95% CI: {CI_TEXT.get(settings.ci, settings.ci)}. p: {'; '.join(test_names)}; "
+        "two-sided, unadjusted. Difference: group − reference in percentage points, "
+        f"{TEST_TEXT['newcombe']}.",
+        settings_footnote(settings, filters),
+    ]
+    return TableContent(header, rows, spans, notes)
+
+
+__all__ = ["TableContent", "baseline_content", "labs_content", "response_content", "ttr_content"]

@@ -1,0 +1,161 @@
+"""Follow-up journal tables: laboratory changes (Table 3) and time to response (Table 4).
+
+Same conventions as :mod:`core.report.export.docx_content` (display rounding, typographic minus).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import pandas as pd
+
+from core.model.results import Result
+from core.model.schema import label_with_unit
+from core.model.settings import Filters, Settings
+from core.report.export.common import ALL, TableContent, group_order, table
+from core.report.export.display import MINUS, format_ci, format_num, format_p, format_ratio, n_pct
+from core.report.export.wording import (
+    EVENT_TEXT,
+    TEST_TEXT,
+    landmarks_text,
+    months,
+    settings_footnote,
+)
+
+
+def _num(x: object) -> str:
+    return format_num(x, minus=MINUS)
+
+
+def labs_content(
+    results: Mapping[str, Result], settings: Settings, filters: Filters
+) -> TableContent | None:
+    """Table 3: paired change from baseline per measure, landmark and group."""
+    df = table(results, "paired_changes")
+    if df is None:
+        return None
+    header = [
+        "Measure",
+        "Month",
+        "Group",
+        "n",
+        "Baseline, median (IQR)",
+        "Follow-up, median (IQR)",
+        "Median change",
+        "Mean change [95% CI]",
+        "Wilcoxon p",
+        "t-test p",
+    ]
+    rows: list[list[str]] = []
+    last_measure, last_month = None, None
+    for r in df.to_dict("records"):
+        measure, month = str(r["measure"]), float(r["month"])
+        rows.append(
+            [
+                label_with_unit(measure) if measure != last_measure else "",
+                months(month) if (measure, month) != (last_measure, last_month) else "",
+                str(r["group"]),
+                str(int(r["n_pairs"])),
+                f"{_num(r['baseline_median'])} ({_num(r['baseline_q1'])}–{_num(r['baseline_q3'])})",
+                f"{_num(r['followup_median'])} ({_num(r['followup_q1'])}–{_num(r['followup_q3'])})",
+                _num(r["median_change"]),
+                f"{_num(r['mean_change'])} {format_ci(r['mean_change_ci_low'], r['mean_change_ci_high'], minus=MINUS)}".strip(),
+                format_p(r["wilcoxon_p"]),
+                format_p(r["ttest_p"]),
+            ]
+        )
+        last_measure, last_month = measure, month
+    notes = [
+        "Change = follow-up − baseline in patients with a value at both the baseline visit and "
+        f"the landmark visit ({landmarks_text(settings)}); quartiles R type 7. Wilcoxon p: "
+        + TEST_TEXT["wilcoxon_signed_rank"]
+        + ". t-test p: "
+        + TEST_TEXT["paired_t"]
+        + ". p-values unadjusted.",
+        settings_footnote(settings, filters),
+    ]
+    return TableContent(header, rows, [False] * len(rows), notes)
+
+
+def _median_text(r: Mapping) -> str:
+    if pd.isna(r.get("median_time")):
+        med = "not reached"
+    else:
+        med = _num(r["median_time"])
+    ci = format_ci(r.get("median_ci_low"), r.get("median_ci_high"), minus=MINUS)
+    return f"{med} {ci}".strip()
+
+
+def ttr_content(
+    results: Mapping[str, Result], settings: Settings, filters: Filters
+) -> TableContent | None:
+    """Table 4: responders, median time to response, Cox HR per group; log-rank below."""
+    summary = table(results, "ttr_summary")
+    if summary is None:
+        return None
+    cox, logrank = table(results, "cox"), table(results, "ttr_tests")
+    groups = group_order(summary["group"], settings.reference)
+    by_group = {str(r["group"]): r for r in summary.to_dict("records")}
+    hr: dict[str, tuple[str, str]] = {}
+    if cox is not None:
+        for r in cox.to_dict("records"):
+            term = str(r["term"])
+            group = term.split(" vs ")[0] if " vs " in term else term
+            hr[group] = (
+                f"{format_ratio(r['hr'])} {format_ci(r['ci_low'], r['ci_high'], fmt=format_ratio)}",
+                format_p(r["p_value"]),
+            )
+    event = EVENT_TEXT.get(settings.event, settings.event)
+    header = [
+        "Group",
+        "n",
+        f"Responded ({event}), n (%)",
+        "Median months [95% CI]",
+        "HR [95% CI]",
+        "p",
+    ]
+    rows: list[list[str]] = []
+    spans: list[bool] = []
+    for g in groups:
+        r = by_group[g]
+        n, ev = int(r["n"]), int(r["n_events"])
+        if g == ALL:
+            hr_text, p = "", ""
+        elif g == settings.reference and cox is not None:
+            hr_text, p = "1 (reference)", ""
+        else:
+            hr_text, p = hr.get(g, ("", ""))
+        rows.append(
+            [
+                g,
+                str(n),
+                n_pct(ev, 100.0 * ev / n if n else float("nan")),
+                _median_text(r),
+                hr_text,
+                p,
+            ]
+        )
+        spans.append(False)
+    if logrank is not None:
+        lr = logrank.iloc[0]
+        rows.append(
+            [
+                f"Log-rank test: χ² = {float(lr['statistic']):.2f}, df = {int(lr['df'])}, p = {format_p(lr['p_value'])}"
+            ]
+            + [""] * 5
+        )
+        spans.append(True)
+    notes = [
+        f"Time from the start of therapy to the first visit after month 0 with {event}; patients "
+        "without a response are censored at their last visit after month 0. Responses are seen "
+        "only at visits, so times are interval-censored and tied; the visit month is used (an "
+        "analysis choice). "
+        + TEST_TEXT["kaplan_meier"]
+        + ". "
+        + TEST_TEXT["log-rank"].capitalize()
+        + ". HR: "
+        + TEST_TEXT["cox"]
+        + f"; reference group {settings.reference}.",
+        settings_footnote(settings, filters),
+    ]
+    return TableContent(header, rows, spans, notes)

@@ -1,0 +1,303 @@
+"""The methods text (``methods.md``): how the numbers were made, from the ACTUAL settings,
+and a results paragraph with the headline numbers taken from the result tables.
+
+Every *choice* of clinical-rules §1-§3 that applies to the run is stated; every test is named
+with its variant and the R call it agrees with; p-values are said to be unadjusted except the
+Holm-adjusted month comparisons.
+"""
+
+from __future__ import annotations
+
+import platform
+from collections.abc import Callable, Mapping
+from importlib import metadata
+
+import pandas as pd
+
+import core
+from core.model.results import Result
+from core.model.schema import SourceInfo
+from core.model.settings import Filters, Settings
+from core.report.export.common import ALL, group_order, group_sizes, resolved_settings, table
+from core.report.export.display import MINUS, format_num, format_p, format_pct, format_ratio
+from core.report.export.wording import (
+    CI_TEXT,
+    EVENT_TEXT,
+    MISSING_TEXT,
+    TEST_SHORT,
+    TEST_TEXT,
+    criteria_text,
+    filters_text,
+    landmarks_text,
+    months,
+)
+
+PACKAGES: tuple[str, ...] = ("pandas", "numpy", "scipy", "lifelines", "plotly")
+_UNIT_CHOICE = {
+    "mg/mmol": "divided by 113.12",
+    "mg/g": "divided by 1000",
+}
+
+
+def software_versions() -> dict[str, str]:
+    """Versions of Python, the numerical packages and this app."""
+    out = {"python": platform.python_version()}
+    for pkg in PACKAGES:
+        try:
+            out[pkg] = metadata.version(pkg)
+        except metadata.PackageNotFoundError:
+            out[pkg] = "not installed"
+    out["app"] = getattr(core, "__version__", "unknown")
+    return out
+
+
+def _unit_sentence(mapping: Mapping | None) -> str:
+    unit = ((mapping or {}).get("units") or {}).get("upcr")
+    if unit in _UNIT_CHOICE:
+        return (
+            f" UPCR supplied in {unit} was converted to g/g ({_UNIT_CHOICE[unit]}) and the g/g "
+            "thresholds applied; guideline texts quote 0.5 g/g as 50 mg/mmol (factor 100), we used "
+            "the exact factor (an analysis choice)."
+        )
+    return ""
+
+
+def _response_paragraph(settings: Settings) -> str:
+    text = f"Renal response was defined by {criteria_text(settings)}."
+    if settings.criteria != "recorded":
+        text += (
+            " A response at a landmark was derived from the landmark visit and the baseline "
+            "visit and needed every input of the rule at both visits (otherwise the patient was "
+            "not evaluable, not a non-responder); CR was tested before PR; a ≤/≥ comparison with "
+            "a threshold computed from baseline was made with a relative tolerance of 1e-9, so "
+            "that values on the boundary on paper meet it. Missing eGFR was computed from "
+            "creatinine, age and sex by CKD-EPI 2021 (race-free)."
+        )
+        text += (
+            " Patients whose baseline proteinuria already met the CR threshold were "
+            + ("excluded" if settings.exclude_baseline_cr else "kept in the denominators")
+            + " (an analysis choice)."
+        )
+    return text
+
+
+def _statistics_paragraph(settings: Settings, results: Mapping[str, Result]) -> str:
+    has = (lambda name: name in results) if results else (lambda name: True)
+    parts = [
+        f"Confidence intervals (95%) of response rates: {CI_TEXT.get(settings.ci, settings.ci)}."
+    ]
+    if has("response_tests"):
+        tests = table(results, "response_tests")
+        used = (
+            sorted(set(tests["test"].dropna().astype(str)))
+            if tests is not None and "test" in tests
+            else ["fisher_exact"]
+        )
+        parts.append(
+            "Response rates were compared between groups by "
+            + "; ".join(TEST_TEXT.get(t, t) for t in used)
+            + "."
+        )
+    if has("response_difference"):
+        parts.append(
+            f"Differences in rates (group − {settings.reference}) with {TEST_TEXT['newcombe']}."
+        )
+    if has("paired_changes"):
+        parts.append(
+            f"Changes from baseline (follow-up − baseline, paired patients only): {TEST_TEXT['wilcoxon_signed_rank']}, and {TEST_TEXT['paired_t']}."
+        )
+    if has("repeated_measures"):
+        parts.append(f"Values at months 0 and the landmarks: {TEST_TEXT['friedman']}.")
+    if has("change_between_groups"):
+        parts.append(
+            f"Changes were compared between groups by the {TEST_TEXT['wilcoxon_rank_sum']}."
+        )
+    if has("dsdna_shift"):
+        parts.append(f"Anti-dsDNA positivity at baseline and landmark: {TEST_TEXT['mcnemar']}.")
+    if has("ttr_summary"):
+        event = EVENT_TEXT.get(settings.event, settings.event)
+        parts.append(
+            f"Time to response: months from the start of therapy to the first visit after month 0 "
+            f"with {event} (event), otherwise censored at the last visit after month 0. Events are "
+            "seen only at visits, so times are interval-censored and heavily tied; the visit month "
+            f"was used (an analysis choice). {TEST_TEXT['kaplan_meier']}; groups compared by the "
+            f"{TEST_TEXT['log-rank']} and a {TEST_TEXT['cox']}, reference group {settings.reference}."
+        )
+    if has("table1"):
+        parts.append(
+            "Baseline characteristics: median (IQR) with the Wilcoxon rank-sum test (Kruskal–Wallis "
+            "for more than two groups), mean (SD) with Welch's test for variables marked normal"
+            + (f" ({', '.join(settings.normal_vars)})" if settings.normal_vars else "")
+            + "; n (%) with Fisher's exact test when any expected count is below 5, else "
+            "chi-square without continuity correction; standardised mean differences (Yang & "
+            "Dalton for categorical variables)."
+        )
+    parts.append(
+        "All p-values are two-sided, unadjusted for multiple comparisons and exploratory, "
+        "except the Holm-adjusted pairwise comparisons between months (column p_holm)."
+    )
+    return " ".join(parts)
+
+
+def _ci(low: object, high: object, fmt: Callable[..., str] = format_pct) -> str:
+    """'95% CI 3 to 6'; a bound the curve never reaches reads 'not reached'."""
+    lo = fmt(low, minus=MINUS, missing="not reached")
+    hi = fmt(high, minus=MINUS, missing="not reached")
+    return f"95% CI {lo} to {hi}"
+
+
+def _results_paragraph(results: Mapping[str, Result], settings: Settings) -> str:
+    parts: list[str] = []
+    sizes = group_sizes(results)
+    if sizes:
+        groups = [g for g in group_order(sizes, settings.reference) if g != ALL]
+        split = ", ".join(f"{sizes[g]} {g}" for g in groups)
+        parts.append(
+            f"{sizes.get(ALL, sum(sizes[g] for g in groups))} patients were analysed ({split})."
+        )
+    rates, tests, diffs = (
+        table(results, "response_rates"),
+        table(results, "response_tests"),
+        table(results, "response_difference"),
+    )
+    if rates is not None:
+        for month, block in rates.groupby("month", sort=True):
+            allrow = block[block["group"].astype(str) == ALL]
+            if allrow.empty:
+                continue
+            r = allrow.iloc[0]
+            text = (
+                f"At {months(float(month))} months, {int(r['orr_n'])} of {int(r['n_evaluable'])} evaluable "
+                f"patients responded (ORR {format_pct(r['orr_pct'])}%, {_ci(r['orr_ci_low'], r['orr_ci_high'])}); "
+                f"CR {int(r['cr_n'])} ({format_pct(r['cr_pct'])}%, {_ci(r['cr_ci_low'], r['cr_ci_high'])})."
+            )
+            others = block[block["group"].astype(str) != ALL]
+            if len(others) > 1:
+                text += " ORR by group: " + ", ".join(
+                    f"{g} {int(o['orr_n'])}/{int(o['n_evaluable'])} ({format_pct(o['orr_pct'])}%)"
+                    for g, o in zip(
+                        others["group"].astype(str), others.to_dict("records"), strict=True
+                    )
+                )
+                if tests is not None:
+                    hit = tests[(tests["month"] == month) & (tests["outcome"] == "ORR")]
+                    if len(hit):
+                        p = format_p(hit["p_value"].iloc[0])
+                        test = str(hit["test"].iloc[0])
+                        text += f" ({TEST_SHORT.get(test, test)}, p {p if p.startswith('<') else '= ' + p})"
+                text += "."
+            if diffs is not None:
+                hit = diffs[(diffs["month"] == month) & (diffs["outcome"] == "ORR")]
+                for d in hit.to_dict("records"):
+                    text += (
+                        f" ORR difference {d['group']} − {d['reference']}: {format_pct(d['diff_pct'], minus=MINUS)} "
+                        f"percentage points ({_ci(d['ci_low'], d['ci_high'])})."
+                    )
+            parts.append(text)
+    summary = table(results, "ttr_summary")
+    if summary is not None:
+        meds = []
+        for r in summary.to_dict("records"):
+            med = (
+                "not reached"
+                if pd.isna(r["median_time"])
+                else f"{format_num(r['median_time'])} months"
+            )
+            ci = (
+                ""
+                if pd.isna(r.get("median_ci_low")) and pd.isna(r.get("median_ci_high"))
+                else (f" ({_ci(r.get('median_ci_low'), r.get('median_ci_high'), format_num)})")
+            )
+            meds.append(f"{r['group']} {med}{ci}")
+        parts.append("Median time to response: " + "; ".join(meds) + ".")
+    logrank, cox = table(results, "ttr_tests"), table(results, "cox")
+    if logrank is not None:
+        lr = logrank.iloc[0]
+        parts.append(
+            f"Log-rank χ² = {float(lr['statistic']):.2f} (df {int(lr['df'])}), p = {format_p(lr['p_value'])}."
+        )
+    if cox is not None:
+        for c in cox.to_dict("records"):
+            parts.append(
+                f"Hazard ratio of response, {c['term']}: {format_ratio(c['hr'])} "
+                f"({_ci(c['ci_low'], c['ci_high'], format_ratio)}), Wald p = {format_p(c['p_value'])}."
+            )
+    return " ".join(parts) if parts else "No analysis results were available."
+
+
+def methods_text(
+    settings: Settings,
+    filters: Filters,
+    results: Mapping[str, Result],
+    source: SourceInfo | None = None,
+    n_dropped: int = 0,
+    versions: Mapping[str, str] | None = None,
+    mapping: Mapping | None = None,
+) -> str:
+    """Methods and results paragraphs (Markdown) for ``methods.md``.
+
+    Parameters
+    ----------
+    settings, filters
+        As analysed; criteria and reference are taken from the results' meta when None.
+    results
+        Contract tables; the statistics paragraph names the tests of the tables present,
+        the results paragraph quotes ORR/CR per landmark with CI, the group test, the ORR
+        difference, median time to response, log-rank and Cox HR.
+    source, n_dropped
+        File name and SHA-256; invalid values set to missing.
+    versions
+        Software versions (default :func:`software_versions`).
+    mapping
+        The applied mapping, so unit conversions that are *choices* are stated.
+
+    Returns
+    -------
+    str
+        ``# Methods`` and ``# Results`` sections, each paragraph separated by a blank line.
+        Every *choice* of clinical-rules §1-§3 that applies is said to be one.
+    """
+    settings = resolved_settings(settings, results)
+    v = dict(versions or software_versions())
+    source = source or SourceInfo()
+    data = (
+        f"Data were read from the file {source.name or '(unnamed)'}"
+        + (f" (SHA-256 {source.sha256})" if source.sha256 else "")
+        + "."
+    )
+    data += f" Patients analysed: {filters_text(filters)}."
+    data += (
+        f" {n_dropped} implausible value{'s were' if n_dropped != 1 else ' was'} set to missing before the analysis."
+        if n_dropped
+        else " No value was set to missing for implausibility."
+    )
+    data += _unit_sentence(mapping)
+    landmarks = (
+        f"The baseline visit was the visit nearest month 0 within ± 1 month (the earlier on a tie). "
+        f"Landmarks were {landmarks_text(settings)}: the landmark visit was the visit nearest the "
+        "landmark month within the window (the earlier on a tie), chosen before its values were "
+        "read; every value at a landmark came from that visit only and a visit served at most one "
+        f"landmark. Missing landmark data: {MISSING_TEXT.get(settings.missing, settings.missing)}."
+    )
+    software = (
+        f"Analyses used Python {v.get('python')} with "
+        + ", ".join(f"{p} {v[p]}" for p in PACKAGES if p in v)
+        + f" and the lupus-nephritis cohort app version {v.get('app')}; each statistical "
+        "procedure was checked against the R function named (R stats and survival) on a "
+        "validation cohort."
+    )
+    return (
+        "\n\n".join(
+            [
+                "# Methods",
+                data,
+                _response_paragraph(settings),
+                landmarks,
+                _statistics_paragraph(settings, results),
+                software,
+                "# Results",
+                _results_paragraph(results, settings),
+            ]
+        )
+        + "\n"
+    )

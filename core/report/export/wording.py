@@ -1,0 +1,181 @@
+"""Sentences shared by the Word footnotes and the methods text: rule sets with their sources
+and *choices* (clinical-rules §1), tests with their variants and R calls (clinical-rules §3),
+and plain-language summaries of the settings and filters."""
+
+from __future__ import annotations
+
+from core.model.filters import filter_phrases
+from core.model.settings import CustomCriteria, Filters, Settings
+
+# id -> (name, source and definition). *choice* marks our reading of a guideline text.
+CRITERIA_TEXT: dict[str, tuple[str, str]] = {
+    "recorded": (
+        "investigator-recorded response",
+        "the response (CR, PR, NR) recorded in the data file at each visit",
+    ),
+    "kdigo2024": (
+        "KDIGO 2024",
+        "the KDIGO 2024 lupus nephritis guideline (definitions as KDIGO 2021): complete response "
+        "(CR) UPCR < 0.5 g/g with eGFR ≥ 85% of baseline; partial response (PR) UPCR reduced by "
+        "≥ 50% and < 3.0 g/g with eGFR ≥ 85% of baseline",
+    ),
+    "eular2019": (
+        "EULAR/ERA-EDTA 2019",
+        "the EULAR/ERA-EDTA 2019 recommendations: CR UPCR < 0.5 g/g with normal or near-normal "
+        "GFR; PR UPCR reduced by ≥ 50% and < 3.0 g/g with the same GFR condition. 'Normal or "
+        "near-normal GFR' was read as eGFR ≥ 90 or ≥ 90% of baseline (an analysis choice)",
+    ),
+    "creatinine15": (
+        "creatinine-based site convention",
+        "a creatinine-based convention used in Korean lupus nephritis cohorts (an analysis "
+        "choice): CR UPCR < 0.5 g/g with creatinine ≤ 115% of baseline; PR UPCR reduced by "
+        "≥ 50% and < 3.0 g/g with creatinine ≤ 115% of baseline",
+    ),
+    "lunar": (
+        "LUNAR",
+        "the LUNAR trial definitions: CR UPCR < 0.5 g/g, creatinine ≤ 115% of baseline and urine "
+        "RBC < 5/HPF when recorded; PR UPCR reduced by ≥ 50% and < 1.0 g/g (≤ 3.0 g/g when "
+        "baseline UPCR > 3.0) with creatinine ≤ 115% of baseline",
+    ),
+    "aurora": (
+        "AURORA 1",
+        "the AURORA 1 trial definitions: CR UPCR ≤ 0.5 g/g, eGFR ≥ 60 or ≥ 80% of baseline and "
+        "prednisolone ≤ 10 mg/day at the landmark; PR UPCR reduced by ≥ 50%. The trial's 'no "
+        "rescue medication' condition was not assessed and its steroid ceiling was read as "
+        "≤ 10 mg/day at the landmark visit (analysis choices)",
+    ),
+    "multitarget_cn": (
+        "Chinese multitarget trials",
+        "the Chinese multitarget trials (Bao 2008, Liu 2015): CR UPCR ≤ 0.4 g/g, albumin ≥ 3.5 "
+        "g/dL and creatinine ≤ 115% of baseline; PR UPCR reduced by ≥ 50% and < 3.5 g/g, "
+        "albumin ≥ 3.0 g/dL and creatinine ≤ 115% of baseline. 'Normal creatinine' was read as "
+        "≤ 115% of baseline (an analysis choice)",
+    ),
+}
+
+MISSING_TEXT: dict[str, str] = {
+    "complete-case": (
+        "complete-case: denominators are the patients evaluable at the landmark (a landmark "
+        "visit with a response)"
+    ),
+    "non-responder": (
+        "non-responder imputation: every patient of the analysed cohort is in the denominator "
+        "and a patient not evaluable at a landmark counts as a non-responder"
+    ),
+    "locf": (
+        "last observation carried forward: a patient without an evaluable landmark visit takes "
+        "the last evaluable response from a visit after month 0 and before the window "
+        "(baseline and laboratory values are never carried forward)"
+    ),
+}
+
+CI_TEXT: dict[str, str] = {
+    "clopper-pearson": "Clopper–Pearson exact intervals (R binom.test)",
+    "wilson": "Wilson score intervals without continuity correction (R prop.test(correct = FALSE))",
+}
+
+EVENT_TEXT: dict[str, str] = {"cr-or-pr": "CR or PR", "cr": "CR"}
+
+TEST_TEXT: dict[str, str] = {
+    "fisher_exact": "Fisher's exact test (R fisher.test; exact for 2×2 tables at any size and, "
+    "for more groups, by full enumeration up to 1,000 patients)",
+    "chi_square": "Pearson's chi-square test without continuity correction "
+    "(R chisq.test(correct = FALSE))",
+    "newcombe": "Newcombe's hybrid score interval (method 10) from the two Wilson intervals "
+    "(R prop.test(x, n, correct = FALSE)$conf.int)",
+    "wilcoxon_signed_rank": "Wilcoxon signed-rank test (R wilcox.test(paired = TRUE, "
+    "digits.rank = 7): differences rounded to 7 significant digits, zeros dropped, exact only "
+    "with fewer than 50 non-zero differences, no ties and no zero dropped, otherwise the normal "
+    "approximation with continuity and tie correction)",
+    "paired_t": "paired t-test with the 95% CI of the mean change (R t.test(paired = TRUE))",
+    "friedman": "Friedman test on complete cases (R friedman.test) with pairwise Wilcoxon "
+    "signed-rank tests and Holm adjustment (R pairwise.wilcox.test(paired = TRUE, "
+    'p.adjust.method = "holm", digits.rank = 7))',
+    "wilcoxon_rank_sum": "Wilcoxon rank-sum (Mann–Whitney) test (R wilcox.test(a, b, "
+    "digits.rank = 7), same rounding and exactness rules)",
+    "kruskal_wallis": "Kruskal–Wallis test (R kruskal.test)",
+    "welch": "Welch's t-test / one-way ANOVA without equal variances "
+    "(R oneway.test(var.equal = FALSE))",
+    "mcnemar": "McNemar's test with continuity correction when there are 25 or more discordant "
+    "pairs (R mcnemar.test(correct = TRUE)), otherwise the exact binomial test on the "
+    "discordant pairs (R binom.test(b, b + c))",
+    "kaplan_meier": "Kaplan–Meier estimator, cumulative incidence = 1 − S with log-log "
+    'confidence intervals; median and its CI as R survfit(conf.type = "log-log") '
+    "(summary(fit)$table, midpoint rule included)",
+    "log-rank": "log-rank test (R survdiff)",
+    "cox": 'Cox proportional-hazards model, Efron ties, Wald p (R coxph(ties = "efron"))',
+}
+
+TEST_SHORT: dict[str, str] = {
+    "fisher_exact": "Fisher's exact test",
+    "chi_square": "chi-square test",
+    "wilcoxon_rank_sum": "Wilcoxon rank-sum test",
+    "kruskal_wallis": "Kruskal–Wallis test",
+    "welch_t": "Welch's t-test",
+    "welch_anova": "Welch's one-way ANOVA",
+    "mcnemar": "McNemar's test",
+    "exact binomial": "exact binomial test",
+    "log-rank": "log-rank test",
+}
+
+
+def criteria_name(criteria: str | None) -> str:
+    """Short name of a rule set (``'KDIGO 2024'``)."""
+    if criteria == "custom":
+        return "custom criteria"
+    return CRITERIA_TEXT.get(criteria or "", (str(criteria), ""))[0]
+
+
+def custom_criteria_text(c: CustomCriteria) -> str:
+    """The user's own thresholds as a sentence."""
+    kidney = (
+        f"eGFR ≥ {c.egfr_ratio:g} × baseline"
+        if c.kidney == "egfr"
+        else f"creatinine ≤ {c.creatinine_ratio:g} × baseline"
+    )
+    return (
+        f"user-defined criteria: CR UPCR < {c.cr_upcr_max:g} g/g with {kidney}; PR UPCR ≤ "
+        f"{c.pr_ratio:g} × baseline and < {c.pr_upcr_max:g} g/g with {kidney}"
+    )
+
+
+def criteria_text(settings: Settings) -> str:
+    """Name and definition of the rule set in use, with its source and any choice."""
+    if settings.criteria == "custom":
+        return custom_criteria_text(settings.custom)
+    name, definition = CRITERIA_TEXT.get(settings.criteria or "", (str(settings.criteria), ""))
+    return f"{name}: {definition}" if definition else name
+
+
+def months(x: float) -> str:
+    """``6.0`` -> ``'6'``; ``4.5`` -> ``'4.5'``."""
+    return f"{x:g}"
+
+
+def landmarks_text(settings: Settings) -> str:
+    """``'6 and 12 months (± 1 month)'``."""
+    marks = [months(m) for m in settings.landmarks]
+    joined = marks[0] if len(marks) == 1 else ", ".join(marks[:-1]) + " and " + marks[-1]
+    return (
+        f"{joined} months (± {months(settings.window)} month{'s' if settings.window != 1 else ''})"
+    )
+
+
+def filters_text(filters: Filters) -> str:
+    """The active filters in words, or ``'all patients'``."""
+    parts = filter_phrases(
+        filters, class_label="ISN/RPS class", group_label="group", sex_label="sex",
+        age_unit=" years",
+    )
+    return "; ".join(parts) if parts else "all patients"
+
+
+def settings_footnote(settings: Settings, filters: Filters) -> str:
+    """One line naming every setting that shapes the numbers."""
+    return (
+        f"Settings: response criteria {criteria_name(settings.criteria)}; landmarks "
+        f"{landmarks_text(settings)}; missing landmark {settings.missing}; "
+        f"{'Clopper–Pearson' if settings.ci == 'clopper-pearson' else 'Wilson'} 95% CI; "
+        f"time-to-response event {EVENT_TEXT.get(settings.event, settings.event)}; reference "
+        f"group {settings.reference or 'first group'}; patients: {filters_text(filters)}."
+    )

@@ -1,0 +1,250 @@
+"""Cohort charts: patient flow, data completeness per lab and visit month, swimmer plot."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+
+from core.model.schema import LABELS, VISIT_LABS, Cohort
+from core.report.figures.theme import (
+    NOTE_SIZE,
+    OKABE_ITO,
+    RESPONSE_COLORS,
+    color_of,
+    empty_figure,
+    journal_layout,
+    month_label,
+    ordered_groups,
+)
+
+FLOW_COLUMNS = ["step", "n", "detail"]
+STEP_LABELS = {"in file": "Patients in file", "after filters": "After filters"}
+MONTH_TITLE = "Months since start of therapy"
+SWIMMER_MAX_PATIENTS = 300  # beyond this one row per patient is unreadable
+
+
+def flow_table(
+    n_in_file: int,
+    cohort: Cohort,
+    response_rates: pd.DataFrame | None = None,
+    ttr_patients: pd.DataFrame | None = None,
+    filter_text: str = "",
+) -> pd.DataFrame:
+    """Patient flow: in file → after filters → evaluable at each landmark → with follow-up.
+
+    Returns
+    -------
+    DataFrame step, n, detail (per-group counts or the filters applied).
+    """
+    p = cohort.patients
+    by_group = p["group"].value_counts() if "group" in p else pd.Series(dtype=int)
+    rows = [
+        ("Patients in file", int(n_in_file), ""),
+        (
+            "After filters",
+            len(p),
+            filter_text or ", ".join(f"{g} {n}" for g, n in by_group.items()),
+        ),
+    ]
+    if response_rates is not None and not response_rates.empty:
+        rr = response_rates
+        for month in sorted(rr["month"].unique()):
+            d = rr[rr["month"] == month]
+            total = d.loc[d["group"] == "All", "n_evaluable"]
+            n = int(total.iloc[0]) if len(total) else int(d["n_evaluable"].sum())
+            detail = ", ".join(
+                f"{g} {int(k)}"
+                for g, k in zip(d["group"], d["n_evaluable"], strict=True)
+                if g != "All"
+            )
+            rows.append((f"Evaluable at {month_label(month).lower()}", n, detail))
+    if ttr_patients is not None and not ttr_patients.empty:
+        rows.append(
+            (
+                "Followed after month 0",
+                len(ttr_patients),
+                f"{int(ttr_patients['event'].sum())} responded",
+            )
+        )
+    return pd.DataFrame(rows, columns=FLOW_COLUMNS)
+
+
+def flow_steps(flow: pd.DataFrame) -> pd.DataFrame:
+    """The ``flow`` table of ``run_analyses`` (step, month, reason, n) as chart rows
+    (step, n, detail): reasons for not being evaluable and imputations go in the detail."""
+    if flow.empty:
+        return pd.DataFrame(columns=FLOW_COLUMNS)
+    rows: list[tuple[str, int, str]] = []
+    for step, month, n in flow.loc[
+        ~flow["step"].isin(["not evaluable", "imputed"]), ["step", "month", "n"]
+    ].itertuples(index=False):
+        if step == "evaluable":
+            at = flow[flow["month"] == month]
+            extra = [
+                f"{r}: {int(k)}" if r else f"{s}: {int(k)}"
+                for s, r, k in at.loc[
+                    at["step"].isin(["not evaluable", "imputed"]), ["step", "reason", "n"]
+                ].itertuples(index=False)
+            ]
+            label = f"Evaluable at {month_label(month).lower()}"
+            rows.append((label, int(n), "; ".join(extra)))
+        else:
+            label = STEP_LABELS.get(str(step), str(step)[:1].upper() + str(step)[1:])
+            rows.append((label, int(n), ""))
+    return pd.DataFrame(rows, columns=FLOW_COLUMNS)
+
+
+def patient_flow(flow: pd.DataFrame, *, title: str | None = None) -> go.Figure:
+    """Horizontal bars of the flow steps (top to bottom) labelled with n and the detail."""
+    if flow.empty:
+        return empty_figure("No patients.")
+    y = list(flow["step"])
+    text = [
+        f"{int(n)}" + (f"  ({d})" if d else "")
+        for n, d in zip(flow["n"], flow["detail"], strict=True)
+    ]
+    fig = go.Figure(
+        go.Bar(
+            x=flow["n"],
+            y=y,
+            orientation="h",
+            marker_color=OKABE_ITO["blue"],
+            text=text,
+            textposition="outside",
+            cliponaxis=False,
+            textfont=dict(size=NOTE_SIZE),
+            hovertemplate="%{y}: %{x}<extra></extra>",
+        )
+    )
+    journal_layout(fig, title=title or "Patient flow", height=140 + 52 * len(flow))
+    fig.update_yaxes(categoryorder="array", categoryarray=y[::-1], ticks="", showline=False)
+    fig.update_xaxes(
+        title_text="Patients (n)", range=[0, float(flow["n"].max()) * 1.6], rangemode="tozero"
+    )
+    return fig
+
+
+def completeness(cohort: Cohort, *, title: str | None = None) -> go.Figure:
+    """Heatmap of the share of visits (%) with each lab recorded, per whole visit month."""
+    v = cohort.visits
+    labs = [c for c in VISIT_LABS if c in v and v[c].notna().any()]
+    if v.empty or not labs:
+        return empty_figure("No lab values to summarise.")
+    month = v["month"].round()
+    share = v[labs].notna().groupby(month).mean().T * 100
+    n_visits = month.value_counts().reindex(share.columns)
+    fig = go.Figure(
+        go.Heatmap(
+            z=share.to_numpy(),
+            x=[f"{m:g}<br>({int(n)})" for m, n in zip(share.columns, n_visits, strict=True)],
+            y=[LABELS.get(c, c) for c in labs],
+            zmin=0,
+            zmax=100,
+            colorscale=[[0, "#FFFFFF"], [0.5, "#9ECAE1"], [1, OKABE_ITO["blue"]]],
+            text=np.vectorize(lambda z: f"{z:.0f}")(share.to_numpy()),
+            texttemplate="%{text}" if share.shape[1] <= 24 else "",  # unreadable beyond
+            textfont=dict(size=NOTE_SIZE - 2),
+            customdata=np.tile(n_visits.to_numpy(), (len(labs), 1)),
+            hovertemplate="%{y}, month %{x}: %{z:.0f}% of %{customdata} visits<extra></extra>",
+            colorbar=dict(title=dict(text="% recorded", side="right"), thickness=14),
+            xgap=1,
+            ygap=1,
+        )
+    )
+    journal_layout(
+        fig, title=title or "Data completeness by visit month", height=170 + 34 * len(labs)
+    )
+    fig.update_yaxes(autorange="reversed", showline=False, ticks="")
+    fig.update_xaxes(
+        title_text=f"{MONTH_TITLE} (number of visits)", showline=False, ticks="", type="category"
+    )
+    return fig
+
+
+def swimmer(
+    cohort: Cohort,
+    *,
+    colors: dict[str, str] | None = None,
+    max_patients: int = SWIMMER_MAX_PATIENTS,
+    show_ids: bool = False,
+) -> go.Figure:
+    """One lane per patient from month 0 to the last visit, coloured by group, with the
+    recorded response (CR, PR, NR) marked at each visit. Patients sorted by group, then by
+    follow-up length; above ``max_patients`` the first ones in that order are shown and the
+    title says so. Patient IDs are nowhere in the figure (hover says month and response)
+    unless ``show_ids``: then hovering a mark names the patient."""
+    v = cohort.visits
+    if v.empty:
+        return empty_figure("No visits.")
+    p = cohort.patients
+    groups = p[["patient_id", "group"]] if "group" in p else p[["patient_id"]].assign(group="All")
+    last = v.groupby("patient_id")["month"].max().rename("last")
+    lanes = groups.merge(last, on="patient_id", how="inner")
+    order = {g: i for i, g in enumerate(ordered_groups(lanes["group"].dropna()))}
+    lanes = lanes.assign(_g=lanes["group"].map(order).fillna(len(order)))
+    lanes = lanes.sort_values(["_g", "last", "patient_id"], ascending=[True, False, True])
+    n_total = len(lanes)
+    lanes = lanes.head(max_patients).reset_index(drop=True)
+    lanes["row"] = np.arange(len(lanes))[::-1]
+    fig = go.Figure()
+    for g in ordered_groups(lanes["group"].dropna()):
+        d = lanes[lanes["group"] == g]
+        k = len(d)
+        xs = np.column_stack([np.zeros(k), d["last"], np.full(k, np.nan)]).ravel()
+        ys = np.column_stack([d["row"], d["row"], np.full(k, np.nan)]).ravel()
+        fig.add_scatter(
+            x=xs,
+            y=ys,
+            mode="lines",
+            name=g,
+            line=dict(color=color_of(g, colors), width=1.6),
+            hoverinfo="skip",
+            legendgroup="groups",
+        )
+    pts = v[["patient_id", "month"] + (["response"] if "response" in v else [])]
+    pts = pts.merge(lanes[["patient_id", "row"]], on="patient_id", how="inner")
+    states = (
+        pts["response"].fillna("not recorded")
+        if "response" in pts
+        else pd.Series("visit", index=pts.index)
+    )
+
+    def hover(d: pd.DataFrame, state: str) -> dict:
+        if show_ids:
+            return dict(customdata=d["patient_id"].astype(str),
+                        hovertemplate=f"%{{customdata}}, month %{{x:g}}: {state}<extra></extra>")  # fmt: skip
+        return dict(hovertemplate=f"Month %{{x:g}}: {state}<extra></extra>")
+
+    for state in ["CR", "PR", "NR", "not recorded", "visit"]:
+        d = pts[states == state]
+        if d.empty:
+            continue
+        fig.add_scatter(
+            x=d["month"],
+            y=d["row"],
+            mode="markers",
+            name=state,
+            **hover(d, state),
+            marker=dict(
+                size=7,
+                color=RESPONSE_COLORS.get(state, "white"),
+                symbol="circle" if state in RESPONSE_COLORS else "circle-open",
+                line=dict(width=0.6, color="#333333"),
+            ),
+        )
+    shown = "" if n_total <= max_patients else f" (first {max_patients} of {n_total})"
+    journal_layout(
+        fig,
+        title=f"Follow-up and response of each patient{shown}",
+        height=max(420, 170 + 5 * len(lanes)),
+    )
+    fig.update_yaxes(
+        showticklabels=False,
+        ticks="",
+        showline=False,
+        title_text="Patients",
+        range=[-1, len(lanes)],
+    )
+    fig.update_xaxes(title_text=MONTH_TITLE, rangemode="tozero", dtick=3)
+    return fig

@@ -1,0 +1,221 @@
+"""Static (PNG, SVG) and offline HTML export of plotly figures.
+
+PNG and SVG are drawn by kaleido in a headless Chromium (Debian's ``chromium``; the
+``BROWSER_PATH`` environment variable overrides the search). One browser is started
+lazily per process and kept: the first image takes ~2 s, later ones ~0.15 s. It runs on a
+private event-loop thread, so any thread may ask for an image; a lock guards the start.
+It is started with ``mathjax=False`` and the plotly.js bundled with the plotly package,
+so rendering never touches the network; Chrome is never downloaded.
+
+Why not ``kaleido.start_sync_server``: when its browser fails to start, the server thread
+dies but the server still reports running and every later call blocks for ever. Here a
+failed start and a render timeout both become :class:`ImagesUnavailable`.
+
+HTML needs no browser: self-contained (plotly.js inlined, ~4.7 MB) by default, or pointing
+at a shared ``plotly.min.js`` written beside the files (:func:`plotly_min_js`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import atexit
+import os
+import shutil
+import struct
+import threading
+import zlib
+from concurrent.futures import TimeoutError as FutureTimeout
+from typing import Any
+
+import plotly.graph_objects as go
+from plotly.offline import get_plotlyjs
+
+from core.report.figures.theme import DEFAULT_WIDTH
+
+START_TIMEOUT_S = 60.0
+RENDER_TIMEOUT_S = 120.0
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+HTML_CONFIG = {"displaylogo": False, "responsive": True}
+
+
+class ImagesUnavailable(RuntimeError):
+    """Static images cannot be drawn here (no Chromium, or it failed); the message says why
+    in one sentence a user can act on. CSV, XLSX and HTML downloads still work."""
+
+
+def browser_path() -> str | None:
+    """The Chromium kaleido will use: ``BROWSER_PATH`` if set, else one on PATH or in the
+    usual places; None when there is none. Never downloads anything."""
+    override = os.environ.get("BROWSER_PATH")
+    if override:
+        return override if os.path.isfile(override) and os.access(override, os.X_OK) else None
+    try:
+        from choreographer.browsers.chromium import Chromium
+
+        found = Chromium.find_browser(skip_local=False)
+    except Exception:  # noqa: BLE001 - a broken install simply means "no images"
+        found = None
+    return found or shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+class _Renderer:
+    """One kaleido browser on its own event-loop thread."""
+
+    def __init__(self, path: str) -> None:
+        import kaleido
+
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(
+            target=self._loop.run_forever, name="kaleido-renderer", daemon=True
+        )
+        self._thread.start()
+        try:
+            self._kaleido = kaleido.Kaleido(n=1, mathjax=False, timeout=RENDER_TIMEOUT_S, path=path)
+            self._call(self._kaleido.open(), START_TIMEOUT_S)
+        except BaseException:
+            self._loop.call_soon_threadsafe(self._loop.stop)
+            raise
+
+    def _call(self, coro: Any, timeout: float) -> Any:
+        return asyncio.run_coroutine_threadsafe(coro, self._loop).result(timeout=timeout)
+
+    def render(self, fig: dict, opts: dict) -> bytes:
+        return self._call(self._kaleido.calc_fig(fig, opts=opts), RENDER_TIMEOUT_S)
+
+    def close(self) -> None:
+        try:
+            self._call(self._kaleido.close(), 10)
+        except Exception:  # noqa: BLE001 - closing at exit is best effort
+            pass
+        self._loop.call_soon_threadsafe(self._loop.stop)
+
+
+_lock = threading.Lock()
+_renderer: _Renderer | None = None
+_failure: str | None = None
+
+
+def images_available() -> bool:
+    """True when a Chromium is installed and has not failed to start in this process.
+
+    Cheap: looks for the browser without starting it.
+    """
+    return _failure is None and browser_path() is not None
+
+
+def _get_renderer() -> _Renderer:
+    global _renderer, _failure
+    with _lock:
+        if _renderer is not None:
+            return _renderer
+        if _failure is not None:
+            raise ImagesUnavailable(_failure)
+        path = browser_path()
+        if path is None:
+            raise ImagesUnavailable(
+                "PNG and SVG images need the Chromium browser, which is not installed on "
+                "this computer; tables and the interactive HTML charts still download."
+            )
+        try:
+            _renderer = _Renderer(path)
+        except (Exception, FutureTimeout) as exc:  # noqa: BLE001
+            _failure = (
+                f"The Chromium browser at {path} could not be started to draw images "
+                f"({type(exc).__name__}); tables and HTML charts still download."
+            )
+            raise ImagesUnavailable(_failure) from exc
+        atexit.register(_renderer.close)
+        return _renderer
+
+
+def _discard(renderer: _Renderer) -> None:
+    """Forget a renderer that failed, closing its browser in the background."""
+    global _renderer
+    with _lock:
+        if _renderer is renderer:
+            _renderer = None
+    threading.Thread(target=renderer.close, daemon=True).start()
+
+
+def _render(fig: go.Figure, fmt: str, width: int | None, height: int | None, scale: float) -> bytes:
+    layout = fig.layout
+    opts = {
+        "format": fmt,
+        "width": int(width or layout.width or DEFAULT_WIDTH),
+        "height": int(height or layout.height or 600),
+        "scale": scale,
+    }
+    renderer = _get_renderer()
+    try:
+        data = renderer.render(fig.to_dict(), opts)
+    except Exception as exc:  # noqa: BLE001 - timeout, crashed browser, plotly.js error
+        _discard(renderer)  # the next image starts a fresh browser
+        if isinstance(exc, FutureTimeout):
+            raise ImagesUnavailable("Drawing the image took too long and was stopped.") from exc
+        raise ImagesUnavailable(
+            f"The image could not be drawn ({type(exc).__name__}); "
+            "tables and HTML charts still download."
+        ) from exc
+    return data if isinstance(data, bytes) else str(data).encode("utf-8")
+
+
+def _with_dpi(png: bytes, dpi: float) -> bytes:
+    """Insert a pHYs chunk so Word and journals read the intended resolution."""
+    if not png.startswith(PNG_SIGNATURE) or b"pHYs" in png[:64]:
+        return png
+    ppm = round(dpi / 0.0254)
+    body = b"pHYs" + struct.pack(">IIB", ppm, ppm, 1)
+    chunk = struct.pack(">I", 9) + body + struct.pack(">I", zlib.crc32(body) & 0xFFFFFFFF)
+    ihdr_end = 8 + 8 + 13 + 4  # signature + IHDR length/type + data + CRC
+    return png[:ihdr_end] + chunk + png[ihdr_end:]
+
+
+def to_png(
+    fig: go.Figure,
+    width: int | None = None,
+    height: int | None = None,
+    scale: float = 3,
+    dpi: float = 300,
+) -> bytes:
+    """PNG bytes of ``fig``: ``width``/``height`` in layout px (default: the figure's own,
+    else 1000 × 600), ``scale`` 3 gives ≥ 300 dpi printed at column width; ``dpi`` is
+    written in the file's pHYs chunk.
+
+    Raises
+    ------
+    ImagesUnavailable
+        No Chromium, or it could not start or render.
+    """
+    return _with_dpi(_render(fig, "png", width, height, scale), dpi)
+
+
+def to_svg(fig: go.Figure, width: int | None = None, height: int | None = None) -> bytes:
+    """SVG bytes (UTF-8) of ``fig``; raises :class:`ImagesUnavailable` as :func:`to_png`."""
+    return _render(fig, "svg", width, height, 1)
+
+
+def to_html(fig: go.Figure, include_plotlyjs: bool | str = True) -> str:
+    """A complete HTML page of the interactive ``fig`` that works offline.
+
+    ``include_plotlyjs=True`` inlines plotly.js (self-contained, ~4.7 MB); a string ending
+    in ``.js`` (e.g. ``"plotly.min.js"``) is used as the script's relative ``src`` so many
+    pages share one copy written with :func:`plotly_min_js`. CDN loading is refused.
+    """
+    if include_plotlyjs is not True and not (
+        isinstance(include_plotlyjs, str)
+        and include_plotlyjs.endswith(".js")
+        and "://" not in include_plotlyjs
+        and not include_plotlyjs.startswith("//")
+    ):
+        raise ValueError("include_plotlyjs must be True or a relative path to plotly.min.js.")
+    return fig.to_html(
+        include_plotlyjs=include_plotlyjs,
+        include_mathjax=False,
+        full_html=True,
+        config=HTML_CONFIG,
+    )
+
+
+def plotly_min_js() -> str:
+    """The plotly.js bundled with the installed plotly package (no network)."""
+    return get_plotlyjs()
