@@ -14,12 +14,12 @@ import pandas as pd
 from core.model.results import Result
 from core.model.schema import Cohort
 from core.model.settings import Settings
+from core.model.vocabulary import ALL, group_order
 from core.outcomes.criteria import derivable
 from core.outcomes.derive import Outcomes, derive_outcomes
 from core.stats.binomial import clopper_pearson, newcombe_difference, wilson
 from core.stats.contingency import group_outcome_test
 
-ALL = "All"
 STATES = ("CR", "PR", "NR", "not evaluable")
 SENSITIVITY_CORE = ("recorded", "kdigo2024", "eular2019", "creatinine15")
 SENSITIVITY_EXTRA = ("lunar", "aurora", "multitarget_cn")
@@ -35,11 +35,7 @@ def group_levels(groups: pd.Series | Outcomes, reference: str | None) -> list[st
         names = names if names is not None else pd.unique(groups.landmarks["group"].dropna())
     else:
         names = pd.unique(groups.dropna())
-    levels = sorted(str(g) for g in names)
-    if reference in levels:
-        levels.remove(reference)
-        levels.insert(0, reference)
-    return levels
+    return group_order(names, reference, sort=True)
 
 
 def _meta(o: Outcomes) -> dict:

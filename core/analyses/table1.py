@@ -14,10 +14,10 @@ import pandas as pd
 from core.model.results import Result
 from core.model.schema import ISN_CLASSES, PATIENT_FIELDS, VISIT_LABS, Cohort
 from core.model.settings import Settings
+from core.model.vocabulary import ALL
 from core.stats.contingency import fisher_or_chisq_expected
 from core.stats.ranks import kruskal, rank_sum, signif, welch_anova, welch_t
 
-ALL = "All"
 CLASS_ORDER = ("I", "II", "III", "III+V", "IV", "IV+V", "V", "VI")
 MAX_LEVELS = 20  # a pass-through text column with more levels is not tabulated
 _SKIP = set(PATIENT_FIELDS) | {"patient_id", "group"}

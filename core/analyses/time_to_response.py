@@ -14,9 +14,9 @@ import pandas as pd
 
 from core.model.results import Result
 from core.model.settings import Settings
+from core.model.vocabulary import ALL, EVENT_LONG, default_reference, group_order
 from core.stats.survival import cox_efron, kaplan_meier, km_median, logrank, risk_counts
 
-ALL = "All"
 RISK_STEP = 3.0  # months between rows of the numbers-at-risk table
 
 CURVE_COLUMNS = [
@@ -64,18 +64,14 @@ CAVEAT = (
 
 
 def _event_label(settings: Settings) -> str:
-    return "complete response" if settings.event == "cr" else "response (CR or PR)"
+    return EVENT_LONG.get(settings.event, settings.event)
 
 
 def _group_order(groups: pd.Series, settings: Settings) -> tuple[list[str], str | None]:
     """Groups present, reference first (settings, else 'refractory', else the first)."""
-    labels = sorted(groups.dropna().astype(str).unique())
-    ref = (
-        settings.reference
-        if settings.reference in labels
-        else ("refractory" if "refractory" in labels else (labels[0] if labels else None))
-    )
-    return ([ref] if ref else []) + [g for g in labels if g != ref], ref
+    labels = group_order(groups, sort=True)
+    ref = settings.reference if settings.reference in labels else default_reference(labels)
+    return group_order(labels, ref), ref
 
 
 def default_risk_times(max_time: float, step: float = RISK_STEP) -> np.ndarray:

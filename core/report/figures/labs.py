@@ -15,16 +15,16 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from core.model.schema import LABELS, Cohort, label_with_unit
+from core.model.vocabulary import group_order
+from core.report.export.display import p_text
 from core.report.figures.axes import log_ticks, tick_text
 from core.report.figures.lab_summary import dsdna_shift, paired_changes  # noqa: F401 (re-exported)
 from core.report.figures.theme import (
     NOTE_SIZE,
     color_of,
     empty_figure,
-    format_p,
     journal_layout,
     month_label,
-    ordered_groups,
     rgba,
 )
 
@@ -159,7 +159,7 @@ def paired_plot(
     """
     if values.empty:
         return empty_figure(f"No {LABELS.get(measure, measure)} values at the landmarks.")
-    groups = [g for g in ordered_groups(values["group"].dropna()) if g != "All"] or ["All"]
+    groups = [g for g in group_order(values["group"].dropna()) if g != "All"] or ["All"]
     fig = make_subplots(
         rows=1, cols=len(groups), shared_yaxes=True, subplot_titles=groups, horizontal_spacing=0.05
     )
@@ -228,7 +228,7 @@ def paired_plot(
                     y=1.0,
                     xref=f"x{col if col > 1 else ''}",
                     yref="paper",
-                    text=format_p(p),
+                    text=p_text(p),
                     showarrow=False,
                     yanchor="bottom",
                     font=dict(size=NOTE_SIZE),
@@ -287,7 +287,7 @@ def trajectory(
         table = table[table["n"] >= min_share * top]
     if table.empty:
         return empty_figure(f"No {LABELS.get(measure, measure)} values over follow-up.")
-    groups = [g for g in ordered_groups(table["group"]) if g != "All"] or ["All"]
+    groups = [g for g in group_order(table["group"]) if g != "All"] or ["All"]
     fig = go.Figure()
     for i, g in enumerate(groups):
         d = table[table["group"] == g].sort_values("month")
