@@ -23,6 +23,8 @@ from core.analyses.spec import AnalysisSpec, TableSpec
 def _specs() -> tuple[AnalysisSpec, ...]:
     # One line per analysis family, in the order of the report.
     from core.analyses import (
+        criteria_sensitivity,
+        dsdna,
         flow,
         labs_values,
         paired,
@@ -35,8 +37,10 @@ def _specs() -> tuple[AnalysisSpec, ...]:
     return (
         *flow.SPECS,
         *response.SPECS,
+        *criteria_sensitivity.SPECS,
         *subgroups.SPECS,
         *paired.SPECS,
+        *dsdna.SPECS,
         *labs_values.SPECS,
         *time_to_response.SPECS,
         *table1.SPECS,

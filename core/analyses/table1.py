@@ -11,7 +11,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from core.model.results import Result
+from core.analyses.context import RunContext
+from core.analyses.spec import NO_FIGURE, AnalysisSpec, TableSpec
+from core.model.results import AnalysisRun, Result
 from core.model.schema import ISN_CLASSES, PATIENT_FIELDS, VISIT_LABS, Cohort
 from core.model.settings import Settings
 from core.model.vocabulary import ALL
@@ -256,3 +258,38 @@ def baseline_table(cohort: Cohort, settings: Settings) -> Result:
             "the exact test: chi-square used instead (named in the test column)."
         )
     return Result("table1", table, tuple(notes), {"groups": groups, "reference": ref})
+
+
+def _table1(ctx: RunContext) -> dict:
+    return {"table1": baseline_table(ctx.filtered, ctx.settings)}
+
+
+def _methods(run: AnalysisRun) -> list[str]:
+    if run.table("table1") is None:
+        return []
+    normal = run.settings.normal_vars
+    return [
+        "Baseline characteristics: median (IQR) with the Wilcoxon rank-sum test (Kruskal–Wallis "
+        "for more than two groups), mean (SD) with Welch's test for variables marked normal"
+        + (f" ({', '.join(normal)})" if normal else "")
+        + "; n (%) with Fisher's exact test when any expected count is below 5, else "
+        "chi-square without continuity correction; standardised mean differences (Yang & "
+        "Dalton for categorical variables)."
+    ]
+
+
+SPECS = (
+    AnalysisSpec(
+        name="table1", page="cohort", section="Baseline characteristics",
+        tables=(
+            TableSpec("table1", "Baseline characteristics",
+                      ("variable", "level", ALL, "p_value", "test", "smd", "n_missing", "p_method"),
+                      "tests/reference/expected/table1.csv", counts=("n_missing",),
+                      p_values=("p_value",), estimates={"smd": "standardised difference"}),
+        ),
+        compute=_table1,
+        figures=NO_FIGURE,
+        methods=_methods,
+        r_call="wilcox.test / kruskal.test / oneway.test; fisher.test / chisq.test(correct = FALSE)",
+    ),
+)

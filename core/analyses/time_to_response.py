@@ -12,9 +12,18 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from core.model.results import Result
+from core.analyses.context import RunContext
+from core.analyses.spec import AnalysisSpec, FigureRef, TableSpec
+from core.model.results import AnalysisRun, Result
 from core.model.settings import Settings
-from core.model.vocabulary import ALL, EVENT_LONG, default_reference, group_order
+from core.model.vocabulary import (
+    ALL,
+    EVENT_LONG,
+    EVENT_SHORT,
+    TEST_TEXT,
+    default_reference,
+    group_order,
+)
 from core.stats.survival import cox_efron, kaplan_meier, km_median, logrank, risk_counts
 
 RISK_STEP = 3.0  # months between rows of the numbers-at-risk table
@@ -221,3 +230,66 @@ def _group_tests(d: pd.DataFrame, groups: list[str], ref: str | None):
             "response in one group before any in another): hazard ratios left empty."
         )
     return tests, cox, notes
+
+
+# --- registry entry ----------------------------------------------------------------------
+
+
+def _ttr(ctx: RunContext) -> dict:
+    o = ctx.outcomes
+    t = o.ttr_patients
+    out: dict = {"ttr_patients": Result("ttr_patients", t, o.ttr_notes)}
+    if t.empty:
+        note = "No patient with a visit after month 0: time to response skipped."
+        return out | {n: Result(n, pd.DataFrame(), (note,)) for n in TTR_TABLES}
+    res = time_to_response(t, o.settings)
+    return out | {n: res.get(n, Result(n, pd.DataFrame(), (f"{n} not computed.",))) for n in TTR_TABLES}
+
+
+def _methods(run: AnalysisRun) -> list[str]:
+    if run.table("ttr_summary") is None:
+        return []
+    s = run.settings
+    return [
+        "Time to response: months from the start of therapy to the first visit after month 0 "
+        f"with {EVENT_SHORT.get(s.event, s.event)} (event), otherwise censored at the last visit "
+        "after month 0. Events are seen only at visits, so times are interval-censored and "
+        "heavily tied; the visit month was used (an analysis choice). "
+        f"{TEST_TEXT['kaplan_meier']}; groups compared by the {TEST_TEXT['log-rank']} and a "
+        f"{TEST_TEXT['cox']}, reference group {s.reference}."
+    ]
+
+
+TTR_TABLES = ("ttr_curve", "ttr_risk", "ttr_summary", "ttr_tests", "cox")
+_REF = "tests/reference/expected/"
+SPECS = (
+    AnalysisSpec(
+        name="time_to_response", page="ttr", section="Time to response",
+        tables=(
+            TableSpec("ttr_patients", "Time to response per patient",
+                      ("patient_id", "group", "time", "event"), _REF + "ttr_patients.csv",
+                      patient_level=True, estimates={"time": "months"}),
+            TableSpec("ttr_curve", "Time to response", tuple(CURVE_COLUMNS), _REF + "ttr_curve.csv",
+                      counts=("n_risk", "n_event", "n_censor"),
+                      percents=("cum_incidence", "ci_low", "ci_high"), estimates={"time": "months"}),
+            TableSpec("ttr_risk", "Number at risk", tuple(RISK_COLUMNS), _REF + "ttr_risk.csv",
+                      counts=("n_risk", "cum_events", "cum_censored"), estimates={"time": "months"}),
+            TableSpec("ttr_summary", "Median time to response", tuple(SUMMARY_COLUMNS),
+                      _REF + "ttr_summary.csv", counts=("n", "n_events"),
+                      estimates={"median_time": "months", "median_ci_low": "months",
+                                 "median_ci_high": "months"},
+                      not_reached=("median_time", "median_ci_low", "median_ci_high")),
+            TableSpec("ttr_tests", "Log-rank test", tuple(TEST_COLUMNS), _REF + "ttr_tests.csv",
+                      p_values=("p_value",)),
+            TableSpec("cox", "Hazard ratio (Cox)", tuple(COX_COLUMNS), _REF + "cox.csv",
+                      counts=("n", "n_events"), p_values=("p_value",),
+                      estimates={"hr": "ratio", "ci_low": "ratio", "ci_high": "ratio"}),
+        ),
+        compute=_ttr,
+        figures=(FigureRef("core.report.figures.ttr", "plot_ttr_curve"),),
+        methods=_methods,
+        r_call='survfit(Surv(time, event) ~ group, conf.type = "log-log"); survdiff; '
+        'coxph(ties = "efron")',
+        needs_groups=("ttr_tests", "cox"),
+    ),
+)
