@@ -46,7 +46,8 @@ def dsdna_shift(cohort: Cohort, o: Outcomes, values: pd.DataFrame | None = None)
             ok = both & mask
             b0, b1 = x0[ok] == 1, x1[ok] == 1
             b, c = int((b0 & ~b1).sum()), int((~b0 & b1).sum())
-            test, p = ("exact binomial", np.nan) if b + c == 0 else mcnemar_or_binomial(b, c)
+            shift = mcnemar_or_binomial(b, c)  # no discordant pair: exact binomial, p NaN
+            test, p = shift.test, shift.p
             if b + c == 0:
                 notes.append(f"Month {month:g} {g}: no discordant pair, no test.")
             rows.append([month, g, int(ok.sum()), b, c, test, p, int(b0.sum()), int(b1.sum())])

@@ -209,8 +209,8 @@ def repeated_measures(
                     "group": g,
                     "n_complete": len(x),
                     "months": _months_label(months),
-                    "friedman_p": fr[1] if fr else np.nan,
-                    "friedman_chisq": fr[0] if fr else np.nan,
+                    "friedman_p": fr.p if fr is not None else np.nan,
+                    "friedman_chisq": fr.statistic if fr is not None else np.nan,
                 }
             )
             if fr is None:

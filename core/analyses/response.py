@@ -111,8 +111,8 @@ def response_rates(o: Outcomes, conf: float = 0.95) -> Result:
         t[f"{k}_n"] = c[f"{k}_n"]
         t[f"{k}_pct"] = _pct(c[f"{k}_n"], n)
     for k in ("orr", "cr"):
-        low, high = ci(c[f"{k}_n"].to_numpy(float), n.to_numpy(float), conf)
-        t[f"{k}_ci_low"], t[f"{k}_ci_high"] = 100 * np.asarray(low), 100 * np.asarray(high)
+        iv = ci(c[f"{k}_n"].to_numpy(float), n.to_numpy(float), conf)
+        t[f"{k}_ci_low"], t[f"{k}_ci_high"] = 100 * np.asarray(iv.low), 100 * np.asarray(iv.high)
     t["n_off_landmark"] = c["n_off_landmark"]
     method = "Wilson score" if o.settings.ci == "wilson" else "Clopper–Pearson exact"
     notes = [
@@ -154,7 +154,8 @@ def response_tests(o: Outcomes, max_exact_n: int = 1000) -> Result:
             table = yes[yes.sum(axis=1) > 0]
             row = {"month": month, "outcome": outcome, "test": "", "p_value": np.nan}
             if len(table) >= 2:
-                row["test"], row["p_value"] = group_outcome_test(table.to_numpy(), max_exact_n)
+                chosen = group_outcome_test(table.to_numpy(), max_exact_n)
+                row["test"], row["p_value"] = chosen.test, chosen.p
             else:
                 notes.append(
                     f"Month {month:g}: fewer than two groups evaluable, no {outcome} test."
@@ -194,16 +195,16 @@ def response_difference(o: Outcomes, conf: float = 0.95) -> Result:
             x2, n2 = int(at.loc[ref, col]), int(at.loc[ref, "n_evaluable"])
             for g in levels:
                 x1, n1 = int(at.loc[g, col]), int(at.loc[g, "n_evaluable"])
-                d, low, high = newcombe_difference(x1, n1, x2, n2, conf)
+                dif = newcombe_difference(x1, n1, x2, n2, conf)
                 rows.append(
                     [
                         month,
                         outcome,
                         g,
                         ref,
-                        100 * d,
-                        100 * low,
-                        100 * high,
+                        100 * dif.diff,
+                        100 * dif.low,
+                        100 * dif.high,
                         "newcombe",
                         x1,
                         n1,

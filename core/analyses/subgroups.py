@@ -67,11 +67,11 @@ def subgroup_rates(
     if out.empty:
         return pd.DataFrame(columns=SUBGROUP_COLUMNS)
     interval = wilson if ci == "wilson" else clopper_pearson
-    low, high = interval(out["orr_n"].to_numpy(), out["n"].to_numpy())
+    iv = interval(out["orr_n"].to_numpy(), out["n"].to_numpy())
     return out.assign(
         orr_pct=100 * out["orr_n"] / out["n"],
-        ci_low=100 * np.asarray(low, float),
-        ci_high=100 * np.asarray(high, float),
+        ci_low=100 * np.asarray(iv.low, float),
+        ci_high=100 * np.asarray(iv.high, float),
     )[SUBGROUP_COLUMNS]
 
 

@@ -115,15 +115,15 @@ def _continuous_row(name, x, grp, groups, normal) -> dict:
     test, p, method = "", float("nan"), ""
     if len(present) == 2:
         if normal:
-            test, p, method = "welch_t", welch_t(present[1], present[0])[2], "asymptotic"
+            test, p, method = "welch_t", welch_t(present[1], present[0]).p, "asymptotic"
         else:
             rs = rank_sum(present[1], present[0])
             test, p, method = "wilcoxon_rank_sum", rs.p, rs.method
     elif len(present) > 2:
         if normal:
-            test, p, method = "welch_anova", welch_anova(present)[3], "asymptotic"
+            test, p, method = "welch_anova", welch_anova(present).p, "asymptotic"
         else:
-            test, p, method = "kruskal_wallis", kruskal(present)[1], "asymptotic"
+            test, p, method = "kruskal_wallis", kruskal(present).p, "asymptotic"
     smd = _pairwise_max(present, lambda a, b: smd_continuous(b, a))
     return {
         **row,
@@ -148,7 +148,8 @@ def _categorical_rows(name, x: pd.Series, grp, groups, levels) -> list[dict]:
     rows_present = tab.sum(axis=1) > 0
     test, p, method = "", float("nan"), ""
     if rows_present.sum() >= 2 and len(levels) >= 1:
-        test, p = fisher_or_chisq_expected(tab[rows_present])
+        chosen = fisher_or_chisq_expected(tab[rows_present])
+        test, p = chosen.test, chosen.p
         method = "exact" if test == "fisher_exact" else "asymptotic"
         sub = tab[rows_present]
         if test == "chi_square" and np.any(np.outer(sub.sum(1), sub.sum(0)) / sub.sum() < 5):

@@ -153,19 +153,19 @@ def time_to_response(
                 "group": name,
                 "n": len(s),
                 "n_events": n_events,
-                "median_time": med["median"],
-                "median_ci_low": med["low"],
-                "median_ci_high": med["high"],
-                "median_rule": med["rule"],
+                "median_time": med.median,
+                "median_ci_low": med.low,
+                "median_ci_high": med.high,
+                "median_rule": med.rule,
             }
         )
         if len(s) and n_events == 0:
             notes.append(f"No {label} observed in {name}: the curve stays at 0 %.")
-        elif len(s) and med["rule"] == "not_reached":
+        elif len(s) and med.rule == "not_reached":
             notes.append(f"Median time to {label} not reached in {name}.")
-        if med["rule"] == "midpoint":
+        if med.rule == "midpoint":
             notes.append(
-                f"In {name} the curve sits exactly on 50 %, so the median ({med['median']:g} "
+                f"In {name} the curve sits exactly on 50 %, so the median ({med.median:g} "
                 "months) is the midpoint between that visit month and the next step, as R."
             )
     curve = pd.concat(curves, ignore_index=True) if curves else pd.DataFrame(columns=CURVE_COLUMNS)
@@ -216,9 +216,10 @@ def _group_tests(d: pd.DataFrame, groups: list[str], ref: str | None):
     if (g["event"] > 0).sum() == 0:
         return tests, cox, ["No events: log-rank and Cox skipped."]
     grp = g["group"].astype(str)
-    chisq, df, p = logrank(g["time"], g["event"], grp)
+    lr = logrank(g["time"], g["event"], grp)
     tests = pd.DataFrame(
-        [{"test": "log-rank", "statistic": chisq, "df": df, "p_value": p}], columns=TEST_COLUMNS
+        [{"test": "log-rank", "statistic": lr.statistic, "df": lr.df, "p_value": lr.p}],
+        columns=TEST_COLUMNS,
     )
     fit = cox_efron(g["time"], g["event"], grp, ref)
     fit["reference"] = ref
