@@ -287,7 +287,7 @@ SPECS = (
                       estimates={"hr": "ratio", "ci_low": "ratio", "ci_high": "ratio"}),
         ),
         compute=_ttr,
-        figures=(FigureRef("core.report.figures.ttr", "plot_ttr_curve"),),
+        figures=(FigureRef("core.report.figures.ttr", "plot_ttr_curve", "ttr_curve", "Time to response"),),
         methods=_methods,
         r_call='survfit(Surv(time, event) ~ group, conf.type = "log-log"); survdiff; '
         'coxph(ties = "efron")',
