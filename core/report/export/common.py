@@ -4,15 +4,17 @@ and group sizes."""
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import pandas as pd
 
 from core.model.results import Result
 from core.model.settings import Settings
+from core.model.vocabulary import ALL, group_order
 
-ALL = "All"
+__all__ = ["ALL", "group_order"]
+
 
 
 def table(results: Mapping[str, Result], name: str) -> pd.DataFrame | None:
@@ -42,22 +44,6 @@ def split_patient_level(
     for name, res in results.items():
         (patient_level if is_patient_level(name, res.table) else aggregate)[name] = res
     return aggregate, patient_level
-
-
-def group_order(groups: Iterable[object], reference: str | None = None) -> list[str]:
-    """Groups as text in order of appearance, the reference first and ``All`` last."""
-    seen: list[str] = []
-    for g in groups:
-        if pd.isna(g):
-            continue
-        g = str(g)
-        if g not in seen:
-            seen.append(g)
-    body = [g for g in seen if g != ALL]
-    if reference in body:
-        body.remove(reference)
-        body.insert(0, reference)
-    return body + ([ALL] if ALL in seen else [])
 
 
 def group_sizes(results: Mapping[str, Result]) -> dict[str, int]:

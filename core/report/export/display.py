@@ -83,6 +83,12 @@ def format_p(p: Any, missing: str = "") -> str:
     return f"{p:#.3g}".rstrip(".")
 
 
+def p_text(p: Any) -> str:
+    """A p-value as a phrase for figures: ``'p = 0.0436'``, ``'p < 0.001'``, ``'p = n/a'``."""
+    text = format_p(p, missing="n/a")
+    return f"p {text}" if text.startswith("<") else f"p = {text}"
+
+
 def format_num(x: Any, digits: int = 3, minus: str = "-", missing: str = "") -> str:
     """A measurement to ``digits`` significant digits without trailing zeros, as R prints
     ``signif(x, 3)``; from 100 up the whole number (``2.4196`` -> ``'2.42'``, ``0.83`` ->

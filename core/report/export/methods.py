@@ -18,14 +18,11 @@ import core
 from core.model.results import Result
 from core.model.schema import SourceInfo
 from core.model.settings import Filters, Settings
+from core.model.vocabulary import CI_TEXT, EVENT_SHORT, TEST_SHORT, TEST_TEXT
 from core.report.export.common import ALL, group_order, group_sizes, resolved_settings, table
 from core.report.export.display import MINUS, format_num, format_p, format_pct, format_ratio
 from core.report.export.wording import (
-    CI_TEXT,
-    EVENT_TEXT,
     MISSING_TEXT,
-    TEST_SHORT,
-    TEST_TEXT,
     criteria_text,
     filters_text,
     landmarks_text,
@@ -117,7 +114,7 @@ def _statistics_paragraph(settings: Settings, results: Mapping[str, Result]) -> 
     if has("dsdna_shift"):
         parts.append(f"Anti-dsDNA positivity at baseline and landmark: {TEST_TEXT['mcnemar']}.")
     if has("ttr_summary"):
-        event = EVENT_TEXT.get(settings.event, settings.event)
+        event = EVENT_SHORT.get(settings.event, settings.event)
         parts.append(
             f"Time to response: months from the start of therapy to the first visit after month 0 "
             f"with {event} (event), otherwise censored at the last visit after month 0. Events are "

@@ -7,6 +7,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from core.model.schema import LABELS, VISIT_LABS, Cohort
+from core.model.vocabulary import group_order
 from core.report.figures.theme import (
     NOTE_SIZE,
     OKABE_ITO,
@@ -15,7 +16,6 @@ from core.report.figures.theme import (
     empty_figure,
     journal_layout,
     month_label,
-    ordered_groups,
 )
 
 FLOW_COLUMNS = ["step", "n", "detail"]
@@ -181,14 +181,14 @@ def swimmer(
     groups = p[["patient_id", "group"]] if "group" in p else p[["patient_id"]].assign(group="All")
     last = v.groupby("patient_id")["month"].max().rename("last")
     lanes = groups.merge(last, on="patient_id", how="inner")
-    order = {g: i for i, g in enumerate(ordered_groups(lanes["group"].dropna()))}
+    order = {g: i for i, g in enumerate(group_order(lanes["group"].dropna()))}
     lanes = lanes.assign(_g=lanes["group"].map(order).fillna(len(order)))
     lanes = lanes.sort_values(["_g", "last", "patient_id"], ascending=[True, False, True])
     n_total = len(lanes)
     lanes = lanes.head(max_patients).reset_index(drop=True)
     lanes["row"] = np.arange(len(lanes))[::-1]
     fig = go.Figure()
-    for g in ordered_groups(lanes["group"].dropna()):
+    for g in group_order(lanes["group"].dropna()):
         d = lanes[lanes["group"] == g]
         k = len(d)
         xs = np.column_stack([np.zeros(k), d["last"], np.full(k, np.nan)]).ravel()

@@ -13,6 +13,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from core.model.results import Result
+from core.model.vocabulary import group_order
 from core.report.figures.theme import (
     FONT_SIZE,
     NOTE_SIZE,
@@ -23,7 +24,6 @@ from core.report.figures.theme import (
     empty_figure,
     journal_layout,
     month_label,
-    ordered_groups,
     rgba,
 )
 
@@ -49,7 +49,7 @@ def response_rates(result: Result, *, title: str | None = None) -> go.Figure:
     t = result.table
     if t.empty:
         return empty_figure("No patient is evaluable for response.")
-    groups = ordered_groups(t["group"])
+    groups = group_order(t["group"])
     months = sorted(t["month"].unique())
     t = t.assign(
         _m=t["month"].map({m: i for i, m in enumerate(months)}),
@@ -135,7 +135,7 @@ def criteria_sensitivity(
     if t.empty:
         return empty_figure("No rule set could be applied to these data.")
     months = sorted(t["month"].unique())
-    groups = ordered_groups(t["group"])
+    groups = group_order(t["group"])
     criteria = list(dict.fromkeys(t["criteria"]))
     fig = make_subplots(
         rows=1,

@@ -14,8 +14,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-import numpy as np
-import pandas as pd
 import plotly.graph_objects as go
 
 OKABE_ITO: dict[str, str] = {
@@ -105,15 +103,6 @@ def month_label(month: float) -> str:
     if m == 0:
         return "Baseline"
     return f"Month {m:g}"
-
-
-def format_p(p: float | None) -> str:
-    """p to 3 significant digits, 'p < 0.001' below, as the contract's display rule."""
-    if p is None or p != p:
-        return "p = n/a"
-    if p < 0.001:
-        return "p < 0.001"
-    return f"p = {p:.3g}"
 
 
 AXIS_DEFAULTS: dict = dict(
@@ -283,12 +272,3 @@ def empty_figure(message: str) -> go.Figure:
     fig.update_xaxes(visible=False)
     fig.update_yaxes(visible=False)
     return fig
-
-
-def ordered_groups(values: Iterable[str]) -> list[str]:
-    """Group labels in order of first appearance, ``All`` last."""
-    # distinct values first (vectorised): a patient-level column has one row per patient
-    values = values if hasattr(values, "__len__") else list(values)
-    distinct = pd.unique(np.asarray(values, dtype=object).ravel())
-    seen = list(dict.fromkeys(str(v) for v in distinct))
-    return [g for g in seen if g != "All"] + (["All"] if "All" in seen else [])
