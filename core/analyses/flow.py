@@ -111,11 +111,15 @@ def _cohort_tables(ctx: RunContext) -> dict[str, Result]:
 
 
 def _flow_methods(run: AnalysisRun) -> list[str]:
-    return []  # the landmarks paragraph of the methods text describes the flow
+    return ["Patient flow: patients in the file, after the filters, and evaluable at each "
+            "landmark, with the reason for each patient who was not."]
 
 
 def _cohort_methods(run: AnalysisRun) -> list[str]:
-    return []  # descriptive: no statistical procedure
+    if run.table("data_completeness") is None:
+        return []
+    return ["Data completeness: the share of visits of each whole visit month at which each "
+            "laboratory value was recorded."]
 
 
 _F = "core.report.figures.cohort"

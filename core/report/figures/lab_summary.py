@@ -7,7 +7,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from core.model.results import Result
+from core.model.results import AnalysisRun, FigureKey, Result
 from core.model.schema import label_with_unit
 from core.model.vocabulary import group_order
 from core.report.export.display import p_text
@@ -17,6 +17,7 @@ from core.report.figures.theme import (
     empty_figure,
     journal_layout,
     month_label,
+    run_colors,
 )
 
 
@@ -193,3 +194,19 @@ def dsdna_shift(result: Result, *, title: str | None = None) -> go.Figure:
     fig.update_layout(barmode="group", legend_y=1.07, margin_t=110)
     fig.update_yaxes(range=[0, top * 1.32], title_text="Patients (n)", row=1, col=1)
     return fig
+
+
+def plot_paired_changes(run: AnalysisRun, **_: object) -> dict[FigureKey, go.Figure]:
+    if run.table("paired_changes") is None:
+        return {}
+    return {
+        FigureKey("paired_changes"): paired_changes(
+            run.results["paired_changes"], colors=run_colors(run)
+        )
+    }
+
+
+def plot_dsdna_shift(run: AnalysisRun, **_: object) -> dict[FigureKey, go.Figure]:
+    if run.table("dsdna_shift") is None:
+        return {}
+    return {FigureKey("dsdna_shift"): dsdna_shift(run.results["dsdna_shift"])}

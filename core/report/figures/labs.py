@@ -14,7 +14,9 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from core.model.schema import LABELS, Cohort, label_with_unit
+from core.analyses.labs_values import TRAJECTORY_COLUMNS
+from core.model.results import AnalysisRun, FigureKey
+from core.model.schema import LABELS, label_with_unit
 from core.model.vocabulary import group_order
 from core.report.export.display import p_text
 from core.report.figures.axes import log_ticks, tick_text
@@ -26,11 +28,11 @@ from core.report.figures.theme import (
     journal_layout,
     month_label,
     rgba,
+    run_colors,
 )
 
 SKEWED = ("upcr", "proteinuria_24h", "anti_dsdna")  # drawn on a log axis when all > 0
 MONTH_TITLE = "Months since start of therapy"
-TRAJECTORY_COLUMNS = ["month", "group", "n", "median", "q1", "q3"]
 
 
 def _log_axis(measure: str, values: pd.Series) -> bool:
@@ -249,3 +251,45 @@ def trajectory(
 def steroid_trajectory(table: pd.DataFrame, *, colors: dict[str, str] | None = None) -> go.Figure:
     """Prednisolone-equivalent dose over months by group: median with IQR band."""
     return trajectory(table, "steroid_mg", colors=colors, title="Oral glucocorticoid taper")
+
+
+# --- registry builders: run -> figures ---------------------------------------------------
+
+
+def plot_paired_values(
+    run: AnalysisRun, *, show_ids: bool = False, **_: object
+) -> dict[FigureKey, go.Figure]:
+    """Before/after plot of each measure from ``lab_landmark_values``; p-values from
+    ``paired_changes``."""
+    values = run.table("lab_landmark_values")
+    if values is None:
+        return {}
+    changes, colors = run.table("paired_changes"), run_colors(run)
+    return {
+        FigureKey("paired", measure=m): paired_plot(
+            d[["patient_id", "group", "landmark", "value"]].reset_index(drop=True),
+            m, changes=changes, colors=colors, show_ids=show_ids,
+        )
+        for m, d in values.groupby("measure", sort=False)
+    }
+
+
+def plot_trajectories(run: AnalysisRun, **_: object) -> dict[FigureKey, go.Figure]:
+    """Median trajectory of each measure from ``lab_trajectories``."""
+    t = run.table("lab_trajectories")
+    if t is None:
+        return {}
+    colors = run_colors(run)
+    return {
+        FigureKey("trajectory", measure=m): trajectory(
+            d[TRAJECTORY_COLUMNS].reset_index(drop=True), m, colors=colors
+        )
+        for m, d in t.groupby("measure", sort=False)
+    }
+
+
+def plot_steroid_taper(run: AnalysisRun, **_: object) -> dict[FigureKey, go.Figure]:
+    t = run.table("steroid_trajectory")
+    if t is None:
+        return {}
+    return {FigureKey("steroid_taper"): steroid_trajectory(t, colors=run_colors(run))}

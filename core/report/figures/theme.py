@@ -16,6 +16,8 @@ from collections.abc import Iterable
 
 import plotly.graph_objects as go
 
+from core.model.results import AnalysisRun
+
 OKABE_ITO: dict[str, str] = {
     "black": "#000000",
     "orange": "#E69F00",
@@ -272,3 +274,13 @@ def empty_figure(message: str) -> go.Figure:
     fig.update_xaxes(visible=False)
     fig.update_yaxes(visible=False)
     return fig
+
+
+def run_colors(run: AnalysisRun) -> dict[str, str]:
+    """Group colours for every chart of a run: the analysed groups and any group a result
+    table names, plus ``All``; the same group keeps its colour in every chart."""
+    groups = list(run.filtered.groups)
+    for name in ("response_rates", "ttr_curve"):
+        if (t := run.table(name)) is not None and "group" in t:
+            groups += [str(g) for g in t["group"].unique()]
+    return group_colors([*groups, "All"])

@@ -13,7 +13,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from core.model.results import Result
+from core.model.results import AnalysisRun, FigureKey, Result
 from core.model.vocabulary import EVENT_LONG, group_order
 from core.report.export.display import p_text
 from core.report.figures.theme import (
@@ -23,6 +23,7 @@ from core.report.figures.theme import (
     empty_figure,
     journal_layout,
     rgba,
+    run_colors,
 )
 
 MONTH_TITLE = "Months since start of therapy"
@@ -247,3 +248,16 @@ def _risk_table(
         showarrow=False,
         font=dict(size=FONT_SIZE - 1),
     )
+
+
+def plot_ttr_curve(run: AnalysisRun, **_: object) -> dict[FigureKey, go.Figure]:
+    """Cumulative incidence of response by group with numbers at risk and the tests."""
+    if run.table("ttr_curve") is None:
+        return {}
+    r = run.results
+    return {
+        FigureKey("ttr_curve"): ttr_curve(
+            r["ttr_curve"], r.get("ttr_risk"), r.get("ttr_tests"), r.get("cox"),
+            r.get("ttr_summary"), colors=run_colors(run), event=run.settings.event,
+        )
+    }
