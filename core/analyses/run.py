@@ -106,9 +106,11 @@ def run_analyses(
     filters = filters or Filters()
     filtered = filter_cohort(cohort, filters)
     settings = settings or Settings()
+    # criteria from the whole file, the reference among the analysed patients' groups
     criteria = settings.criteria or ("recorded" if cohort.has_recorded_response else "kdigo2024")
-    o = derive_outcomes(filtered, replace(settings, criteria=criteria))
-    ctx = RunContext(cohort, filtered, filters, o.settings, o)
+    resolved = replace(settings, criteria=criteria).resolved(True, filtered.groups)
+    o = derive_outcomes(filtered, resolved)
+    ctx = RunContext(cohort, filtered, filters, resolved, o)
     wanted = None if only is None else set(only)
     specs = [a for a in ANALYSES if wanted is None or a.name in wanted]
     results: dict[str, Result] = {}
