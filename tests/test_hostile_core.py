@@ -74,7 +74,7 @@ def test_loaded_case_runs_every_default_analysis(case):
     cohort, _ = load_case(case)
     assert cohort is not None and cohort.ok
     with deadline(60):
-        results = run_analyses(cohort, Settings(), Filters())
+        results = run_analyses(cohort, Settings(), Filters()).results
     assert results and all(isinstance(r, Result) for r in results.values())
     if case.rates:
         assert "response_rates" in results
@@ -197,9 +197,9 @@ def test_report_html_escapes_script_labels():
 
     cohort, _ = load_case(by_name("script_labels"))
     assert cohort.ok
-    results = run_analyses(cohort, Settings(), Filters())
-    figures = build_figures(results, cohort, Settings())
-    page = report_html(results, figures, Settings(), Filters(), cohort.source)
+    run = run_analyses(cohort, Settings(), Filters())
+    figures = build_figures(run)
+    page = report_html(run, figures)
     for raw in ("<script>alert(1)</script>", "<img src=x onerror=alert(1)>", "</td><td>PT04"):
         assert raw not in page, raw
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page  # shown, as text

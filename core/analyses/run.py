@@ -119,6 +119,10 @@ def run_analyses(
             results |= {n: _empty(n, NO_PATIENT) for n in spec.table_names}
             continue
         results |= _compute(spec, ctx)
+        if filtered.patients.empty:  # the flow says why; its other tables are empty
+            for n in spec.table_names[1:]:
+                results[n] = _with_note(results[n], NO_PATIENT)
+            continue
         if len(filtered.groups) < 2:
             for n in spec.needs_groups:
                 results[n] = _with_note(results[n], ONE_GROUP)

@@ -151,7 +151,7 @@ def _roles(table_name: str, columns) -> tuple[set, set, set, set]:
     for c in map(str, columns):
         if c.endswith("_pct"):
             pct.add(c)
-        elif c.endswith("_p"):
+        elif c.endswith("_p") or c == "p_value" or c.startswith("p_"):
             pvals.add(c)
         elif c.startswith("n_") or c.endswith("_n"):
             counts.add(c)
