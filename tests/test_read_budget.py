@@ -48,9 +48,10 @@ def test_worst_case_upload_is_read_or_refused_within_the_budget(case):
 def test_largest_csv_of_tiny_cells_is_refused_within_the_budget():
     """The worst CSV under the default size limits: 2 million lines of 25 one-character
     cells (50 million cells, 100 MB), which takes longer to parse than the budget allows."""
-    width, lines = 25, 1_999_999  # + the header: 2,000,000 lines (and the empty one after)
+    width, lines = 25, 1_999_999  # with the header; counted with the empty last line: 2,000,000
     header = ",".join(f"c{i}" for i in range(width)) + "\n"
     data = header.encode() + (",".join("1" * width) + "\n").encode() * (lines - 1)
+    assert (data.count(b"\n") + 1) * width == Limits().max_cells  # just under every limit
     assert len(data) <= Limits().max_file_bytes
     raw, cpu = _cpu_read(data, "cohort.csv")
     assert cpu < BUDGET_S, f"{cpu:.2f} s CPU"
