@@ -42,7 +42,8 @@ SURVIVAL_RATIO_TARGET = 2.0
 # on the bench loads with these raised limits (and says so in the step name).
 RAISED_FROM = 1_000_000
 RAISED = dict(max_file_bytes=4_000_000_000, max_rows=20_000_000,
-              max_decompressed_bytes=8_000_000_000)  # fmt: skip
+              max_decompressed_bytes=8_000_000_000, max_cells=400_000_000,
+              max_read_cpu_seconds=600.0)  # fmt: skip
 
 # --------------------------------------------------------------------------- child side
 
