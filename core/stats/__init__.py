@@ -5,6 +5,10 @@
 - ``ranks``: Wilcoxon signed-rank / rank-sum (digits.rank = 7), Friedman, Holm,
   Kruskal–Wallis, paired and Welch t, Welch ANOVA.
 - ``survival``: Kaplan–Meier (log-log CI) and its median, log-rank, Cox (Efron ties).
+- ``competing``: Aalen–Johansen cumulative incidence (IJ SE), Gray's test.
+- ``finegray``: Fine–Gray subdistribution hazards (crr's sandwich variance).
+- ``rmst``: restricted mean survival time and its two-group comparison.
+- ``ph``: cox.zph proportional-hazards test, pairwise log-rank with Holm.
 """
 
 from core.stats.binomial import binom_test_p, clopper_pearson, newcombe_difference, wilson
