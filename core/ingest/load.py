@@ -36,6 +36,7 @@ from core.ingest.units import (
     normalise_unit,
 )
 from core.model.schema import (
+    COMPETING_FIELDS,
     PATIENT_FIELDS,
     VISIT_FIELDS,
     VISIT_LABS,
@@ -45,7 +46,7 @@ from core.model.schema import (
     ValidationReport,
 )
 
-FLOATS = frozenset({*VISIT_LABS, "age", "month", "ttr_months", "ttr_event"})
+FLOATS = frozenset({*VISIT_LABS, "age", "month", "ttr_months", "ttr_event", *COMPETING_FIELDS})
 NUMERIC = FLOATS - {"urine_rbc", "anti_dsdna"}  # plain numbers; those two have text forms
 CATEGORY_CODES = {"sex": V.SEX_CODES, "response": V.RESPONSE_CODES, "group": V.GROUP_CODES}
 
