@@ -34,12 +34,26 @@ from core.stats.finegray import fine_gray
 HERE = Path(__file__).parent / "reference"
 EXP = HERE / "competing" / "expected"
 RD = HERE / "r_datasets"
-COUNTS = {"n_risk", "n_event", "n_censor", "cum_events", "cum_competing", "cum_censored",
-          "n", "n_events", "n_competing", "df", "status", "n_a", "n_b"}
+COUNTS = {
+    "n_risk",
+    "n_event",
+    "n_censor",
+    "cum_events",
+    "cum_competing",
+    "cum_censored",
+    "n",
+    "n_events",
+    "n_competing",
+    "df",
+    "status",
+    "n_a",
+    "n_b",
+}
 
 
-def assert_matches(expected: pd.DataFrame, got: pd.DataFrame, keys: list[str],
-                   rtol: float = 1e-6) -> None:
+def assert_matches(
+    expected: pd.DataFrame, got: pd.DataFrame, keys: list[str], rtol: float = 1e-6
+) -> None:
     """Counts exact; other numbers ``rtol`` relative (1e-12 absolute where R gives 0);
     R's empty cells must be NaN here, and the rows the same."""
     assert len(got) == len(expected), (len(got), len(expected))
@@ -77,7 +91,10 @@ def test_loader_reads_the_competing_months(extended):
     cohort, *_ = extended
     p = cohort.patients
     assert p[["death_month", "eskd_month", "discontinued_month"]].notna().sum().tolist() == [
-        7, 5, 11]
+        7,
+        5,
+        11,
+    ]
     assert cohort.report.ok and has_competing(p)
 
 
@@ -95,8 +112,9 @@ def tables(extended):
 
 
 def test_cif_curve_matches_r(tables):
-    assert_matches(expected("cif_curve"), tables["cif_curve"].table,
-                   ["group", "estimator", "cause", "time"])
+    assert_matches(
+        expected("cif_curve"), tables["cif_curve"].table, ["group", "estimator", "cause", "time"]
+    )
 
 
 def test_cif_risk_matches_r(tables):
@@ -131,11 +149,21 @@ def test_aalen_johansen_exceeds_nothing_that_km_does(tables):
 
 
 def test_rules_tie_goes_to_the_response_and_earlier_competing_event_wins():
-    ttr = pd.DataFrame({"patient_id": ["a", "b", "c", "d", "e"], "group": "g",
-                        "time": [6.0, 6.0, 9.0, 3.0, 12.0], "event": [1, 1, 0, 0, 1]})
-    pats = pd.DataFrame({"patient_id": ["a", "b", "c", "d", "e"],
-                         "death_month": [np.nan, np.nan, 5.0, 8.0, np.nan],
-                         "discontinued_month": [6.0, 4.0, 5.0, np.nan, 0.0]})
+    ttr = pd.DataFrame(
+        {
+            "patient_id": ["a", "b", "c", "d", "e"],
+            "group": "g",
+            "time": [6.0, 6.0, 9.0, 3.0, 12.0],
+            "event": [1, 1, 0, 0, 1],
+        }
+    )
+    pats = pd.DataFrame(
+        {
+            "patient_id": ["a", "b", "c", "d", "e"],
+            "death_month": [np.nan, np.nan, 5.0, 8.0, np.nan],
+            "discontinued_month": [6.0, 4.0, 5.0, np.nan, 0.0],
+        }
+    )
     cr, notes = competing_patients(ttr, pats, Settings())
     assert cr["status"].tolist() == [1, 4, 2, 2, 1]
     assert cr["time"].tolist() == [6.0, 4.0, 5.0, 8.0, 12.0]
@@ -143,18 +171,25 @@ def test_rules_tie_goes_to_the_response_and_earlier_competing_event_wins():
 
 
 def test_ttr_status_codes_are_used_under_recorded_criteria():
-    ttr = pd.DataFrame({"patient_id": ["a", "b"], "group": "g", "time": [3.0, 6.0],
-                        "event": [1, 0]})
-    pats = pd.DataFrame({"patient_id": ["a", "b"], "ttr_months": [4.0, 2.0],
-                         "ttr_status": [1, 2]})
+    ttr = pd.DataFrame(
+        {"patient_id": ["a", "b"], "group": "g", "time": [3.0, 6.0], "event": [1, 0]}
+    )
+    pats = pd.DataFrame({"patient_id": ["a", "b"], "ttr_months": [4.0, 2.0], "ttr_status": [1, 2]})
     cr, _ = competing_patients(ttr, pats, Settings(criteria="recorded"))
     assert cr[["time", "status"]].values.tolist() == [[4.0, 1], [2.0, 5]]
     assert cr["cause"].tolist()[1] == "competing event"
 
 
 def test_one_group_and_no_response_give_notes_not_errors():
-    cr = pd.DataFrame({"patient_id": list("abc"), "group": "g", "time": [1.0, 2.0, 3.0],
-                       "status": [0, 2, 0], "cause": ["censored", "death", "censored"]})
+    cr = pd.DataFrame(
+        {
+            "patient_id": list("abc"),
+            "group": "g",
+            "time": [1.0, 2.0, 3.0],
+            "status": [0, 2, 0],
+            "cause": ["censored", "death", "censored"],
+        }
+    )
     res = competing_risks(cr, Settings())
     assert res["cif_tests"].table.empty and res["cif_regression"].table.empty
     assert any("One group only" in n for n in res["cif_tests"].notes)
@@ -193,8 +228,9 @@ def test_mgus2_cumulative_incidence(mgus2):
         aj = aalen_johansen(s["etime"], s["event"])
         aj = aj[aj["cause"] == cause]
         for col in ("cif", "std_err", "lower", "upper"):
-            np.testing.assert_allclose(step_at(aj["time"], aj[col], r["time"]),
-                                       r[col], rtol=1e-9, err_msg=col)
+            np.testing.assert_allclose(
+                step_at(aj["time"], aj[col], r["time"]), r[col], rtol=1e-9, err_msg=col
+            )
         at100 = step_at(aj["time"], aj["cif"], [100.0])[0]
         assert round(at100, 5) == brief[(sex, cause)]
 

@@ -99,26 +99,41 @@ def test_lung_rmst():
     np.testing.assert_allclose([m.se, f.se], exp["se"], rtol=1e-9)
     c = rmst_compare(m, f)
     r = exp.iloc[1]
-    for k in ("diff", "diff_ci_low", "diff_ci_high", "diff_p", "ratio", "ratio_ci_low",
-              "ratio_ci_high", "ratio_p"):
+    for k in (
+        "diff",
+        "diff_ci_low",
+        "diff_ci_high",
+        "diff_p",
+        "ratio",
+        "ratio_ci_low",
+        "ratio_ci_high",
+        "ratio_p",
+    ):
         assert getattr(c, k) == pytest.approx(r[k], rel=1e-9), k
     # the numbers quoted in issue 14
     assert (round(m.estimate, 2), round(m.se, 2), round(f.estimate, 2), round(f.se, 2)) == (
-        324.05, 22.30, 455.90, 32.92)
+        324.05,
+        22.30,
+        455.90,
+        32.92,
+    )
     assert (round(c.diff, 2), round(c.diff_ci_low, 2), round(c.diff_ci_high, 2)) == (
-        131.86, 53.93, 209.78)
+        131.86,
+        53.93,
+        209.78,
+    )
     assert round(c.diff_p, 5) == 0.00091
 
 
 def test_lung_cox_zph_every_transform():
-    lung = pd.read_csv(RD / "lung.csv").dropna(subset=["time", "status", "sex", "age",
-                                                       "ph.ecog"])
+    lung = pd.read_csv(RD / "lung.csv").dropna(subset=["time", "status", "sex", "age", "ph.ecog"])
     ecog = np.minimum(lung["ph.ecog"], 2)
     x = np.column_stack([lung["sex"], lung["age"], ecog == 1, ecog == 2]).astype(float)
     exp = pd.read_csv(RD / "expected" / "lung_zph.csv")
     for tr, r in exp.groupby("transform", sort=False):
-        z = cox_zph(lung["time"], lung["status"] == 2, x, ["sex", "age", "ecog"],
-                    [[0], [1], [2, 3]], tr)
+        z = cox_zph(
+            lung["time"], lung["status"] == 2, x, ["sex", "age", "ecog"], [[0], [1], [2, 3]], tr
+        )
         got = pd.DataFrame([vars(t) for t in z.tests])
         np.testing.assert_array_equal(got["term"], r["term"])
         np.testing.assert_allclose(got["chisq"], r["chisq"], rtol=1e-8)

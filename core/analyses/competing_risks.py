@@ -27,14 +27,47 @@ CODES = {f: i + 2 for i, f in enumerate(COMPETING_MONTH_FIELDS)}  # death 2, ESK
 AJ, KM = "aalen_johansen", "one_minus_km"
 
 PATIENT_COLUMNS = ["patient_id", "group", "time", "status", "cause"]
-CURVE_COLUMNS = ["group", "estimator", "cause", "time", "n_risk", "n_event", "n_censor",
-                 "cum_incidence", "ci_low", "ci_high", "std_err"]
+CURVE_COLUMNS = [
+    "group",
+    "estimator",
+    "cause",
+    "time",
+    "n_risk",
+    "n_event",
+    "n_censor",
+    "cum_incidence",
+    "ci_low",
+    "ci_high",
+    "std_err",
+]
 RISK_COLUMNS = ["group", "time", "n_risk", "cum_events", "cum_competing", "cum_censored"]
 TEST_COLUMNS = ["cause", "test", "statistic", "df", "p_value"]
-REGRESSION_COLUMNS = ["term", "shr", "ci_low", "ci_high", "p_value", "coef", "se", "n",
-                      "n_events", "n_competing", "group", "reference", "converged"]
-MILESTONE_COLUMNS = ["group", "estimator", "cause", "month", "cum_incidence", "ci_low",
-                     "ci_high", "std_err", "n_risk"]
+REGRESSION_COLUMNS = [
+    "term",
+    "shr",
+    "ci_low",
+    "ci_high",
+    "p_value",
+    "coef",
+    "se",
+    "n",
+    "n_events",
+    "n_competing",
+    "group",
+    "reference",
+    "converged",
+]
+MILESTONE_COLUMNS = [
+    "group",
+    "estimator",
+    "cause",
+    "month",
+    "cum_incidence",
+    "ci_low",
+    "ci_high",
+    "std_err",
+    "n_risk",
+]
 
 
 def has_competing(patients: pd.DataFrame) -> bool:
@@ -74,10 +107,21 @@ def competing_patients(
     if fields:
         months = p[fields].reindex(t["patient_id"]).to_numpy(float)
         with np.errstate(invalid="ignore"):
-            first = np.where(np.isnan(months).all(axis=1), np.nan,
-                             np.nanmin(np.where(np.isnan(months), np.inf, months), axis=1))
-        which = np.array([CODES[fields[i]] for i in np.argmin(
-            np.where(np.isnan(months), np.inf, months), axis=1)]) if len(t) else np.array([])
+            first = np.where(
+                np.isnan(months).all(axis=1),
+                np.nan,
+                np.nanmin(np.where(np.isnan(months), np.inf, months), axis=1),
+            )
+        which = (
+            np.array(
+                [
+                    CODES[fields[i]]
+                    for i in np.argmin(np.where(np.isnan(months), np.inf, months), axis=1)
+                ]
+            )
+            if len(t)
+            else np.array([])
+        )
         time = t["time"].to_numpy(float)
         resp = t["event"].to_numpy(int) == 1
         given = ~np.isnan(first) & (first > 0)
@@ -86,15 +130,20 @@ def competing_patients(
         t.loc[ends, "time"] = first[ends]
         t.loc[ends, "status"] = which[ends]
         if ends.any():
-            notes.append(f"{int(ends.sum())} patient(s) had a competing event before any "
-                         f"{label}: follow-up ends there with that event.")
+            notes.append(
+                f"{int(ends.sum())} patient(s) had a competing event before any "
+                f"{label}: follow-up ends there with that event."
+            )
         if late.any():
-            notes.append(f"{int(late.sum())} of them after their last assessment: followed "
-                         "until the competing event without a response seen.")
+            notes.append(
+                f"{int(late.sum())} of them after their last assessment: followed "
+                "until the competing event without a response seen."
+            )
         early = ~np.isnan(first) & (first <= 0)
         if early.any():
-            notes.append(f"{int(early.sum())} competing event month(s) at or before month 0 "
-                         "ignored.")
+            notes.append(
+                f"{int(early.sum())} competing event month(s) at or before month 0 ignored."
+            )
     if "ttr_status" in p and settings.event == "cr-or-pr" and settings.criteria == "recorded":
         given = p[["ttr_months", "ttr_status"]].dropna() if "ttr_months" in p else p.iloc[:0]
         use = t["patient_id"].isin(given.index)
@@ -111,21 +160,42 @@ def competing_patients(
 
 def _aj_rows(s: pd.DataFrame, group: str, names: dict) -> pd.DataFrame:
     aj = aalen_johansen(s["time"], s["status"], causes=sorted(names))
-    return pd.DataFrame({
-        "group": group, "estimator": AJ, "cause": aj["cause"].map(names), "time": aj["time"],
-        "n_risk": aj["n_risk"], "n_event": aj["n_event"], "n_censor": aj["n_censor"],
-        "cum_incidence": 100 * aj["cif"], "ci_low": 100 * aj["lower"],
-        "ci_high": 100 * aj["upper"], "std_err": aj["std_err"]}, columns=CURVE_COLUMNS)
+    return pd.DataFrame(
+        {
+            "group": group,
+            "estimator": AJ,
+            "cause": aj["cause"].map(names),
+            "time": aj["time"],
+            "n_risk": aj["n_risk"],
+            "n_event": aj["n_event"],
+            "n_censor": aj["n_censor"],
+            "cum_incidence": 100 * aj["cif"],
+            "ci_low": 100 * aj["lower"],
+            "ci_high": 100 * aj["upper"],
+            "std_err": aj["std_err"],
+        },
+        columns=CURVE_COLUMNS,
+    )
 
 
 def _km_rows(s: pd.DataFrame, group: str, label: str) -> pd.DataFrame:
     km = kaplan_meier(s["time"], s["status"] == RESPONSE)
-    return pd.DataFrame({
-        "group": group, "estimator": KM, "cause": label, "time": km["time"],
-        "n_risk": km["n_risk"], "n_event": km["n_event"], "n_censor": km["n_censor"],
-        "cum_incidence": 100 * (1 - km["surv"]), "ci_low": 100 * (1 - km["upper"]),
-        "ci_high": 100 * (1 - km["lower"]), "std_err": km["surv"] * km["std_err_log_surv"]},
-        columns=CURVE_COLUMNS)
+    return pd.DataFrame(
+        {
+            "group": group,
+            "estimator": KM,
+            "cause": label,
+            "time": km["time"],
+            "n_risk": km["n_risk"],
+            "n_event": km["n_event"],
+            "n_censor": km["n_censor"],
+            "cum_incidence": 100 * (1 - km["surv"]),
+            "ci_low": 100 * (1 - km["upper"]),
+            "ci_high": 100 * (1 - km["lower"]),
+            "std_err": km["surv"] * km["std_err_log_surv"],
+        },
+        columns=CURVE_COLUMNS,
+    )
 
 
 def _names(cr: pd.DataFrame) -> dict[int, str]:
@@ -173,45 +243,75 @@ def competing_risks(
     names = _names(d) or {RESPONSE: label}
     names.setdefault(RESPONSE, label)
     subsets = [(g, d[d["group"].astype(str) == g]) for g in groups] + [(ALL, d)]
-    times = (np.asarray(risk_times, float) if risk_times is not None
-             else default_risk_times(float(d["time"].max()) if len(d) else 0.0))
+    times = (
+        np.asarray(risk_times, float)
+        if risk_times is not None
+        else default_risk_times(float(d["time"].max()) if len(d) else 0.0)
+    )
     curves, risks = [], []
     for name, s in subsets:
         curves += [_aj_rows(s, name, names), _km_rows(s, name, label)]
         st, tt = s["status"].to_numpy(int), s["time"].to_numpy(float)
-        risks.append(pd.DataFrame({
-            "group": name, "time": times,
-            "n_risk": [int((tt >= u).sum()) for u in times],
-            "cum_events": [int(((st == RESPONSE) & (tt <= u)).sum()) for u in times],
-            "cum_competing": [int(((st > RESPONSE) & (tt <= u)).sum()) for u in times],
-            "cum_censored": [int(((st == 0) & (tt <= u)).sum()) for u in times]},
-            columns=RISK_COLUMNS))
+        risks.append(
+            pd.DataFrame(
+                {
+                    "group": name,
+                    "time": times,
+                    "n_risk": [int((tt >= u).sum()) for u in times],
+                    "cum_events": [int(((st == RESPONSE) & (tt <= u)).sum()) for u in times],
+                    "cum_competing": [int(((st > RESPONSE) & (tt <= u)).sum()) for u in times],
+                    "cum_censored": [int(((st == 0) & (tt <= u)).sum()) for u in times],
+                },
+                columns=RISK_COLUMNS,
+            )
+        )
     curve = pd.concat(curves, ignore_index=True)
     risk = pd.concat(risks, ignore_index=True)
     tests, reg, test_notes = _group_tests(d, groups, ref, names)
     n_comp = int((d["status"] > RESPONSE).sum())
     notes = [
         f"{n_comp} competing event(s): "
-        + ", ".join(f"{n} {int((d['cause'] == n).sum())}" for c, n in sorted(names.items())
-                    if c != RESPONSE) + "." if n_comp else "No competing events recorded: "
-        "the Aalen–Johansen estimate equals 1 − Kaplan–Meier.",
+        + ", ".join(
+            f"{n} {int((d['cause'] == n).sum())}" for c, n in sorted(names.items()) if c != RESPONSE
+        )
+        + "."
+        if n_comp
+        else "No competing events recorded: the Aalen–Johansen estimate equals 1 − Kaplan–Meier.",
         "1 − Kaplan–Meier treats competing events as censoring and overstates the "
         "cumulative incidence when they occur.",
     ]
-    meta = {"event": settings.event, "reference": ref, "risk_times": times.tolist(),
-            "causes": {int(k): v for k, v in names.items()}}
-    method = ("Cumulative incidence by Aalen–Johansen with infinitesimal-jackknife SE and "
-              "log CI, as R survfit(Surv(time, factor(status)) ~ 1); beside it 1 − "
-              "Kaplan–Meier with competing events censored (log-log CI).")
+    meta = {
+        "event": settings.event,
+        "reference": ref,
+        "risk_times": times.tolist(),
+        "causes": {int(k): v for k, v in names.items()},
+    }
+    method = (
+        "Cumulative incidence by Aalen–Johansen with infinitesimal-jackknife SE and "
+        "log CI, as R survfit(Surv(time, factor(status)) ~ 1); beside it 1 − "
+        "Kaplan–Meier with competing events censored (log-log CI)."
+    )
     return {
         "cif_curve": Result("cif_curve", curve, (method, *notes), meta),
-        "cif_risk": Result("cif_risk", risk, ("At risk: time ≥ t; events, competing events "
-                                              "and censorings: time ≤ t.",), meta),
-        "cif_tests": Result("cif_tests", tests, ("Gray's test (rho = 0), as R "
-                                                 "cmprsk::cuminc.", *test_notes), meta),
-        "cif_regression": Result("cif_regression", reg, (
-            "Fine–Gray subdistribution hazards, censoring weights from the Kaplan–Meier of "
-            "the censoring times, sandwich SE, Wald p, as R cmprsk::crr.", *test_notes), meta),
+        "cif_risk": Result(
+            "cif_risk",
+            risk,
+            ("At risk: time ≥ t; events, competing events and censorings: time ≤ t.",),
+            meta,
+        ),
+        "cif_tests": Result(
+            "cif_tests", tests, ("Gray's test (rho = 0), as R cmprsk::cuminc.", *test_notes), meta
+        ),
+        "cif_regression": Result(
+            "cif_regression",
+            reg,
+            (
+                "Fine–Gray subdistribution hazards, censoring weights from the Kaplan–Meier of "
+                "the censoring times, sandwich SE, Wald p, as R cmprsk::crr.",
+                *test_notes,
+            ),
+            meta,
+        ),
     }
 
 
@@ -228,19 +328,42 @@ def _group_tests(d, groups, ref, names):
         if not (d["status"] == code).any():
             continue
         g = gray_test(d["time"], d["status"], grp, cause=code)
-        rows.append({"cause": name, "test": "gray", "statistic": g.statistic, "df": g.df,
-                     "p_value": g.p_value})
+        rows.append(
+            {
+                "cause": name,
+                "test": "gray",
+                "statistic": g.statistic,
+                "df": g.df,
+                "p_value": g.p_value,
+            }
+        )
     tests = pd.DataFrame(rows, columns=TEST_COLUMNS)
     others = [g for g in groups if g != ref]
     x = np.column_stack([(grp == g).to_numpy(float) for g in others])
     fit = fine_gray(d["time"], d["status"], x, [f"{g} vs {ref}" for g in others], RESPONSE)
-    reg = pd.DataFrame({
-        "term": fit.terms, "shr": fit.shr, "ci_low": fit.ci_low, "ci_high": fit.ci_high,
-        "p_value": fit.p_value, "coef": fit.coef, "se": fit.se, "n": fit.n,
-        "n_events": fit.n_events, "n_competing": fit.n_competing, "group": others,
-        "reference": ref, "converged": fit.converged}, columns=REGRESSION_COLUMNS)
-    notes = [] if fit.converged else [
-        "Fine–Gray model not estimable (a group without responses): ratios left empty."]
+    reg = pd.DataFrame(
+        {
+            "term": fit.terms,
+            "shr": fit.shr,
+            "ci_low": fit.ci_low,
+            "ci_high": fit.ci_high,
+            "p_value": fit.p_value,
+            "coef": fit.coef,
+            "se": fit.se,
+            "n": fit.n,
+            "n_events": fit.n_events,
+            "n_competing": fit.n_competing,
+            "group": others,
+            "reference": ref,
+            "converged": fit.converged,
+        },
+        columns=REGRESSION_COLUMNS,
+    )
+    notes = (
+        []
+        if fit.converged
+        else ["Fine–Gray model not estimable (a group without responses): ratios left empty."]
+    )
     return tests, reg, notes
 
 
@@ -262,18 +385,33 @@ def milestones(cr_patients: pd.DataFrame, settings: Settings, months=None) -> Re
     curve, risk = res["cif_curve"].table, res["cif_risk"].table
     rows = []
     for (grp, est, cause), c in curve.groupby(["group", "estimator", "cause"], sort=False):
-        at = {k: step_at(c["time"], c[k], months, start=0.0)
-              for k in ("cum_incidence", "ci_low", "ci_high", "std_err")}
+        at = {
+            k: step_at(c["time"], c[k], months, start=0.0)
+            for k in ("cum_incidence", "ci_low", "ci_high", "std_err")
+        }
         n_risk = risk[risk["group"] == grp]["n_risk"].to_numpy()
         for i, m in enumerate(months):
             zero = not (c["time"] <= m).any() or at["cum_incidence"][i] == 0
-            rows.append({"group": grp, "estimator": est, "cause": cause, "month": m,
-                         "cum_incidence": at["cum_incidence"][i],
-                         "ci_low": np.nan if zero else at["ci_low"][i],
-                         "ci_high": np.nan if zero else at["ci_high"][i],
-                         "std_err": at["std_err"][i], "n_risk": int(n_risk[i])})
+            rows.append(
+                {
+                    "group": grp,
+                    "estimator": est,
+                    "cause": cause,
+                    "month": m,
+                    "cum_incidence": at["cum_incidence"][i],
+                    "ci_low": np.nan if zero else at["ci_low"][i],
+                    "ci_high": np.nan if zero else at["ci_high"][i],
+                    "std_err": at["std_err"][i],
+                    "n_risk": int(n_risk[i]),
+                }
+            )
     table = pd.DataFrame(rows, columns=MILESTONE_COLUMNS)
-    return Result("milestones", table, (
-        "Cumulative incidence at each month: Aalen–Johansen (log CI) and 1 − Kaplan–Meier "
-        "(log-log CI), the last step at or before the month, as R summary(fit, times).",),
-        res["cif_curve"].meta | {"months": months.tolist()})
+    return Result(
+        "milestones",
+        table,
+        (
+            "Cumulative incidence at each month: Aalen–Johansen (log CI) and 1 − Kaplan–Meier "
+            "(log-log CI), the last step at or before the month, as R summary(fit, times).",
+        ),
+        res["cif_curve"].meta | {"months": months.tolist()},
+    )

@@ -17,12 +17,22 @@ from core.stats.ph import cox_zph, pairwise_logrank
 from core.stats.rmst import rmst, rmst_compare
 
 RMST_COLUMNS = ["group", "tau", "rmst", "se", "ci_low", "ci_high", "n", "n_events"]
-RMST_DIFF_COLUMNS = ["group", "reference", "tau", "diff", "diff_ci_low", "diff_ci_high",
-                     "diff_p", "ratio", "ratio_ci_low", "ratio_ci_high", "ratio_p"]
+RMST_DIFF_COLUMNS = [
+    "group",
+    "reference",
+    "tau",
+    "diff",
+    "diff_ci_low",
+    "diff_ci_high",
+    "diff_p",
+    "ratio",
+    "ratio_ci_low",
+    "ratio_ci_high",
+    "ratio_p",
+]
 PH_COLUMNS = ["term", "chisq", "df", "p_value", "transform"]
 PH_RESID_COLUMNS = ["term", "time", "g_time", "scaled_residual"]
-PAIRWISE_COLUMNS = ["group_a", "group_b", "n_a", "n_b", "statistic", "df", "p_value",
-                    "p_holm"]
+PAIRWISE_COLUMNS = ["group_a", "group_b", "n_a", "n_b", "statistic", "df", "p_value", "p_holm"]
 
 
 def default_tau(ttr_patients: pd.DataFrame) -> float:
@@ -31,8 +41,9 @@ def default_tau(ttr_patients: pd.DataFrame) -> float:
     return float(d.groupby("group")["time"].max().min()) if len(d) else float("nan")
 
 
-def restricted_mean(ttr_patients: pd.DataFrame, settings: Settings,
-                    tau: float | None = None) -> dict[str, Result]:
+def restricted_mean(
+    ttr_patients: pd.DataFrame, settings: Settings, tau: float | None = None
+) -> dict[str, Result]:
     """Restricted mean response-free time up to τ per group, and each group against the
     reference.
 
@@ -47,42 +58,79 @@ def restricted_mean(ttr_patients: pd.DataFrame, settings: Settings,
     d = ttr_patients.loc[ttr_patients["time"].notna() & ttr_patients["event"].notna()]
     groups, ref = _group_order(d["group"], settings)
     tau = default_tau(d) if tau is None else float(tau)
-    notes = [f"Restricted to τ = {tau:g} months" + (" (the largest time all groups reach)."
-                                                   if tau == default_tau(d) else ".")]
+    notes = [
+        f"Restricted to τ = {tau:g} months"
+        + (" (the largest time all groups reach)." if tau == default_tau(d) else ".")
+    ]
     fits = {}
     for g in [*groups, ALL]:
         s = d if g == ALL else d[d["group"].astype(str) == g]
         fits[g] = rmst(s["time"], s["event"], tau)
         if len(s) and s["time"].max() < tau:
-            notes.append(f"{g}: follow-up ends at {s['time'].max():g} months, before τ; "
-                         "the last value of the curve is carried to τ.")
-    table = pd.DataFrame([{"group": g, "tau": f.tau, "rmst": f.estimate, "se": f.se,
-                           "ci_low": f.ci_low, "ci_high": f.ci_high, "n": f.n,
-                           "n_events": f.n_events} for g, f in fits.items()],
-                         columns=RMST_COLUMNS)
+            notes.append(
+                f"{g}: follow-up ends at {s['time'].max():g} months, before τ; "
+                "the last value of the curve is carried to τ."
+            )
+    table = pd.DataFrame(
+        [
+            {
+                "group": g,
+                "tau": f.tau,
+                "rmst": f.estimate,
+                "se": f.se,
+                "ci_low": f.ci_low,
+                "ci_high": f.ci_high,
+                "n": f.n,
+                "n_events": f.n_events,
+            }
+            for g, f in fits.items()
+        ],
+        columns=RMST_COLUMNS,
+    )
     rows = []
     for g in groups:
         if g == ref:
             continue
         c = rmst_compare(fits[ref], fits[g])
-        rows.append({"group": g, "reference": ref, "tau": tau, "diff": c.diff,
-                     "diff_ci_low": c.diff_ci_low, "diff_ci_high": c.diff_ci_high,
-                     "diff_p": c.diff_p, "ratio": c.ratio, "ratio_ci_low": c.ratio_ci_low,
-                     "ratio_ci_high": c.ratio_ci_high, "ratio_p": c.ratio_p})
+        rows.append(
+            {
+                "group": g,
+                "reference": ref,
+                "tau": tau,
+                "diff": c.diff,
+                "diff_ci_low": c.diff_ci_low,
+                "diff_ci_high": c.diff_ci_high,
+                "diff_p": c.diff_p,
+                "ratio": c.ratio,
+                "ratio_ci_low": c.ratio_ci_low,
+                "ratio_ci_high": c.ratio_ci_high,
+                "ratio_p": c.ratio_p,
+            }
+        )
     diff = pd.DataFrame(rows, columns=RMST_DIFF_COLUMNS)
     meta = {"tau": tau, "reference": ref, "event": settings.event}
-    method = ("Restricted mean time without response up to τ (area under the Kaplan–Meier "
-              "curve), Greenwood SE, as R print(survfit, rmean = τ) and survRM2.")
+    method = (
+        "Restricted mean time without response up to τ (area under the Kaplan–Meier "
+        "curve), Greenwood SE, as R print(survfit, rmean = τ) and survRM2."
+    )
     return {
         "rmst": Result("rmst", table, (method, *notes), meta),
-        "rmst_difference": Result("rmst_difference", diff, (
-            method, "Difference: Wald test with SE √(SE₁² + SE₀²); ratio: on the log scale.",
-            *notes), meta),
+        "rmst_difference": Result(
+            "rmst_difference",
+            diff,
+            (
+                method,
+                "Difference: Wald test with SE √(SE₁² + SE₀²); ratio: on the log scale.",
+                *notes,
+            ),
+            meta,
+        ),
     }
 
 
-def ph_test(ttr_patients: pd.DataFrame, settings: Settings,
-            transform: str = "km") -> dict[str, Result]:
+def ph_test(
+    ttr_patients: pd.DataFrame, settings: Settings, transform: str = "km"
+) -> dict[str, Result]:
     """Proportional-hazards check of the Cox model ``cox`` (response ~ group, Efron).
 
     ``ph_test``: term (``group``, then ``GLOBAL``), chisq, df, p_value, transform; as
@@ -91,13 +139,16 @@ def ph_test(ttr_patients: pd.DataFrame, settings: Settings,
     residual plot, one row per response and group contrast: term, time (months), g_time,
     scaled_residual (β̂ + scaled Schoenfeld residual, ``cox.zph(fit, terms = FALSE)$y``).
     """
-    d = ttr_patients.loc[ttr_patients["time"].notna() & ttr_patients["event"].notna()
-                         & ttr_patients["group"].notna()]
+    d = ttr_patients.loc[
+        ttr_patients["time"].notna() & ttr_patients["event"].notna() & ttr_patients["group"].notna()
+    ]
     groups, ref = _group_order(d["group"], settings)
     empty = (pd.DataFrame(columns=PH_COLUMNS), pd.DataFrame(columns=PH_RESID_COLUMNS))
     meta = {"transform": transform, "reference": ref}
-    method = (f"Schoenfeld-residual test (transform '{transform}'), as R cox.zph of "
-              "coxph(ties = 'efron').")
+    method = (
+        f"Schoenfeld-residual test (transform '{transform}'), as R cox.zph of "
+        "coxph(ties = 'efron')."
+    )
     others = [g for g in groups if g != ref]
     note = None
     if len(groups) < 2:
@@ -107,24 +158,54 @@ def ph_test(ttr_patients: pd.DataFrame, settings: Settings,
     if note is None:
         grp = d["group"].astype(str)
         x = np.column_stack([(grp == g).to_numpy(float) for g in others])
-        z = cox_zph(d["time"], d["event"], x, ["group"], [list(range(len(others)))],
-                    transform)
+        z = cox_zph(d["time"], d["event"], x, ["group"], [list(range(len(others)))], transform)
         if not z.converged:
             note = "Cox model not estimable: proportional hazards not checked."
     if note is not None:
-        return {"ph_test": Result("ph_test", empty[0], (method, note), meta),
-                "ph_residuals": Result("ph_residuals", empty[1], (method, note), meta)}
-    tests = pd.DataFrame([{"term": r.term, "chisq": r.chisq, "df": r.df,
-                           "p_value": r.p_value, "transform": transform} for r in z.tests],
-                         columns=PH_COLUMNS)
-    res = pd.concat([pd.DataFrame({"term": f"{g} vs {ref}", "time": z.residuals["time"],
-                                   "g_time": z.residuals["g_time"],
-                                   "scaled_residual": z.residuals[f"x{i}"]})
-                     for i, g in enumerate(others)], ignore_index=True)[PH_RESID_COLUMNS]
-    return {"ph_test": Result("ph_test", tests, (method,), meta),
-            "ph_residuals": Result("ph_residuals", res, (
-                method, "Scaled Schoenfeld residuals: a flat trend over time supports "
-                "proportional hazards.",), meta)}
+        return {
+            "ph_test": Result("ph_test", empty[0], (method, note), meta),
+            "ph_residuals": Result("ph_residuals", empty[1], (method, note), meta),
+        }
+    tests = pd.DataFrame(
+        [
+            {
+                "term": r.term,
+                "chisq": r.chisq,
+                "df": r.df,
+                "p_value": r.p_value,
+                "transform": transform,
+            }
+            for r in z.tests
+        ],
+        columns=PH_COLUMNS,
+    )
+    res = pd.concat(
+        [
+            pd.DataFrame(
+                {
+                    "term": f"{g} vs {ref}",
+                    "time": z.residuals["time"],
+                    "g_time": z.residuals["g_time"],
+                    "scaled_residual": z.residuals[f"x{i}"],
+                }
+            )
+            for i, g in enumerate(others)
+        ],
+        ignore_index=True,
+    )[PH_RESID_COLUMNS]
+    return {
+        "ph_test": Result("ph_test", tests, (method,), meta),
+        "ph_residuals": Result(
+            "ph_residuals",
+            res,
+            (
+                method,
+                "Scaled Schoenfeld residuals: a flat trend over time supports "
+                "proportional hazards.",
+            ),
+            meta,
+        ),
+    }
 
 
 def pairwise_logrank_table(ttr_patients: pd.DataFrame, settings: Settings) -> Result:
@@ -132,8 +213,9 @@ def pairwise_logrank_table(ttr_patients: pd.DataFrame, settings: Settings) -> Re
     table: group_a, group_b, n_a, n_b, statistic, df, p_value, p_holm), as ``survdiff``
     on each pair and ``p.adjust(method = "holm")``. Meant for three or more groups; with
     two it is the single log-rank test of ``ttr_tests``."""
-    d = ttr_patients.loc[ttr_patients["time"].notna() & ttr_patients["event"].notna()
-                         & ttr_patients["group"].notna()]
+    d = ttr_patients.loc[
+        ttr_patients["time"].notna() & ttr_patients["event"].notna() & ttr_patients["group"].notna()
+    ]
     table = pairwise_logrank(d["time"], d["event"], d["group"].astype(str))[PAIRWISE_COLUMNS]
     notes = ["Log-rank for each pair of groups, Holm-adjusted, as R survdiff and p.adjust."]
     if d["group"].nunique() < 3:

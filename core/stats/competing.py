@@ -77,9 +77,14 @@ def aalen_johansen(time, status, causes=None, conf: float = 0.95) -> pd.DataFram
     n_t = len(uniq)
     n_total = np.bincount(inv, minlength=n_t).astype(float)
     n_risk = np.cumsum(n_total[::-1])[::-1]
-    d_k = np.stack(
-        [np.bincount(inv, weights=(s == c).astype(float), minlength=n_t) for c in causes], axis=1
-    ) if causes else np.zeros((n_t, 0))
+    d_k = (
+        np.stack(
+            [np.bincount(inv, weights=(s == c).astype(float), minlength=n_t) for c in causes],
+            axis=1,
+        )
+        if causes
+        else np.zeros((n_t, 0))
+    )
     d_all = np.bincount(inv, weights=(s > 0).astype(float), minlength=n_t)
     haz_k = d_k / n_risk[:, None]
     haz = d_all / n_risk

@@ -103,8 +103,9 @@ def fine_gray(time, status, x, terms, cause: int = 1, conf: float = 0.95) -> Fin
     nan = (float("nan"),) * p
     n_ev, n_comp = int((kind == 1).sum()), int((kind == 2).sum())
     if n_ev == 0 or p == 0:
-        return FineGrayFit(tuple(terms), nan, nan, nan, nan, nan, nan, len(t), n_ev, n_comp,
-                           float("nan"), False)
+        return FineGrayFit(
+            tuple(terms), nan, nan, nan, nan, nan, nan, len(t), n_ev, n_comp, float("nan"), False
+        )
     g_before = censoring_km_before(t, kind == 0)
     ev_times, first = np.unique(t[kind == 1], return_index=True)
     d_ev = np.bincount(np.searchsorted(ev_times, t[kind == 1]), minlength=len(ev_times))
@@ -134,11 +135,11 @@ def fine_gray(time, status, x, terms, cause: int = 1, conf: float = 0.95) -> Fin
             break
         if np.max(np.abs(beta)) > 25:
             break
-    converged = bool(converged and np.all(np.abs(beta) < 20)
-                     and np.linalg.matrix_rank(info) == p)
+    converged = bool(converged and np.all(np.abs(beta) < 20) and np.linalg.matrix_rank(info) == p)
     if not converged:
-        return FineGrayFit(tuple(terms), nan, nan, nan, nan, nan, nan, len(t), n_ev, n_comp,
-                           loglik, False)
+        return FineGrayFit(
+            tuple(terms), nan, nan, nan, nan, nan, nan, len(t), n_ev, n_comp, loglik, False
+        )
     cov = _sandwich(beta, t, kind, x, w, d_ev, ev_times, g_before, info, ev_x)
     se = np.sqrt(np.diag(cov))
     z = special.ndtri(1 - (1 - conf) / 2)

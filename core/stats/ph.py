@@ -178,10 +178,19 @@ def pairwise_logrank(time, event, group) -> pd.DataFrame:
     for a, b in combinations(levels, 2):
         m = ok & np.isin(g, [a, b])
         chisq, df, pv = logrank(t[m], e[m], g[m])
-        rows.append({"group_a": a, "group_b": b, "n_a": int((ok & (g == a)).sum()),
-                     "n_b": int((ok & (g == b)).sum()), "statistic": chisq, "df": df,
-                     "p_value": pv})
-    out = pd.DataFrame(rows, columns=["group_a", "group_b", "n_a", "n_b", "statistic", "df",
-                                      "p_value"])
+        rows.append(
+            {
+                "group_a": a,
+                "group_b": b,
+                "n_a": int((ok & (g == a)).sum()),
+                "n_b": int((ok & (g == b)).sum()),
+                "statistic": chisq,
+                "df": df,
+                "p_value": pv,
+            }
+        )
+    out = pd.DataFrame(
+        rows, columns=["group_a", "group_b", "n_a", "n_b", "statistic", "df", "p_value"]
+    )
     out["p_holm"] = holm(out["p_value"].to_numpy(float)) if len(out) else []
     return out

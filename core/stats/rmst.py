@@ -74,7 +74,12 @@ def rmst(time, event, tau: float, conf: float = 0.95) -> Rmst:
     se = float(np.sqrt(np.sum(after**2 * term)))
     z = special.ndtri(1 - (1 - conf) / 2)
     return Rmst(
-        float(tau), estimate, se, float(estimate - z * se), float(estimate + z * se), len(t),
+        float(tau),
+        estimate,
+        se,
+        float(estimate - z * se),
+        float(estimate + z * se),
+        len(t),
         int(e.sum()),
     )
 

@@ -1,0 +1,250 @@
+"""Competing risks and proportional-hazards figures.
+
+``plot_cif_curve``: cumulative incidence of response by group, the Aalen–Johansen
+estimate beside 1 − Kaplan–Meier (competing events censored) when competing events
+occur, CI bands, Gray's p and Fine–Gray ratios and numbers at risk in the footnote.
+``plot_schoenfeld``: scaled Schoenfeld residuals over time with the fitted linear trend
+in g(t) that cox.zph tests. Inputs are the Results of core.analyses.competing_risks and
+core.analyses.survival_checks.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from core.model.results import Result
+from core.report.figures.theme import (
+    NOTE_SIZE,
+    color_of,
+    empty_figure,
+    format_p,
+    journal_layout,
+    ordered_groups,
+    rgba,
+)
+from core.report.figures.ttr import EVENT_LABELS, MONTH_TITLE
+
+PANEL_TITLES = {
+    "aalen_johansen": "Competing risks (Aalen–Johansen)",
+    "one_minus_km": "1 − Kaplan–Meier (competing events censored)",
+}
+
+
+def _steps(d: pd.DataFrame) -> pd.DataFrame:
+    """The curve from (0, 0): a leading row at time 0 with a zero-width band."""
+    origin = pd.DataFrame(
+        {"time": [0.0], "cum_incidence": [0.0], "ci_low": [0.0], "ci_high": [0.0], "n_censor": [0]}
+    )
+    return pd.concat([origin, d[origin.columns]], ignore_index=True).fillna(
+        {"ci_low": 0.0, "ci_high": 0.0}
+    )
+
+
+def _footnote(
+    tests: Result | None,
+    regression: Result | None,
+    risk: Result | None,
+    groups: list[str],
+    cause: str,
+) -> list[str]:
+    lines = []
+    if tests is not None and not tests.table.empty:
+        parts = [f"{r.cause} {format_p(r.p_value)}" for r in tests.table.itertuples()]
+        lines.append("Gray's test: " + "; ".join(parts))
+    if regression is not None and not regression.table.empty:
+        for r in regression.table.itertuples():
+            if r.converged:
+                lines.append(
+                    f"Fine–Gray SHR {r.term} {r.shr:.2f} "
+                    f"(95% CI {r.ci_low:.2f}–{r.ci_high:.2f}), {format_p(r.p_value)}"
+                )
+    if risk is not None and not risk.table.empty:
+        r = risk.table
+        times = ", ".join(f"{t:g}" for t in sorted(r["time"].unique()))
+        lines.append(f"At risk at months {times}:")
+        for g in groups:
+            n = r[r["group"] == g].sort_values("time")["n_risk"]
+            if len(n):
+                lines.append(f"  {g}: " + ", ".join(str(int(x)) for x in n))
+    return lines
+
+
+def plot_cif_curve(
+    curve: Result,
+    risk: Result | None = None,
+    tests: Result | None = None,
+    regression: Result | None = None,
+    *,
+    colors: dict[str, str] | None = None,
+    event: str = "cr-or-pr",
+    show_all: bool | None = None,
+) -> go.Figure:
+    """Cumulative incidence of response by group from ``cif_curve``.
+
+    With competing events the figure has two panels sharing the y-axis: the
+    Aalen–Johansen estimate (log CI) on the left and 1 − Kaplan–Meier with competing
+    events censored (log-log CI) on the right, so the overstatement of the naive curve is
+    visible; without any, one panel (the two estimates are equal). Censoring times are
+    ticks; ``tests`` (Gray), ``regression`` (Fine–Gray) and ``risk`` (numbers at risk)
+    go into the footnote. ``All`` is drawn only with one group (or ``show_all=True``).
+    """
+    t = curve.table
+    if t.empty:
+        return empty_figure("No patient has follow-up after month 0.")
+    label = EVENT_LABELS.get(event, event)
+    resp = t[t["cause"] == label] if (t["cause"] == label).any() else t
+    competing = bool(
+        (t["estimator"] == "aalen_johansen").any()
+        and t.loc[t["cause"] != label, "n_event"].sum() > 0
+    )
+    panels = ["aalen_johansen", "one_minus_km"] if competing else ["one_minus_km"]
+    groups = ordered_groups(resp["group"])
+    if show_all is None:
+        show_all = len([g for g in groups if g != "All"]) < 2
+    groups = [g for g in groups if g != "All" or show_all]
+    fig = make_subplots(
+        rows=1,
+        cols=len(panels),
+        shared_yaxes=True,
+        horizontal_spacing=0.06,
+        subplot_titles=[PANEL_TITLES[p] for p in panels] if competing else None,
+    )
+    for col, est in enumerate(panels, start=1):
+        for g in groups:
+            d = resp[(resp["group"] == g) & (resp["estimator"] == est)].sort_values("time")
+            if d.empty:
+                continue
+            d = _steps(d)
+            color = color_of(g, colors)
+            fig.add_scatter(
+                x=d["time"],
+                y=d["ci_high"],
+                mode="lines",
+                line=dict(width=0, shape="hv"),
+                legendgroup=g,
+                showlegend=False,
+                hoverinfo="skip",
+                row=1,
+                col=col,
+            )
+            fig.add_scatter(
+                x=d["time"],
+                y=d["ci_low"],
+                mode="lines",
+                line=dict(width=0, shape="hv"),
+                fill="tonexty",
+                fillcolor=rgba(color, 0.12),
+                legendgroup=g,
+                showlegend=False,
+                hoverinfo="skip",
+                row=1,
+                col=col,
+            )
+            fig.add_scatter(
+                x=d["time"],
+                y=d["cum_incidence"],
+                mode="lines",
+                name=g,
+                legendgroup=g,
+                showlegend=col == 1,
+                line=dict(color=color, width=2.6, shape="hv"),
+                customdata=np.column_stack([d["ci_low"], d["ci_high"]]),
+                hovertemplate=f"{g}, month %{{x:g}}: %{{y:.1f}}% "
+                "(95% CI %{customdata[0]:.1f}–%{customdata[1]:.1f})<extra></extra>",
+                row=1,
+                col=col,
+            )
+            c = d[d["n_censor"] > 0]
+            fig.add_scatter(
+                x=c["time"],
+                y=c["cum_incidence"],
+                mode="markers",
+                legendgroup=g,
+                showlegend=False,
+                name=f"{g} censored",
+                marker=dict(
+                    symbol="line-ns-open", size=11, color=color, line=dict(width=2, color=color)
+                ),
+                hoverinfo="skip",
+                row=1,
+                col=col,
+            )
+        fig.update_xaxes(title_text=MONTH_TITLE, row=1, col=col)
+    t_max = float(t["time"].max())
+    ticks = np.arange(0, t_max + 3, 3) if t_max <= 36 else None
+    fig.update_xaxes(range=[-0.03 * max(t_max, 1), t_max * 1.03 + 0.3], tickvals=ticks)
+    fig.update_yaxes(range=[0, 100.5], dtick=20)
+    fig.update_yaxes(title_text="Cumulative incidence (%)", row=1, col=1)
+    journal_layout(fig, title=f"Time to {label}", height=520)
+    lines = _footnote(tests, regression, risk, groups, label)
+    if lines:
+        fig.add_annotation(
+            text="<br>".join(lines),
+            x=0,
+            y=0,
+            xref="paper",
+            yref="paper",
+            yshift=-70,
+            xanchor="left",
+            yanchor="top",
+            showarrow=False,
+            align="left",
+            font=dict(size=NOTE_SIZE),
+        )
+    fig.update_layout(
+        height=520 + 22 * len(lines), legend_y=1.1, margin=dict(l=90, t=130, b=90 + 22 * len(lines))
+    )
+    return fig
+
+
+def plot_schoenfeld(residuals: Result, tests: Result | None = None) -> go.Figure:
+    """Scaled Schoenfeld residuals (β̂ + residual) against months, one panel per group
+    contrast, with the least-squares line in g(t) whose slope cox.zph tests, the
+    coefficient as a dashed line, and the test's p in the panel title."""
+    r = residuals.table
+    if r.empty:
+        return empty_figure("No Cox model to check (one group, or no responses).")
+    terms = list(dict.fromkeys(r["term"]))
+    pv = {}
+    if tests is not None and not tests.table.empty:
+        pv = dict(zip(tests.table["term"], tests.table["p_value"], strict=True))
+    titles = [f"{t} (test {format_p(pv['group'])})" if "group" in pv else t for t in terms]
+    fig = make_subplots(rows=1, cols=len(terms), subplot_titles=titles)
+    for col, term in enumerate(terms, start=1):
+        d = r[r["term"] == term].sort_values("time")
+        fig.add_scatter(
+            x=d["time"],
+            y=d["scaled_residual"],
+            mode="markers",
+            name="residual",
+            showlegend=col == 1,
+            marker=dict(size=7, color=rgba("#444444", 0.6)),
+            hovertemplate="month %{x:g}: %{y:.2f}<extra></extra>",
+            row=1,
+            col=col,
+        )
+        g, y = d["g_time"].to_numpy(float), d["scaled_residual"].to_numpy(float)
+        if len(d) > 1 and np.ptp(g) > 0:
+            slope, icpt = np.polyfit(g, y, 1)
+            fig.add_scatter(
+                x=d["time"],
+                y=icpt + slope * g,
+                mode="lines",
+                name="linear trend in g(t)",
+                showlegend=col == 1,
+                line=dict(color="#D62728", width=2.4),
+                row=1,
+                col=col,
+            )
+        fig.add_hline(y=float(np.mean(y)), line=dict(dash="dash", color="#7F7F7F"), row=1, col=col)
+        fig.update_xaxes(title_text=MONTH_TITLE, row=1, col=col)
+    fig.update_yaxes(title_text="β(t) for the group (scaled residual)", row=1, col=1)
+    transform = residuals.meta.get("transform", "km")
+    journal_layout(
+        fig, title=f"Proportional hazards check (Schoenfeld, transform '{transform}')", height=480
+    )
+    fig.update_layout(legend_y=1.1, margin=dict(t=130))
+    return fig
