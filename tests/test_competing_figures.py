@@ -1,4 +1,4 @@
-"""plot_cif_curve and plot_schoenfeld draw the numbers of their tables.
+"""cif_curve_figure and schoenfeld_figure draw the numbers of their tables.
 
 Inputs: the competing-risk tables computed from the R reference files in
 tests/reference/competing/expected and tests/reference/expected (each table itself is
@@ -16,7 +16,7 @@ from core.analyses.competing_risks import competing_risks
 from core.analyses.survival_checks import ph_test
 from core.model.results import Result
 from core.model.settings import Settings
-from core.report.figures.competing import plot_cif_curve, plot_schoenfeld
+from core.report.figures.competing import cif_curve_figure, schoenfeld_figure
 
 REF = Path(__file__).parent / "reference"
 
@@ -31,7 +31,9 @@ def tables(no_competing: bool = False) -> dict[str, Result]:
 
 def test_cif_curve_has_both_panels_and_steps_equal_the_table():
     res = tables()
-    fig = plot_cif_curve(res["cif_curve"], res["cif_risk"], res["cif_tests"], res["cif_regression"])
+    fig = cif_curve_figure(
+        res["cif_curve"], res["cif_risk"], res["cif_tests"], res["cif_regression"]
+    )
     curves = [tr for tr in fig.data if tr.mode == "lines" and tr.line.width == 2.6]
     assert len(curves) == 4  # two groups × (Aalen–Johansen, 1 − KM)
     c = res["cif_curve"].table
@@ -53,7 +55,7 @@ def test_cif_curve_has_both_panels_and_steps_equal_the_table():
 
 def test_cif_curve_without_competing_events_is_one_panel():
     res = tables(no_competing=True)
-    fig = plot_cif_curve(res["cif_curve"])
+    fig = cif_curve_figure(res["cif_curve"])
     assert {tr.xaxis for tr in fig.data} == {"x"}
     assert not fig.layout.annotations
 
@@ -61,7 +63,7 @@ def test_cif_curve_without_competing_events_is_one_panel():
 def test_schoenfeld_plot_draws_the_residuals_and_trend():
     ttr = pd.read_csv(REF / "expected" / "ttr_patients.csv", dtype={"patient_id": str})
     res = ph_test(ttr, Settings())
-    fig = plot_schoenfeld(res["ph_residuals"], res["ph_test"])
+    fig = schoenfeld_figure(res["ph_residuals"], res["ph_test"])
     pts = [tr for tr in fig.data if tr.mode == "markers"][0]
     np.testing.assert_allclose(
         pts.y, res["ph_residuals"].table.sort_values("time", kind="stable")["scaled_residual"]
@@ -72,7 +74,7 @@ def test_schoenfeld_plot_draws_the_residuals_and_trend():
 
 def test_empty_tables_give_a_message_figure():
     empty = Result("cif_curve", pd.DataFrame(columns=["group", "time"]))
-    assert plot_cif_curve(empty).layout.annotations
-    assert plot_schoenfeld(
+    assert cif_curve_figure(empty).layout.annotations
+    assert schoenfeld_figure(
         Result("ph_residuals", pd.DataFrame(columns=["term"]))
     ).layout.annotations

@@ -19,12 +19,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from core.analyses.competing_risks import (
-    competing_patients,
-    competing_risks,
-    has_competing,
-    milestones,
-)
+from core.analyses.competing_patients import competing_patients, has_competing
+from core.analyses.competing_risks import competing_risks
+from core.analyses.restricted_mean import milestones
 from core.ingest.load import load_path
 from core.model.settings import Settings
 from core.outcomes.derive import derive_outcomes

@@ -17,12 +17,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from core.analyses.survival_checks import (
-    default_tau,
-    pairwise_logrank_table,
-    ph_test,
-    restricted_mean,
-)
+from core.analyses.restricted_mean import default_tau, restricted_mean
+from core.analyses.survival_checks import pairwise_logrank_table, ph_test
 from core.model.settings import Settings
 from core.stats.ph import cox_zph, pairwise_logrank
 from core.stats.rmst import rmst, rmst_compare

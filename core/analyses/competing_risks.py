@@ -1,12 +1,9 @@
 """Time to response with competing events: cumulative incidence (Aalen–Johansen) next to
-1 − Kaplan–Meier, numbers at risk, Gray's test, Fine–Gray regression and milestones.
+1 − Kaplan–Meier, numbers at risk, Gray's test and Fine–Gray regression.
 
-A competing event is one after which a response can no longer happen or no longer
-counts: death, ESKD, treatment discontinuation (patient fields ``death_month``,
-``eskd_month``, ``discontinued_month`` of core.model.schema, or a ``ttr_status`` column
-with codes 0/1/2 beside ``ttr_months``). :func:`competing_patients` combines them with
-the ``ttr_patients`` table; :func:`competing_risks` and :func:`milestones` return the
-contract tables. Each agrees with the R call named in its notes.
+Takes the per-patient time and status of core.analyses.competing_patients. Each table
+agrees with the R call named in its docstring; data that cannot support a test give an
+empty table and a note. Milestones, RMST and the PH check: core.analyses.survival_checks.
 """
 
 from __future__ import annotations
@@ -14,19 +11,26 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from core.analyses.time_to_response import ALL, _event_label, _group_order, default_risk_times
-from core.model.results import Result
-from core.model.schema import COMPETING_LABELS, COMPETING_MONTH_FIELDS
+from core.analyses.competing_patients import (
+    PATIENT_COLUMNS,
+    RESPONSE,
+    competing_patients,
+    event_label,
+    groups_and_reference,
+    has_competing,
+)
+from core.analyses.context import RunContext
+from core.analyses.spec import AnalysisSkipped, AnalysisSpec, FigureRef, TableSpec
+from core.analyses.time_to_response import default_risk_times
+from core.model.results import AnalysisRun, Result
 from core.model.settings import Settings
-from core.stats.competing import aalen_johansen, gray_test, step_at
+from core.model.vocabulary import ALL
+from core.stats.competing import aalen_johansen, gray_test
 from core.stats.finegray import fine_gray
 from core.stats.survival import kaplan_meier
 
-RESPONSE = 1  # status code of the event of interest; 0 = censored, 2… = competing events
-CODES = {f: i + 2 for i, f in enumerate(COMPETING_MONTH_FIELDS)}  # death 2, ESKD 3, stop 4
 AJ, KM = "aalen_johansen", "one_minus_km"
 
-PATIENT_COLUMNS = ["patient_id", "group", "time", "status", "cause"]
 CURVE_COLUMNS = [
     "group",
     "estimator",
@@ -57,105 +61,6 @@ REGRESSION_COLUMNS = [
     "reference",
     "converged",
 ]
-MILESTONE_COLUMNS = [
-    "group",
-    "estimator",
-    "cause",
-    "month",
-    "cum_incidence",
-    "ci_low",
-    "ci_high",
-    "std_err",
-    "n_risk",
-]
-
-
-def has_competing(patients: pd.DataFrame) -> bool:
-    """Whether the cohort records any competing event."""
-    months = [f for f in COMPETING_MONTH_FIELDS if f in patients]
-    coded = "ttr_status" in patients and (patients["ttr_status"] >= 2).any()
-    return bool(coded or (months and patients[months].notna().any().any()))
-
-
-def competing_patients(
-    ttr_patients: pd.DataFrame, patients: pd.DataFrame, settings: Settings
-) -> tuple[pd.DataFrame, list[str]]:
-    """Time and status per patient: 1 response, 2 death, 3 ESKD, 4 discontinuation, 0
-    censored.
-
-    Rules (clinical, stated in the notes): a response at a visit up to and including the
-    month of the competing event counts (a response seen at that visit was observed); a
-    competing event before the response ends follow-up with that status at its month,
-    also when it comes after the patient's last assessment (follow-up runs to the event;
-    no response was seen before it); when several
-    competing months are given the earliest counts (ties: death, ESKD, discontinuation).
-    A given ``ttr_status`` (2 = competing) with ``ttr_months`` is used as it is under
-    the default event and recorded criteria, as ``ttr_event``.
-
-    Returns
-    -------
-    (DataFrame with patient_id, group, time (months), status (code), cause (label:
-    'censored', the response label, 'death', 'ESKD', 'treatment discontinuation' or
-    'competing event'), notes).
-    """
-    label = _event_label(settings)
-    t = ttr_patients[["patient_id", "group", "time", "event"]].copy()
-    t["status"] = t["event"].astype(int)
-    p = patients.set_index("patient_id")
-    fields = [f for f in COMPETING_MONTH_FIELDS if f in p]
-    notes: list[str] = []
-    if fields:
-        months = p[fields].reindex(t["patient_id"]).to_numpy(float)
-        with np.errstate(invalid="ignore"):
-            first = np.where(
-                np.isnan(months).all(axis=1),
-                np.nan,
-                np.nanmin(np.where(np.isnan(months), np.inf, months), axis=1),
-            )
-        which = (
-            np.array(
-                [
-                    CODES[fields[i]]
-                    for i in np.argmin(np.where(np.isnan(months), np.inf, months), axis=1)
-                ]
-            )
-            if len(t)
-            else np.array([])
-        )
-        time = t["time"].to_numpy(float)
-        resp = t["event"].to_numpy(int) == 1
-        given = ~np.isnan(first) & (first > 0)
-        ends = given & ((first < time) | ~resp)
-        late = ends & ~resp & (first > time)
-        t.loc[ends, "time"] = first[ends]
-        t.loc[ends, "status"] = which[ends]
-        if ends.any():
-            notes.append(
-                f"{int(ends.sum())} patient(s) had a competing event before any "
-                f"{label}: follow-up ends there with that event."
-            )
-        if late.any():
-            notes.append(
-                f"{int(late.sum())} of them after their last assessment: followed "
-                "until the competing event without a response seen."
-            )
-        early = ~np.isnan(first) & (first <= 0)
-        if early.any():
-            notes.append(
-                f"{int(early.sum())} competing event month(s) at or before month 0 ignored."
-            )
-    if "ttr_status" in p and settings.event == "cr-or-pr" and settings.criteria == "recorded":
-        given = p[["ttr_months", "ttr_status"]].dropna() if "ttr_months" in p else p.iloc[:0]
-        use = t["patient_id"].isin(given.index)
-        if use.any():
-            t.loc[use, "time"] = t.loc[use, "patient_id"].map(given["ttr_months"]).astype(float)
-            code = t.loc[use, "patient_id"].map(given["ttr_status"]).astype(int)
-            t.loc[use, "status"] = np.where(code >= 2, 5, code)
-            notes.append(f"The file's ttr_months/ttr_status used for {int(use.sum())} patient(s).")
-    names = {0: "censored", RESPONSE: label, 5: COMPETING_LABELS["ttr_status"]}
-    names |= {CODES[f]: COMPETING_LABELS[f] for f in COMPETING_MONTH_FIELDS}
-    t["cause"] = t["status"].map(names)
-    return t[PATIENT_COLUMNS].reset_index(drop=True), notes
 
 
 def _aj_rows(s: pd.DataFrame, group: str, names: dict) -> pd.DataFrame:
@@ -198,6 +103,20 @@ def _km_rows(s: pd.DataFrame, group: str, label: str) -> pd.DataFrame:
     )
 
 
+def cif_curves(cr_patients: pd.DataFrame, settings: Settings) -> pd.DataFrame:
+    """The ``cif_curve`` table of :func:`competing_risks` alone (per group, then All)."""
+    d = cr_patients.loc[cr_patients["time"].notna() & cr_patients["status"].notna()]
+    groups, _ = groups_and_reference(d["group"], settings)
+    label = event_label(settings)
+    names = _names(d) or {RESPONSE: label}
+    names.setdefault(RESPONSE, label)
+    curves = []
+    for name in [*groups, ALL]:
+        s = d if name == ALL else d[d["group"].astype(str) == name]
+        curves += [_aj_rows(s, name, names), _km_rows(s, name, label)]
+    return pd.concat(curves, ignore_index=True)
+
+
 def _names(cr: pd.DataFrame) -> dict[int, str]:
     present = cr.loc[cr["status"] > 0, ["status", "cause"]].drop_duplicates()
     names = dict(zip(present["status"].astype(int), present["cause"], strict=True))
@@ -238,8 +157,8 @@ def competing_risks(
       ``crr(time, status, cov1 = model.matrix(~ group)[, -1], failcode = 1)``.
     """
     d = cr_patients.loc[cr_patients["time"].notna() & cr_patients["status"].notna()]
-    groups, ref = _group_order(d["group"], settings)
-    label = _event_label(settings)
+    groups, ref = groups_and_reference(d["group"], settings)
+    label = event_label(settings)
     names = _names(d) or {RESPONSE: label}
     names.setdefault(RESPONSE, label)
     subsets = [(g, d[d["group"].astype(str) == g]) for g in groups] + [(ALL, d)]
@@ -248,9 +167,8 @@ def competing_risks(
         if risk_times is not None
         else default_risk_times(float(d["time"].max()) if len(d) else 0.0)
     )
-    curves, risks = [], []
+    risks = []
     for name, s in subsets:
-        curves += [_aj_rows(s, name, names), _km_rows(s, name, label)]
         st, tt = s["status"].to_numpy(int), s["time"].to_numpy(float)
         risks.append(
             pd.DataFrame(
@@ -265,7 +183,7 @@ def competing_risks(
                 columns=RISK_COLUMNS,
             )
         )
-    curve = pd.concat(curves, ignore_index=True)
+    curve = cif_curves(d, settings)
     risk = pd.concat(risks, ignore_index=True)
     tests, reg, test_notes = _group_tests(d, groups, ref, names)
     n_comp = int((d["status"] > RESPONSE).sum())
@@ -367,51 +285,95 @@ def _group_tests(d, groups, ref, names):
     return tests, reg, notes
 
 
-def milestones(cr_patients: pd.DataFrame, settings: Settings, months=None) -> Result:
-    """Cumulative incidence of response (and of each competing event) at chosen months.
+# --- registry entry ----------------------------------------------------------------------
 
-    As ``summary(fit, times = months, extend = TRUE)`` of the ``cif_curve`` fits: the
-    Aalen–Johansen estimate (every cause; log CI) and 1 − Kaplan–Meier (response;
-    log-log CI) at each month, per group and overall. ``months`` default: the settings'
-    landmarks.
+NO_COMPETING = (
+    "No competing event in the file (death, ESKD or discontinuation month, or ttr_status 2): "
+    "the cumulative incidence of response is 1 − Kaplan–Meier, as in time to response."
+)
 
-    Returns
-    -------
-    Result ``milestones``: group, estimator, cause, month, cum_incidence, ci_low, ci_high
-    (percent), std_err (0–1), n_risk (time ≥ month).
-    """
-    months = np.asarray(months if months is not None else settings.landmarks, float)
-    res = competing_risks(cr_patients, settings, risk_times=months)
-    curve, risk = res["cif_curve"].table, res["cif_risk"].table
-    rows = []
-    for (grp, est, cause), c in curve.groupby(["group", "estimator", "cause"], sort=False):
-        at = {
-            k: step_at(c["time"], c[k], months, start=0.0)
-            for k in ("cum_incidence", "ci_low", "ci_high", "std_err")
-        }
-        n_risk = risk[risk["group"] == grp]["n_risk"].to_numpy()
-        for i, m in enumerate(months):
-            zero = not (c["time"] <= m).any() or at["cum_incidence"][i] == 0
-            rows.append(
-                {
-                    "group": grp,
-                    "estimator": est,
-                    "cause": cause,
-                    "month": m,
-                    "cum_incidence": at["cum_incidence"][i],
-                    "ci_low": np.nan if zero else at["ci_low"][i],
-                    "ci_high": np.nan if zero else at["ci_high"][i],
-                    "std_err": at["std_err"][i],
-                    "n_risk": int(n_risk[i]),
-                }
-            )
-    table = pd.DataFrame(rows, columns=MILESTONE_COLUMNS)
-    return Result(
-        "milestones",
-        table,
-        (
-            "Cumulative incidence at each month: Aalen–Johansen (log CI) and 1 − Kaplan–Meier "
-            "(log-log CI), the last step at or before the month, as R summary(fit, times).",
-        ),
-        res["cif_curve"].meta | {"months": months.tolist()},
+
+def _competing(ctx: RunContext) -> dict[str, Result]:
+    o = ctx.outcomes
+    if o.ttr_patients.empty:
+        raise AnalysisSkipped("No patient with a visit after month 0: competing risks skipped.")
+    if not has_competing(ctx.filtered.patients):
+        raise AnalysisSkipped(NO_COMPETING)
+    cr, notes = competing_patients(o.ttr_patients, ctx.filtered.patients, o.settings)
+    return {"competing_patients": Result("competing_patients", cr, tuple(notes))} | (
+        competing_risks(cr, o.settings)
     )
+
+
+def _methods(run: AnalysisRun) -> list[str]:
+    if run.table("cif_curve") is None:
+        return []
+    return [
+        "Competing events (death, ESKD, treatment discontinuation) ended follow-up when they "
+        "came before a response. The cumulative incidence of response was estimated by "
+        "Aalen–Johansen with infinitesimal-jackknife standard errors and log confidence "
+        "intervals (R survfit(Surv(time, factor(status)) ~ group)), shown beside 1 − "
+        "Kaplan–Meier with competing events censored; groups were compared by Gray's test "
+        "(R cmprsk::cuminc) and Fine–Gray subdistribution hazard ratios with the sandwich "
+        "variance (R cmprsk::crr)."
+    ]
+
+
+_REF = "tests/reference/competing/expected/"
+_PCT = ("cum_incidence", "ci_low", "ci_high")
+SPECS = (
+    AnalysisSpec(
+        name="competing_risks",
+        page="ttr",
+        section="Competing risks",
+        tables=(
+            TableSpec(
+                "competing_patients",
+                "Time and status per patient (competing events)",
+                tuple(PATIENT_COLUMNS),
+                _REF + "competing_patients.csv",
+                patient_level=True,
+                estimates={"time": "months"},
+            ),
+            TableSpec(
+                "cif_curve",
+                "Cumulative incidence with competing events",
+                tuple(CURVE_COLUMNS),
+                _REF + "cif_curve.csv",
+                counts=("n_risk", "n_event", "n_censor"),
+                percents=_PCT,
+                estimates={"time": "months"},
+            ),
+            TableSpec(
+                "cif_risk",
+                "Number at risk (competing events)",
+                tuple(RISK_COLUMNS),
+                _REF + "cif_risk.csv",
+                counts=("n_risk", "cum_events", "cum_competing", "cum_censored"),
+                estimates={"time": "months"},
+            ),
+            TableSpec(
+                "cif_tests",
+                "Gray's test",
+                tuple(TEST_COLUMNS),
+                _REF + "cif_tests.csv",
+                p_values=("p_value",),
+            ),
+            TableSpec(
+                "cif_regression",
+                "Subdistribution hazard ratio (Fine–Gray)",
+                tuple(REGRESSION_COLUMNS),
+                _REF + "cif_regression.csv",
+                counts=("n", "n_events", "n_competing"),
+                p_values=("p_value",),
+                estimates={"shr": "ratio", "ci_low": "ratio", "ci_high": "ratio"},
+            ),
+        ),
+        compute=_competing,
+        figures=(FigureRef("core.report.figures.competing", "plot_cif_curve"),),
+        methods=_methods,
+        r_call="survfit(Surv(time, factor(status)) ~ group); cmprsk::cuminc(time, status, "
+        "group); cmprsk::crr(time, status, cov1 = model.matrix(~ group)[, -1])",
+        needs_groups=("cif_tests", "cif_regression"),
+    ),
+)

@@ -1,4 +1,4 @@
-"""Restricted mean time to response, proportional-hazards checks and pairwise log-rank.
+"""Proportional-hazards check of the time-to-response Cox model and pairwise log-rank.
 
 Each takes the ``ttr_patients`` table (patient_id, group, time in months, event 1 =
 response) and returns Results (tables listed in each docstring), agreeing with the R
@@ -10,122 +10,17 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from core.analyses.time_to_response import ALL, _group_order
-from core.model.results import Result
+from core.analyses.competing_patients import groups_and_reference
+from core.analyses.context import RunContext
+from core.analyses.restricted_mean import ttr_or_skip
+from core.analyses.spec import NO_FIGURE, AnalysisSkipped, AnalysisSpec, FigureRef, TableSpec
+from core.model.results import AnalysisRun, Result
 from core.model.settings import Settings
 from core.stats.ph import cox_zph, pairwise_logrank
-from core.stats.rmst import rmst, rmst_compare
 
-RMST_COLUMNS = ["group", "tau", "rmst", "se", "ci_low", "ci_high", "n", "n_events"]
-RMST_DIFF_COLUMNS = [
-    "group",
-    "reference",
-    "tau",
-    "diff",
-    "diff_ci_low",
-    "diff_ci_high",
-    "diff_p",
-    "ratio",
-    "ratio_ci_low",
-    "ratio_ci_high",
-    "ratio_p",
-]
 PH_COLUMNS = ["term", "chisq", "df", "p_value", "transform"]
 PH_RESID_COLUMNS = ["term", "time", "g_time", "scaled_residual"]
 PAIRWISE_COLUMNS = ["group_a", "group_b", "n_a", "n_b", "statistic", "df", "p_value", "p_holm"]
-
-
-def default_tau(ttr_patients: pd.DataFrame) -> float:
-    """The largest time every group reaches: the smallest of the groups' last times."""
-    d = ttr_patients.dropna(subset=["time", "event", "group"])
-    return float(d.groupby("group")["time"].max().min()) if len(d) else float("nan")
-
-
-def restricted_mean(
-    ttr_patients: pd.DataFrame, settings: Settings, tau: float | None = None
-) -> dict[str, Result]:
-    """Restricted mean response-free time up to τ per group, and each group against the
-    reference.
-
-    ``rmst``: group (each, then All), tau, rmst (months), se, ci_low, ci_high (Wald),
-    n, n_events; as ``print(survfit(Surv(time, event) ~ group), rmean = tau)``, SE by
-    Greenwood, Var = Σ_{t_j ≤ τ} A_j² d_j / (Y_j (Y_j − d_j)), A_j the area under S from
-    t_j to τ (survRM2's formula). ``rmst_difference``: group, reference, tau, diff (group
-    − reference) with Wald CI and p, ratio with CI and p on the log scale, as
-    ``survRM2::rmst2`` (arm 1 = group, arm 0 = reference). τ default: the largest time
-    all groups reach (survRM2's default).
-    """
-    d = ttr_patients.loc[ttr_patients["time"].notna() & ttr_patients["event"].notna()]
-    groups, ref = _group_order(d["group"], settings)
-    tau = default_tau(d) if tau is None else float(tau)
-    notes = [
-        f"Restricted to τ = {tau:g} months"
-        + (" (the largest time all groups reach)." if tau == default_tau(d) else ".")
-    ]
-    fits = {}
-    for g in [*groups, ALL]:
-        s = d if g == ALL else d[d["group"].astype(str) == g]
-        fits[g] = rmst(s["time"], s["event"], tau)
-        if len(s) and s["time"].max() < tau:
-            notes.append(
-                f"{g}: follow-up ends at {s['time'].max():g} months, before τ; "
-                "the last value of the curve is carried to τ."
-            )
-    table = pd.DataFrame(
-        [
-            {
-                "group": g,
-                "tau": f.tau,
-                "rmst": f.estimate,
-                "se": f.se,
-                "ci_low": f.ci_low,
-                "ci_high": f.ci_high,
-                "n": f.n,
-                "n_events": f.n_events,
-            }
-            for g, f in fits.items()
-        ],
-        columns=RMST_COLUMNS,
-    )
-    rows = []
-    for g in groups:
-        if g == ref:
-            continue
-        c = rmst_compare(fits[ref], fits[g])
-        rows.append(
-            {
-                "group": g,
-                "reference": ref,
-                "tau": tau,
-                "diff": c.diff,
-                "diff_ci_low": c.diff_ci_low,
-                "diff_ci_high": c.diff_ci_high,
-                "diff_p": c.diff_p,
-                "ratio": c.ratio,
-                "ratio_ci_low": c.ratio_ci_low,
-                "ratio_ci_high": c.ratio_ci_high,
-                "ratio_p": c.ratio_p,
-            }
-        )
-    diff = pd.DataFrame(rows, columns=RMST_DIFF_COLUMNS)
-    meta = {"tau": tau, "reference": ref, "event": settings.event}
-    method = (
-        "Restricted mean time without response up to τ (area under the Kaplan–Meier "
-        "curve), Greenwood SE, as R print(survfit, rmean = τ) and survRM2."
-    )
-    return {
-        "rmst": Result("rmst", table, (method, *notes), meta),
-        "rmst_difference": Result(
-            "rmst_difference",
-            diff,
-            (
-                method,
-                "Difference: Wald test with SE √(SE₁² + SE₀²); ratio: on the log scale.",
-                *notes,
-            ),
-            meta,
-        ),
-    }
 
 
 def ph_test(
@@ -142,7 +37,7 @@ def ph_test(
     d = ttr_patients.loc[
         ttr_patients["time"].notna() & ttr_patients["event"].notna() & ttr_patients["group"].notna()
     ]
-    groups, ref = _group_order(d["group"], settings)
+    groups, ref = groups_and_reference(d["group"], settings)
     empty = (pd.DataFrame(columns=PH_COLUMNS), pd.DataFrame(columns=PH_RESID_COLUMNS))
     meta = {"transform": transform, "reference": ref}
     method = (
@@ -221,3 +116,85 @@ def pairwise_logrank_table(ttr_patients: pd.DataFrame, settings: Settings) -> Re
     if d["group"].nunique() < 3:
         notes.append("Fewer than three groups: the pairwise table repeats the log-rank test.")
     return Result("pairwise_logrank", table, tuple(notes), {"adjust": "holm"})
+
+
+# --- registry entries --------------------------------------------------------------------
+
+
+def _ph(ctx: RunContext) -> dict[str, Result]:
+    return ph_test(ttr_or_skip(ctx), ctx.outcomes.settings)
+
+
+def _pairwise(ctx: RunContext) -> dict[str, Result]:
+    t = ttr_or_skip(ctx)
+    if t["group"].nunique() < 3:
+        raise AnalysisSkipped(
+            "Fewer than three groups: the log-rank test of time to response compares them."
+        )
+    return {"pairwise_logrank": pairwise_logrank_table(t, ctx.outcomes.settings)}
+
+
+def _methods_ph(run: AnalysisRun) -> list[str]:
+    if run.table("ph_test") is None:
+        return []
+    return [
+        "Proportional hazards were checked with the Schoenfeld-residual score test, time "
+        'transformed by 1 − Kaplan–Meier (R cox.zph(transform = "km")).'
+    ]
+
+
+def _methods_pairwise(run: AnalysisRun) -> list[str]:
+    if run.table("pairwise_logrank") is None:
+        return []
+    return ["Each pair of groups was compared by the log-rank test with Holm's adjustment."]
+
+
+_REF = "tests/reference/competing/expected/"
+SPECS = (
+    AnalysisSpec(
+        name="ph_check",
+        page="ttr",
+        section="Proportional hazards check",
+        tables=(
+            TableSpec(
+                "ph_test",
+                "Proportional hazards test (Schoenfeld)",
+                tuple(PH_COLUMNS),
+                _REF + "ph_test.csv",
+                p_values=("p_value",),
+            ),
+            TableSpec(
+                "ph_residuals",
+                "Scaled Schoenfeld residuals",
+                tuple(PH_RESID_COLUMNS),
+                _REF + "ph_residuals.csv",
+                estimates={"time": "months"},
+            ),
+        ),
+        compute=_ph,
+        figures=(FigureRef("core.report.figures.competing", "plot_schoenfeld"),),
+        methods=_methods_ph,
+        r_call='cox.zph(coxph(Surv(time, event) ~ group, ties = "efron"), transform = "km")',
+        needs_groups=("ph_test", "ph_residuals"),
+    ),
+    AnalysisSpec(
+        name="pairwise_logrank",
+        page="ttr",
+        section="Pairwise log-rank",
+        tables=(
+            TableSpec(
+                "pairwise_logrank",
+                "Pairwise log-rank (Holm)",
+                tuple(PAIRWISE_COLUMNS),
+                _REF + "pairwise_logrank_isn_class.csv",
+                counts=("n_a", "n_b"),
+                p_values=("p_value", "p_holm"),
+            ),
+        ),
+        compute=_pairwise,
+        figures=NO_FIGURE,
+        methods=_methods_pairwise,
+        r_call='survdiff(Surv(time, event) ~ group, subset = pair); p.adjust(p, "holm")',
+        needs_groups=("pairwise_logrank",),
+    ),
+)

@@ -123,7 +123,8 @@ def cox_zph(time, event, x, terms, assign=None, transform: str = "km") -> Zph:
     empty = pd.DataFrame(columns=["time", "g_time", *[f"x{i}" for i in range(p)]])
     if e.sum() == 0 or p == 0:
         return Zph((), transform, (), empty, False)
-    beta, _, converged = efron_fit(t, e, x)
+    fit = efron_fit(t, e, x)
+    beta, converged = fit.beta, fit.converged
     if not converged:
         return Zph((), transform, tuple(float(b) for b in beta), empty, False)
     order = np.argsort(t, kind="stable")
@@ -177,7 +178,8 @@ def pairwise_logrank(time, event, group) -> pd.DataFrame:
     rows = []
     for a, b in combinations(levels, 2):
         m = ok & np.isin(g, [a, b])
-        chisq, df, pv = logrank(t[m], e[m], g[m])
+        lr = logrank(t[m], e[m], g[m])
+        chisq, df, pv = lr.statistic, lr.df, lr.p
         rows.append(
             {
                 "group_a": a,

@@ -1,11 +1,12 @@
 """Competing risks and proportional-hazards figures.
 
-``plot_cif_curve``: cumulative incidence of response by group, the Aalen–Johansen
+``cif_curve_figure``: cumulative incidence of response by group, the Aalen–Johansen
 estimate beside 1 − Kaplan–Meier (competing events censored) when competing events
 occur, CI bands, Gray's p and Fine–Gray ratios and numbers at risk in the footnote.
-``plot_schoenfeld``: scaled Schoenfeld residuals over time with the fitted linear trend
+``schoenfeld_figure``: scaled Schoenfeld residuals over time with the fitted linear trend
 in g(t) that cox.zph tests. Inputs are the Results of core.analyses.competing_risks and
-core.analyses.survival_checks.
+core.analyses.survival_checks; ``plot_cif_curve`` and ``plot_schoenfeld`` draw them from
+an AnalysisRun (the registry's figure builders).
 """
 
 from __future__ import annotations
@@ -15,17 +16,18 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from core.model.results import Result
+from core.model.results import AnalysisRun, FigureKey, Result
+from core.model.vocabulary import EVENT_LONG, group_order
+from core.report.export.display import p_text
 from core.report.figures.theme import (
     NOTE_SIZE,
     color_of,
     empty_figure,
-    format_p,
     journal_layout,
-    ordered_groups,
     rgba,
+    run_colors,
 )
-from core.report.figures.ttr import EVENT_LABELS, MONTH_TITLE
+from core.report.figures.ttr import MONTH_TITLE
 
 PANEL_TITLES = {
     "aalen_johansen": "Competing risks (Aalen–Johansen)",
@@ -52,14 +54,14 @@ def _footnote(
 ) -> list[str]:
     lines = []
     if tests is not None and not tests.table.empty:
-        parts = [f"{r.cause} {format_p(r.p_value)}" for r in tests.table.itertuples()]
+        parts = [f"{r.cause} {p_text(r.p_value)}" for r in tests.table.itertuples()]
         lines.append("Gray's test: " + "; ".join(parts))
     if regression is not None and not regression.table.empty:
         for r in regression.table.itertuples():
             if r.converged:
                 lines.append(
                     f"Fine–Gray SHR {r.term} {r.shr:.2f} "
-                    f"(95% CI {r.ci_low:.2f}–{r.ci_high:.2f}), {format_p(r.p_value)}"
+                    f"(95% CI {r.ci_low:.2f}–{r.ci_high:.2f}), {p_text(r.p_value)}"
                 )
     if risk is not None and not risk.table.empty:
         r = risk.table
@@ -72,7 +74,7 @@ def _footnote(
     return lines
 
 
-def plot_cif_curve(
+def cif_curve_figure(
     curve: Result,
     risk: Result | None = None,
     tests: Result | None = None,
@@ -94,14 +96,14 @@ def plot_cif_curve(
     t = curve.table
     if t.empty:
         return empty_figure("No patient has follow-up after month 0.")
-    label = EVENT_LABELS.get(event, event)
+    label = EVENT_LONG.get(event, event)
     resp = t[t["cause"] == label] if (t["cause"] == label).any() else t
     competing = bool(
         (t["estimator"] == "aalen_johansen").any()
         and t.loc[t["cause"] != label, "n_event"].sum() > 0
     )
     panels = ["aalen_johansen", "one_minus_km"] if competing else ["one_minus_km"]
-    groups = ordered_groups(resp["group"])
+    groups = group_order(resp["group"], sort=True)
     if show_all is None:
         show_all = len([g for g in groups if g != "All"]) < 2
     groups = [g for g in groups if g != "All" or show_all]
@@ -200,7 +202,7 @@ def plot_cif_curve(
     return fig
 
 
-def plot_schoenfeld(residuals: Result, tests: Result | None = None) -> go.Figure:
+def schoenfeld_figure(residuals: Result, tests: Result | None = None) -> go.Figure:
     """Scaled Schoenfeld residuals (β̂ + residual) against months, one panel per group
     contrast, with the least-squares line in g(t) whose slope cox.zph tests, the
     coefficient as a dashed line, and the test's p in the panel title."""
@@ -211,7 +213,7 @@ def plot_schoenfeld(residuals: Result, tests: Result | None = None) -> go.Figure
     pv = {}
     if tests is not None and not tests.table.empty:
         pv = dict(zip(tests.table["term"], tests.table["p_value"], strict=True))
-    titles = [f"{t} (test {format_p(pv['group'])})" if "group" in pv else t for t in terms]
+    titles = [f"{t} (test {p_text(pv['group'])})" if "group" in pv else t for t in terms]
     fig = make_subplots(rows=1, cols=len(terms), subplot_titles=titles)
     for col, term in enumerate(terms, start=1):
         d = r[r["term"] == term].sort_values("time")
@@ -248,3 +250,30 @@ def plot_schoenfeld(residuals: Result, tests: Result | None = None) -> go.Figure
     )
     fig.update_layout(legend_y=1.1, margin=dict(t=130))
     return fig
+
+
+def plot_cif_curve(run: AnalysisRun, **_: object) -> dict[FigureKey, go.Figure]:
+    """Cumulative incidence with competing events (only when the file has them)."""
+    if run.table("cif_curve") is None:
+        return {}
+    r = run.results
+    fig = cif_curve_figure(
+        r["cif_curve"],
+        r.get("cif_risk"),
+        r.get("cif_tests"),
+        r.get("cif_regression"),
+        colors=run_colors(run),
+        event=run.settings.event,
+    )
+    return {FigureKey("cif_curve"): fig}
+
+
+def plot_schoenfeld(run: AnalysisRun, **_: object) -> dict[FigureKey, go.Figure]:
+    """Scaled Schoenfeld residuals of the time-to-response Cox model."""
+    if run.table("ph_residuals") is None:
+        return {}
+    return {
+        FigureKey("schoenfeld"): schoenfeld_figure(
+            run.results["ph_residuals"], run.results.get("ph_test")
+        )
+    }
