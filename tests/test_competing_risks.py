@@ -240,3 +240,30 @@ def test_mgus2_fine_gray(mgus2):
         f = fine_gray(mgus2["etime"], mgus2["event"], x, list(r["term"]), cause=cause)
         np.testing.assert_allclose(f.coef, r["coef"], rtol=1e-6)
         np.testing.assert_allclose(f.se, r["se"], rtol=1e-6)
+
+
+def test_competing_headers_in_english_and_korean_with_units(tmp_path):
+    f = tmp_path / "cohort.csv"
+    f.write_text(
+        "patient_id,group,month,response,Time to death (days),중단 시점,ESKD\n"
+        "P1,a,0,NR,304.375,,1\nP1,a,3,NR,304.375,,1\n"
+        "P2,b,0,NR,,4,0\nP2,b,3,PR,,4,0\n",
+        encoding="utf-8",
+    )
+    p = load_path(f).patients.set_index("patient_id")
+    assert p.at["P1", "death_month"] == 10.0  # 304.375 days / 30.4375
+    assert p.at["P2", "discontinued_month"] == 4.0
+    assert "eskd_month" not in p  # a bare "ESKD" (yes/no) column is not read as a month
+
+
+def test_mgus2_gray_test_three_groups_with_ties(mgus2):
+    """Three age bands (2 df), follow-up rounded to 6-month units so that many times tie."""
+    exp = pd.read_csv(RD / "expected" / "mgus2_gray_age.csv")
+    band = pd.cut(mgus2["age"], [0, 60, 75, 200], labels=["a<=60", "b60-75", "c>75"])
+    t = np.round(mgus2["etime"].to_numpy(float) / 6)
+    for r in exp.itertuples():
+        g = gray_test(t, mgus2["event"], band.astype(str), r.cause)
+        assert g.df == r.df == 2
+        assert g.statistic == pytest.approx(r.statistic, rel=1e-9)
+        # cuminc reports 1 − pchisq (0 for the death test); here the upper tail itself
+        assert g.p_value == pytest.approx(r.p_value, rel=1e-9, abs=1e-12)

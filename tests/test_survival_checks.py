@@ -147,3 +147,17 @@ def test_pairwise_holm_is_monotone_and_capped():
     assert (out["p_holm"] <= 1).all()
     order = out.sort_values("p_value")
     assert order["p_holm"].is_monotonic_increasing
+
+
+def test_every_response_at_one_time_gives_a_note_not_an_error():
+    ttr = pd.DataFrame(
+        {
+            "patient_id": list("abcdef"),
+            "group": list("xxxyyy"),
+            "time": [3.0] * 6,
+            "event": [1, 1, 0, 1, 1, 1],
+        }
+    )
+    res = ph_test(ttr, Settings())
+    assert res["ph_test"].table.empty
+    assert "one time" in res["ph_test"].notes[-1]

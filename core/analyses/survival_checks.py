@@ -61,6 +61,12 @@ def ph_test(
             "ph_test": Result("ph_test", empty[0], (method, note), meta),
             "ph_residuals": Result("ph_residuals", empty[1], (method, note), meta),
         }
+    if all(np.isnan(r.chisq) for r in z.tests):
+        note = "Every response at one time: no change over time to test."
+        return {
+            "ph_test": Result("ph_test", empty[0], (method, note), meta),
+            "ph_residuals": Result("ph_residuals", empty[1], (method, note), meta),
+        }
     tests = pd.DataFrame(
         [
             {

@@ -192,43 +192,45 @@ def gray_test(time, status, group, cause: int = 1, rho: float = 0.0) -> GrayTest
     surv_m = np.ones(k)  # all-cause KM per group at t−
     cif_m = np.zeros(k)  # cause-1 incidence per group at t−
     f0_m = 0.0
-    for j in range(n_t):
-        n1, n2 = d1[j].sum(), d2[j].sum()
-        if n1 == 0 and n2 == 0:
-            continue
-        risk = y[j] > 0
-        yj = np.where(risk, y[j], 1.0)
-        surv = np.where(risk, surv_m * (yj - d1[j] - d2[j]) / yj, surv_m)
-        cif = np.where(risk, cif_m + surv_m * d1[j] / yj, cif_m)
-        h = np.where(risk, yj / surv_m, 0.0)  # Y_j / S_j(t−)
-        tr = h.sum()
-        tq = np.sum(np.where(risk, yj * (1 - cif_m) / surv_m, 0.0))
-        f0 = f0_m + n1 / tr
-        wgt = (1 - f0_m) ** rho
-        a = -wgt * np.outer(h, h) / tr
-        a[np.diag_indices(k)] = wgt * h * (1 - h / tr)
-        a[~risk, :] = 0.0
-        a[:, ~risk] = 0.0
-        c += a * n1 / (tr * (1 - f0_m))
-        score += np.where(risk, wgt * (d1[j] - n1 * yj * (1 - cif_m) / (surv_m * tq)), 0.0)
-        if n1 > 0:
-            t4 = np.where(surv > 0, 1 - (1 - f0) / np.where(surv > 0, surv, 1.0), 1.0)
-            t5 = 1 - (n1 - 1) / (tr * surv_m - 1) if n1 > 1 else np.ones(k)
-            t3 = np.where(risk, t5 * surv_m * n1 / (tr * yj), 0.0)
-            b = a - c * t4[None, :]  # column r: a_·r − t4_r c_·r
-            v3 += t4 * t4 * t3
-            v2 += b * (t4 * t3)[None, :]
-            v += (b * t3[None, :]) @ b.T
-        if n2 > 0:
-            use = risk & (surv > 0) & (d2[j] > 0)
-            t4 = np.where(use, (1 - f0) / np.where(surv > 0, surv, 1.0), 0.0)
-            t5 = np.where(d2[j] > 1, 1 - (d2[j] - 1) / np.maximum(yj - 1, 1.0), 1.0)
-            t3 = np.where(use, t5 * surv_m**2 * d2[j] / yj**2, 0.0)
-            b = c * t4[None, :]
-            v3 += t4 * t4 * t3
-            v2 -= b * (t4 * t3)[None, :]
-            v += (b * t3[None, :]) @ b.T
-        surv_m, cif_m, f0_m = surv, cif, f0
+    # groups no longer at risk are masked by np.where; their 0/0 is never used
+    with np.errstate(divide="ignore", invalid="ignore"):
+        for j in range(n_t):
+            n1, n2 = d1[j].sum(), d2[j].sum()
+            if n1 == 0 and n2 == 0:
+                continue
+            risk = y[j] > 0
+            yj = np.where(risk, y[j], 1.0)
+            surv = np.where(risk, surv_m * (yj - d1[j] - d2[j]) / yj, surv_m)
+            cif = np.where(risk, cif_m + surv_m * d1[j] / yj, cif_m)
+            h = np.where(risk, yj / surv_m, 0.0)  # Y_j / S_j(t−)
+            tr = h.sum()
+            tq = np.sum(np.where(risk, yj * (1 - cif_m) / surv_m, 0.0))
+            f0 = f0_m + n1 / tr
+            wgt = (1 - f0_m) ** rho
+            a = -wgt * np.outer(h, h) / tr
+            a[np.diag_indices(k)] = wgt * h * (1 - h / tr)
+            a[~risk, :] = 0.0
+            a[:, ~risk] = 0.0
+            c += a * n1 / (tr * (1 - f0_m))
+            score += np.where(risk, wgt * (d1[j] - n1 * yj * (1 - cif_m) / (surv_m * tq)), 0.0)
+            if n1 > 0:
+                t4 = np.where(surv > 0, 1 - (1 - f0) / np.where(surv > 0, surv, 1.0), 1.0)
+                t5 = 1 - (n1 - 1) / (tr * surv_m - 1) if n1 > 1 else np.ones(k)
+                t3 = np.where(risk, t5 * surv_m * n1 / (tr * yj), 0.0)
+                b = a - c * t4[None, :]  # column r: a_·r − t4_r c_·r
+                v3 += t4 * t4 * t3
+                v2 += b * (t4 * t3)[None, :]
+                v += (b * t3[None, :]) @ b.T
+            if n2 > 0:
+                use = risk & (surv > 0) & (d2[j] > 0)
+                t4 = np.where(use, (1 - f0) / np.where(surv > 0, surv, 1.0), 0.0)
+                t5 = np.where(d2[j] > 1, 1 - (d2[j] - 1) / np.maximum(yj - 1, 1.0), 1.0)
+                t3 = np.where(use, t5 * surv_m**2 * d2[j] / yj**2, 0.0)
+                b = c * t4[None, :]
+                v3 += t4 * t4 * t3
+                v2 -= b * (t4 * t3)[None, :]
+                v += (b * t3[None, :]) @ b.T
+            surv_m, cif_m, f0_m = surv, cif, f0
     v = v + (c * v3[None, :]) @ c.T + c @ v2.T + v2 @ c.T
     sc, vs = score[: k - 1], v[: k - 1, : k - 1]
     stat = float(sc @ np.linalg.solve(vs, sc))

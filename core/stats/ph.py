@@ -96,6 +96,13 @@ def _efron_moments(beta, x, e, inv, n_times):
     return rep, mean, var.reshape(len(rep), p, p)
 
 
+def _quadratic(u: np.ndarray, m: np.ndarray) -> float:
+    """uᵀ M⁻¹ u; NaN when M is singular (e.g. every event at one time: g(t) is constant)."""
+    if np.linalg.matrix_rank(m) < m.shape[0]:
+        return float("nan")
+    return float(u @ np.linalg.solve(m, u))
+
+
 def cox_zph(time, event, x, terms, assign=None, transform: str = "km") -> Zph:
     """Test of proportional hazards for a Cox model (Efron ties) with design ``x``.
 
@@ -144,10 +151,10 @@ def cox_zph(time, event, x, terms, assign=None, transform: str = "km") -> Zph:
     for name, cols in zip(terms, assign, strict=True):
         kk = list(range(p)) + [p + c for c in cols]
         uu = np.concatenate([np.zeros(p), u[cols]])
-        chisq = float(uu @ np.linalg.solve(imat[np.ix_(kk, kk)], uu))
+        chisq = _quadratic(uu, imat[np.ix_(kk, kk)])
         tests.append(ZphTest(str(name), chisq, len(cols), float(special.chdtrc(len(cols), chisq))))
     uu = np.concatenate([np.zeros(p), u])
-    chisq = float(uu @ np.linalg.solve(imat, uu))
+    chisq = _quadratic(uu, imat)
     tests.append(ZphTest("GLOBAL", chisq, p, float(special.chdtrc(p, chisq))))
     # Schoenfeld residuals: x_i minus the mean of the Efron means of its tied events
     avg = pd.DataFrame(mean).groupby(rep).transform("mean").to_numpy()

@@ -213,3 +213,8 @@ zz <- do.call(rbind, lapply(c("km", "identity", "log", "rank"), function(tr) {
              df = z$table[, "df"], p_value = z$table[, "p"])
 }))
 wcsv(zz, "lung_zph", rd)
+# Gray's test with three groups (2 df) and tied times: mgus2 by age band, months rounded
+ab <- as.character(cut(m$age, c(0, 60, 75, 200), labels = c("a<=60", "b60-75", "c>75")))
+cm3 <- cuminc(round(m$etime / 6), m$event, ab)
+wcsv(data.frame(cause = as.integer(rownames(cm3$Tests)), statistic = cm3$Tests[, "stat"],
+                p_value = cm3$Tests[, "pv"], df = cm3$Tests[, "df"]), "mgus2_gray_age", rd)
