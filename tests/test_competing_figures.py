@@ -16,7 +16,8 @@ from core.analyses.competing_risks import competing_risks
 from core.analyses.survival_checks import ph_test
 from core.model.results import Result
 from core.model.settings import Settings
-from core.report.figures.competing import cif_curve_figure, schoenfeld_figure
+from core.report.figures.competing import cif_curve_figure
+from core.report.figures.ph_check import schoenfeld_figure
 
 REF = Path(__file__).parent / "reference"
 

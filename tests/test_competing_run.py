@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -55,14 +56,32 @@ def test_rmst_and_ph_tables_through_the_run(plain_run):
     assert_matches(expected("ph_test"), r["ph_test"].table, ["term"])
 
 
-def test_without_competing_events_the_competing_tables_say_why(plain_run):
-    for name in ("cif_curve", "cif_tests", "cif_regression", "competing_patients"):
-        res = plain_run.results[name]
-        assert res.table.empty and "No competing event" in res.notes[0]
-    m = plain_run.results["milestones"].table
+def test_without_competing_events_the_tables_are_the_response_alone(plain_run):
+    r = plain_run.results
+    assert set(r["competing_patients"].table["status"]) == {0, 1}
+    assert any("No competing event" in n for n in r["competing_patients"].notes)
+    # Gray's test and crr of the response alone (reference.R, cif_*_no_competing.csv)
+    assert_matches(expected("cif_tests_no_competing"), r["cif_tests"].table, ["cause"])
+    exp = expected("cif_regression_no_competing")
+    assert_matches(exp.drop(columns="coef_cox_breslow"), r["cif_regression"].table, ["term"])
+    # Fine–Gray without competing events is the Cox model with Breslow ties
+    assert r["cif_regression"].table["coef"].iloc[0] == pytest.approx(
+        exp["coef_cox_breslow"].iloc[0], rel=1e-9
+    )
+    c = r["cif_curve"].table
+    aj = c[c["estimator"] == "aalen_johansen"].reset_index(drop=True)
+    km = c[c["estimator"] == "one_minus_km"].reset_index(drop=True)
+    np.testing.assert_allclose(aj["cum_incidence"], km["cum_incidence"], rtol=1e-12)
+    m = r["milestones"].table
     assert set(m["estimator"]) == {"one_minus_km"} and len(m) == 6
-    pw = plain_run.results["pairwise_logrank"]
-    assert pw.table.empty and "Fewer than three groups" in pw.notes[0]
+    pw = r["pairwise_logrank"].table
+    lr = pd.read_csv(REF / "expected" / "ttr_tests.csv")
+    assert len(pw) == 1 and pw["p_value"].iloc[0] == pytest.approx(lr["p_value"].iloc[0])
+    assert any("Aalen–Johansen" in s for s in _spec("competing_risks").methods(plain_run))
+
+
+def _spec(name):
+    return next(a for a in ANALYSES if a.name == name)
 
 
 def test_one_group_skips_the_comparisons(competing_run):

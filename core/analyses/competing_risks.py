@@ -287,27 +287,33 @@ def _group_tests(d, groups, ref, names):
 
 # --- registry entry ----------------------------------------------------------------------
 
-NO_COMPETING = (
-    "No competing event in the file (death, ESKD or discontinuation month, or ttr_status 2): "
-    "the cumulative incidence of response is 1 − Kaplan–Meier, as in time to response."
-)
-
 
 def _competing(ctx: RunContext) -> dict[str, Result]:
     o = ctx.outcomes
     if o.ttr_patients.empty:
         raise AnalysisSkipped("No patient with a visit after month 0: competing risks skipped.")
-    if not has_competing(ctx.filtered.patients):
-        raise AnalysisSkipped(NO_COMPETING)
     cr, notes = competing_patients(o.ttr_patients, ctx.filtered.patients, o.settings)
+    if not has_competing(ctx.filtered.patients):
+        notes.append(
+            "No competing event in the file (death, ESKD or discontinuation month, or "
+            "ttr_status 2): the cumulative incidence equals 1 − Kaplan–Meier, Gray's test "
+            "compares the response curves and Fine–Gray reduces to a Cox model (Breslow ties)."
+        )
     return {"competing_patients": Result("competing_patients", cr, tuple(notes))} | (
         competing_risks(cr, o.settings)
     )
 
 
 def _methods(run: AnalysisRun) -> list[str]:
-    if run.table("cif_curve") is None:
+    t = run.table("competing_patients")
+    if t is None:
         return []
+    if not (t["status"] > RESPONSE).any():
+        return [
+            "No competing events were recorded; the cumulative incidence of response "
+            "(Aalen–Johansen, R survfit(Surv(time, factor(status)) ~ group)) equals 1 − "
+            "Kaplan–Meier."
+        ]
     return [
         "Competing events (death, ESKD, treatment discontinuation) ended follow-up when they "
         "came before a response. The cumulative incidence of response was estimated by "
@@ -370,7 +376,14 @@ SPECS = (
             ),
         ),
         compute=_competing,
-        figures=(FigureRef("core.report.figures.competing", "plot_cif_curve"),),
+        figures=(
+            FigureRef(
+                "core.report.figures.competing",
+                "plot_cif_curve",
+                "cif_curve",
+                "Cumulative incidence with competing events",
+            ),
+        ),
         methods=_methods,
         r_call="survfit(Surv(time, factor(status)) ~ group); cmprsk::cuminc(time, status, "
         "group); cmprsk::crr(time, status, cov1 = model.matrix(~ group)[, -1])",

@@ -13,7 +13,7 @@ import pandas as pd
 from core.analyses.competing_patients import groups_and_reference
 from core.analyses.context import RunContext
 from core.analyses.restricted_mean import ttr_or_skip
-from core.analyses.spec import NO_FIGURE, AnalysisSkipped, AnalysisSpec, FigureRef, TableSpec
+from core.analyses.spec import NO_FIGURE, AnalysisSpec, FigureRef, TableSpec
 from core.model.results import AnalysisRun, Result
 from core.model.settings import Settings
 from core.stats.ph import cox_zph, pairwise_logrank
@@ -133,10 +133,6 @@ def _ph(ctx: RunContext) -> dict[str, Result]:
 
 def _pairwise(ctx: RunContext) -> dict[str, Result]:
     t = ttr_or_skip(ctx)
-    if t["group"].nunique() < 3:
-        raise AnalysisSkipped(
-            "Fewer than three groups: the log-rank test of time to response compares them."
-        )
     return {"pairwise_logrank": pairwise_logrank_table(t, ctx.outcomes.settings)}
 
 
@@ -178,7 +174,14 @@ SPECS = (
             ),
         ),
         compute=_ph,
-        figures=(FigureRef("core.report.figures.competing", "plot_schoenfeld"),),
+        figures=(
+            FigureRef(
+                "core.report.figures.ph_check",
+                "plot_schoenfeld",
+                "schoenfeld",
+                "Proportional hazards check",
+            ),
+        ),
         methods=_methods_ph,
         r_call='cox.zph(coxph(Surv(time, event) ~ group, ties = "efron"), transform = "km")',
         needs_groups=("ph_test", "ph_residuals"),

@@ -168,6 +168,22 @@ pw <- do.call(rbind, combn(cls, 2, simplify = FALSE, FUN = function(ab) {
 pw$p_holm <- p.adjust(pw$p_value, "holm")
 wcsv(pw, "pairwise_logrank_isn_class")
 
+# without competing events (the plain cohort): Gray's test and crr of the response alone
+gp <- cuminc(o$time, o$event, as.character(o$group))$Tests
+xo <- model.matrix(~ group, o)[, -1, drop = FALSE]
+fo <- crr(o$time, o$event, xo, failcode = 1, cencode = 0, gtol = 1e-9)
+so <- sqrt(diag(fo$var))
+wcsv(data.frame(cause = RESP, test = "gray", statistic = gp[, "stat"], df = gp[, "df"],
+                p_value = gp[, "pv"]), "cif_tests_no_competing")
+wcsv(data.frame(term = paste(GROUPS[2], "vs", GROUPS[1]), shr = exp(fo$coef),
+                ci_low = exp(fo$coef - qnorm(0.975) * so),
+                ci_high = exp(fo$coef + qnorm(0.975) * so),
+                p_value = 2 * pnorm(-abs(fo$coef / so)), coef = fo$coef, se = so, n = fo$n,
+                n_events = sum(o$event), n_competing = 0,
+                coef_cox_breslow = unname(coef(coxph(Surv(time, event) ~ group, data = o,
+                                                     ties = "breslow")))),
+     "cif_regression_no_competing")
+
 # ------------------------------------------------------------- R's own data sets
 rd <- "../r_datasets/expected"
 dir.create(rd, showWarnings = FALSE)
