@@ -64,7 +64,8 @@ def _parts(beta, x, w, d_ev, ev_x):
     s0 = wr.sum(axis=0)
     s1 = wr.T @ x  # E × p
     xbar = s1 / s0[:, None]
-    s2 = np.einsum("ne,ni,nj->eij", wr, x, x)
+    p = x.shape[1]
+    s2 = (wr.T @ (x[:, :, None] * x[:, None, :]).reshape(len(x), p * p)).reshape(-1, p, p)
     loglik = float(np.sum(d_ev * (ev_x @ beta - np.log(s0))))
     score = (d_ev[:, None] * (ev_x - xbar)).sum(axis=0)
     var = s2 / s0[:, None, None] - np.einsum("ei,ej->eij", xbar, xbar)
@@ -172,15 +173,21 @@ def _sandwich(beta, t, kind, x, w, d_ev, ev_times, g_before, info, ev_x):
     # ψ_i: estimating G; q(u) = Σ_{t_e ≥ u} dΛ(t_e)·Σ_{competing j, T_j < u} W_je r_j (x_j − x̄_e)
     cens_times, n_cens = np.unique(t[kind == 0], return_counts=True)
     y_at = n - np.searchsorted(np.sort(t), cens_times, side="left")
-    comp = kind == 2
-    q = np.zeros((len(cens_times), x.shape[1]))
-    for m, u in enumerate(cens_times):
-        jj = comp & (t < u)
-        ee = ev_times >= u
-        if not jj.any() or not ee.any():
-            continue
-        lj = lam[np.ix_(jj, ee)]  # competing × later events
-        q[m] = (lj.sum(axis=1) @ x[jj]) - (lj.sum(axis=0) @ xbar[ee])
+    # competing patients in time order; running sums over them, per event time, read at
+    # each censoring time u (those with T_j < u) and restricted to the events t_e >= u
+    cj = np.nonzero(kind == 2)[0]
+    cj = cj[np.argsort(t[cj], kind="stable")]
+    lam_c = lam[cj]  # competing × events
+    s0c = np.vstack([np.zeros((1, lam.shape[1])), np.cumsum(lam_c, axis=0)])
+    s1c = np.concatenate(
+        [
+            np.zeros((1, lam.shape[1], x.shape[1])),
+            np.cumsum(lam_c[:, :, None] * x[cj][:, None, :], axis=0),
+        ]
+    )
+    k = np.searchsorted(t[cj], cens_times, side="left")  # competing with T_j < u
+    later = ev_times[None, :] >= cens_times[:, None]  # censoring time × events
+    q = np.einsum("me,mep->mp", later, s1c[k] - s0c[k][:, :, None] * xbar[None, :, :])
     psi = np.zeros_like(x)
     if len(cens_times):
         cum = np.cumsum(n_cens[:, None] * q / (y_at**2)[:, None], axis=0)
