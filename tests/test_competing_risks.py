@@ -267,3 +267,19 @@ def test_mgus2_gray_test_three_groups_with_ties(mgus2):
         assert g.statistic == pytest.approx(r.statistic, rel=1e-9)
         # cuminc reports 1 − pchisq (0 for the death test); here the upper tail itself
         assert g.p_value == pytest.approx(r.p_value, rel=1e-9, abs=1e-12)
+
+
+def test_gray_test_with_zero_variance_is_nan_and_a_note():
+    cr = pd.DataFrame(
+        {
+            "patient_id": list("abcd"),
+            "group": list("xxyy"),
+            "time": [3.0] * 4,
+            "status": [1] * 4,
+            "cause": ["response (CR or PR)"] * 4,
+        }
+    )
+    g = gray_test(cr["time"], cr["status"], cr["group"], 1)
+    assert np.isnan(g.statistic) and np.isnan(g.p_value)
+    res = competing_risks(cr, Settings())
+    assert any("variance is 0" in n for n in res["cif_tests"].notes)

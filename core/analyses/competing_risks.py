@@ -256,6 +256,7 @@ def _group_tests(d, groups, ref, names):
             }
         )
     tests = pd.DataFrame(rows, columns=TEST_COLUMNS)
+    undefined = tests.loc[tests["statistic"].isna(), "cause"].tolist()
     others = [g for g in groups if g != ref]
     x = np.column_stack([(grp == g).to_numpy(float) for g in others])
     fit = fine_gray(d["time"], d["status"], x, [f"{g} vs {ref}" for g in others], RESPONSE)
@@ -277,7 +278,10 @@ def _group_tests(d, groups, ref, names):
         },
         columns=REGRESSION_COLUMNS,
     )
-    notes = (
+    notes = [
+        f"Gray's test not defined for {c}: its variance is 0 (e.g. every event at one time)."
+        for c in undefined
+    ] + (
         []
         if fit.converged
         else ["Fine–Gray model not estimable (a group without responses): ratios left empty."]

@@ -233,13 +233,15 @@ def gray_test(time, status, group, cause: int = 1, rho: float = 0.0) -> GrayTest
             surv_m, cif_m, f0_m = surv, cif, f0
     v = v + (c * v3[None, :]) @ c.T + c @ v2.T + v2 @ c.T
     sc, vs = score[: k - 1], v[: k - 1, : k - 1]
-    stat = float(sc @ np.linalg.solve(vs, sc))
+    # a singular covariance (e.g. every patient responds at one time) has no test
+    ok = np.all(np.isfinite(vs)) and np.linalg.matrix_rank(vs) == len(sc)
+    stat = float(sc @ np.linalg.solve(vs, sc)) if ok else float("nan")
     df = k - 1
     return GrayTest(
         int(cause),
         stat,
         df,
-        float(special.chdtrc(df, stat)),
+        float(special.chdtrc(df, stat)) if ok else float("nan"),
         tuple(float(x) for x in sc),
         tuple(tuple(float(x) for x in row) for row in vs),
     )

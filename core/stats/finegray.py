@@ -143,6 +143,10 @@ def fine_gray(time, status, x, terms, cause: int = 1, conf: float = 0.95) -> Fin
         )
     cov = _sandwich(beta, t, kind, x, w, d_ev, ev_times, g_before, info, ev_x)
     se = np.sqrt(np.diag(cov))
+    if not np.all(np.isfinite(se) & (se > 0)):  # no variation left to estimate from
+        return FineGrayFit(
+            tuple(terms), nan, nan, nan, nan, nan, nan, len(t), n_ev, n_comp, loglik, False
+        )
     z = special.ndtri(1 - (1 - conf) / 2)
     return FineGrayFit(
         tuple(terms),
