@@ -23,13 +23,16 @@ from core.analyses.spec import AnalysisSpec, FigureRef, TableSpec
 def _specs() -> tuple[AnalysisSpec, ...]:
     # One line per analysis family, in the order of the report.
     from core.analyses import (
+        competing_risks,
         criteria_sensitivity,
         dsdna,
         flow,
         labs_values,
         paired,
         response,
+        restricted_mean,
         subgroups,
+        survival_checks,
         table1,
         time_to_response,
     )
@@ -43,6 +46,9 @@ def _specs() -> tuple[AnalysisSpec, ...]:
         *dsdna.SPECS,
         *labs_values.SPECS,
         *time_to_response.SPECS,
+        *competing_risks.SPECS,
+        *restricted_mean.SPECS,
+        *survival_checks.SPECS,
         *table1.SPECS,
     )
 

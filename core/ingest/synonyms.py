@@ -35,6 +35,18 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "ttr_months": ("ttr_months", "ttr", "time to response", "time to response months",
                    "반응까지 기간"),
     "ttr_event": ("ttr_event", "response event", "ttr event", "반응여부"),
+    # competing events: only headers that name a time (a bare "ESKD" or "death" column is
+    # usually yes/no, and must not be read as a month)
+    "death_month": ("death_month", "death month", "month of death", "time to death",
+                    "death time months", "사망월", "사망 시점", "사망시점", "사망까지 기간"),
+    "eskd_month": ("eskd_month", "eskd month", "month of eskd", "time to eskd", "esrd month",
+                   "time to esrd", "dialysis start month", "말기신부전 시점", "투석 시작 시점",
+                   "투석시작 시점"),
+    "discontinued_month": ("discontinued_month", "discontinuation month",
+                           "month of discontinuation", "time to discontinuation",
+                           "stop month", "중단 시점", "중단시점", "투약중단 시점", "치료중단 시점"),
+    "ttr_status": ("ttr_status", "event status", "status code", "event code", "ttr status",
+                   "사건코드", "상태코드"),
     "month": ("month", "months", "visit month", "time", "time months", "follow-up month",
               "follow up", "followup", "fu month", "개월", "방문월", "시점", "추적기간", "경과월"),
     "week": ("week", "weeks", "visit week", "주", "주차"),

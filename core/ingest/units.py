@@ -32,6 +32,9 @@ CANONICAL_UNITS: dict[str, str] = {
     "age": "years",
     "month": "months",
     "ttr_months": "months",
+    "death_month": "months",
+    "eskd_month": "months",
+    "discontinued_month": "months",
 }
 
 # Prednisolone equivalents (clinical-rules §4): the "unit" of a steroid column is its drug.
@@ -78,6 +81,9 @@ CONVERSIONS: dict[str, dict[str, Callable[[np.ndarray], np.ndarray]]] = {
     "month": {"months": _same, "weeks": lambda x: x * 12 / 52, "days": _div(30.4375)},
     "ttr_months": {"months": _same, "weeks": lambda x: x * 12 / 52, "days": _div(30.4375)},
 }
+# competing-event times convert as ttr_months
+for _f in ("death_month", "eskd_month", "discontinued_month"):
+    CONVERSIONS[_f] = CONVERSIONS["ttr_months"]
 
 # Spellings seen in headers, normalised by _unit_key, mapped to the unit names above.
 _UNIT_ALIASES: dict[str, str] = {

@@ -24,6 +24,22 @@ PATIENT_FIELDS: tuple[str, ...] = (
     "ttr_event",
 )
 
+# --- Competing events (optional patient fields; issue 14) -------------------------------
+# An event after which a response can no longer happen (or no longer counts): months since
+# the start of therapy, empty = did not happen. ``ttr_status`` is the alternative form of a
+# status column with codes next to ``ttr_months``: 0 censored, 1 response, 2 competing
+# event. core.analyses.competing_risks turns them into (time, status) per patient.
+COMPETING_MONTH_FIELDS: tuple[str, ...] = ("death_month", "eskd_month", "discontinued_month")
+COMPETING_FIELDS: tuple[str, ...] = (*COMPETING_MONTH_FIELDS, "ttr_status")
+COMPETING_LABELS: dict[str, str] = {
+    "death_month": "death",
+    "eskd_month": "ESKD",
+    "discontinued_month": "treatment discontinuation",
+    "ttr_status": "competing event",
+}
+PATIENT_FIELDS = (*PATIENT_FIELDS, *COMPETING_FIELDS)
+# --- end of competing events -------------------------------------------------------------
+
 # Numeric visit-level labs, in canonical units (see UNITS).
 VISIT_LABS: tuple[str, ...] = (
     "upcr",

@@ -8,6 +8,10 @@
 - ``result_types``: the frozen results they return (``Interval``, ``Difference``,
   ``ChiSquare``, ``ChosenTest``, ``SignedRank``, ``RankSum``, ``PairedT``, ``WelchT``,
   ``WelchAnova``, ``KMMedian``).
+- ``competing``: Aalen–Johansen cumulative incidence (IJ SE), Gray's test.
+- ``finegray``: Fine–Gray subdistribution hazards (crr's sandwich variance).
+- ``rmst``: restricted mean survival time and its two-group comparison.
+- ``ph``: cox.zph proportional-hazards test, pairwise log-rank with Holm.
 """
 
 from core.stats.binomial import binom_test_p, clopper_pearson, newcombe_difference, wilson
