@@ -45,7 +45,8 @@ from core.model.schema import (
     ValidationReport,
 )
 
-FLOATS = frozenset({*VISIT_LABS, "age", "month", "ttr_months", "ttr_event"})
+FLOATS = frozenset({*VISIT_LABS, "age", "month", "ttr_months", "ttr_event", "steroid_pulse_days",
+                    "death_month", "dialysis_month", "transplant_month"})
 NUMERIC = FLOATS - {"urine_rbc", "anti_dsdna"}  # plain numbers; those two have text forms
 CATEGORY_CODES = {"sex": V.SEX_CODES, "response": V.RESPONSE_CODES, "group": V.GROUP_CODES}
 

@@ -32,6 +32,10 @@ CANONICAL_UNITS: dict[str, str] = {
     "age": "years",
     "month": "months",
     "ttr_months": "months",
+    "death_month": "months",
+    "dialysis_month": "months",
+    "transplant_month": "months",
+    "steroid_pulse_days": "days",
 }
 
 # Prednisolone equivalents (clinical-rules §4): the "unit" of a steroid column is its drug.
@@ -77,6 +81,12 @@ CONVERSIONS: dict[str, dict[str, Callable[[np.ndarray], np.ndarray]]] = {
     "age": {"years": _same},
     "month": {"months": _same, "weeks": lambda x: x * 12 / 52, "days": _div(30.4375)},
     "ttr_months": {"months": _same, "weeks": lambda x: x * 12 / 52, "days": _div(30.4375)},
+    # long-term outcomes: event times in months since therapy start, pulse days as counts
+    **{
+        f: {"months": _same, "weeks": lambda x: x * 12 / 52, "days": _div(30.4375)}
+        for f in ("death_month", "dialysis_month", "transplant_month")
+    },
+    "steroid_pulse_days": {"days": _same},
 }
 
 # Spellings seen in headers, normalised by _unit_key, mapped to the unit names above.
