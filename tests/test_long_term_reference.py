@@ -1,7 +1,7 @@
 """Every number of every long-term table against R, on the extended validation cohort.
 
 The reference is ``Rscript tests/reference/long_term/long_term.R cohort_long_term.csv
-expected`` (R 4.2.2, survival 3.5.3; ``survfit``/``survdiff``/``coxph``, ``poisson.test``,
+expected`` and the same on the demo into ``expected_demo`` (R 4.2.2, survival 3.5.3; ``survfit``/``survdiff``/``coxph``, ``poisson.test``,
 ``binom.test``, ``mcnemar.test``, ``quantile(type = 7)``), written from the definitions
 alone. The cohort is ``make_long_term.py``'s extension of the validation cohort. Rows are
 matched on their keys; counts exactly, every other number within 1e-5 relative (1e-12
@@ -98,9 +98,15 @@ def run(path: Path) -> dict:
     return long_term_results(cohort, o, o.settings, DEFINITIONS)
 
 
-@pytest.fixture(scope="module")
-def results() -> dict:
-    return run(HERE / "cohort_long_term.csv")
+DEMO = Path(__file__).parents[1] / "data" / "demo" / "demo_cohort_long.csv"
+COHORTS = {"validation": (HERE / "cohort_long_term.csv", HERE / "expected"),
+           "demo": (DEMO, HERE / "expected_demo")}  # fmt: skip
+
+
+@pytest.fixture(scope="module", params=list(COHORTS))
+def cohort_results(request) -> tuple[dict, Path]:
+    path, expected = COHORTS[request.param]
+    return run(path), expected
 
 
 def compare(ours: pd.DataFrame, ref: pd.DataFrame, keys: list[str], cols: list[str]) -> None:
@@ -108,11 +114,10 @@ def compare(ours: pd.DataFrame, ref: pd.DataFrame, keys: list[str], cols: list[s
     if "converged" in ours:
         ours = ours[ours["converged"].astype(bool)]
     ours, ref = ours.copy(), ref.copy()
-    for k in keys:  # R writes an empty term as NA
+    for k in keys:  # names as text (R writes an empty term as NA), numbers as floats
+        text = not (pd.api.types.is_numeric_dtype(ours[k]) and pd.api.types.is_numeric_dtype(ref[k]))
         for f in (ours, ref):
-            f[k] = f[k].fillna("") if f[k].dtype == object else f[k]
-            if f[k].dtype != object:
-                f[k] = f[k].astype(float)
+            f[k] = f[k].fillna("").astype(str) if text else f[k].astype(float)
     m = ours[keys + cols].merge(ref[keys + cols], on=keys, how="outer", suffixes=("", "_r"),
                                 indicator=True)  # fmt: skip
     assert (m["_merge"] == "both").all(), m.loc[m["_merge"] != "both", keys + ["_merge"]]
@@ -128,9 +133,10 @@ def compare(ours: pd.DataFrame, ref: pd.DataFrame, keys: list[str], cols: list[s
 
 
 @pytest.mark.parametrize("name", list(TABLES))
-def test_extended_validation_cohort_agrees_with_r(results: dict, name: str) -> None:
+def test_every_long_term_table_agrees_with_r(cohort_results, name: str) -> None:
+    results, expected = cohort_results
     keys, cols = TABLES[name]
-    ref = pd.read_csv(HERE / "expected" / f"{name}.csv", dtype={"patient_id": str})
+    ref = pd.read_csv(expected / f"{name}.csv", dtype={"patient_id": str})
     compare(results[name].table, ref, keys, cols)
 
 

@@ -260,6 +260,8 @@ def flares(
                 }
             )  # fmt: skip
         for g in groups[1:]:
+            if per[g][0] + per[gref][0] == 0:  # no flare in either group: nothing to compare
+                continue
             rr = poisson_ratio(*per[g], *per[gref])
             ratios.append(
                 {

@@ -79,9 +79,11 @@ event_tables <- function(t, outcome) {
   if (sum(t$event) > 0 && length(unique(t$group)) > 1) {
     sd <- survdiff(Surv(time, event) ~ group, data = t)
     df <- sum(sd$exp > 0) - 1
-    tests <- data.frame(outcome = outcome, test = "log-rank", term = "", statistic = sd$chisq,
-                        df = df, hr = NA, ci_low = NA, ci_high = NA,
-                        p_value = pchisq(sd$chisq, df, lower.tail = FALSE))
+    # df = 0 (every event where one group alone is at risk): no test, statistic and p empty
+    tests <- data.frame(outcome = outcome, test = "log-rank", term = "",
+                        statistic = if (df > 0) sd$chisq else NA, df = df, hr = NA,
+                        ci_low = NA, ci_high = NA,
+                        p_value = if (df > 0) pchisq(sd$chisq, df, lower.tail = FALSE) else NA)
     by_g <- tapply(t$event, t$group, sum)
     if (all(by_g > 0)) {  # a group without events has no finite hazard ratio
       sc <- summary(coxph(Surv(time, event) ~ group, data = t, ties = "efron"))
