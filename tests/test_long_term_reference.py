@@ -115,7 +115,9 @@ def compare(ours: pd.DataFrame, ref: pd.DataFrame, keys: list[str], cols: list[s
         ours = ours[ours["converged"].astype(bool)]
     ours, ref = ours.copy(), ref.copy()
     for k in keys:  # names as text (R writes an empty term as NA), numbers as floats
-        text = not (pd.api.types.is_numeric_dtype(ours[k]) and pd.api.types.is_numeric_dtype(ref[k]))
+        text = not (
+            pd.api.types.is_numeric_dtype(ours[k]) and pd.api.types.is_numeric_dtype(ref[k])
+        )
         for f in (ours, ref):
             f[k] = f[k].fillna("").astype(str) if text else f[k].astype(float)
     m = ours[keys + cols].merge(ref[keys + cols], on=keys, how="outer", suffixes=("", "_r"),

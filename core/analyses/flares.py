@@ -195,7 +195,9 @@ def flare_tables(
         last = float(v["month"].max())
         for defn in definitions:
             fl = patient_flares(defn, m, p, c, resp)
-            events += [{"definition": defn.name, "patient_id": pid, "group": group, **f} for f in fl]
+            events += [
+                {"definition": defn.name, "patient_id": pid, "group": group, **f} for f in fl
+            ]
             pats.append(
                 {
                     "definition": defn.name, "patient_id": pid, "group": group,

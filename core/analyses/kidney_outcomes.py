@@ -54,6 +54,9 @@ class KidneyRules:
     last_visit_counts: bool = True
 
 
+DEFAULT_RULES = KidneyRules()
+
+
 def sustained_month(month, value, hit_of, last_visit_counts: bool = True) -> float:
     """First month at which ``hit_of(value)`` holds and holds again at the next visit with a
     value (or at the last such visit, when ``last_visit_counts``); NaN when never."""
@@ -75,7 +78,7 @@ def _flag(series: pd.Series) -> pd.Series:
 
 
 def kidney_patients(
-    cohort: Cohort, o: Outcomes, rules: KidneyRules = KidneyRules()
+    cohort: Cohort, o: Outcomes, rules: KidneyRules = DEFAULT_RULES
 ) -> tuple[pd.DataFrame, list[str]]:
     """One row per patient and outcome (``PATIENT_COLUMNS``) and notes."""
     v = o.visits.sort_values(["patient_id", "month"], kind="stable")
@@ -102,10 +105,14 @@ def kidney_patients(
         last = float(m.max())
         lv = rules.last_visit_counts
         ev = {
-            "egfr_decline_30": sustained_month(m[after], eg[after], lambda y: leq(y, 0.7 * g0), lv),
-            "egfr_decline_40": sustained_month(m[after], eg[after], lambda y: leq(y, 0.6 * g0), lv),
+            "egfr_decline_30": sustained_month(
+                m[after], eg[after], lambda y, g=g0: leq(y, 0.7 * g), lv
+            ),
+            "egfr_decline_40": sustained_month(
+                m[after], eg[after], lambda y, g=g0: leq(y, 0.6 * g), lv
+            ),
             "creatinine_doubling": sustained_month(
-                m[after], cr[after], lambda y: geq(y, 2 * c0), lv
+                m[after], cr[after], lambda y, c=c0: geq(y, 2 * c), lv
             ),
         }
         eskd = [sustained_month(m[after], eg[after], lambda y: y < ESKD_EGFR, lv)]
@@ -113,7 +120,9 @@ def kidney_patients(
             if num[c] is not None:
                 eskd.append(float(num[c].get(pid, np.nan)))
         ev["eskd"] = float(np.nanmin(eskd)) if not np.all(np.isnan(eskd)) else np.nan
-        dm = float(num["death_month"].get(pid, np.nan)) if num["death_month"] is not None else np.nan
+        dm = (
+            float(num["death_month"].get(pid, np.nan)) if num["death_month"] is not None else np.nan
+        )
         dead = bool(died.get(pid, False))
         untimed += dead and np.isnan(dm)
         ev["death"] = dm
@@ -143,7 +152,7 @@ def kidney_patients(
 
 
 def kidney_outcomes(
-    cohort: Cohort, o: Outcomes, settings: Settings, rules: KidneyRules = KidneyRules()
+    cohort: Cohort, o: Outcomes, settings: Settings, rules: KidneyRules = DEFAULT_RULES
 ) -> dict[str, Result]:
     """Counts and time to each kidney outcome, per group and All.
 

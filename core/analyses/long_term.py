@@ -12,7 +12,7 @@ from collections.abc import Callable
 import pandas as pd
 
 from core.analyses.flares import DEFAULT_DEFINITIONS, FlareDefinition, flares
-from core.analyses.kidney_outcomes import KidneyRules, kidney_outcomes
+from core.analyses.kidney_outcomes import DEFAULT_RULES, KidneyRules, kidney_outcomes
 from core.analyses.steroid_exposure import steroid_exposure
 from core.model.results import Result
 from core.model.schema import Cohort
@@ -47,7 +47,7 @@ def long_term_results(
     o: Outcomes,
     settings: Settings,
     definitions: tuple[FlareDefinition, ...] = DEFAULT_DEFINITIONS,
-    kidney_rules: KidneyRules = KidneyRules(),
+    kidney_rules: KidneyRules = DEFAULT_RULES,
 ) -> dict[str, Result]:
     """Every long-term table (``LONG_TERM_TABLES``) for the filtered ``cohort``.
 

@@ -44,6 +44,16 @@ def _parser() -> _Parser:
     p.add_argument("--drop-invalid", action="store_true")
     p.add_argument("--max-rows", type=int, help="refuse files with more visit rows than this")
     p.add_argument("--max-mb", type=float, help="refuse files larger than this many MB")
+    p.add_argument("--flare-confirmation", choices=("none", "next-visit"), default="none",
+                   help="renal flares: confirmed at the next visit, or not (default)")
+    p.add_argument("--flare-fold", type=float, default=2.0,
+                   help="custom flare: UPCR at least this times its post-response nadir")
+    p.add_argument("--flare-floor", type=float, default=1.0,
+                   help="custom flare: and at least this UPCR, g/g")
+    p.add_argument("--flare-creatinine-rise", type=float,
+                   help="custom flare: or creatinine this %% above its post-response nadir")
+    p.add_argument("--decline-at-last-visit", choices=("counts", "ignored"), default="counts",
+                   help="kidney outcomes: an unconfirmed decline at the last visit")
     p.add_argument("--tables-only", action="store_true", help="write the CSV tables only")
     p.add_argument("--zip", action="store_true", help="also pack DIR as report.zip")
     p.add_argument("--out", required=True)
@@ -164,6 +174,39 @@ def _write(
     return what + (", report.zip" if make_zip else "")
 
 
+def _long_term(
+    args: argparse.Namespace,
+    cohort: Cohort,
+    settings: Settings,
+    filters: Filters,
+    results: dict[str, Result],
+) -> dict[str, Result]:
+    """Flares, kidney outcomes and steroid exposure on the filtered cohort, under the run's
+    resolved settings and the flare / decline options."""
+    from dataclasses import replace
+
+    from core.analyses.flares import FlareDefinition
+    from core.analyses.kidney_outcomes import KidneyRules
+    from core.analyses.long_term import long_term_results
+    from core.outcomes.derive import derive_outcomes
+
+    filtered = filter_cohort(cohort, filters)
+    criteria = settings.criteria or ("recorded" if cohort.has_recorded_response else "kdigo2024")
+    o = derive_outcomes(filtered, replace(settings, criteria=criteria))
+    conf = args.flare_confirmation
+    definitions = (
+        FlareDefinition("aurora2", "aurora2", confirmation=conf),
+        FlareDefinition("custom", "custom", confirmation=conf, fold=args.flare_fold,
+                        floor_upcr=args.flare_floor,
+                        creatinine_rise_pct=args.flare_creatinine_rise),
+    )  # fmt: skip
+    rules = KidneyRules(last_visit_counts=args.decline_at_last_visit == "counts")
+    out = long_term_results(filtered, o, o.settings, definitions, rules)
+    meta = {k: results["flow"].meta[k] for k in ("settings", "filters", "summary")
+            if k in results["flow"].meta}  # fmt: skip
+    return {n: replace(r, meta={**r.meta, **meta}) for n, r in out.items()}
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the report command; returns the exit code (0 ok, 2 bad input)."""
     argv = list(sys.argv[1:] if argv is None else argv)
@@ -177,6 +220,7 @@ def main(argv: list[str] | None = None) -> int:
     except SystemExit as exc:  # --help
         return int(exc.code or 0)
     results = run_analyses(cohort, settings, filters)
+    results |= _long_term(args, cohort, settings, filters, results)
     out = Path(args.out)
     what = _write(
         results, cohort, settings, filters, out, tables_only=args.tables_only, make_zip=args.zip

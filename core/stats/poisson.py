@@ -56,9 +56,7 @@ def poisson_rate(events: int, time: float, conf: float = 0.95) -> PoissonRate:
     return PoissonRate(x, t, x / t, low, high)
 
 
-def poisson_ratio(
-    x1: int, t1: float, x2: int, t2: float, conf: float = 0.95
-) -> PoissonRatio:
+def poisson_ratio(x1: int, t1: float, x2: int, t2: float, conf: float = 0.95) -> PoissonRatio:
     """Ratio of two Poisson rates (x1/t1) / (x2/t2), as ``poisson.test(c(x1, x2), c(t1, t2))``.
 
     Conditional on x1 + x2 the first count is binomial with p = t1 / (t1 + t2) under equal

@@ -20,6 +20,7 @@ from core.model.schema import SourceInfo
 from core.model.settings import Filters, Settings
 from core.report.export.common import ALL, group_order, group_sizes, resolved_settings, table
 from core.report.export.display import MINUS, format_num, format_p, format_pct, format_ratio
+from core.report.export.long_term_methods import long_term_paragraph, long_term_results_sentences
 from core.report.export.wording import (
     CI_TEXT,
     EVENT_TEXT,
@@ -286,6 +287,8 @@ def methods_text(
         "procedure was checked against the R function named (R stats and survival) on a "
         "validation cohort."
     )
+    long_term = long_term_paragraph(results) if results else ""
+    long_term_results = long_term_results_sentences(results) if results else ""
     return (
         "\n\n".join(
             [
@@ -294,9 +297,11 @@ def methods_text(
                 _response_paragraph(settings),
                 landmarks,
                 _statistics_paragraph(settings, results),
+                *([long_term] if long_term else []),
                 software,
                 "# Results",
                 _results_paragraph(results, settings),
+                *([long_term_results] if long_term_results else []),
             ]
         )
         + "\n"

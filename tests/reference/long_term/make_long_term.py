@@ -48,7 +48,7 @@ FLARE_CASES: dict[str, tuple[float, list[float], list[str]]] = {
 # patient -> creatinine multiplier of the baseline at months 15, 18, 21, 24 (NaN: no visit)
 KIDNEY_CASES: dict[str, list[float]] = {
     "PT027": [1.05, 1.45, 1.45, 1.10],  # eGFR decline >= 30 % sustained at 18 and 21
-    "PT032": [1.05, 1.10, 1.10, 2.00],  # doubling exactly 2 x baseline at the last visit
+    "PT033": [1.05, 1.10, 1.10, 2.00],  # doubling exactly 2 x baseline at the last visit
     "PT036": [1.05, 1.60, 1.00, 1.05],  # transient decline: not sustained
     "PT041": [1.20, 2.50, 6.00, 6.50],  # eGFR < 15 at 21 and 24; dialysis from month 22
     "PT045": [1.05, 1.05, 1.10, 1.10],  # transplant at month 30 (after the last visit)
@@ -80,11 +80,19 @@ def extend(d: pd.DataFrame) -> pd.DataFrame:
     for pid, v in d.groupby("patient_id", sort=True):
         z = rng.normal(size=(3, len(EXTRA_MONTHS)))
         skip = rng.uniform(size=len(EXTRA_MONTHS)) < 0.08
-        if v["month"].max() < 11 or pid in DEATHS and not np.isnan(DEATHS[pid]) and DEATHS[pid] < 12:
+        if (
+            v["month"].max() < 11
+            or pid in DEATHS
+            and not np.isnan(DEATHS[pid])
+            and DEATHS[pid] < 12
+        ):
             continue
-        last = v.iloc[-1]
         p_last = v["upcr"].dropna().iloc[-1]
-        c0 = base.loc[pid, "creatinine"] if pd.notna(base.loc[pid, "creatinine"]) else v["creatinine"].dropna().iloc[0]
+        c0 = (
+            base.loc[pid, "creatinine"]
+            if pd.notna(base.loc[pid, "creatinine"])
+            else v["creatinine"].dropna().iloc[0]
+        )
         c_last = v["creatinine"].dropna().iloc[-1]
         dose = v["steroid_mg"].dropna().iloc[-1]
         p0 = base.loc[pid, "upcr"]
@@ -101,14 +109,21 @@ def extend(d: pd.DataFrame) -> pd.DataFrame:
                 c = float(np.round(c0 * KIDNEY_CASES[pid][k], 2))
             rows.append(
                 {
-                    "patient_id": pid, "month": m, "upcr": p, "creatinine": c,
-                    "steroid_mg": float(dose), "response": resp,
+                    "patient_id": pid,
+                    "month": m,
+                    "upcr": p,
+                    "creatinine": c,
+                    "steroid_mg": float(dose),
+                    "response": resp,
                 }
             )
     ext = pd.DataFrame(rows)
     for col in ("group", "isn_class", "sex", "age"):
         ext[col] = ext["patient_id"].map(pats[col])
-    ext["egfr"] = [ckd_epi_2021(c, a, s) for c, a, s in zip(ext["creatinine"], ext["age"], ext["sex"])]
+    ext["egfr"] = [
+        ckd_epi_2021(c, a, s)
+        for c, a, s in zip(ext["creatinine"], ext["age"], ext["sex"], strict=True)
+    ]
     out = pd.concat([d, ext], ignore_index=True)
     # planted flare cases: UPCR held at or above the planted nadir after the first response
     for pid, (hold, _, _) in FLARE_CASES.items():
@@ -120,8 +135,9 @@ def extend(d: pd.DataFrame) -> pd.DataFrame:
     # days not recorded; PT024 500 mg x 3 days at its month-15 flare
     idx = out["patient_id"].str[2:].astype(int)
     m0 = out["month"] == 0
-    out["steroid_pulse_mg"] = np.where(m0 & (idx % 4 == 0), 500.0,
-                                       np.where(m0 & (idx % 10 == 4), 250.0, np.nan))
+    out["steroid_pulse_mg"] = np.where(
+        m0 & (idx % 4 == 0), 500.0, np.where(m0 & (idx % 10 == 4), 250.0, np.nan)
+    )
     out["steroid_pulse_days"] = np.where(m0 & (idx % 4 == 0), 3.0, np.nan)
     flare = (out["patient_id"] == "PT024") & (out["month"] == 15)
     out.loc[flare, ["steroid_pulse_mg", "steroid_pulse_days"]] = [500.0, 3.0]
@@ -136,20 +152,38 @@ def extend(d: pd.DataFrame) -> pd.DataFrame:
 
 def csv_text(df: pd.DataFrame) -> str:
     txt = df.astype(object).where(df.notna(), "")
-    for col, fmt in (("upcr", "{:.2f}"), ("creatinine", "{:.2f}"), ("steroid_mg", "{:.1f}"),
-                     ("albumin", "{:.1f}")):
+    for col, fmt in (
+        ("upcr", "{:.2f}"),
+        ("creatinine", "{:.2f}"),
+        ("steroid_mg", "{:.1f}"),
+        ("albumin", "{:.1f}"),
+    ):
         txt[col] = [fmt.format(x) if pd.notna(x) else "" for x in df[col]]
     txt["egfr"] = [repr(float(x)) if pd.notna(x) else "" for x in df["egfr"]]
-    for col in ("month", "age", "anti_dsdna", "c3", "c4", "sledai", "steroid_pulse_mg",
-                "steroid_pulse_days", "death_month", "dialysis_month", "transplant_month"):
+    for col in (
+        "month",
+        "age",
+        "anti_dsdna",
+        "c3",
+        "c4",
+        "sledai",
+        "steroid_pulse_mg",
+        "steroid_pulse_days",
+        "death_month",
+        "dialysis_month",
+        "transplant_month",
+    ):
         txt[col] = [f"{x:g}" if pd.notna(x) else "" for x in df[col]]
-    txt["anti_dsdna_pos"] = [("TRUE" if x else "FALSE") if pd.notna(x) else "" for x in df["anti_dsdna_pos"]]
+    txt["anti_dsdna_pos"] = [
+        ("TRUE" if x else "FALSE") if pd.notna(x) else "" for x in df["anti_dsdna_pos"]
+    ]
     return txt.to_csv(index=False, lineterminator="\n")
 
 
 def main() -> int:
-    d = pd.read_csv(HERE.parent / "cohort_long.csv", dtype={"patient_id": str},
-                    float_precision="round_trip")
+    d = pd.read_csv(
+        HERE.parent / "cohort_long.csv", dtype={"patient_id": str}, float_precision="round_trip"
+    )
     out = extend(d)
     (HERE / "cohort_long_term.csv").write_text(csv_text(out), encoding="utf-8")
     print(f"{out['patient_id'].nunique()} patients, {len(out)} visits")
