@@ -139,10 +139,10 @@ def test_trapezoid_dose_and_pulses() -> None:
     assert exp["cumulative_g"].iloc[-1] == pytest.approx(oral + 1.5, rel=1e-12)  # 250 mg not added
     assert exp["pulse_unquantified"].iloc[-1] == 1
     assert any("without the number of pulse days" in n for n in res["steroid_exposure"].notes)
-    taper = res["steroid_taper_curve"].table
+    taper = res["steroid_target_curve"].table
     # 10 mg at month 3 is not ≤ 7.5; 5 at month 6 is: one event at month 6
     assert taper.loc[taper["group"] == "All", ["time", "n_event"]].values.tolist() == [[6.0, 1]]
-    assert res["steroid_taper"].table.loc[lambda t: t["group"] == "All", "n_events"].item() == 1
+    assert res["steroid_target_time"].table.loc[lambda t: t["group"] == "All", "n_events"].item() == 1
 
 
 def test_death_without_month_is_a_note_not_a_number() -> None:

@@ -84,10 +84,10 @@ TABLES: dict[str, tuple[list[str], list[str]]] = {
             "no_longer_at_or_below", "p_value",
         ],
     ),
-    "steroid_taper": (["outcome", "group"], SUMMARY),
-    "steroid_taper_curve": (["outcome", "group", "time"], KM),
-    "steroid_taper_risk": (["outcome", "group", "time"], RISK),
-    "steroid_taper_tests": (["outcome", "test", "term"], TESTS),
+    "steroid_target_time": (["outcome", "group"], SUMMARY),
+    "steroid_target_curve": (["outcome", "group", "time"], KM),
+    "steroid_target_risk": (["outcome", "group", "time"], RISK),
+    "steroid_target_tests": (["outcome", "test", "term"], TESTS),
 }  # fmt: skip
 
 

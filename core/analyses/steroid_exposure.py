@@ -117,8 +117,8 @@ def steroid_exposure(cohort: Cohort, o: Outcomes, settings: Settings) -> dict[st
     FALSE)`` as the CI setting), n_pairs, newly_at_or_below (b: above at baseline, at or
     below at the landmark), no_longer_at_or_below (c), test and p_value (``mcnemar.test``
     when b + c ≥ 25, else ``binom.test(b, b + c)``);
-    ``steroid_taper``, ``steroid_taper_curve``, ``steroid_taper_risk``,
-    ``steroid_taper_tests``: time to ≤ 7.5 mg/day, ``event_time_tables`` (survfit log-log,
+    ``steroid_target_time``, ``steroid_target_curve``, ``steroid_target_risk``,
+    ``steroid_target_tests``: time to ≤ 7.5 mg/day, ``event_time_tables`` (survfit log-log,
     survdiff, coxph Efron).
     """
     exp = exposure_table(cohort, o)
@@ -185,10 +185,10 @@ def steroid_exposure(cohort: Cohort, o: Outcomes, settings: Settings) -> dict[st
              "against baseline: McNemar (≥ 25 discordant pairs) or exact binomial.",),
             meta,
         ),
-        "steroid_taper": Result("steroid_taper", et.summary, tnotes, meta),
-        "steroid_taper_curve": Result("steroid_taper_curve", et.curve, tnotes, meta),
-        "steroid_taper_risk": Result("steroid_taper_risk", et.risk, tnotes[:1], meta),
-        "steroid_taper_tests": Result("steroid_taper_tests", et.tests, tnotes, meta),
+        "steroid_target_time": Result("steroid_target_time", et.summary, tnotes, meta),
+        "steroid_target_curve": Result("steroid_target_curve", et.curve, tnotes, meta),
+        "steroid_target_risk": Result("steroid_target_risk", et.risk, tnotes[:1], meta),
+        "steroid_target_tests": Result("steroid_target_tests", et.tests, tnotes, meta),
     }  # fmt: skip
 
 

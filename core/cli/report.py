@@ -44,16 +44,32 @@ def _parser() -> _Parser:
     p.add_argument("--drop-invalid", action="store_true")
     p.add_argument("--max-rows", type=int, help="refuse files with more visit rows than this")
     p.add_argument("--max-mb", type=float, help="refuse files larger than this many MB")
-    p.add_argument("--flare-confirmation", choices=("none", "next-visit"), default="none",
-                   help="renal flares: confirmed at the next visit, or not (default)")
-    p.add_argument("--flare-fold", type=float, default=2.0,
-                   help="custom flare: UPCR at least this times its post-response nadir")
-    p.add_argument("--flare-floor", type=float, default=1.0,
-                   help="custom flare: and at least this UPCR, g/g")
-    p.add_argument("--flare-creatinine-rise", type=float,
-                   help="custom flare: or creatinine this %% above its post-response nadir")
-    p.add_argument("--decline-at-last-visit", choices=("counts", "ignored"), default="counts",
-                   help="kidney outcomes: an unconfirmed decline at the last visit")
+    p.add_argument(
+        "--flare-confirmation",
+        choices=("none", "next-visit"),
+        default="none",
+        help="renal flares: confirmed at the next visit, or not (default)",
+    )
+    p.add_argument(
+        "--flare-fold",
+        type=float,
+        default=2.0,
+        help="custom flare: UPCR at least this times its post-response nadir",
+    )
+    p.add_argument(
+        "--flare-floor", type=float, default=1.0, help="custom flare: and at least this UPCR, g/g"
+    )
+    p.add_argument(
+        "--flare-creatinine-rise",
+        type=float,
+        help="custom flare: or creatinine this %% above its post-response nadir",
+    )
+    p.add_argument(
+        "--decline-at-last-visit",
+        choices=("counts", "ignored"),
+        default="counts",
+        help="kidney outcomes: an unconfirmed decline at the last visit",
+    )
     p.add_argument("--tables-only", action="store_true", help="write the CSV tables only")
     p.add_argument("--zip", action="store_true", help="also pack DIR as report.zip")
     p.add_argument("--out", required=True)
@@ -152,7 +168,12 @@ def _write(
     if not tables_only:
         from core.report.figures import build_figures
 
+        from core.report.figures.long_term import long_term_figures
+        from core.report.figures.theme import group_colors
+
         figures = build_figures(results, filtered, resolved, n_in_file=len(cohort.patients))
+        colors = group_colors([*filtered.groups, "All"])
+        figures |= long_term_figures(results, colors=colors)
     written = write_report(
         out,
         results,

@@ -363,8 +363,8 @@ for (pid in unique(ex$patient_id)) {
 }
 tp <- do.call(rbind, tp)
 st <- event_tables(tp, "steroid_le_7_5")
-write_out(st$summary, "steroid_taper")
-write_out(st$curve, "steroid_taper_curve")
-write_out(st$risk, "steroid_taper_risk")
-write_out(st$tests, "steroid_taper_tests")
+write_out(st$summary, "steroid_target_time")
+write_out(st$curve, "steroid_target_curve")
+write_out(st$risk, "steroid_target_risk")
+write_out(st$tests, "steroid_target_tests")
 cat("written to", outdir, "\n")
