@@ -167,7 +167,6 @@ def _write(
     resolved = settings.resolved(filtered.has_recorded_response, filtered.groups)
     if not tables_only:
         from core.report.figures import build_figures
-
         from core.report.figures.long_term import long_term_figures
         from core.report.figures.theme import group_colors
 
