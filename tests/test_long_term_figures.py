@@ -8,32 +8,44 @@ from pathlib import Path
 
 import pytest
 
-from core.analyses.long_term import long_term_results
+from core.analyses.run import run_analyses
 from core.ingest.load import load_path
-from core.model.settings import Settings
-from core.outcomes.derive import derive_outcomes
+from core.model.results import FigureKey
+from core.report.figures import build_figures
 from core.report.figures.long_term import (
-    long_term_figures,
-    plot_flare_curve,
-    plot_kidney_outcomes,
-    plot_steroid_exposure,
-    plot_swimmer_events,
+    flare_curve as plot_flare_curve,
+)
+from core.report.figures.long_term import (
+    kidney_outcome_curve as plot_kidney_outcomes,
+)
+from core.report.figures.long_term import (
+    steroid_exposure_plot as plot_steroid_exposure,
+)
+from core.report.figures.long_term import (
+    swimmer_events as plot_swimmer_events,
 )
 
 DEMO = Path(__file__).parents[1] / "data" / "demo" / "demo_cohort_long.csv"
 
 
 @pytest.fixture(scope="module")
-def results() -> dict:
-    cohort = load_path(DEMO)
-    o = derive_outcomes(cohort, Settings())
-    return long_term_results(cohort, o, o.settings)
+def run():
+    return run_analyses(load_path(DEMO))
 
 
-def test_every_figure_is_built(results: dict) -> None:
-    figs = long_term_figures(results)
-    assert {"flare_curve_aurora2", "flare_curve_custom", "kidney_composite",
-            "steroid_cumulative", "swimmer_events"} <= set(figs)  # fmt: skip
+@pytest.fixture(scope="module")
+def results(run) -> dict:
+    return run.results
+
+
+def test_every_figure_is_built_on_the_long_term_page(run) -> None:
+    figs = build_figures(run, pages=["long_term"])
+    assert {k.stem for k in figs} == {
+        "flare_curve_aurora2", "flare_curve_custom", "steroid_cumulative", "swimmer_events",
+        *(f"kidney_outcome_{o}" for o in ("egfr_decline_30", "egfr_decline_40",
+                                          "creatinine_doubling", "eskd", "death", "composite")),
+    }  # fmt: skip
+    assert FigureKey("swimmer_events") in figs
 
 
 def test_flare_curve_follows_the_table(results: dict) -> None:

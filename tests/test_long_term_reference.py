@@ -111,8 +111,8 @@ def cohort_results(request) -> tuple[dict, Path]:
 
 def compare(ours: pd.DataFrame, ref: pd.DataFrame, keys: list[str], cols: list[str]) -> None:
     """Same rows on ``keys``; ``cols`` equal (counts exactly, numbers to 1e-5 relative)."""
-    if "converged" in ours:
-        ours = ours[ours["converged"].astype(bool)]
+    if "converged" in ours:  # Cox fits R cannot make (a group without events)
+        ours = ours[~((ours["test"] == "cox") & ~ours["converged"].astype(bool))]
     ours, ref = ours.copy(), ref.copy()
     for k in keys:  # names as text (R writes an empty term as NA), numbers as floats
         text = not (

@@ -14,7 +14,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from core.analyses.time_to_response import ALL, _curve, default_risk_times
+from core.analyses.time_to_response import _curve, default_risk_times
+from core.model.vocabulary import ALL, default_reference
 from core.stats.survival import cox_efron, kaplan_meier, km_median, logrank, risk_counts
 
 CURVE_COLUMNS = [
@@ -46,11 +47,7 @@ class EventTables:
 def group_order(groups: pd.Series, reference: str | None) -> tuple[list[str], str | None]:
     """Groups present, reference first (the given one, else 'refractory', else the first)."""
     labels = sorted(groups.dropna().astype(str).unique())
-    ref = (
-        reference
-        if reference in labels
-        else ("refractory" if "refractory" in labels else (labels[0] if labels else None))
-    )
+    ref = reference if reference in labels else default_reference(labels)
     return ([ref] if ref else []) + [g for g in labels if g != ref], ref
 
 
@@ -103,10 +100,10 @@ def event_time_tables(
                     "n": len(s),
                     "n_events": n_ev,
                     "events_pct": 100 * n_ev / len(s) if len(s) else float("nan"),
-                    "median_time": med["median"],
-                    "median_ci_low": med["low"],
-                    "median_ci_high": med["high"],
-                    "median_rule": med["rule"],
+                    "median_time": med.median,
+                    "median_ci_low": med.low,
+                    "median_ci_high": med.high,
+                    "median_rule": med.rule,
                 }
             )
         t, n = _tests(d, outcome, groups, ref, words)
@@ -132,10 +129,15 @@ def _tests(d: pd.DataFrame, outcome: str, groups: list[str], ref: str | None, wo
     g = d[d["group"].notna()]
     if len(groups) < 2:
         return [], [f"{words}: one group only, log-rank and Cox skipped."]
-    if (g["event"] > 0).sum() == 0:
-        return [], [f"{words}: no events, log-rank and Cox skipped."]
+    if (g["event"] > 0).sum() == 0:  # a row saying no test was possible, statistic empty
+        row = {
+            "outcome": outcome, "test": "log-rank", "term": "", "statistic": np.nan, "df": 0,
+            "p_value": np.nan, "n": len(g), "n_events": 0, "reference": ref, "converged": True,
+        }  # fmt: skip
+        return [row], [f"{words}: no events, log-rank and Cox not possible."]
     grp = g["group"].astype(str)
-    chisq, df, p = logrank(g["time"], g["event"], grp)
+    lr = logrank(g["time"], g["event"], grp)
+    chisq, df, p = lr.statistic, lr.df, lr.p
     rows = [
         {
             "outcome": outcome, "test": "log-rank", "term": "", "statistic": chisq, "df": df,

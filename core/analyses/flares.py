@@ -71,6 +71,21 @@ DEFAULT_DEFINITIONS: tuple[FlareDefinition, ...] = (
     FlareDefinition("custom", "custom", fold=2.0, floor_upcr=1.0),
 )
 
+
+def definitions_of(settings: Settings) -> tuple[FlareDefinition, ...]:
+    """The run's two flare definitions: AURORA 2 and the custom one, under the settings'
+    confirmation rule, fold, floor and creatinine rise."""
+    conf = settings.flare_confirmation
+    return (
+        FlareDefinition("aurora2", "aurora2", confirmation=conf),
+        FlareDefinition(
+            "custom", "custom", confirmation=conf, fold=settings.flare_fold,
+            floor_upcr=settings.flare_floor_upcr,
+            creatinine_rise_pct=settings.flare_creatinine_rise_pct,
+        ),
+    )  # fmt: skip
+
+
 EVENT_COLUMNS = [
     "definition", "patient_id", "group", "response_month", "month", "upcr", "nadir_upcr",
     "threshold_upcr", "creatinine", "nadir_creatinine", "by_creatinine", "confirmed_month",

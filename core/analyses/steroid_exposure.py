@@ -144,7 +144,8 @@ def steroid_exposure(cohort: Cohort, o: Outcomes, settings: Settings) -> dict[st
             for t in TARGETS_MG:
                 low = leq(dose.to_numpy(float), t)
                 k, n = int(low.sum()), len(dose)
-                lo, hi = ci(k, n) if n else (np.nan, np.nan)
+                lim = ci(k, n) if n else None
+                lo, hi = (float(lim.low), float(lim.high)) if lim else (np.nan, np.nan)
                 row = {"threshold_mg": t, "landmark": mark, "group": g, "n": n,
                        "n_at_or_below": k, "pct": 100 * k / n if n else np.nan,
                        "ci_low": 100 * lo, "ci_high": 100 * hi}  # fmt: skip
@@ -153,7 +154,8 @@ def steroid_exposure(cohort: Cohort, o: Outcomes, settings: Settings) -> dict[st
                     b0 = leq(base[both].to_numpy(float), t)
                     b1 = leq(dose[both].to_numpy(float), t)
                     b, c = int((~b0 & b1).sum()), int((b0 & ~b1).sum())
-                    test, p = mcnemar_or_binomial(b, c)
+                    chosen = mcnemar_or_binomial(b, c)
+                    test, p = chosen.test, chosen.p
                     row |= {"n_pairs": len(both), "newly_at_or_below": b,
                             "no_longer_at_or_below": c, "test": test, "p_value": p}  # fmt: skip
                 thr.append(row)

@@ -13,10 +13,17 @@ from pathlib import Path
 from core.analyses.run import run_analyses
 from core.ingest.io import Limits
 from core.ingest.isn import normalise_class
-from core.model.filters import filter_cohort
-from core.model.results import Result
+from core.model.results import AnalysisRun
 from core.model.schema import ISN_CLASSES, Cohort
-from core.model.settings import CI_METHODS, CRITERIA, EVENTS, MISSING_STRATEGIES, Filters, Settings
+from core.model.settings import (
+    CI_METHODS,
+    CRITERIA,
+    EVENTS,
+    FLARE_CONFIRMATIONS,
+    MISSING_STRATEGIES,
+    Filters,
+    Settings,
+)
 
 
 class BadInput(Exception):
@@ -44,32 +51,16 @@ def _parser() -> _Parser:
     p.add_argument("--drop-invalid", action="store_true")
     p.add_argument("--max-rows", type=int, help="refuse files with more visit rows than this")
     p.add_argument("--max-mb", type=float, help="refuse files larger than this many MB")
-    p.add_argument(
-        "--flare-confirmation",
-        choices=("none", "next-visit"),
-        default="none",
-        help="renal flares: confirmed at the next visit, or not (default)",
-    )
-    p.add_argument(
-        "--flare-fold",
-        type=float,
-        default=2.0,
-        help="custom flare: UPCR at least this times its post-response nadir",
-    )
-    p.add_argument(
-        "--flare-floor", type=float, default=1.0, help="custom flare: and at least this UPCR, g/g"
-    )
-    p.add_argument(
-        "--flare-creatinine-rise",
-        type=float,
-        help="custom flare: or creatinine this %% above its post-response nadir",
-    )
-    p.add_argument(
-        "--decline-at-last-visit",
-        choices=("counts", "ignored"),
-        default="counts",
-        help="kidney outcomes: an unconfirmed decline at the last visit",
-    )
+    p.add_argument("--flare-confirmation", choices=FLARE_CONFIRMATIONS, default="none",
+                   help="renal flares: confirmed at the next visit, or not (default)")
+    p.add_argument("--flare-fold", type=float, default=2.0,
+                   help="custom flare: UPCR at least this times its post-response nadir")
+    p.add_argument("--flare-floor", type=float, default=1.0,
+                   help="custom flare: and at least this UPCR, g/g")
+    p.add_argument("--flare-creatinine-rise", type=float,
+                   help="custom flare: or creatinine this %% above its post-response nadir")
+    p.add_argument("--decline-at-last-visit", choices=("counts", "ignored"), default="counts",
+                   help="kidney outcomes: an unconfirmed decline at the last visit")
     p.add_argument("--tables-only", action="store_true", help="write the CSV tables only")
     p.add_argument("--zip", action="store_true", help="also pack DIR as report.zip")
     p.add_argument("--out", required=True)
@@ -140,6 +131,11 @@ def _settings_filters(args: argparse.Namespace, cohort: Cohort) -> tuple[Setting
             event=args.event,
             ci=args.ci,
             reference=args.reference,
+            flare_confirmation=args.flare_confirmation,
+            flare_fold=args.flare_fold,
+            flare_floor_upcr=args.flare_floor,
+            flare_creatinine_rise_pct=args.flare_creatinine_rise,
+            decline_at_last_visit=args.decline_at_last_visit == "counts",
         )
     except ValueError as exc:
         raise BadInput(str(exc)) from exc
@@ -148,83 +144,29 @@ def _settings_filters(args: argparse.Namespace, cohort: Cohort) -> tuple[Setting
     return settings, Filters(classes=_classes(args.classes), groups=tuple(args.groups))
 
 
-def _write(
-    results: dict[str, Result],
-    cohort: Cohort,
-    settings: Settings,
-    filters: Filters,
-    out: Path,
-    *,
-    tables_only: bool,
-    make_zip: bool,
-) -> str:
+def _write(run: AnalysisRun, out: Path, *, tables_only: bool, make_zip: bool) -> str:
     """Write the tables (``--tables-only``) or the whole report through ``core.report.export``,
     so both modes share the formula-safe CSV writer; notes go to ``notes.txt``."""
     from core.report.export import write_report
 
     figures = {}
-    filtered = filter_cohort(cohort, filters)
-    resolved = settings.resolved(filtered.has_recorded_response, filtered.groups)
     if not tables_only:
         from core.report.figures import build_figures
-        from core.report.figures.long_term import long_term_figures
-        from core.report.figures.theme import group_colors
 
-        figures = build_figures(results, filtered, resolved, n_in_file=len(cohort.patients))
-        colors = group_colors([*filtered.groups, "All"])
-        figures |= long_term_figures(results, colors=colors)
+        figures = build_figures(run)
     written = write_report(
         out,
-        results,
+        run,
         figures,
-        resolved,
-        filters,
-        source=cohort.source,
-        mapping=cohort.mapping,
-        n_dropped=cohort.report.n_dropped,
         tables_only=tables_only,
         make_zip=make_zip,
-        cohort=filtered,
         include_patient_level=True,  # the contract: every table as <name>.csv in DIR
     )
-    lines = [f"[{name}] {note}" for name, r in results.items() for note in r.notes]
+    lines = [f"[{name}] {note}" for name, r in run.results.items() for note in r.notes]
     lines += [f"[report] {note}" for note in written.notes]
     (out / "notes.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
     what = "tables" if tables_only else "full report"
     return what + (", report.zip" if make_zip else "")
-
-
-def _long_term(
-    args: argparse.Namespace,
-    cohort: Cohort,
-    settings: Settings,
-    filters: Filters,
-    results: dict[str, Result],
-) -> dict[str, Result]:
-    """Flares, kidney outcomes and steroid exposure on the filtered cohort, under the run's
-    resolved settings and the flare / decline options."""
-    from dataclasses import replace
-
-    from core.analyses.flares import FlareDefinition
-    from core.analyses.kidney_outcomes import KidneyRules
-    from core.analyses.long_term import long_term_results
-    from core.outcomes.derive import derive_outcomes
-
-    filtered = filter_cohort(cohort, filters)
-    criteria = settings.criteria or ("recorded" if cohort.has_recorded_response else "kdigo2024")
-    o = derive_outcomes(filtered, replace(settings, criteria=criteria))
-    conf = args.flare_confirmation
-    definitions = (
-        FlareDefinition("aurora2", "aurora2", confirmation=conf),
-        FlareDefinition("custom", "custom", confirmation=conf, fold=args.flare_fold,
-                        floor_upcr=args.flare_floor,
-                        creatinine_rise_pct=args.flare_creatinine_rise),
-    )  # fmt: skip
-    rules = KidneyRules(last_visit_counts=args.decline_at_last_visit == "counts")
-    out = long_term_results(filtered, o, o.settings, definitions, rules)
-    meta = {k: results["flow"].meta[k] for k in ("settings", "filters", "summary")
-            if k in results["flow"].meta}  # fmt: skip
-    return {n: replace(r, meta={**r.meta, **meta}) for n, r in out.items()}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -239,11 +181,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except SystemExit as exc:  # --help
         return int(exc.code or 0)
-    results = run_analyses(cohort, settings, filters)
-    results |= _long_term(args, cohort, settings, filters, results)
+    run = run_analyses(cohort, settings, filters)
     out = Path(args.out)
-    what = _write(
-        results, cohort, settings, filters, out, tables_only=args.tables_only, make_zip=args.zip
-    )
-    print(f"{results['flow'].meta.get('summary', '')}: {what} written to {out}")
+    what = _write(run, out, tables_only=args.tables_only, make_zip=args.zip)
+    print(f"{run.summary}: {what} written to {out}")
     return 0

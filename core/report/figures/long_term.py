@@ -17,15 +17,16 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from core.analyses.kidney_outcomes import OUTCOMES
-from core.model.results import Result
-from core.report.figures.theme import (
-    color_of,
-    empty_figure,
-    journal_layout,
-    ordered_groups,
-    rgba,
-)
+from core.model.results import AnalysisRun, FigureKey, Result
+from core.model.vocabulary import group_order
+from core.report.figures.theme import color_of, empty_figure, journal_layout, rgba, run_colors
 from core.report.figures.ttr import MONTH_TITLE, ttr_curve
+
+
+def ordered_groups(values) -> list[str]:
+    """Group labels in order of first appearance, ``All`` last."""
+    return group_order(values)
+
 
 FLARE_NAMES = {"aurora2": "AURORA 2", "custom": "custom definition"}
 EVENT_STYLE: dict[str, tuple[str, str]] = {  # event -> (marker symbol, colour)
@@ -68,7 +69,7 @@ def _event_curve(
     return fig
 
 
-def plot_flare_curve(
+def flare_curve(
     results: Mapping[str, Result], definition: str = "aurora2", *, colors=None
 ) -> go.Figure:
     """Cumulative incidence of a first renal flare from the first response, by group."""
@@ -82,7 +83,7 @@ def plot_flare_curve(
     )  # fmt: skip
 
 
-def plot_kidney_outcomes(
+def kidney_outcome_curve(
     results: Mapping[str, Result], outcome: str = "composite", *, colors=None
 ) -> go.Figure:
     """Cumulative incidence of one kidney outcome from month 0, by group."""
@@ -92,7 +93,7 @@ def plot_kidney_outcomes(
     )
 
 
-def plot_steroid_exposure(results: Mapping[str, Result], *, colors=None) -> go.Figure:
+def steroid_exposure_plot(results: Mapping[str, Result], *, colors=None) -> go.Figure:
     """Cumulative prednisolone-equivalent dose (g) per patient over the visits (thin lines,
     group colours) with each group's median (IQR) at the landmark visits."""
     exp = results.get("steroid_exposure")
@@ -135,7 +136,7 @@ def plot_steroid_exposure(results: Mapping[str, Result], *, colors=None) -> go.F
     return fig
 
 
-def plot_swimmer_events(
+def swimmer_events(
     results: Mapping[str, Result], *, colors=None, max_patients: int = 150, show_ids=False
 ) -> go.Figure:
     """One lane per patient from month 0 to the last visit (group colour), with response
@@ -189,19 +190,45 @@ def plot_swimmer_events(
     return fig
 
 
-def long_term_figures(results: Mapping[str, Result], *, colors=None) -> dict[str, go.Figure]:
-    """Every long-term figure the results support, keyed by a stable name."""
-    figs: dict[str, go.Figure] = {}
-    fl = results.get("flares")
-    if fl is not None and not fl.table.empty:
-        for d in dict.fromkeys(fl.table["definition"]):
-            figs[f"flare_curve_{d}"] = plot_flare_curve(results, d, colors=colors)
-    kd = results.get("kidney_outcomes")
-    if kd is not None and not kd.table.empty:
-        for o in dict.fromkeys(kd.table["outcome"]):
-            figs[f"kidney_{o}"] = plot_kidney_outcomes(results, o, colors=colors)
-    if results.get("steroid_exposure") is not None:
-        figs["steroid_cumulative"] = plot_steroid_exposure(results, colors=colors)
-    if results.get("patient_events") is not None:
-        figs["swimmer_events"] = plot_swimmer_events(results, colors=colors)
-    return figs
+def plot_flare_curve(run: AnalysisRun, **_: object) -> dict[FigureKey, go.Figure]:
+    """Time to first flare, one figure per flare definition (``measure`` = definition)."""
+    t = run.table("flares")
+    if t is None:
+        return {}
+    colors = run_colors(run)
+    return {
+        FigureKey("flare_curve", measure=str(d)): flare_curve(run.results, d, colors=colors)
+        for d in dict.fromkeys(t["definition"])
+    }
+
+
+def plot_kidney_outcomes(run: AnalysisRun, **_: object) -> dict[FigureKey, go.Figure]:
+    """Time to each kidney outcome, one figure per outcome (``measure`` = outcome)."""
+    t = run.table("kidney_outcomes")
+    if t is None:
+        return {}
+    colors = run_colors(run)
+    return {
+        FigureKey("kidney_outcome", measure=str(o)): kidney_outcome_curve(
+            run.results, o, colors=colors
+        )
+        for o in dict.fromkeys(t["outcome"])
+    }
+
+
+def plot_steroid_exposure(run: AnalysisRun, **_: object) -> dict[FigureKey, go.Figure]:
+    """Cumulative steroid dose per patient with the group medians at the landmarks."""
+    if run.table("steroid_exposure") is None:
+        return {}
+    fig = steroid_exposure_plot(run.results, colors=run_colors(run))
+    return {FigureKey("steroid_cumulative"): fig}
+
+
+def plot_swimmer_events(
+    run: AnalysisRun, show_ids: bool = False, **_: object
+) -> dict[FigureKey, go.Figure]:
+    """The swimmer plot of response, loss of response, flares and kidney events."""
+    if run.table("patient_events") is None:
+        return {}
+    fig = swimmer_events(run.results, colors=run_colors(run), show_ids=show_ids)
+    return {FigureKey("swimmer_events"): fig}

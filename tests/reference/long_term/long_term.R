@@ -76,6 +76,9 @@ event_tables <- function(t, outcome) {
                             median_ci_high = unname(tb["0.95UCL"]))
   }
   tests <- NULL
+  if (sum(t$event) == 0 && length(unique(t$group)) > 1)  # no events: no test, a row saying so
+    tests <- data.frame(outcome = outcome, test = "log-rank", term = "", statistic = NA, df = 0,
+                        hr = NA, ci_low = NA, ci_high = NA, p_value = NA)
   if (sum(t$event) > 0 && length(unique(t$group)) > 1) {
     sd <- survdiff(Surv(time, event) ~ group, data = t)
     df <- sum(sd$exp > 0) - 1
