@@ -69,7 +69,8 @@ def poisson_ratio(x1: int, t1: float, x2: int, t2: float, conf: float = 0.95) ->
     if x1 + x2 == 0 or not (t1 > 0 and t2 > 0):
         return PoissonRatio(nan, nan, nan, nan)
     p = binom_test_p(x1, x1 + x2, t1 / (t1 + t2))
-    low, high = clopper_pearson(x1, x1 + x2, conf)
+    ci = clopper_pearson(x1, x1 + x2, conf)
+    low, high = float(ci.low), float(ci.high)
     with np.errstate(divide="ignore"):
         lo = low / (1 - low) * t2 / t1
         hi = float(np.inf) if high >= 1 else high / (1 - high) * t2 / t1
