@@ -110,9 +110,9 @@ def aurora2_threshold(nadir: np.ndarray) -> np.ndarray:
 
 def _meets(defn: FlareDefinition, p, nadir, c, c_nadir) -> tuple[bool, bool, float]:
     """(flare by UPCR or creatinine, by creatinine, UPCR threshold) at one visit."""
-    if defn.kind == "aurora2":
-        thr = float(aurora2_threshold(nadir)) if not np.isnan(nadir) else np.nan
-        return bool(not np.isnan(p) and not np.isnan(thr) and p > thr), False, thr
+    if defn.kind == "aurora2":  # scalar form of aurora2_threshold (one visit at a time)
+        thr = np.nan if np.isnan(nadir) else 1.0 if nadir < 0.2 else 2.0 if nadir <= 1.0 else np.nan
+        return bool(p > thr), False, thr  # NaN compares False
     thr = max(defn.fold * nadir, defn.floor_upcr) if not np.isnan(nadir) else np.nan
     by_p = bool(
         not np.isnan(p) and not np.isnan(nadir)
@@ -197,19 +197,23 @@ def flare_tables(
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(flare_events, flare_patients) of every patient under every definition."""
     x = _visits(o)
+    ids = x["patient_id"].to_numpy()
+    month = x["month"].to_numpy(float)
+    upcr, creat = x["upcr"].to_numpy(float), x["creatinine"].to_numpy(float)
+    resp, groups = x["responded"].to_numpy(bool), x["group"].to_numpy(dtype=object)
+    starts = np.flatnonzero(np.r_[True, ids[1:] != ids[:-1]]) if len(ids) else np.array([], int)
+    ends = np.r_[starts[1:], len(ids)].astype(int)
+    responders = np.add.reduceat(resp.astype(int), starts) > 0 if len(ids) else starts > 0
     events, pats = [], []
-    for pid, v in x.groupby("patient_id", sort=True):
-        after = v[v["month"] > 0]
-        m = after["month"].to_numpy(float)
-        p, c = after["upcr"].to_numpy(float), after["creatinine"].to_numpy(float)
-        resp = after["responded"].to_numpy(bool)
-        group = v["group"].iloc[0]
-        if not resp.any():
-            continue
-        first = float(m[resp][0])
-        last = float(v["month"].max())
+    for a, b in zip(starts[responders], ends[responders], strict=True):
+        after = slice(a, b)
+        keep = month[after] > 0  # visits are sorted: month 0 (and earlier) first
+        m, p, c = month[after][keep], upcr[after][keep], creat[after][keep]
+        r = resp[after][keep]
+        pid, group = ids[a], groups[a]
+        first, last = float(m[r][0]), float(month[b - 1])
         for defn in definitions:
-            fl = patient_flares(defn, m, p, c, resp)
+            fl = patient_flares(defn, m, p, c, r)
             events += [
                 {"definition": defn.name, "patient_id": pid, "group": group, **f} for f in fl
             ]

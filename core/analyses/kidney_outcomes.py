@@ -71,79 +71,107 @@ def sustained_month(month, value, hit_of, last_visit_counts: bool = True) -> flo
     return float("nan")
 
 
+def _nanmin(stack: np.ndarray) -> np.ndarray:
+    """Column-wise minimum ignoring NaN (NaN where a column is all NaN), without warnings."""
+    filled = np.where(np.isnan(stack), np.inf, stack).min(axis=0)
+    return np.where(np.isinf(filled), np.nan, filled)
+
+
 def _flag(series: pd.Series) -> pd.Series:
     """A death flag as written in files (1/0, TRUE/FALSE, yes/no, 사망) → bool."""
     text = series.astype(str).str.strip().str.lower()
     return text.isin(_TRUE)
 
 
+def first_sustained(code, month, hit, n: int, last_visit_counts: bool = True) -> np.ndarray:
+    """Per patient (``code`` 0 … n − 1, rows sorted by patient then month, only rows with a
+    value): the first month where ``hit`` holds and holds again at the patient's next row
+    (or at the patient's last row, when ``last_visit_counts``); NaN when never. The
+    vectorised :func:`sustained_month`."""
+    same_next = np.r_[code[1:] == code[:-1], False]
+    hit_next = np.r_[hit[1:], False]
+    ok = hit & ((same_next & hit_next) | (~same_next & last_visit_counts))
+    out = np.full(n, np.nan)
+    if ok.any():
+        firsts = pd.Series(month[ok]).groupby(code[ok]).min()
+        out[firsts.index.to_numpy(dtype=np.int64)] = firsts.to_numpy(dtype=float)
+    return out
+
+
 def kidney_patients(
     cohort: Cohort, o: Outcomes, rules: KidneyRules = DEFAULT_RULES
 ) -> tuple[pd.DataFrame, list[str]]:
-    """One row per patient and outcome (``PATIENT_COLUMNS``) and notes."""
+    """One row per patient and outcome (``PATIENT_COLUMNS``) and notes; vectorised over
+    patients (one sort of the visits)."""
     v = o.visits.sort_values(["patient_id", "month"], kind="stable")
-    p = cohort.patients.set_index("patient_id")
-    grp = o.landmarks.drop_duplicates("patient_id").set_index("patient_id")["group"]
+    ids = np.sort(pd.unique(v["patient_id"]))
+    n = len(ids)
+    code = pd.Index(ids).get_indexer(v["patient_id"])
+    month = v["month"].to_numpy(float)
+    eg = v["egfr"].to_numpy(float) if "egfr" in v else np.full(len(v), np.nan)
+    cr = v["creatinine"].to_numpy(float) if "creatinine" in v else np.full(len(v), np.nan)
     base = o.landmarks[o.landmarks["landmark"] == 0].set_index("patient_id")["visit_month"]
-    num = {c: pd.to_numeric(p[c], errors="coerce") if c in p else None
+    base_month = base.reindex(ids).to_numpy(float)
+    at0 = month == base_month[code]  # the baseline visit row of each patient
+    g0, c0 = np.full(n, np.nan), np.full(n, np.nan)
+    g0[code[at0]], c0[code[at0]] = eg[at0], cr[at0]
+    last = pd.Series(month).groupby(code).max().reindex(range(n)).to_numpy(float)
+    lv = rules.last_visit_counts
+
+    def first(value: np.ndarray, hit_of) -> np.ndarray:
+        keep = (month > 0) & ~np.isnan(value)
+        c = code[keep]
+        with np.errstate(invalid="ignore"):
+            hit = hit_of(value[keep], c)
+        return first_sustained(c, month[keep], hit, n, lv)
+
+    ev = {
+        "egfr_decline_30": first(eg, lambda y, c: leq(y, 0.7 * g0[c])),
+        "egfr_decline_40": first(eg, lambda y, c: leq(y, 0.6 * g0[c])),
+        "creatinine_doubling": first(cr, lambda y, c: geq(y, 2 * c0[c])),
+    }
+    p = cohort.patients.drop_duplicates("patient_id").set_index("patient_id")
+    col = {c: (pd.to_numeric(p[c], errors="coerce").reindex(ids).to_numpy(float) if c in p
+               else np.full(n, np.nan))
            for c in ("dialysis_month", "transplant_month", "death_month")}  # fmt: skip
-    died = _flag(p["death"]) if "death" in p else pd.Series(False, index=p.index)
-    if num["death_month"] is not None:
-        died |= num["death_month"].notna()
-    rows, untimed = [], 0
-    for pid, x in v.groupby("patient_id", sort=True):
-        m = x["month"].to_numpy(float)
-        g0 = c0 = np.nan
-        bm = base.get(pid, np.nan)
-        at0 = x[x["month"] == bm] if not np.isnan(bm) else x.iloc[:0]
-        eg = x["egfr"].to_numpy(float) if "egfr" in x else np.full(len(x), np.nan)
-        cr = x["creatinine"].to_numpy(float) if "creatinine" in x else np.full(len(x), np.nan)
-        if len(at0):
-            g0 = float(at0["egfr"].iloc[0]) if "egfr" in at0 else np.nan
-            c0 = float(at0["creatinine"].iloc[0]) if "creatinine" in at0 else np.nan
-        after = m > 0
-        last = float(m.max())
-        lv = rules.last_visit_counts
-        ev = {
-            "egfr_decline_30": sustained_month(
-                m[after], eg[after], lambda y, g=g0: leq(y, 0.7 * g), lv
-            ),
-            "egfr_decline_40": sustained_month(
-                m[after], eg[after], lambda y, g=g0: leq(y, 0.6 * g), lv
-            ),
-            "creatinine_doubling": sustained_month(
-                m[after], cr[after], lambda y, c=c0: geq(y, 2 * c), lv
-            ),
-        }
-        eskd = [sustained_month(m[after], eg[after], lambda y: y < ESKD_EGFR, lv)]
-        for c in ("dialysis_month", "transplant_month"):
-            if num[c] is not None:
-                eskd.append(float(num[c].get(pid, np.nan)))
-        ev["eskd"] = float(np.nanmin(eskd)) if not np.all(np.isnan(eskd)) else np.nan
-        dm = (
-            float(num["death_month"].get(pid, np.nan)) if num["death_month"] is not None else np.nan
-        )
-        dead = bool(died.get(pid, False))
-        untimed += dead and np.isnan(dm)
-        ev["death"] = dm
-        parts = [ev["egfr_decline_40"], ev["creatinine_doubling"], ev["eskd"], dm]
-        ev["composite"] = float(np.nanmin(parts)) if not np.all(np.isnan(parts)) else np.nan
-        baseline = {"egfr_decline_30": g0, "egfr_decline_40": g0, "creatinine_doubling": c0}
-        for name in OUTCOMES:
-            t, e = (ev[name], 1) if not np.isnan(ev[name]) else (last, 0)
-            if name in baseline and np.isnan(baseline[name]):
-                t, e = np.nan, 0  # no baseline value: not at risk of a relative decline
-            if dead and np.isnan(dm) and name in ("death", "composite") and e == 0:
-                t = np.nan  # died at an unknown month: cannot be timed
-            if not t > 0:
-                t = np.nan
-            rows.append({"outcome": name, "patient_id": pid, "group": grp.get(pid),
-                         "baseline": baseline.get(name, np.nan), "time": t, "event": e})  # fmt: skip
+    with np.errstate(invalid="ignore"):
+        eskd = np.vstack([first(eg, lambda y, c: y < ESKD_EGFR), col["dialysis_month"],
+                          col["transplant_month"]])  # fmt: skip
+    ev["eskd"] = _nanmin(eskd)
+    dm = col["death_month"]
+    ev["death"] = dm
+    ev["composite"] = _nanmin(
+        np.vstack([ev["egfr_decline_40"], ev["creatinine_doubling"], ev["eskd"], dm])
+    )
+    died = _flag(p["death"]).reindex(ids, fill_value=False).to_numpy(bool) if "death" in p else (
+        np.zeros(n, bool))  # fmt: skip
+    died |= ~np.isnan(dm)
+    untimed = int((died & np.isnan(dm)).sum())
+    grp = o.landmarks.drop_duplicates("patient_id").set_index("patient_id")["group"]
+    groups = grp.reindex(ids).to_numpy(dtype=object)
+    baseline = {"egfr_decline_30": g0, "egfr_decline_40": g0, "creatinine_doubling": c0}
+    parts = []
+    for k, name in enumerate(OUTCOMES):
+        e = ~np.isnan(ev[name])
+        t = np.where(e, ev[name], last)
+        if name in baseline:  # no baseline value: not at risk of a relative decline
+            gone = np.isnan(baseline[name])
+            t, e = np.where(gone, np.nan, t), e & ~gone
+        if name in ("death", "composite"):  # died at an unknown month: cannot be timed
+            t = np.where(died & np.isnan(dm) & ~e, np.nan, t)
+        with np.errstate(invalid="ignore"):
+            t = np.where(t > 0, t, np.nan)
+        parts.append(pd.DataFrame({
+            "outcome": name, "patient_id": ids, "group": groups,
+            "baseline": baseline.get(name, np.full(n, np.nan)), "time": t,
+            "event": e.astype(int), "_k": k, "_p": np.arange(n),
+        }))  # fmt: skip
+    out = pd.concat(parts, ignore_index=True).sort_values(["_p", "_k"], kind="stable")
+    out = out[PATIENT_COLUMNS].reset_index(drop=True)
     notes = []
     if untimed:
         notes.append(f"{untimed} patient(s) died at an unknown month: left out of death and "
                      "the composite.")  # fmt: skip
-    out = pd.DataFrame(rows, columns=PATIENT_COLUMNS)
     gone = out[out["time"].isna()].groupby("outcome").size()
     for name, n in gone.items():
         notes.append(f"{OUTCOMES[name]}: {n} patient(s) without baseline value or follow-up "

@@ -138,11 +138,15 @@ def patient_events(o: Outcomes, results: dict[str, Result]) -> Result:
 
 
 def _flares(ctx: RunContext) -> dict[str, Result]:
-    return flares(ctx.filtered, ctx.outcomes, ctx.settings, definitions_of(ctx.settings))
+    out = flares(ctx.filtered, ctx.outcomes, ctx.settings, definitions_of(ctx.settings))
+    ctx._shared["long_term_flares"] = out  # the swimmer's events reuse them (same run)
+    return out
 
 
 def _kidney(ctx: RunContext) -> dict[str, Result]:
-    return kidney_outcomes(ctx.filtered, ctx.outcomes, ctx.settings, _rules(ctx.settings))
+    out = kidney_outcomes(ctx.filtered, ctx.outcomes, ctx.settings, _rules(ctx.settings))
+    ctx._shared["long_term_kidney"] = out
+    return out
 
 
 def _steroid(ctx: RunContext) -> dict[str, Result]:
@@ -150,16 +154,12 @@ def _steroid(ctx: RunContext) -> dict[str, Result]:
 
 
 def _events(ctx: RunContext) -> dict[str, Result]:
-    s = ctx.settings
-    out = {
-        "flare_events": flares(ctx.filtered, ctx.outcomes, s, definitions_of(s)[:1])[
-            "flare_events"
-        ],
-        "kidney_patients": kidney_outcomes(ctx.filtered, ctx.outcomes, s, _rules(s))[
-            "kidney_patients"
-        ],
-    }
-    return {"patient_events": patient_events(ctx.outcomes, out)}
+    """The swimmer's events from this run's flares and kidney outcomes (computed here when
+    the run computed only this analysis)."""
+    fl = ctx._shared.get("long_term_flares") or _flares(ctx)
+    kd = ctx._shared.get("long_term_kidney") or _kidney(ctx)
+    made = {"flare_events": fl["flare_events"], "kidney_patients": kd["kidney_patients"]}
+    return {"patient_events": patient_events(ctx.outcomes, made)}
 
 
 _REF = "tests/reference/long_term/expected/"

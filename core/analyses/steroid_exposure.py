@@ -199,27 +199,30 @@ def taper_patients(exp: pd.DataFrame, o: Outcomes) -> tuple[pd.DataFrame, list[s
     cols = ["outcome", "patient_id", "group", "time", "event"]
     base = o.landmarks[o.landmarks["landmark"] == 0][["patient_id", "visit_month"]]
     b = base.merge(exp, left_on=["patient_id", "visit_month"], right_on=["patient_id", "month"])
-    b = b.set_index("patient_id")["steroid_mg"]
-    rows, low0, none0 = [], 0, 0
-    for pid, x in exp.groupby("patient_id", sort=True):
-        if pid not in b.index:
-            none0 += 1
-            continue
-        if leq(float(b[pid]), TAPER_TARGET_MG):
-            low0 += 1
-            continue
-        after = x[x["month"] > 0]
-        if after.empty:
-            continue
-        hit = leq(after["steroid_mg"].to_numpy(float), TAPER_TARGET_MG)
-        t = float(after["month"].to_numpy()[hit][0]) if hit.any() else float(after["month"].max())
-        rows.append(
-            {"outcome": "steroid_le_7_5", "patient_id": pid, "group": x["group"].iloc[0],
-             "time": t, "event": int(hit.any())}
-        )  # fmt: skip
+    b = b.drop_duplicates("patient_id").set_index("patient_id")["steroid_mg"]
+    ids = pd.unique(exp["patient_id"])
+    base = b.reindex(ids).to_numpy(float)
+    none0 = int(np.isnan(base).sum())
+    low = leq(base, TAPER_TARGET_MG) & ~np.isnan(base)
+    low0 = int(low.sum())
+    keep_ids = ids[~np.isnan(base) & ~low]
+    after = exp[(exp["month"] > 0) & exp["patient_id"].isin(keep_ids)]
+    hit = leq(after["steroid_mg"].to_numpy(float), TAPER_TARGET_MG)
+    by = after.groupby("patient_id", sort=True)
+    last = by["month"].max()
+    first = after[hit].groupby("patient_id")["month"].min().reindex(last.index)
+    rows = pd.DataFrame(
+        {
+            "outcome": "steroid_le_7_5",
+            "patient_id": last.index,
+            "group": by["group"].first().to_numpy(),
+            "time": first.fillna(last).to_numpy(float),
+            "event": first.notna().astype(int).to_numpy(),
+        }
+    )
     notes = []
     if low0:
         notes.append(f"{low0} patient(s) already at ≤ 7.5 mg/day at baseline left out.")
     if none0:
         notes.append(f"{none0} patient(s) without a baseline dose left out.")
-    return pd.DataFrame(rows, columns=cols), notes
+    return rows[cols], notes
