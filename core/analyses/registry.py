@@ -28,6 +28,7 @@ def _specs() -> tuple[AnalysisSpec, ...]:
         dsdna,
         flow,
         labs_values,
+        long_term,
         paired,
         response,
         restricted_mean,
@@ -50,6 +51,7 @@ def _specs() -> tuple[AnalysisSpec, ...]:
         *restricted_mean.SPECS,
         *survival_checks.SPECS,
         *table1.SPECS,
+        *long_term.SPECS,
     )
 
 

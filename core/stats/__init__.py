@@ -5,6 +5,7 @@
 - ``ranks``: Wilcoxon signed-rank / rank-sum (digits.rank = 7), Friedman, Holm,
   Kruskal–Wallis, paired and Welch t, Welch ANOVA.
 - ``survival``: Kaplan–Meier (log-log CI) and its median, log-rank, Cox (Efron ties).
+- ``poisson``: exact Poisson rate interval and rate ratio (``PoissonRate``, ``PoissonRatio``).
 - ``result_types``: the frozen results they return (``Interval``, ``Difference``,
   ``ChiSquare``, ``ChosenTest``, ``SignedRank``, ``RankSum``, ``PairedT``, ``WelchT``,
   ``WelchAnova``, ``KMMedian``).
@@ -22,6 +23,7 @@ from core.stats.contingency import (
     group_outcome_test,
     mcnemar_or_binomial,
 )
+from core.stats.poisson import PoissonRate, PoissonRatio, poisson_rate, poisson_ratio
 from core.stats.ranks import (
     friedman,
     holm,
@@ -48,6 +50,10 @@ from core.stats.result_types import (
 from core.stats.survival import cox_efron, kaplan_meier, km_median, logrank, risk_counts
 
 __all__ = [
+    "PoissonRate",
+    "PoissonRatio",
+    "poisson_rate",
+    "poisson_ratio",
     "ChiSquare",
     "ChosenTest",
     "Difference",
