@@ -27,6 +27,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from core.report.export.csv_text import csv_text
+
 if TYPE_CHECKING:
     from openpyxl import Workbook
 
@@ -65,14 +67,20 @@ def _safe_series(s: pd.Series) -> pd.Series:
     ):
         return s
     obj = s.astype(object)
-    try:  # non-text cells give NaN -> False
-        risky = obj.str.startswith(FORMULA_TRIGGERS, na=False).astype(bool)
-    except AttributeError:  # the column holds no text at all
-        return obj
+    try:  # each distinct value once (patient-level tables repeat labels a million times)
+        codes, uniques = pd.factorize(obj, use_na_sentinel=True)
+    except TypeError:  # unhashable cells: look at every cell
+        codes, uniques = np.arange(len(obj)), obj.to_numpy()
+    risky = np.fromiter(
+        (isinstance(u, str) and u.startswith(FORMULA_TRIGGERS) for u in uniques),
+        dtype=bool,
+        count=len(uniques),
+    )
     if not risky.any():
         return obj
+    cells = risky[codes] & (codes >= 0)
     fixed = obj.copy()
-    fixed[risky] = obj[risky].map(safe_text)
+    fixed[cells] = obj[cells].map(safe_text)
     return fixed
 
 
@@ -92,8 +100,7 @@ def table_to_csv_bytes(df: pd.DataFrame) -> bytes:
     """One table as CSV bytes: UTF-8 with BOM, comma, CRLF rows (RFC 4180, so a CR or LF inside
     a cell is quoted), header row, no index, full precision
     (shortest round-trip float text), missing values empty, text formula-safe."""
-    text = safe_frame(df).to_csv(index=False, lineterminator="\r\n")
-    return text.encode("utf-8-sig")
+    return csv_text(safe_frame(df)).encode("utf-8-sig")
 
 
 def sheet_name(name: str, taken: set[str] | None = None) -> str:
