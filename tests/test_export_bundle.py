@@ -268,7 +268,7 @@ def test_renderer_failure_keeps_the_report(monkeypatch: pytest.MonkeyPatch) -> N
     def broken(fig: go.Figure) -> bytes:
         raise ImagesUnavailable("Chromium could not be started")
 
-    monkeypatch.setattr(imaging, "to_png", broken)
+    monkeypatch.setattr(imaging, "start_png", broken)
     run = as_run(hostile_results())
     with zipfile.ZipFile(io.BytesIO(bundle_zip(run, figures(run), images=True))) as zf:
         names = set(zf.namelist())

@@ -10,6 +10,7 @@ import struct
 import threading
 import xml.etree.ElementTree as ET
 import zlib
+from concurrent.futures import Future
 
 import plotly.graph_objects as go
 import pytest
@@ -132,8 +133,10 @@ def test_a_failed_render_is_reported_and_the_browser_replaced(monkeypatch):
     class CrashedRenderer:
         closed = False
 
-        def render(self, fig: dict, opts: dict) -> bytes:
-            raise RuntimeError("browser went away")
+        def submit(self, fig: dict, opts: dict) -> Future:
+            failed: Future = Future()
+            failed.set_exception(RuntimeError("browser went away"))
+            return failed
 
         def close(self) -> None:
             CrashedRenderer.closed = True

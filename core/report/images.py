@@ -2,7 +2,9 @@
 
 PNG and SVG are drawn by kaleido in a headless Chromium (Debian's ``chromium``; the
 ``BROWSER_PATH`` environment variable overrides the search). One browser is started
-lazily per process and kept: the first image takes ~2 s, later ones ~0.15 s. It runs on a
+per process on first need (or ahead of it, :func:`warm_up`) and kept: the first image
+takes ~2 s, later ones ~0.15 s. The browser has :data:`TABS` tabs (one per core, at most
+4), so a batch of images (:func:`start_images`) draws that many at once. It runs on a
 private event-loop thread, so any thread may ask for an image; a lock guards the start.
 It is started with ``mathjax=False`` and the plotly.js bundled with the plotly package,
 so rendering never touches the network; Chrome is never downloaded.
@@ -24,6 +26,8 @@ import shutil
 import struct
 import threading
 import zlib
+from collections.abc import Sequence
+from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
 from typing import Any
 
@@ -36,6 +40,7 @@ START_TIMEOUT_S = 60.0
 RENDER_TIMEOUT_S = 120.0
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 HTML_CONFIG = {"displaylogo": False, "responsive": True}
+TABS = max(1, min(os.cpu_count() or 1, 4))  # images drawn at once: one per core, at most 4
 
 
 class ImagesUnavailable(RuntimeError):
@@ -70,7 +75,9 @@ class _Renderer:
         )
         self._thread.start()
         try:
-            self._kaleido = kaleido.Kaleido(n=1, mathjax=False, timeout=RENDER_TIMEOUT_S, path=path)
+            self._kaleido = kaleido.Kaleido(
+                n=TABS, mathjax=False, timeout=RENDER_TIMEOUT_S, path=path
+            )
             self._call(self._kaleido.open(), START_TIMEOUT_S)
         except BaseException:
             self._loop.call_soon_threadsafe(self._loop.stop)
@@ -80,7 +87,11 @@ class _Renderer:
         return asyncio.run_coroutine_threadsafe(coro, self._loop).result(timeout=timeout)
 
     def render(self, fig: dict, opts: dict) -> bytes:
-        return self._call(self._kaleido.calc_fig(fig, opts=opts), RENDER_TIMEOUT_S)
+        return self.submit(fig, opts).result(timeout=RENDER_TIMEOUT_S)
+
+    def submit(self, fig: dict, opts: dict) -> Future:
+        """Start drawing one image on the next free tab; the future gives its bytes."""
+        return asyncio.run_coroutine_threadsafe(self._kaleido.calc_fig(fig, opts=opts), self._loop)
 
     def close(self) -> None:
         try:
@@ -128,16 +139,69 @@ def _get_renderer() -> _Renderer:
         return _renderer
 
 
+def warm_up() -> None:
+    """Start the browser in the background if it is not running yet, so the first image
+    asked for later does not wait for it (~2 s). Returns at once; never raises: a browser
+    that cannot start is reported by the first image, as without the warm-up."""
+    if _renderer is not None or _failure is not None or browser_path() is None:
+        return
+
+    def start() -> None:
+        try:
+            _get_renderer()
+        except (ImagesUnavailable, FutureTimeout):  # said again by the first image asked for
+            pass
+
+    threading.Thread(target=start, name="kaleido-warm-up", daemon=True).start()
+
+
 def _discard(renderer: _Renderer) -> None:
-    """Forget a renderer that failed, closing its browser in the background."""
+    """Forget a renderer that failed, closing its browser in the background (once)."""
     global _renderer
     with _lock:
-        if _renderer is renderer:
-            _renderer = None
+        if _renderer is not renderer:
+            return
+        _renderer = None
     threading.Thread(target=renderer.close, daemon=True).start()
 
 
-def _render(fig: go.Figure, fmt: str, width: int | None, height: int | None, scale: float) -> bytes:
+class PendingImage:
+    """One image being drawn on a tab of the shared browser; :meth:`result` waits for it."""
+
+    def __init__(self, renderer: _Renderer, future: Future, dpi: float | None) -> None:
+        self._renderer, self._future, self._dpi = renderer, future, dpi
+
+    def done(self) -> bool:
+        """True once the image is drawn (or failed): :meth:`result` will not wait."""
+        return self._future.done()
+
+    def result(self) -> bytes:
+        """The image's bytes (PNG with its pHYs resolution, or SVG text as UTF-8).
+
+        Raises
+        ------
+        ImagesUnavailable
+            The render failed or took longer than ``RENDER_TIMEOUT_S``; the browser is
+            replaced for the next image.
+        """
+        try:
+            data = self._future.result(timeout=RENDER_TIMEOUT_S)
+        except Exception as exc:  # noqa: BLE001 - timeout, crashed browser, plotly.js error
+            _discard(self._renderer)  # the next image starts a fresh browser
+            if isinstance(exc, FutureTimeout):
+                raise ImagesUnavailable("Drawing the image took too long and was stopped.") from exc
+            raise ImagesUnavailable(
+                f"The image could not be drawn ({type(exc).__name__}); "
+                "tables and HTML charts still download."
+            ) from exc
+        data = data if isinstance(data, bytes) else str(data).encode("utf-8")
+        return data if self._dpi is None else _with_dpi(data, self._dpi)
+
+
+def _start(
+    fig: go.Figure, fmt: str, width: int | None, height: int | None, scale: float,
+    dpi: float | None,
+) -> PendingImage:  # fmt: skip
     layout = fig.layout
     opts = {
         "format": fmt,
@@ -146,17 +210,22 @@ def _render(fig: go.Figure, fmt: str, width: int | None, height: int | None, sca
         "scale": scale,
     }
     renderer = _get_renderer()
-    try:
-        data = renderer.render(fig.to_dict(), opts)
-    except Exception as exc:  # noqa: BLE001 - timeout, crashed browser, plotly.js error
-        _discard(renderer)  # the next image starts a fresh browser
-        if isinstance(exc, FutureTimeout):
-            raise ImagesUnavailable("Drawing the image took too long and was stopped.") from exc
-        raise ImagesUnavailable(
-            f"The image could not be drawn ({type(exc).__name__}); "
-            "tables and HTML charts still download."
-        ) from exc
-    return data if isinstance(data, bytes) else str(data).encode("utf-8")
+    return PendingImage(renderer, renderer.submit(fig.to_dict(), opts), dpi)
+
+
+def start_png(
+    fig: go.Figure, width: int | None = None, height: int | None = None, scale: float = 3,
+    dpi: float = 300,
+) -> PendingImage:  # fmt: skip
+    """Start drawing :func:`to_png`'s image and return at once; many started together are
+    drawn :data:`TABS` at a time. Raises :class:`ImagesUnavailable` when there is no
+    browser; a failed render raises it from :meth:`PendingImage.result`."""
+    return _start(fig, "png", width, height, scale, dpi)
+
+
+def start_svg(fig: go.Figure, width: int | None = None, height: int | None = None) -> PendingImage:
+    """Start drawing :func:`to_svg`'s image and return at once, as :func:`start_png`."""
+    return _start(fig, "svg", width, height, 1, None)
 
 
 def _with_dpi(png: bytes, dpi: float) -> bytes:
@@ -186,12 +255,12 @@ def to_png(
     ImagesUnavailable
         No Chromium, or it could not start or render.
     """
-    return _with_dpi(_render(fig, "png", width, height, scale), dpi)
+    return start_png(fig, width, height, scale, dpi).result()
 
 
 def to_svg(fig: go.Figure, width: int | None = None, height: int | None = None) -> bytes:
     """SVG bytes (UTF-8) of ``fig``; raises :class:`ImagesUnavailable` as :func:`to_png`."""
-    return _render(fig, "svg", width, height, 1)
+    return start_svg(fig, width, height).result()
 
 
 def to_html(fig: go.Figure, include_plotlyjs: bool | str = True) -> str:

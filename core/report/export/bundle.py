@@ -19,9 +19,10 @@ import io
 import json
 import re
 import zipfile
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import plotly.graph_objects as go
 
@@ -102,41 +103,99 @@ def _readme(settings: Settings, filters: Filters, source: SourceInfo, n_dropped:
     return items
 
 
-def figure_files(
-    figures: Mapping[FigureKey, go.Figure], images: bool
-) -> tuple[dict[str, bytes], list[str]]:
-    """``<name>.html`` for every figure plus one shared ``plotly.min.js``; with ``images``
-    also ``<name>.png`` (~300 dpi at journal width) and ``<name>.svg``."""
-    files: dict[str, bytes] = {}
-    notes: list[str] = []
-    if not figures:
-        return files, notes
+Progress = Callable[[str, float], None]
+"""``progress(step, fraction)``: what the report is doing now (a sentence) and the share
+done, 0 to 1. Called on the thread that asked for the report, never from the renderer's."""
+
+
+def _stems(figures: Mapping[FigureKey, go.Figure]) -> dict[str, tuple[str, go.Figure]]:
+    """File stem -> (figure name, figure); two names that sanitise alike stay apart."""
+    out: dict[str, tuple[str, go.Figure]] = {}
     used: set[str] = set()
     for key, fig in figures.items():
         name = key.stem
         stem, k = _file_stem(name), 1
-        while stem.lower() in used:  # two names that sanitise alike stay apart
+        while stem.lower() in used:
             k += 1
             stem = f"{_file_stem(name)}_{k}"
         used.add(stem.lower())
-        files[f"{stem}.html"] = imaging.figure_page(fig, name).encode("utf-8")
-        if not images:
-            continue
+        out[stem] = (name, fig)
+    return out
+
+
+class _Images:
+    """PNG and SVG of every figure, drawn by the shared browser while the caller writes the
+    other files; :meth:`collect` waits for them in figure order."""
+
+    def __init__(self, stems: Mapping[str, tuple[str, go.Figure]], wanted: bool) -> None:
+        self.notes: list[str] = []
+        self.note_file: bytes | None = None
+        self._pending: dict[str, tuple[str, Any, Any]] = {}
+        if not (wanted and stems):
+            return
         try:
-            png, svg = imaging.to_png(fig), imaging.to_svg(fig)
+            for stem, (name, fig) in stems.items():  # all queued now, drawn TABS at a time
+                self._pending[stem] = (name, imaging.start_png(fig), imaging.start_svg(fig))
         except Exception as exc:  # noqa: BLE001 - a renderer failure must not lose the report
-            if imaging.is_unavailable_error(exc):
-                images = False  # no browser: stop trying, say so once
-                notes.append(f"{IMAGES_NOTE} ({exc})")
-                files[IMAGES_NOTE_FILE] = f"{IMAGES_NOTE}\n{exc}\n".encode()
-                continue
-            notes.append(
-                f"Figure {name}: the static image could not be made ({type(exc).__name__})."
-            )
-            continue
-        files[f"{stem}.png"], files[f"{stem}.svg"] = png, svg
-    files["plotly.min.js"] = imaging.plotly_min_js().encode("utf-8")
-    return files, notes
+            self._pending = {}
+            self._unavailable(exc)
+
+    @property
+    def busy(self) -> bool:
+        """True when images are being drawn."""
+        return bool(self._pending)
+
+    def _unavailable(self, exc: BaseException) -> None:
+        if imaging.is_unavailable_error(exc):  # no browser: say so once
+            self.notes.append(f"{IMAGES_NOTE} ({exc})")
+            self.note_file = f"{IMAGES_NOTE}\n{exc}\n".encode()
+        else:
+            self.notes.append(f"The static images could not be made ({type(exc).__name__}).")
+
+    def collect(self, progress: Progress, start: float) -> dict[str, tuple[bytes, bytes]]:
+        done: dict[str, tuple[bytes, bytes]] = {}
+        total = len(self._pending)
+        for k, (stem, (name, png, svg)) in enumerate(self._pending.items()):
+            progress(f"Drawing figure {k + 1} of {total}: {name}", start + (1 - start) * k / total)
+            if self.note_file is not None:
+                continue  # the browser is gone: the others would fail alike
+            try:
+                done[stem] = (png.result(), svg.result())
+            except Exception as exc:  # noqa: BLE001
+                if imaging.is_unavailable_error(exc):  # failed or gone: stop, say so once
+                    self._unavailable(exc)
+                else:
+                    self.notes.append(
+                        f"Figure {name}: the static image could not be made ({type(exc).__name__})."
+                    )
+        return done
+
+
+def _quiet(step: str, fraction: float) -> None:
+    """A progress callback that shows nothing."""
+
+
+def _figure_pages(stems: Mapping[str, tuple[str, go.Figure]]) -> dict[str, bytes]:
+    return {stem: imaging.figure_page(fig, name).encode("utf-8") for stem, (name, fig) in stems.items()}
+
+
+def _figure_files(
+    stems: Mapping[str, tuple[str, go.Figure]],
+    pages: Mapping[str, bytes],
+    drawing: _Images,
+    drawn: Mapping[str, tuple[bytes, bytes]],
+) -> dict[str, bytes]:
+    """The figures' files in the report's order: per figure HTML, PNG, SVG."""
+    files: dict[str, bytes] = {}
+    if drawing.note_file is not None:
+        files[IMAGES_NOTE_FILE] = drawing.note_file
+    for stem in stems:
+        files[f"{stem}.html"] = pages[stem]
+        if stem in drawn:
+            files[f"{stem}.png"], files[f"{stem}.svg"] = drawn[stem]
+    if stems:
+        files["plotly.min.js"] = imaging.plotly_min_js().encode("utf-8")
+    return files
 
 
 def report_files(
@@ -147,45 +206,67 @@ def report_files(
     *,
     include_patient_level: bool = False,
     patient_level_dir: str = PATIENT_LEVEL_DIR,
+    progress: Progress | None = None,
 ) -> tuple[dict[str, bytes], list[str]]:
     """Every report file as ``{file name: bytes}`` plus notes (e.g. images unavailable).
 
     The run gives the tables (registry order), settings, filters, and the source file,
     mapping and dropped-value count. ``tables_only``: the CSV tables alone. ``images=None``
-    renders PNG/SVG when :func:`core.report.export.imaging.images_available`.
-    ``include_patient_level``: also the patient-level tables, as CSV under
-    ``patient_level_dir`` (``"patient_level/"``; ``""`` puts them beside the others) with a
-    README there saying they identify patients; left out by default.
+    renders PNG/SVG when :func:`core.report.export.imaging.images_available`; they are
+    queued first and drawn in parallel by the browser while the tables, workbook, Word
+    file and HTML report are written here. ``include_patient_level``: also the
+    patient-level tables, as CSV under ``patient_level_dir`` (``"patient_level/"``; ``""``
+    puts them beside the others) with a README there saying they identify patients; left
+    out by default. ``progress(step, fraction)`` hears what is being made (:data:`Progress`).
     """
+    say = progress or _quiet
     results, settings, filters = run.results, run.settings, run.filters
     source = run.cohort.source or SourceInfo()
     mapping, n_dropped = run.cohort.mapping, run.cohort.report.n_dropped
     aggregate, patient_level = split_patient_level(results)
+    stems: dict[str, tuple[str, go.Figure]] = {}
+    drawing = _Images({}, False)
+    if not tables_only:
+        want_images = imaging.images_available() if images is None else images
+        stems = _stems(figures)
+        say("Starting the figure images", 0.0)
+        drawing = _Images(stems, want_images)
+        if stems and not want_images:
+            drawing.notes.append(IMAGES_NOTE)
+            drawing.note_file = (IMAGES_NOTE + "\n").encode("utf-8")
+    share = 0.3 if drawing.busy else 1.0  # images take most of a full report's time
+    say("Writing the tables", 0.0)
     files = {f"{name}.csv": table_to_csv_bytes(res.table) for name, res in aggregate.items()}
     notes: list[str] = []
     if include_patient_level and patient_level:
+        say("Writing the patient-level tables", 0.1 * share)
         files.update(_patient_level_files(patient_level, patient_level_dir))
         names = ", ".join(f"{patient_level_dir}{n}.csv" for n in patient_level)
         notes.append(f"{names}: patient-level tables; they identify patients.")
     if tables_only:
+        say("Done", 1.0)
         return files, notes
     # Word and HTML writers load python-docx and plotly: only when a full report is made.
     from core.report.export.docx_tables import journal_tables_docx
     from core.report.export.html_report import report_html
 
-    want_images = imaging.images_available() if images is None else images
-    if figures and not want_images:
-        notes.append(IMAGES_NOTE)
-        files[IMAGES_NOTE_FILE] = (IMAGES_NOTE + "\n").encode("utf-8")
-    fig_files, fig_notes = figure_files(figures, want_images)
-    files.update(fig_files)
-    notes += fig_notes
+    say("Writing the interactive figures (HTML)", 0.2 * share)
+    pages = _figure_pages(stems)
     readme = _readme(settings, filters, source, n_dropped)
-    files["report.xlsx"] = tables_to_xlsx_bytes({n: r.table for n, r in aggregate.items()}, readme)
-    files["tables.docx"] = journal_tables_docx(run)
+    say("Writing the Excel workbook", 0.4 * share)
+    workbook = tables_to_xlsx_bytes({n: r.table for n, r in aggregate.items()}, readme)
+    say("Writing the Word tables", 0.6 * share)
+    docx = journal_tables_docx(run)
     methods = methods_text(run)
+    say("Writing the HTML report", 0.8 * share)
+    html_report = report_html(run, figures, methods).encode("utf-8")
+    drawn = drawing.collect(say, share)
+    files.update(_figure_files(stems, pages, drawing, drawn))
+    notes += drawing.notes
+    files["report.xlsx"] = workbook
+    files["tables.docx"] = docx
     files["methods.md"] = methods.encode("utf-8")
-    files["report.html"] = report_html(run, figures, methods).encode("utf-8")
+    files["report.html"] = html_report
     record = provenance(source, mapping, filters, settings, n_dropped=n_dropped)
     files["provenance.json"] = provenance_json(record).encode("utf-8")
     files["reproduce.py"] = reproduce_script(
@@ -195,6 +276,7 @@ def report_files(
         files[MAPPING_FILE] = (json.dumps(mapping, ensure_ascii=False, indent=2) + "\n").encode(
             "utf-8"
         )
+    say("Done", 1.0)
     return files, notes
 
 
@@ -212,13 +294,23 @@ def bundle_zip(
     images: bool | None = None,
     *,
     include_patient_level: bool = False,
+    progress: Progress | None = None,
 ) -> bytes:
     """The report files as ZIP bytes built in memory (no disk). Patient-level tables only
-    with ``include_patient_level``, then in the folder ``patient_level/`` with a README."""
+    with ``include_patient_level``, then in the folder ``patient_level/`` with a README.
+    ``progress(step, fraction)`` hears each step (:data:`Progress`), packing last."""
+    say = progress or _quiet
     files, _ = report_files(
-        run, figures, images=images, include_patient_level=include_patient_level
+        run,
+        figures,
+        images=images,
+        include_patient_level=include_patient_level,
+        progress=lambda step, fraction: say(step, 0.95 * fraction),
     )
-    return _zip(files)
+    say("Packing the ZIP", 0.95)
+    data = _zip(files)
+    say("Done", 1.0)
+    return data
 
 
 def write_report(
@@ -230,6 +322,7 @@ def write_report(
     images: bool | None = None,
     *,
     include_patient_level: bool = False,
+    progress: Progress | None = None,
 ) -> WrittenReport:
     """Write every report file into ``out_dir`` (data-contract §7 ``report``).
 
@@ -249,6 +342,8 @@ def write_report(
         Also write the patient-level tables (``landmark_visits.csv``, ``ttr_patients.csv``…)
         beside the others, as the data contract's command line does; a note names them.
         Off by default: they identify patients.
+    progress
+        ``progress(step, fraction)`` hears each step (:data:`Progress`).
 
     Returns
     -------
@@ -268,6 +363,7 @@ def write_report(
         images=images,
         include_patient_level=include_patient_level,
         patient_level_dir="",
+        progress=progress,
     )
     for name, data in files.items():
         (out / name).write_bytes(data)

@@ -20,6 +20,8 @@ __all__ = [
     "is_unavailable_error",
     "plotly_min_js",
     "png_scale",
+    "start_png",
+    "start_svg",
     "to_png",
     "to_svg",
 ]
@@ -41,14 +43,25 @@ def is_unavailable_error(exc: BaseException) -> bool:
     return isinstance(exc, images.ImagesUnavailable)
 
 
+def start_png(fig: go.Figure) -> images.PendingImage:
+    """Start drawing :func:`to_png`'s image; many started together are drawn in parallel
+    (``images.TABS`` at a time). Raises ``ImagesUnavailable`` when there is no browser."""
+    return images.start_png(fig, scale=png_scale(fig), dpi=DPI)
+
+
+def start_svg(fig: go.Figure) -> images.PendingImage:
+    """Start drawing :func:`to_svg`'s image, as :func:`start_png`."""
+    return images.start_svg(fig)
+
+
 def to_png(fig: go.Figure) -> bytes:
     """PNG bytes for print (~300 dpi at journal width)."""
-    return images.to_png(fig, scale=png_scale(fig), dpi=DPI)
+    return start_png(fig).result()
 
 
 def to_svg(fig: go.Figure) -> bytes:
     """SVG bytes (vector; text stays text)."""
-    return images.to_svg(fig)
+    return start_svg(fig).result()
 
 
 def figure_div(fig: go.Figure) -> str:
