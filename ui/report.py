@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import streamlit as st
 
-from ui import cache
 from ui.state import Key, get_source
 from ui.view import View, title
 from ui.widgets import file_name, guarded
@@ -28,13 +27,10 @@ def bundle(v: View) -> None:
         "the patient ID, in a folder patient_level/ of the ZIP. Off: the report is aggregate.",
     )
     key = f"{v.key}|patient_level={patient_level}"
+    warm_up()  # the browser for PNG/SVG starts now, while the user reads the page
     if st.button("Build the report", type="primary", icon=":material/folder_zip:", key="build_zip"):
-        with (
-            guarded("build the report"),
-            st.spinner("Building the report (figures take a moment)…"),
-        ):
-            data = cache.report_zip(key, v.run, v.figures(show_ids=False), patient_level)
-            st.session_state[ZIP_KEY] = (key, data)
+        with guarded("build the report"):
+            st.session_state[ZIP_KEY] = (key, _build(v, patient_level))
     built = st.session_state.get(ZIP_KEY)
     if built is not None and built[0] == key:
         marked = "patient-level_" if patient_level else ""
@@ -47,6 +43,32 @@ def bundle(v: View) -> None:
     elif built is not None:
         st.caption("Settings, filters or the patient-level choice changed since the last "
                    "report: build it again.")  # fmt: skip
+
+
+def warm_up() -> None:
+    """Start the image renderer in the background when images will be drawn (returns at
+    once; nothing to do when it runs already)."""
+    from core.report.export import imaging
+    from core.report.images import warm_up as start_renderer
+
+    if imaging.images_available():
+        start_renderer()
+
+
+def _build(v: View, patient_level: bool) -> bytes:
+    """The ZIP, with a progress bar saying what is being made (figures draw in parallel
+    while the tables, workbook and Word file are written)."""
+    from core.report.export import bundle_zip
+
+    bar = st.progress(0.0, text="Building the report…")
+
+    def progress(step: str, fraction: float) -> None:
+        bar.progress(min(max(fraction, 0.0), 1.0), text=f"{step}…" if fraction < 1 else step)
+
+    data = bundle_zip(v.run, v.figures(show_ids=False), include_patient_level=patient_level,
+                      progress=progress)  # fmt: skip
+    bar.empty()
+    return data
 
 
 def methods(v: View) -> None:

@@ -113,6 +113,7 @@ def figure_downloads(name: str, title: str, fig, summary: str) -> list[Download]
 
     out = []
     if images.images_available():
+        images.warm_up()  # started while the page is read, so the first PNG is quick
         out += [
             Download(f"{title} (PNG)", file_name(name, summary, "png"), "image/png",
                      lambda: images.to_png(fig), f"dl_{name}_png"),

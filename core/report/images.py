@@ -26,7 +26,6 @@ import shutil
 import struct
 import threading
 import zlib
-from collections.abc import Sequence
 from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
 from typing import Any

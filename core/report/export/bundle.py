@@ -176,7 +176,9 @@ def _quiet(step: str, fraction: float) -> None:
 
 
 def _figure_pages(stems: Mapping[str, tuple[str, go.Figure]]) -> dict[str, bytes]:
-    return {stem: imaging.figure_page(fig, name).encode("utf-8") for stem, (name, fig) in stems.items()}
+    return {
+        stem: imaging.figure_page(fig, name).encode("utf-8") for stem, (name, fig) in stems.items()
+    }
 
 
 def _figure_files(

@@ -52,7 +52,7 @@ def _column_texts(s: pd.Series) -> list[str] | None:
         return [str(v) for v in s.to_numpy().tolist()]
     if dtype == np.bool_:
         return ["True" if v else "False" for v in s.to_numpy().tolist()]
-    if dtype == object:
+    if pd.api.types.is_object_dtype(dtype):
         return _text_texts(s)
     return None
 
