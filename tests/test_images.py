@@ -145,3 +145,16 @@ def test_a_failed_render_is_reported_and_the_browser_replaced(monkeypatch):
     with pytest.raises(images.ImagesUnavailable, match="could not be drawn"):
         images.to_png(small_figure())
     assert images._renderer is None  # the next image starts a fresh browser
+
+
+@needs_chromium
+def test_images_drawn_in_a_batch_equal_images_drawn_alone():
+    """Tabs are not reloaded after every image (images.RELOAD_EVERY): an image drawn after
+    others, and many drawn at once on several tabs, are the bytes of one drawn first."""
+    first = images.to_png(small_figure("Renal response"), width=300, height=200, scale=1)
+    others = [images.start_png(small_figure(f"Figure {k}"), width=300, height=200, scale=1)
+              for k in range(2 * images.TABS)]  # fmt: skip
+    again = [images.start_png(small_figure("Renal response"), width=300, height=200, scale=1)
+             for _ in range(images.TABS)]  # fmt: skip
+    assert all(png_size(p.result()) == (300, 200) for p in others)
+    assert all(p.result() == first for p in again)

@@ -40,6 +40,7 @@ RENDER_TIMEOUT_S = 120.0
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 HTML_CONFIG = {"displaylogo": False, "responsive": True}
 TABS = max(1, min(os.cpu_count() or 1, 4))  # images drawn at once: one per core, at most 4
+RELOAD_EVERY = 25  # images a tab draws before its page (and plotly.js) is loaded afresh
 
 
 class ImagesUnavailable(RuntimeError):
@@ -62,19 +63,41 @@ def browser_path() -> str | None:
     return found or shutil.which("chromium") or shutil.which("chromium-browser")
 
 
+def _kaleido_class() -> type:
+    """kaleido's ``Kaleido`` reloading a tab's page only every :data:`RELOAD_EVERY` images.
+
+    kaleido 1.5 reloads the page (parsing plotly.js again, ~0.3 s of CPU) after every image,
+    before handing the image back; that was three quarters of a report's drawing time. The
+    images are the same bytes either way (``tests/test_images.py`` draws one figure before
+    and after others); a failed render discards the whole browser (:func:`_discard`).
+    """
+    import kaleido
+
+    class _Kaleido(kaleido.Kaleido):
+        async def _return_kaleido_tab(self, tab: Any) -> None:
+            drawn = self.__dict__.setdefault("_drawn_per_tab", {})
+            n = drawn.get(id(tab), 0) + 1
+            if n >= RELOAD_EVERY:
+                await super()._return_kaleido_tab(tab)  # reloads, then puts it back
+                n = 0
+            else:
+                await self.tabs_ready.put(tab)
+            drawn[id(tab)] = n
+
+    return _Kaleido
+
+
 class _Renderer:
     """One kaleido browser on its own event-loop thread."""
 
     def __init__(self, path: str) -> None:
-        import kaleido
-
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(
             target=self._loop.run_forever, name="kaleido-renderer", daemon=True
         )
         self._thread.start()
         try:
-            self._kaleido = kaleido.Kaleido(
+            self._kaleido = _kaleido_class()(
                 n=TABS, mathjax=False, timeout=RENDER_TIMEOUT_S, path=path
             )
             self._call(self._kaleido.open(), START_TIMEOUT_S)
