@@ -2,8 +2,11 @@
 # Times the R survival fits that core/stats/survival.py replicates, on one ttr_patients CSV
 # (patient_id, group, time, event) written by bench/run.py. Reading the file is NOT timed.
 #
-# Usage: Rscript bench/r_survival.R TTR_CSV [REFERENCE_GROUP]
+# Usage: Rscript bench/r_survival.R TTR_CSV [REFERENCE_GROUP] [COHORT_CSV]
 # Prints one line per step, "name seconds" (the fastest of a few repeats), then "total".
+# With COHORT_CSV (the whole cohort file, e.g. bench/data/cohort_100000.csv) reading it with
+# read.csv is timed too ("read", once): that plus the fits is the speed yardstick of
+# bench/speed_bench.py.
 
 suppressPackageStartupMessages(library(survival))
 
@@ -38,6 +41,12 @@ steps <- list(
   cox = function() coxph(Surv(time, event) ~ group, data = d, ties = "efron")
 )
 total <- 0
+if (length(args) >= 3) {
+  t0 <- proc.time()[["elapsed"]]
+  cohort <- read.csv(args[3], stringsAsFactors = FALSE, colClasses = c(patient_id = "character"))
+  total <- proc.time()[["elapsed"]] - t0
+  cat(sprintf("read %.6f\n", total))
+}
 for (name in names(steps)) {
   s <- fastest(steps[[name]])
   total <- total + s

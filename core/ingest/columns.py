@@ -223,16 +223,19 @@ def prepare_cells(sheet: Sheet, plans: list[ColumnPlan], limits: Limits,
     for p in plans:
         col = p.column
         s = sheet.frame[col]
-        kind = V.by_unique(s, lambda u: [_marker(v) for v in u]).to_numpy(dtype=object)
+        codes, uniques = pd.factorize(s, use_na_sentinel=True)  # each distinct text once
+        marks = [_marker(v) for v in uniques]
         for what, says in _MARKERS:
-            hit = kind == what
-            if hit.any():
-                log.add("warning", f"{int(hit.sum())} cell(s) in column '{col}' {says} "
-                        f"({_where(s[hit], sheet.rows[hit])}); they were read as missing values.",
-                        row=int(sheet.rows[hit][0]), column=col, value=s[hit].iloc[0],
-                        sheet=sheet.name)
-        if (kind != None).any():  # noqa: E711 (elementwise)
-            s = new[col] = s.where(pd.Series(kind == None, index=s.index), None)  # noqa: E711
+            if what not in marks:
+                continue
+            hit = np.isin(codes, [k for k, m in enumerate(marks) if m == what])
+            log.add("warning", f"{int(hit.sum())} cell(s) in column '{col}' {says} "
+                    f"({_where(s[hit], sheet.rows[hit])}); they were read as missing values.",
+                    row=int(sheet.rows[hit][0]), column=col, value=s[hit].iloc[0],
+                    sheet=sheet.name)
+        marked = [k for k, m in enumerate(marks) if m is not None]
+        if marked:
+            s = new[col] = s.where(pd.Series(~np.isin(codes, marked), index=s.index), None)
         if col in sheet.long_cells:
             n, row, longest = sheet.long_cells[col]
             if p.field is not None:
