@@ -282,11 +282,15 @@ def report_files(
     return files, notes
 
 
+_PACKED = (".png",)  # compressed already (deflate inside): stored, not deflated again
+
+
 def _zip(files: Mapping[str, bytes]) -> bytes:
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_DEFLATED) as zf:
         for name, data in files.items():
-            zf.writestr(name, data)
+            packed = name.endswith(_PACKED)
+            zf.writestr(name, data, zipfile.ZIP_STORED if packed else zipfile.ZIP_DEFLATED)
     return buf.getvalue()
 
 
