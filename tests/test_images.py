@@ -158,3 +158,23 @@ def test_images_drawn_in_a_batch_equal_images_drawn_alone():
              for _ in range(images.TABS)]  # fmt: skip
     assert all(png_size(p.result()) == (300, 200) for p in others)
     assert all(p.result() == first for p in again)
+
+
+@needs_chromium
+def test_svg_drawn_after_others_equals_svg_drawn_first():
+    """A used tab is reloaded before an SVG, so plotly's attribute order (and the bytes,
+    but for the figure's random ids) is that of a fresh page."""
+    legend = go.Figure([go.Scatter(x=[0, 1], y=[1, 0], name="refractory"),
+                        go.Scatter(x=[0, 1], y=[0, 1], name="relapse")])  # fmt: skip
+    theme.journal_layout(legend, title="Time to response", height=300)
+
+    def ids_blanked(svg: bytes) -> bytes:
+        for uid in set(re.findall(rb"defs-([0-9a-f]{6})", svg)):
+            svg = svg.replace(uid, b"")
+        return re.sub(rb"trace[0-9a-f]{6}", b"trace", svg)
+
+    images.to_png(small_figure(), width=300, height=200, scale=1)  # the tab is used now
+    first = ids_blanked(images.to_svg(legend))
+    for k in range(2 * images.TABS):
+        images.to_png(legend, width=300 + k, height=200, scale=1)
+    assert ids_blanked(images.to_svg(legend)) == first

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import atexit
+import contextvars
 import os
 import shutil
 import struct
@@ -40,7 +41,7 @@ RENDER_TIMEOUT_S = 120.0
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 HTML_CONFIG = {"displaylogo": False, "responsive": True}
 TABS = max(1, min(os.cpu_count() or 1, 4))  # images drawn at once: one per core, at most 4
-RELOAD_EVERY = 25  # images a tab draws before its page (and plotly.js) is loaded afresh
+RELOAD_EVERY = 25  # PNGs a tab draws before its page (and plotly.js) is loaded afresh
 
 
 class ImagesUnavailable(RuntimeError):
@@ -63,26 +64,38 @@ def browser_path() -> str | None:
     return found or shutil.which("chromium") or shutil.which("chromium-browser")
 
 
+_FORMAT: contextvars.ContextVar[str | None] = contextvars.ContextVar("image_format", default=None)
+
+
 def _kaleido_class() -> type:
-    """kaleido's ``Kaleido`` reloading a tab's page only every :data:`RELOAD_EVERY` images.
+    """kaleido's ``Kaleido`` loading a tab's page afresh only when it must.
 
     kaleido 1.5 reloads the page (parsing plotly.js again, ~0.3 s of CPU) after every image,
-    before handing the image back; that was three quarters of a report's drawing time. The
-    images are the same bytes either way (``tests/test_images.py`` draws one figure before
-    and after others); a failed render discards the whole browser (:func:`_discard`).
+    before handing the image back; that was three quarters of a report's drawing time. A
+    PNG is the same bytes on a page that drew other figures before (``tests/test_images.py``);
+    an SVG is not (plotly writes some attributes in another order), so a used tab is
+    reloaded before an SVG, and before a PNG after :data:`RELOAD_EVERY` images. A failed
+    render discards the whole browser (:func:`_discard`).
     """
     import kaleido
 
     class _Kaleido(kaleido.Kaleido):
-        async def _return_kaleido_tab(self, tab: Any) -> None:
-            drawn = self.__dict__.setdefault("_drawn_per_tab", {})
-            n = drawn.get(id(tab), 0) + 1
-            if n >= RELOAD_EVERY:
-                await super()._return_kaleido_tab(tab)  # reloads, then puts it back
+        async def _render_task(self, fig_arg: Any, **kw: Any) -> Any:
+            _FORMAT.set((fig_arg.get("opts") or {}).get("format"))  # this task's image
+            return await super()._render_task(fig_arg=fig_arg, **kw)
+
+        async def _get_kaleido_tab(self) -> Any:
+            tab = await super()._get_kaleido_tab()
+            used = self.__dict__.setdefault("_images_since_load", {})
+            n = used.get(id(tab), 0)
+            if n and (_FORMAT.get() != "png" or n >= RELOAD_EVERY):
+                await tab.reload()
                 n = 0
-            else:
-                await self.tabs_ready.put(tab)
-            drawn[id(tab)] = n
+            used[id(tab)] = n + 1
+            return tab
+
+        async def _return_kaleido_tab(self, tab: Any) -> None:
+            await self.tabs_ready.put(tab)  # no reload here: see _get_kaleido_tab
 
     return _Kaleido
 
