@@ -14,7 +14,9 @@ Chromium's rendering is in its own processes and not counted there):
 - the first PNG download: :func:`core.report.images.warm_up` when the page is shown, then
   one PNG at once (and without the warm-up, for comparison).
 
-Usage: python bench/speed_bench.py [--million] [--no-r]. Cohorts come from
+Usage: python bench/speed_bench.py [--million] [--no-r] [--before DIR]. ``--before DIR``
+(an older tree, e.g. ``git archive COMMIT | tar -x -C DIR``) runs the same steps on that
+code in the same run, so a shared machine's load falls on both alike. Cohorts come from
 ``bench/make_cohorts.py`` (made when missing, in the git-ignored ``bench/data/``).
 """
 
@@ -40,10 +42,10 @@ TARGETS = {"full report, 160 patients": 1.0, "demo bundle": 0.5,
            "tables-only, 100,000 patients": 0.5, "tables-only, 1,000,000 patients": 3.0}  # fmt: skip
 
 
-def _run(cmd: list[str], timeout: float = 3600) -> tuple[float, float, int, str]:
+def _run(cmd: list[str], cwd: Path = ROOT) -> tuple[float, float, int, str]:
     """Wall s, CPU s (user + system, the process itself), peak RSS bytes, stdout."""
     w0 = time.perf_counter()
-    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     _, status, usage = os.wait4(proc.pid, 0)
     wall = time.perf_counter() - w0
     out = proc.stdout.read().decode() if proc.stdout else ""
@@ -61,18 +63,19 @@ def cohort(n: int) -> Path:
     return path
 
 
-def tables_only(n: int, out: Path) -> dict:
+def tables_only(n: int, out: Path, tree: Path = ROOT) -> dict:
     path = cohort(n)
     cmd = [PY, "-m", "core", "report", str(path), "--tables-only", "--out", str(out)]
     if n > 200_000:  # the command's default limits are for uploads
         cmd += ["--max-mb", "1000", "--max-rows", "20000000", "--max-read-seconds", "600"]
-    wall, cpu, peak, _ = _run(cmd)
+    wall, cpu, peak, _ = _run(cmd, tree)
     return {"step": f"tables-only, {n:,} patients", "wall": wall, "cpu": cpu, "peak": peak}
 
 
-def full_report(n: int) -> dict:
+def full_report(n: int, tree: Path = ROOT) -> dict:
     with tempfile.TemporaryDirectory() as out:
-        wall, cpu, peak, _ = _run([PY, "-m", "core", "report", str(cohort(n)), "--out", out])
+        cmd = [PY, "-m", "core", "report", str(cohort(n)), "--out", out]
+        wall, cpu, peak, _ = _run(cmd, tree)
         pngs = len(list(Path(out).glob("*.png")))
     return {"step": f"full report, {n} patients", "wall": wall, "cpu": cpu, "peak": peak,
             "note": f"{pngs} PNG + SVG"}  # fmt: skip
@@ -90,9 +93,9 @@ def yardstick(ttr_csv: Path, cohort_csv: Path) -> dict | None:
 # --------------------------------------------------------------------------- child steps
 
 
-def child_demo() -> None:
+def child_demo(tree: Path) -> None:
     """Demo bundle as the Report page builds it: figures + ZIP (analyses before, apart)."""
-    sys.path.insert(0, str(ROOT))
+    sys.path.insert(0, str(tree))
     from core.analyses.run import run_analyses
     from core.ingest.load import load_path
     from core.model.settings import Filters, Settings
@@ -129,8 +132,9 @@ def child_png(warm: bool) -> None:
     print(json.dumps({"first_png": time.perf_counter() - w0, "bytes": len(png)}))
 
 
-def _child(kind: str) -> dict:
-    wall, cpu, peak, out = _run([PY, str(Path(__file__).resolve()), "--child", kind])
+def _child(kind: str, tree: Path = ROOT) -> dict:
+    cmd = [PY, str(Path(__file__).resolve()), "--child", kind, "--tree", str(tree)]
+    wall, cpu, peak, out = _run(cmd, tree)
     return {**json.loads(out.strip().splitlines()[-1]), "process_wall": wall, "cpu": cpu}
 
 
@@ -138,10 +142,12 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--million", action="store_true", help="also 1,000,000 patients")
     p.add_argument("--no-r", action="store_true")
+    p.add_argument("--before", type=Path, help="an older tree to time in the same run")
     p.add_argument("--child", help=argparse.SUPPRESS)
+    p.add_argument("--tree", type=Path, default=ROOT, help=argparse.SUPPRESS)
     args = p.parse_args(argv)
     if args.child == "demo":
-        child_demo()
+        child_demo(args.tree)
         return 0
     if args.child in ("png", "png-cold"):
         child_png(args.child == "png")
@@ -163,6 +169,15 @@ def main(argv: list[str] | None = None) -> int:
     demo = _child("demo")
     steps.append({"step": "demo bundle", "wall": demo["bundle"], "cpu": float("nan"),
                   "note": f"analyses {demo['analyses']:.2f} s before, not counted"})  # fmt: skip
+    if args.before:
+        before = args.before.resolve()
+        with tempfile.TemporaryDirectory() as tmp:
+            steps.append(tables_only(100_000, Path(tmp), before))
+        steps.append(full_report(160, before))
+        demo = _child("demo", before)
+        steps.append({"step": "demo bundle", "wall": demo["bundle"], "cpu": float("nan")})
+        for s in steps[-3:]:
+            s["step"] = f"before: {s['step']}"
     for kind, label in (("png", "first PNG, browser kept warm"),
                         ("png-cold", "first PNG, browser started by the click")):  # fmt: skip
         png = _child(kind)
