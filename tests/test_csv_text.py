@@ -54,3 +54,16 @@ def test_table_csv_bytes_are_formula_safe_with_repeated_labels() -> None:
     assert text == (
         "group,n,mixed\r\n'=cmd(),1,True\r\nrelapse,2,'+x\r\n,3,1\r\n'=cmd(),4,-1.5\r\n"
     )
+
+
+def test_tables_written_in_row_chunks_match_pandas(monkeypatch: pytest.MonkeyPatch) -> None:
+    from core.report.export import csv_text as module
+
+    monkeypatch.setattr(module, "CHUNK_ROWS", 7)
+    rng = np.random.default_rng(3)
+    for n in (0, 1, 7, 8, 15, 50):
+        df = pd.DataFrame({"x": rng.normal(size=n),
+                           "label": np.array(["a", "b,c", None], dtype=object)[rng.integers(0, 3, n)]})  # fmt: skip
+        assert module.csv_text(df) == pandas_csv(df)
+    late_number = pd.DataFrame({"x": np.arange(10.0), "label": ["a"] * 9 + [1]})  # chunk 2
+    assert module.csv_text(late_number) == pandas_csv(late_number)

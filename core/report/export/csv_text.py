@@ -57,20 +57,22 @@ def _column_texts(s: pd.Series) -> list[str] | None:
     return None
 
 
+CHUNK_ROWS = 200_000  # rows turned into text at a time (bounds memory at registry scale)
+
+
 def csv_text(df: pd.DataFrame) -> str:
-    """``df.to_csv(index=False, lineterminator="\\r\\n")``: header row, comma separated,
+    """``df.to_csv(index=False, lineterminator="\r\n")``: header row, comma separated,
     CRLF rows, text quoted only when it holds a comma, quote, CR or LF, missing empty."""
-    columns = None
-    if df.shape[1] > 1 and df.columns.is_unique:
-        columns = []
-        for i in range(df.shape[1]):
-            texts = _column_texts(df.iloc[:, i])
-            if texts is None:
-                columns = None
-                break
-            columns.append(texts)
-    if columns is None:
+    if not (df.shape[1] > 1 and df.columns.is_unique):
         return df.to_csv(index=False, lineterminator="\r\n")
-    header = ",".join(_quoted(str(c)) for c in df.columns)
-    rows = map(",".join, zip(*columns, strict=True))
-    return "\r\n".join([header, *rows]) + "\r\n"
+    parts = [",".join(_quoted(str(c)) for c in df.columns) + "\r\n"]
+    for start in range(0, len(df), CHUNK_ROWS):
+        chunk = df.iloc[start : start + CHUNK_ROWS]
+        columns = []
+        for i in range(chunk.shape[1]):
+            texts = _column_texts(chunk.iloc[:, i])
+            if texts is None:  # a cell this writer cannot vouch for: pandas writes it all
+                return df.to_csv(index=False, lineterminator="\r\n")
+            columns.append(texts)
+        parts.append("\r\n".join(map(",".join, zip(*columns, strict=True))) + "\r\n")
+    return "".join(parts)
