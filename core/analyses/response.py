@@ -22,7 +22,7 @@ from core.stats.contingency import group_outcome_test
 ALL = "All"
 STATES = ("CR", "PR", "NR", "not evaluable")
 SENSITIVITY_CORE = ("recorded", "kdigo2024", "eular2019", "creatinine15")
-SENSITIVITY_EXTRA = ("lunar", "aurora", "multitarget_cn")
+SENSITIVITY_EXTRA = ("lunar", "aurora", "multitarget_cn", "bliss_ln")
 
 
 def group_levels(groups: pd.Series | Outcomes, reference: str | None) -> list[str]:
@@ -289,7 +289,7 @@ def criteria_sensitivity(
     """Response counts under every rule set the data can support, on the same patients.
 
     ``recorded`` (when present), ``kdigo2024``, ``eular2019``, ``creatinine15``, then
-    ``lunar``, ``aurora``, ``multitarget_cn`` (and ``custom`` when chosen) as extra rows
+    ``lunar``, ``aurora``, ``multitarget_cn``, ``bliss_ln`` (and ``custom`` when chosen) as extra rows
     when the file holds their inputs; same landmarks, window and missing strategy.
 
     Returns

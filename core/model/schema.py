@@ -22,6 +22,10 @@ PATIENT_FIELDS: tuple[str, ...] = (
     "start_date",
     "ttr_months",
     "ttr_event",
+    # --- LN response extensions (issue 13): BLISS-LN reference eGFR -----------------
+    # prior_egfr: eGFR before the flare (mL/min/1.73 m²), the BLISS-LN reference; when
+    # missing, the month-0 eGFR is the reference.
+    "prior_egfr",
 )
 
 # Numeric visit-level labs, in canonical units (see UNITS).
@@ -47,6 +51,10 @@ VISIT_FIELDS: tuple[str, ...] = (
     "anti_dsdna_censored",
     "anti_dsdna_pos",
     "response",
+    # --- LN response extensions (issue 13): treatment failure / rescue therapy -------
+    # treatment_failure: visit-level yes/no, the visit at which treatment failure or
+    # rescue therapy was recorded; it holds from that visit on (BLISS-LN rule set).
+    "treatment_failure",
 )
 
 # Labs analysed as paired changes by default, in the order of the R reference tables.
@@ -78,6 +86,7 @@ UNITS: dict[str, str] = {
     "steroid_mg": "mg/day",
     "steroid_pulse_mg": "mg/pulse",
     "urine_rbc": "/HPF",
+    "prior_egfr": "mL/min/1.73 m²",
 }
 
 # Human labels for charts and tables.
@@ -98,6 +107,8 @@ LABELS: dict[str, str] = {
     "sex": "Sex",
     "isn_class": "ISN/RPS class",
     "group": "Group",
+    "prior_egfr": "Pre-flare eGFR",
+    "treatment_failure": "Treatment failure",
 }
 
 RESPONSE_STATES: tuple[str, ...] = ("CR", "PR", "NR")

@@ -13,6 +13,7 @@ Criteria = Literal[
     "lunar",
     "aurora",
     "multitarget_cn",
+    "bliss_ln",
     "custom",
 ]
 CRITERIA: tuple[str, ...] = get_args(Criteria)
@@ -59,6 +60,7 @@ class Settings:
     custom: CustomCriteria = field(default_factory=CustomCriteria)
     exclude_baseline_cr: bool = False
     normal_vars: tuple[str, ...] = ()  # table1: variables summarised as mean (SD)
+    confirm_weeks: float = 4.0  # sustained_response: least gap to the confirming visit
 
     def __post_init__(self) -> None:
         if self.criteria is not None and self.criteria not in CRITERIA:
@@ -69,6 +71,8 @@ class Settings:
             raise ValueError(f"Unknown time-to-response event {self.event!r}.")
         if self.ci not in CI_METHODS:
             raise ValueError(f"Unknown CI method {self.ci!r}.")
+        if not 0 <= self.confirm_weeks <= 52:
+            raise ValueError("The confirmation gap must be between 0 and 52 weeks.")
         if not 0 <= self.window <= 3:
             raise ValueError("The landmark window must be between 0 and 3 months.")
         object.__setattr__(self, "landmarks", tuple(float(m) for m in self.landmarks))

@@ -51,6 +51,20 @@ CRITERIA_TEXT: dict[str, tuple[str, str]] = {
         "albumin ≥ 3.0 g/dL and creatinine ≤ 115% of baseline. 'Normal creatinine' was read as "
         "≤ 115% of baseline (an analysis choice)",
     ),
+    "bliss_ln": (
+        "BLISS-LN",
+        "the BLISS-LN trial definitions (Furie 2020, belimumab): primary efficacy renal response "
+        "(PERR) UPCR ≤ 0.7 g/g, eGFR no more than 20% below the pre-flare value or ≥ 60 "
+        "mL/min/1.73 m², and no treatment failure; complete renal response (CRR) UPCR < 0.5 "
+        "g/g, eGFR no more than 10% below the pre-flare value or ≥ 90, and no treatment "
+        "failure. CR is the CRR, PR a PERR that is not a CRR, so the overall response is the "
+        "PERR. Analysis choices: the reference eGFR is the file's pre-flare eGFR "
+        "(prior_egfr) when given, else the month-0 eGFR; treatment failure (rescue therapy) "
+        "is read from the optional treatment_failure column and holds from the first visit "
+        "flagged on (a missing cell is no failure recorded; without the column it is not "
+        "assessed); the trial's week-100/104 confirmation is not part of the landmark "
+        "response (see confirmed response)",
+    ),
 }
 
 MISSING_TEXT: dict[str, str] = {
