@@ -1,0 +1,293 @@
+"""Confirmed and sustained renal response, and duration of response (issue 13, point 3).
+
+Definitions (docs: clinical-rules §1b; *choice* marks ours):
+
+- **confirmed** response at landmark L: the response (CR; or CR or PR for ``ORR``) is met
+  at the landmark visit and again at the next visit with an evaluable response at least
+  ``settings.confirm_weeks`` weeks later (default 4; weeks → months as 7/30.4375,
+  *choice*). A responder with no such later visit is not evaluable for confirmation.
+- **sustained** response up to L: met at every landmark up to L (at 6 *and* 12 months);
+  not met as soon as one evaluable landmark misses it; not evaluable when a landmark is
+  not evaluable and none misses it.
+- Denominators: complete-case (patients evaluable for the statement); under the
+  ``non-responder`` setting every patient is counted and not evaluable counts as not met;
+  ``locf`` is not applied here (complete-case, with a note). Responses are the observed
+  ones at the visits under ``settings.criteria``.
+- **duration of response**: from the first visit after month 0 meeting the response to the
+  first later evaluable visit not meeting it (event), censored at the last visit with an
+  evaluable response (*choice*); patients who never respond are not in it.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from core.analyses.response import ALL, group_levels
+from core.model.results import Result
+from core.outcomes.derive import Outcomes
+from core.stats.binomial import clopper_pearson
+from core.stats.contingency import group_outcome_test
+from core.stats.survival import kaplan_meier, km_median
+
+DAYS_PER_MONTH = 30.4375
+OUTCOMES = {"CR": ("CR",), "ORR": ("CR", "PR")}
+KINDS = ("confirmed", "sustained")
+_TOL = 1e-9
+
+STATUS_COLUMNS = ["patient_id", "group", "kind", "month", "outcome", "status", "reason",
+                  "visit_month", "confirm_month"]
+RATE_COLUMNS = ["kind", "month", "outcome", "group", "n_patients", "n_evaluable", "n_yes",
+                "pct", "ci_low", "ci_high", "n_not_evaluable"]
+DURATION_PATIENT_COLUMNS = ["patient_id", "group", "outcome", "onset_month", "time", "event"]
+CURVE_COLUMNS = ["outcome", "group", "time", "n_risk", "n_event", "n_censor",
+                 "pct_in_response", "ci_low", "ci_high", "surv", "std_err_log_surv"]
+SUMMARY_COLUMNS = ["outcome", "group", "n", "n_events", "median_time", "median_ci_low",
+                   "median_ci_high", "median_rule"]
+
+
+def confirm_gap_months(weeks: float) -> float:
+    """Weeks as months (1 month = 30.4375 days, 365.25 / 12)."""
+    return weeks * 7.0 / DAYS_PER_MONTH
+
+
+def _evaluable_visits(o: Outcomes) -> pd.DataFrame:
+    vr = o.visit_responses
+    v = vr.loc[vr["response"].notna() & (vr["month"] > 0), ["patient_id", "month", "response"]]
+    return v.sort_values(["patient_id", "month"], kind="stable")
+
+
+def sustained_patients(o: Outcomes) -> pd.DataFrame:
+    """One row per patient × kind × landmark × outcome: ``status`` 'yes', 'no' or None (not
+    evaluable) with its ``reason``; ``visit_month`` the landmark visit, ``confirm_month``
+    the confirming visit (confirmed only). Patient-level."""
+    r = o.responses
+    marks = sorted(o.settings.landmarks)
+    gap = confirm_gap_months(o.settings.confirm_weeks)
+    seen = _evaluable_visits(o)
+    by_patient = {p: g for p, g in seen.groupby("patient_id", sort=False)}
+    rows = []
+    for (pid, group), pr in r.groupby(["patient_id", "group"], sort=False, dropna=False):
+        at = {float(m): (obs, vm) for m, obs, vm in
+              zip(pr["landmark"], pr["observed"], pr["visit_month"])}
+        later = by_patient.get(pid)
+        for outcome, states in OUTCOMES.items():
+            for mark in marks:
+                obs, vm = at.get(mark, (None, np.nan))
+                status, reason, cm = _confirmed(obs, vm, states, later, gap)
+                rows.append((pid, group, "confirmed", mark, outcome, status, reason, vm, cm))
+                status, reason = _sustained([at.get(m, (None, np.nan))[0] for m in marks
+                                             if m <= mark], states)
+                rows.append((pid, group, "sustained", mark, outcome, status, reason, vm, np.nan))
+    return pd.DataFrame(rows, columns=STATUS_COLUMNS)
+
+
+def _confirmed(obs, vm, states, later, gap):
+    if obs is None or pd.isna(obs):
+        return None, "not evaluable at the landmark", np.nan
+    if obs not in states:
+        return "no", "not met at the landmark", np.nan
+    if later is not None:
+        nxt = later[later["month"].to_numpy(float) >= vm + gap - _TOL]
+        if len(nxt):
+            first = nxt.iloc[0]
+            met = first["response"] in states
+            return ("yes" if met else "no"), ("" if met else "not met at the confirming visit"), \
+                float(first["month"])
+    return None, "no evaluable visit to confirm", np.nan
+
+
+def _sustained(observed: list, states) -> tuple[str | None, str]:
+    known = [x for x in observed if x is not None and not pd.isna(x)]
+    if any(x not in states for x in known):
+        return "no", "not met at a landmark"
+    if len(known) == len(observed):
+        return "yes", ""
+    return None, "not evaluable at a landmark"
+
+
+def _counted(st: pd.DataFrame, missing: str) -> pd.DataFrame:
+    """The statuses with ``yes``/``evaluable`` flags under the missing-landmark setting."""
+    s = st.copy()
+    s["yes"] = s["status"].eq("yes")
+    s["evaluable"] = s["status"].notna() | (missing == "non-responder")
+    return s
+
+
+def sustained_rates(o: Outcomes, statuses: pd.DataFrame | None = None) -> Result:
+    """Confirmed and sustained CR and ORR rates per landmark, per group and All.
+
+    Clopper–Pearson exact 95 % interval, as ``binom.test(n_yes, n_evaluable)$conf.int``,
+    percent.
+
+    Returns
+    -------
+    Result ``sustained_response``: kind, month, outcome, group, n_patients, n_evaluable,
+    n_yes, pct, ci_low, ci_high, n_not_evaluable.
+    """
+    st = _counted(sustained_patients(o) if statuses is None else statuses, o.settings.missing)
+    levels = group_levels(o, o.settings.reference)
+    rows = []
+    for (kind, month, outcome), part in st.groupby(["kind", "month", "outcome"], sort=False):
+        for g in [*levels, ALL]:
+            s = part if g == ALL else part[part["group"].astype(str) == g]
+            n, x = int(s["evaluable"].sum()), int((s["yes"] & s["evaluable"]).sum())
+            rows.append([kind, month, outcome, g, len(s), n, x, np.nan, np.nan, np.nan, len(s) - n])
+    t = pd.DataFrame(rows, columns=RATE_COLUMNS)
+    n = t["n_evaluable"].to_numpy(float)
+    low, high = clopper_pearson(t["n_yes"].to_numpy(float), n)
+    t["pct"] = np.where(n > 0, 100 * t["n_yes"] / np.where(n > 0, n, 1), np.nan)
+    t["ci_low"], t["ci_high"] = 100 * np.asarray(low), 100 * np.asarray(high)
+    return Result("sustained_response", t, tuple(_notes(o)), {"settings": o.settings})
+
+
+def _notes(o: Outcomes) -> list[str]:
+    s = o.settings
+    notes = [
+        f"Confirmed: met at the landmark visit and at the next evaluable visit at least "
+        f"{s.confirm_weeks:g} weeks later; sustained: met at every landmark up to the month "
+        f"shown; responses under '{s.criteria}'; Clopper–Pearson exact 95% intervals.",
+    ]
+    if s.missing == "non-responder":
+        notes.append("Non-responder imputation: not evaluable counts as not met.")
+    else:
+        notes.append("Complete-case denominators (patients evaluable for each statement).")
+    if s.missing == "locf":
+        notes.append("Last observation carried forward is not applied to confirmed/sustained "
+                     "response: complete-case.")
+    return notes
+
+
+def sustained_tests(o: Outcomes, statuses: pd.DataFrame | None = None) -> Result:
+    """Confirmed and sustained CR and ORR compared between groups (evaluable patients).
+
+    Fisher's exact test (R ``fisher.test``; 2×k by full enumeration up to 1,000 patients,
+    ``chisq.test(correct = FALSE)`` above), two-sided.
+
+    Returns
+    -------
+    Result ``sustained_tests``: kind, month, outcome, test, p_value, and ``<group>_yes``,
+    ``<group>_n`` for every group.
+    """
+    st = _counted(sustained_patients(o) if statuses is None else statuses, o.settings.missing)
+    st = st[st["evaluable"] & st["group"].notna()]
+    levels = group_levels(o, o.settings.reference)
+    cols = ["kind", "month", "outcome", "test", "p_value"] + [
+        f"{g}_{k}" for g in levels for k in ("yes", "n")
+    ]
+    rows, notes = [], []
+    if len(levels) < 2:
+        notes.append("Only one group: no test between groups.")
+    for (kind, month, outcome), part in st.groupby(["kind", "month", "outcome"], sort=False):
+        if len(levels) < 2:
+            break
+        yes = pd.crosstab(part["group"].astype(str), part["yes"]).reindex(
+            index=levels, columns=[True, False], fill_value=0
+        )
+        row = {"kind": kind, "month": month, "outcome": outcome, "test": "", "p_value": np.nan}
+        table = yes[yes.sum(axis=1) > 0]
+        if len(table) >= 2:
+            row["test"], row["p_value"] = group_outcome_test(table.to_numpy())
+        else:
+            notes.append(f"{kind} {outcome} at {month:g} months: fewer than two groups "
+                         "evaluable, no test.")
+        for g in levels:
+            row[f"{g}_yes"], row[f"{g}_n"] = int(yes.loc[g, True]), int(yes.loc[g].sum())
+        rows.append(row)
+    notes.append("Fisher's exact test; unadjusted, exploratory p-values.")
+    return Result("sustained_tests", pd.DataFrame(rows, columns=cols), tuple(notes),
+                  {"settings": o.settings})
+
+
+def duration_patients(o: Outcomes) -> pd.DataFrame:
+    """Per responding patient and outcome: onset_month (first visit after month 0 meeting
+    it), time (months from onset to loss, or to the last evaluable visit), event (1 = lost
+    at the first later evaluable visit not meeting it, 0 = censored). Patient-level."""
+    seen = _evaluable_visits(o)
+    groups = o.responses.drop_duplicates("patient_id").set_index("patient_id")["group"]
+    seen = seen[seen["patient_id"].isin(groups.index)]
+    rows = []
+    for pid, v in seen.groupby("patient_id", sort=False):
+        month = v["month"].to_numpy(float)
+        resp = v["response"].to_numpy(object)
+        for outcome, states in OUTCOMES.items():
+            met = np.isin(resp, states)
+            if not met.any():
+                continue
+            first = int(np.argmax(met))
+            lost = np.flatnonzero(~met[first:])
+            if len(lost):
+                rows.append((pid, groups[pid], outcome, month[first],
+                             month[first + lost[0]] - month[first], 1))
+            else:
+                rows.append((pid, groups[pid], outcome, month[first], month[-1] - month[first], 0))
+    return pd.DataFrame(rows, columns=DURATION_PATIENT_COLUMNS)
+
+
+def response_duration(o: Outcomes, patients: pd.DataFrame | None = None) -> dict[str, Result]:
+    """Duration of response (CR; CR or PR), Kaplan–Meier per group and All.
+
+    As ``survfit(Surv(time, event) ~ 1, conf.type = "log-log")``: ``pct_in_response`` =
+    100·S, ci_low/ci_high = 100·lower/upper; the median and its CI as
+    ``summary(fit)$table`` (midpoint rule; NaN = not reached).
+
+    Returns
+    -------
+    dict with Results ``response_duration`` (outcome, group, time, n_risk, n_event,
+    n_censor, pct_in_response, ci_low, ci_high, surv, std_err_log_surv) and
+    ``response_duration_summary`` (outcome, group, n, n_events, median_time,
+    median_ci_low, median_ci_high, median_rule).
+    """
+    d = duration_patients(o) if patients is None else patients
+    levels = group_levels(o, o.settings.reference)
+    curves, summary = [], []
+    for outcome in OUTCOMES:
+        od = d[d["outcome"] == outcome]
+        for g in [*levels, ALL]:
+            s = od if g == ALL else od[od["group"].astype(str) == g]
+            km = kaplan_meier(s["time"], s["event"])
+            curves.append(pd.DataFrame({
+                "outcome": outcome, "group": g, "time": km["time"], "n_risk": km["n_risk"],
+                "n_event": km["n_event"], "n_censor": km["n_censor"],
+                "pct_in_response": 100 * km["surv"], "ci_low": 100 * km["lower"],
+                "ci_high": 100 * km["upper"], "surv": km["surv"],
+                "std_err_log_surv": km["std_err_log_surv"],
+            }, columns=CURVE_COLUMNS))
+            med = km_median(km)
+            summary.append([outcome, g, len(s), int(s["event"].sum()), med["median"],
+                            med["low"], med["high"], med["rule"]])
+    curve = pd.concat(curves, ignore_index=True) if curves else pd.DataFrame(columns=CURVE_COLUMNS)
+    notes = (
+        "Duration of response: from the first visit after month 0 with the response to the "
+        "first later evaluable visit without it; censored at the last visit with an evaluable "
+        "response (a choice). Kaplan–Meier with log-log 95% CI, as R survfit(conf.type = "
+        "'log-log'); median as summary(fit)$table.",
+        "Responses are seen only at visits: durations are interval-censored and tied; the "
+        "visit months are used (a choice).",
+    )
+    meta = {"settings": o.settings}
+    return {
+        "response_duration": Result("response_duration", curve, notes, meta),
+        "response_duration_summary": Result(
+            "response_duration_summary", pd.DataFrame(summary, columns=SUMMARY_COLUMNS), notes, meta
+        ),
+    }
+
+
+def sustained_results(o: Outcomes) -> dict[str, Result]:
+    """Every table of this module: sustained_response, sustained_tests,
+    sustained_patients (patient-level), response_duration, response_duration_summary,
+    response_duration_patients (patient-level)."""
+    st = sustained_patients(o)
+    dp = duration_patients(o)
+    meta = {"settings": o.settings, "patient_level": True}
+    return {
+        "sustained_response": sustained_rates(o, st),
+        "sustained_tests": sustained_tests(o, st),
+        "sustained_patients": Result("sustained_patients", st, tuple(_notes(o)), meta),
+        **response_duration(o, dp),
+        "response_duration_patients": Result(
+            "response_duration_patients", dp, ("Patient-level: one row per responder and "
+                                               "outcome.",), meta
+        ),
+    }
