@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import argparse
 import sys
+from dataclasses import replace
 from pathlib import Path
 
+from core.analyses.ln_response import run_ln_response
 from core.analyses.run import run_analyses
 from core.ingest.io import Limits
 from core.ingest.isn import normalise_class
@@ -177,6 +179,11 @@ def main(argv: list[str] | None = None) -> int:
     except SystemExit as exc:  # --help
         return int(exc.code or 0)
     results = run_analyses(cohort, settings, filters)
+    meta = results["flow"].meta  # settings, filters and summary of the run
+    results |= {
+        n: replace(r, meta={**r.meta, **meta})
+        for n, r in run_ln_response(cohort, settings, filters).items()
+    }
     out = Path(args.out)
     what = _write(
         results, cohort, settings, filters, out, tables_only=args.tables_only, make_zip=args.zip

@@ -26,11 +26,14 @@ from core.report.export.wording import (
     MISSING_TEXT,
     TEST_SHORT,
     TEST_TEXT,
+    confirmed_text,
     criteria_text,
     filters_text,
     landmarks_text,
     months,
+    sensitivity_text,
 )
+from core.report.export.wording import AUDIT_TEXT, DURATION_TEXT
 
 PACKAGES: tuple[str, ...] = ("pandas", "numpy", "scipy", "lifelines", "plotly")
 _UNIT_CHOICE = {
@@ -123,6 +126,7 @@ def _statistics_paragraph(settings: Settings, results: Mapping[str, Result]) -> 
             f"was used (an analysis choice). {TEST_TEXT['kaplan_meier']}; groups compared by the "
             f"{TEST_TEXT['log-rank']} and a {TEST_TEXT['cox']}, reference group {settings.reference}."
         )
+    parts += _ln_response_sentences(settings, results)
     if has("table1"):
         parts.append(
             "Baseline characteristics: median (IQR) with the Wilcoxon rank-sum test (Kruskal–Wallis "
@@ -137,6 +141,24 @@ def _statistics_paragraph(settings: Settings, results: Mapping[str, Result]) -> 
         "except the Holm-adjusted pairwise comparisons between months (column p_holm)."
     )
     return " ".join(parts)
+
+
+def _ln_response_sentences(settings: Settings, results: Mapping[str, Result]) -> list[str]:
+    """Definitions of the rule sets compared, confirmed/sustained response, duration of
+    response and the response audit, for the tables present."""
+    out = []
+    sens = table(results, "criteria_sensitivity") if results else None
+    if sens is not None and "criteria" in sens:
+        text = sensitivity_text(list(dict.fromkeys(sens["criteria"].astype(str))), settings)
+        if text:
+            out.append(text + ".")
+    if results and ("sustained_response" in results or "sustained_tests" in results):
+        out.append(confirmed_text(settings) + ".")
+    if results and "response_duration_summary" in results:
+        out.append(DURATION_TEXT + ".")
+    if results and "response_audit" in results:
+        out.append(AUDIT_TEXT + ".")
+    return out
 
 
 def _ci(low: object, high: object, fmt: Callable[..., str] = format_pct) -> str:

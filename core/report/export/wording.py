@@ -193,3 +193,58 @@ def settings_footnote(settings: Settings, filters: Filters) -> str:
         f"time-to-response event {EVENT_TEXT.get(settings.event, settings.event)}; reference "
         f"group {settings.reference or 'first group'}; patients: {filters_text(filters)}."
     )
+
+
+def confirmed_text(settings: Settings) -> str:
+    """Definition of confirmed and sustained response (issue 13), with its choices."""
+    return (
+        "Confirmed response at a landmark: the response (CR; or CR or PR) was met at the "
+        "landmark visit and again at the next visit with an evaluable response at least "
+        f"{settings.confirm_weeks:g} weeks later (weeks converted to months as 7/30.4375; a "
+        "responder without such a visit was not evaluable for confirmation, an analysis "
+        "choice). Sustained response up to a landmark: met at every landmark up to it (e.g. CR "
+        "at 6 and at 12 months); not met once an evaluable landmark missed it, not evaluable "
+        "when a landmark was not evaluable and none missed it. "
+        + (
+            "Non-responder imputation: patients not evaluable counted as not met. "
+            if settings.missing == "non-responder"
+            else "Denominators were the patients evaluable for each statement (complete-case). "
+        )
+        + "Rates with Clopper–Pearson exact 95% intervals (R binom.test), compared between "
+        "groups by Fisher's exact test (R fisher.test)"
+    )
+
+
+DURATION_TEXT = (
+    "Duration of response: months from the first visit after month 0 with the response (CR; "
+    "or CR or PR) to the first later visit with an evaluable response without it (event), "
+    "censored at the last visit with an evaluable response (an analysis choice); patients who "
+    "never responded were not included. Kaplan–Meier estimate of remaining in response with "
+    'log-log 95% intervals and the median as R survfit(conf.type = "log-log") and '
+    "summary(fit)$table; responses are seen only at visits, so durations are interval-censored "
+    "and tied and the visit months were used (an analysis choice)"
+)
+
+AUDIT_TEXT = (
+    "Every response call is listed per patient, landmark and rule set with the visit used, "
+    "each input value and each condition of the rule (true, false, missing or not assessed) "
+    "in the patient-level table response_audit"
+)
+
+
+def sensitivity_text(names: list[str], settings: Settings) -> str:
+    """The rule sets of the criteria sensitivity table, each with its definition."""
+    defs = []
+    for n in names:
+        if n == settings.criteria:
+            continue
+        if n == "custom":
+            defs.append(custom_criteria_text(settings.custom))
+        elif n in CRITERIA_TEXT:
+            defs.append(f"{CRITERIA_TEXT[n][0]} ({CRITERIA_TEXT[n][1]})")
+    if not defs:
+        return ""
+    return (
+        "Sensitivity to the response definition: the same patients, landmark visits and "
+        "missing-landmark rule under " + "; ".join(defs)
+    )
