@@ -219,3 +219,23 @@ def test_new_fields_are_read_from_files_and_headers() -> None:
     h = parse_header("치료실패_6개월")
     assert (h.field, h.month) == ("treatment_failure", 6.0)
     assert parse_header("Rescue therapy (month 12)").field == "treatment_failure"
+
+
+def test_audit_screen_helpers_summarise_one_patient() -> None:
+    from ui.audit import call_summary, condition_view
+
+    v = pd.DataFrame({
+        "patient_id": ["p"] * 3, "month": [0.0, 6.0, 12.0],
+        "upcr": [2.0, 0.7, 0.3], "egfr": [70.0, 40.0, np.nan],
+    })
+    c = Cohort(pd.DataFrame({"patient_id": ["p"], "group": ["refractory"]}), v)
+    a = response_audit(c, derive_outcomes(c, Settings(criteria="kdigo2024"))).table
+    a = a[a["criteria"] == "kdigo2024"]
+    s = call_summary(a)
+    assert s["response"].tolist() == ["NR", "not evaluable"]
+    assert "CR Gt ≥ 0.85·G0 (false)" in s["conditions not met or missing"].iloc[0]
+    assert s["why not evaluable"].iloc[1] == "lab needed missing"
+    states, inputs = condition_view(a, "kdigo2024")
+    assert states.loc["CR: Pt < 0.5", "month 12"] == "✓ met"
+    assert states.loc["CR: Gt ≥ 0.85·G0", "month 12"] == "? missing"
+    assert inputs.loc["Gt (eGFR)", "month 6"] == 40.0

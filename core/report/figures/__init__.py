@@ -16,7 +16,7 @@ from core.model.results import Result
 from core.model.schema import PAIRED_MEASURES, Cohort
 from core.model.settings import Settings
 from core.report.figures import cohort as cohort_figs
-from core.report.figures import labs, response, ttr
+from core.report.figures import labs, response, sustained, ttr
 from core.report.figures.theme import group_colors
 
 __all__ = ["SECTIONS", "build_figures", "figure_section", "group_colors"]
@@ -33,7 +33,7 @@ def figure_section(name: str) -> str:
     one figure by name build only that figure's section."""
     if name in _COHORT_FIGURES:
         return "cohort"
-    if name.startswith("response_") or name == "criteria_sensitivity":
+    if name.startswith(("response_", "sustained_")) or name == "criteria_sensitivity":
         return "response"
     if name == "ttr_curve":
         return "ttr"
@@ -54,6 +54,14 @@ def _response_figures(
     if _table(results, "criteria_sensitivity") is not None:
         out["criteria_sensitivity"] = response.criteria_sensitivity(
             results["criteria_sensitivity"], colors=colors
+        )
+    if _table(results, "sustained_response") is not None:
+        out["sustained_response"] = sustained.plot_sustained_response(
+            results["sustained_response"], colors=colors
+        )
+    if _table(results, "response_duration") is not None:
+        out["response_duration"] = sustained.plot_response_duration(
+            results["response_duration"], colors=colors
         )
     if (t := _table(results, "response_transitions")) is not None:
         res = results["response_transitions"]
