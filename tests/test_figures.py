@@ -14,6 +14,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import pytest
 
+from core.report.export.display import p_text
 from core.analyses.subgroups import SUBGROUP_COLUMNS, subgroup_rates
 from core.model.results import Result
 from core.model.schema import Cohort
@@ -102,8 +103,8 @@ def test_for_app_writes_axis_defaults_but_keeps_explicit_ones():
 
 
 def test_format_p_follows_display_rule():
-    assert theme.format_p(0.0436475) == "p = 0.0436"
-    assert theme.format_p(0.000775) == "p < 0.001"
+    assert p_text(0.0436475) == "p = 0.0436"
+    assert p_text(0.000775) == "p < 0.001"
 
 
 # --- response --------------------------------------------------------------------------

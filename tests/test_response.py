@@ -7,8 +7,8 @@ import pandas as pd
 import pytest
 from test_outcomes import cohort, long_cohort
 
+from core.analyses.criteria_sensitivity import criteria_sensitivity
 from core.analyses.response import (
-    criteria_sensitivity,
     response_difference,
     response_rates,
     response_tests,
@@ -87,6 +87,7 @@ def test_sensitivity_rows_and_extras(whole) -> None:
         "lunar",
         "aurora",
         "multitarget_cn",
+        "bliss_ln",
     ]
     k = t.set_index(["criteria", "month", "group"]).loc[("kdigo2024", 12.0, "All")]
     # expected/criteria_sensitivity.csv: 74 evaluable, CR 25, PR 17, 2 on a boundary.

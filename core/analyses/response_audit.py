@@ -12,14 +12,15 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from core.analyses.response import SENSITIVITY_CORE, SENSITIVITY_EXTRA
-from core.model.results import Result
+from core.analyses.context import RunContext
+from core.analyses.criteria_sensitivity import supported_criteria
+from core.analyses.spec import NO_FIGURE, AnalysisSpec, TableSpec
+from core.model.results import AnalysisRun, Result
 from core.model.schema import RESPONSE_STATES, Cohort
 from core.model.settings import Settings
 from core.outcomes.criteria import (
     TREATMENT_FAILURE,
     condition_table,
-    derivable,
     evaluate,
     proteinuria_column,
     rule_set,
@@ -59,19 +60,6 @@ COLUMNS = [
     "on_edge",
     *INPUT_COLUMNS,
 ]
-
-
-def audited_criteria(cohort: Cohort, settings: Settings) -> list[str]:
-    """The rule sets the file can support (those of the criteria sensitivity table)."""
-    available = {c for c in cohort.visits if cohort.visits[c].notna().any()}
-    if "creatinine" in available and {"age", "sex"} <= set(cohort.patients):
-        available.add("egfr")
-    if "proteinuria_24h" in available:
-        available.add("upcr")
-    names = [n for n in (*SENSITIVITY_CORE, *SENSITIVITY_EXTRA) if derivable(n, available)]
-    if settings.criteria == "custom" and derivable("custom", available, settings.custom):
-        names.append("custom")
-    return names
 
 
 def _judged_rows(o: Outcomes, every_visit: bool) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
@@ -178,7 +166,7 @@ def response_audit(cohort: Cohort, o: Outcomes, every_visit: bool = False) -> Re
     settings = o.settings
     visits, _ = proteinuria_column(o.visits)
     frame, at, base = _judged_rows(o, every_visit)
-    names = audited_criteria(cohort, settings)
+    names = supported_criteria(cohort, settings)
     parts = [_one_rule_set(n, settings, visits, frame, at, base) for n in names]
     t = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=COLUMNS)
     notes = [
@@ -191,3 +179,34 @@ def response_audit(cohort: Cohort, o: Outcomes, every_visit: bool = False) -> Re
         notes.append("No rule set can be applied to this file (no response and no UPCR).")
     meta = {"settings": settings, "patient_level": True, "every_visit": every_visit}
     return Result("response_audit", t, tuple(notes), meta)
+
+
+def _audit(ctx: RunContext) -> dict:
+    return {"response_audit": response_audit(ctx.filtered, ctx.outcomes)}
+
+
+def _methods(run: AnalysisRun) -> list[str]:
+    if run.table("response_audit") is None:
+        return []
+    return [
+        "Every response call is listed per patient, landmark and rule set with the visit "
+        "used, each input value and each condition of the rule (true, false, missing or not "
+        "assessed) in the patient-level table response_audit."
+    ]
+
+
+SPECS = (
+    AnalysisSpec(
+        name="response_audit", page="response", section="Response audit",
+        tables=(
+            TableSpec("response_audit", "Response audit", tuple(COLUMNS),
+                      "tests/test_ln_response_reference.py", patient_level=True,
+                      estimates={"landmark": "months", "visit_month": "months",
+                                 "baseline_month": "months"}),
+        ),
+        compute=_audit,
+        figures=NO_FIGURE,
+        methods=_methods,
+        r_call="none (no statistics); the landmark calls equal ln_response.R's",
+    ),
+)

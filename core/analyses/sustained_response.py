@@ -23,9 +23,12 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from core.analyses.response import ALL, group_levels
-from core.model.results import Result
-from core.outcomes.derive import Outcomes
+from core.analyses.context import RunContext
+from core.analyses.response import group_levels
+from core.analyses.spec import AnalysisSpec, FigureRef, TableSpec
+from core.model.results import AnalysisRun, Result
+from core.model.vocabulary import ALL
+from core.outcomes.derive import Outcomes, derive_outcomes
 from core.stats.binomial import clopper_pearson
 from core.stats.contingency import group_outcome_test
 from core.stats.survival import kaplan_meier, km_median
@@ -135,9 +138,9 @@ def sustained_rates(o: Outcomes, statuses: pd.DataFrame | None = None) -> Result
             rows.append([kind, month, outcome, g, len(s), n, x, np.nan, np.nan, np.nan, len(s) - n])
     t = pd.DataFrame(rows, columns=RATE_COLUMNS)
     n = t["n_evaluable"].to_numpy(float)
-    low, high = clopper_pearson(t["n_yes"].to_numpy(float), n)
+    ci = clopper_pearson(t["n_yes"].to_numpy(float), n)
     t["pct"] = np.where(n > 0, 100 * t["n_yes"] / np.where(n > 0, n, 1), np.nan)
-    t["ci_low"], t["ci_high"] = 100 * np.asarray(low), 100 * np.asarray(high)
+    t["ci_low"], t["ci_high"] = 100 * np.asarray(ci.low), 100 * np.asarray(ci.high)
     return Result("sustained_response", t, tuple(_notes(o)), {"settings": o.settings})
 
 
@@ -187,7 +190,8 @@ def sustained_tests(o: Outcomes, statuses: pd.DataFrame | None = None) -> Result
         row = {"kind": kind, "month": month, "outcome": outcome, "test": "", "p_value": np.nan}
         table = yes[yes.sum(axis=1) > 0]
         if len(table) >= 2:
-            row["test"], row["p_value"] = group_outcome_test(table.to_numpy())
+            chosen = group_outcome_test(table.to_numpy())
+            row["test"], row["p_value"] = chosen.test, chosen.p
         else:
             notes.append(f"{kind} {outcome} at {month:g} months: fewer than two groups "
                          "evaluable, no test.")
@@ -254,8 +258,8 @@ def response_duration(o: Outcomes, patients: pd.DataFrame | None = None) -> dict
                 "std_err_log_surv": km["std_err_log_surv"],
             }, columns=CURVE_COLUMNS))
             med = km_median(km)
-            summary.append([outcome, g, len(s), int(s["event"].sum()), med["median"],
-                            med["low"], med["high"], med["rule"]])
+            summary.append([outcome, g, len(s), int(s["event"].sum()), med.median,
+                            med.low, med.high, med.rule])
     curve = pd.concat(curves, ignore_index=True) if curves else pd.DataFrame(columns=CURVE_COLUMNS)
     notes = (
         "Duration of response: from the first visit after month 0 with the response to the "
@@ -274,20 +278,126 @@ def response_duration(o: Outcomes, patients: pd.DataFrame | None = None) -> dict
     }
 
 
-def sustained_results(o: Outcomes) -> dict[str, Result]:
-    """Every table of this module: sustained_response, sustained_tests,
-    sustained_patients (patient-level), response_duration, response_duration_summary,
-    response_duration_patients (patient-level)."""
+def _every_visit(ctx: RunContext) -> Outcomes:
+    """The run's outcomes, re-derived with every visit judged if it judged landmarks only."""
+    o = ctx.outcomes
+    if o.visits is not None and len(o.visit_responses) != len(o.visits):
+        o = derive_outcomes(ctx.filtered, o.settings, reuse=o)
+    return o
+
+
+def _compute_sustained(ctx: RunContext) -> dict:
+    o = _every_visit(ctx)
     st = sustained_patients(o)
-    dp = duration_patients(o)
-    meta = {"settings": o.settings, "patient_level": True}
+    meta = {"settings": o.settings}
     return {
-        "sustained_response": sustained_rates(o, st),
-        "sustained_tests": sustained_tests(o, st),
+        "sustained_response": lambda: sustained_rates(o, st),
+        "sustained_tests": lambda: sustained_tests(o, st),
         "sustained_patients": Result("sustained_patients", st, tuple(_notes(o)), meta),
-        **response_duration(o, dp),
-        "response_duration_patients": Result(
-            "response_duration_patients", dp, ("Patient-level: one row per responder and "
-                                               "outcome.",), meta
-        ),
     }
+
+
+def _compute_duration(ctx: RunContext) -> dict:
+    o = _every_visit(ctx)
+    dp = duration_patients(o)
+    note = ("Patient-level: one row per responder and outcome (CR; ORR = CR or PR).",)
+    return {
+        **response_duration(o, dp),
+        "response_duration_patients": Result("response_duration_patients", dp, note,
+                                             {"settings": o.settings}),
+    }
+
+
+def confirmed_text(confirm_weeks: float, missing: str) -> str:
+    """Definition of confirmed and sustained response for the methods text."""
+    return (
+        "Confirmed response at a landmark: the response (CR; or CR or PR) was met at the "
+        "landmark visit and again at the next visit with an evaluable response at least "
+        f"{confirm_weeks:g} weeks later (weeks converted to months as 7/30.4375; a responder "
+        "without such a visit was not evaluable for confirmation, an analysis choice). "
+        "Sustained response up to a landmark: met at every landmark up to it (e.g. CR at 6 and "
+        "at 12 months); not met once an evaluable landmark missed it, not evaluable when a "
+        "landmark was not evaluable and none missed it. "
+        + (
+            "Non-responder imputation: patients not evaluable counted as not met. "
+            if missing == "non-responder"
+            else "Denominators were the patients evaluable for each statement (complete-case). "
+        )
+        + "Rates with Clopper–Pearson exact 95% intervals (R binom.test), compared between "
+        "groups by Fisher's exact test (R fisher.test)."
+    )
+
+
+DURATION_TEXT = (
+    "Duration of response: months from the first visit after month 0 with the response (CR; "
+    "or CR or PR) to the first later visit with an evaluable response without it (event), "
+    "censored at the last visit with an evaluable response (an analysis choice); patients who "
+    "never responded were not included. Kaplan–Meier estimate of remaining in response with "
+    'log-log 95% intervals and the median as R survfit(conf.type = "log-log") and '
+    "summary(fit)$table; responses are seen only at visits, so durations are interval-censored "
+    "and tied and the visit months were used (an analysis choice)."
+)
+
+
+def _sustained_methods(run: AnalysisRun) -> list[str]:
+    if run.table("sustained_response") is None:
+        return []
+    return [confirmed_text(run.settings.confirm_weeks, run.settings.missing)]
+
+
+def _duration_methods(run: AnalysisRun) -> list[str]:
+    return [] if run.table("response_duration_summary") is None else [DURATION_TEXT]
+
+
+_REF = "tests/test_ln_response_reference.py"  # R: tests/reference/ln_response/
+_FIG = "core.report.figures.sustained"
+_MONTHS = {"month": "months"}
+SPECS = (
+    AnalysisSpec(
+        name="sustained_response", page="response", section="Confirmed and sustained response",
+        tables=(
+            TableSpec("sustained_response", "Confirmed and sustained response",
+                      tuple(RATE_COLUMNS), _REF,
+                      counts=("n_patients", "n_evaluable", "n_yes", "n_not_evaluable"),
+                      percents=("pct", "ci_low", "ci_high"), estimates=_MONTHS),
+            TableSpec("sustained_tests", "Confirmed and sustained response between groups",
+                      ("kind", "month", "outcome", "test", "p_value"),
+                      _REF, p_values=("p_value",),
+                      estimates=_MONTHS),
+            TableSpec("sustained_patients", "Confirmed and sustained response per patient",
+                      tuple(STATUS_COLUMNS), "tests/test_ln_response.py",
+                      patient_level=True,
+                      estimates={"month": "months", "visit_month": "months",
+                                 "confirm_month": "months"}),
+        ),
+        compute=_compute_sustained,
+        figures=(FigureRef(_FIG, "plot_sustained_response"),),
+        methods=_sustained_methods,
+        r_call="binom.test(n_yes, n_evaluable); fisher.test(group × met)",
+        needs_groups=("sustained_tests",),
+    ),
+    AnalysisSpec(
+        name="response_duration", page="response", section="Duration of response",
+        tables=(
+            TableSpec("response_duration", "Duration of response", tuple(CURVE_COLUMNS),
+                      _REF,
+                      counts=("n_risk", "n_event", "n_censor"),
+                      percents=("pct_in_response", "ci_low", "ci_high"),
+                      estimates={"time": "months"}),
+            TableSpec("response_duration_summary", "Median duration of response",
+                      tuple(SUMMARY_COLUMNS), _REF,
+                      counts=("n", "n_events"),
+                      estimates={"median_time": "months", "median_ci_low": "months",
+                                 "median_ci_high": "months"},
+                      not_reached=("median_time", "median_ci_low", "median_ci_high")),
+            TableSpec("response_duration_patients", "Duration of response per patient",
+                      tuple(DURATION_PATIENT_COLUMNS), "tests/test_ln_response.py",
+                      patient_level=True,
+                      estimates={"onset_month": "months", "time": "months"}),
+        ),
+        compute=_compute_duration,
+        figures=(FigureRef(_FIG, "plot_response_duration"),),
+        methods=_duration_methods,
+        r_call='survfit(Surv(time, event) ~ 1, conf.type = "log-log"); summary(fit)$table',
+    ),
+)

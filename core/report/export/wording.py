@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from core.model.filters import filter_phrases
 from core.model.settings import CustomCriteria, Filters, Settings
+from core.model.vocabulary import EVENT_SHORT
 
 # id -> (name, source and definition). *choice* marks our reading of a guideline text.
 CRITERIA_TEXT: dict[str, tuple[str, str]] = {
@@ -83,56 +84,6 @@ MISSING_TEXT: dict[str, str] = {
     ),
 }
 
-CI_TEXT: dict[str, str] = {
-    "clopper-pearson": "Clopper–Pearson exact intervals (R binom.test)",
-    "wilson": "Wilson score intervals without continuity correction (R prop.test(correct = FALSE))",
-}
-
-EVENT_TEXT: dict[str, str] = {"cr-or-pr": "CR or PR", "cr": "CR"}
-
-TEST_TEXT: dict[str, str] = {
-    "fisher_exact": "Fisher's exact test (R fisher.test; exact for 2×2 tables at any size and, "
-    "for more groups, by full enumeration up to 1,000 patients)",
-    "chi_square": "Pearson's chi-square test without continuity correction "
-    "(R chisq.test(correct = FALSE))",
-    "newcombe": "Newcombe's hybrid score interval (method 10) from the two Wilson intervals "
-    "(R prop.test(x, n, correct = FALSE)$conf.int)",
-    "wilcoxon_signed_rank": "Wilcoxon signed-rank test (R wilcox.test(paired = TRUE, "
-    "digits.rank = 7): differences rounded to 7 significant digits, zeros dropped, exact only "
-    "with fewer than 50 non-zero differences, no ties and no zero dropped, otherwise the normal "
-    "approximation with continuity and tie correction)",
-    "paired_t": "paired t-test with the 95% CI of the mean change (R t.test(paired = TRUE))",
-    "friedman": "Friedman test on complete cases (R friedman.test) with pairwise Wilcoxon "
-    "signed-rank tests and Holm adjustment (R pairwise.wilcox.test(paired = TRUE, "
-    'p.adjust.method = "holm", digits.rank = 7))',
-    "wilcoxon_rank_sum": "Wilcoxon rank-sum (Mann–Whitney) test (R wilcox.test(a, b, "
-    "digits.rank = 7), same rounding and exactness rules)",
-    "kruskal_wallis": "Kruskal–Wallis test (R kruskal.test)",
-    "welch": "Welch's t-test / one-way ANOVA without equal variances "
-    "(R oneway.test(var.equal = FALSE))",
-    "mcnemar": "McNemar's test with continuity correction when there are 25 or more discordant "
-    "pairs (R mcnemar.test(correct = TRUE)), otherwise the exact binomial test on the "
-    "discordant pairs (R binom.test(b, b + c))",
-    "kaplan_meier": "Kaplan–Meier estimator, cumulative incidence = 1 − S with log-log "
-    'confidence intervals; median and its CI as R survfit(conf.type = "log-log") '
-    "(summary(fit)$table, midpoint rule included)",
-    "log-rank": "log-rank test (R survdiff)",
-    "cox": 'Cox proportional-hazards model, Efron ties, Wald p (R coxph(ties = "efron"))',
-}
-
-TEST_SHORT: dict[str, str] = {
-    "fisher_exact": "Fisher's exact test",
-    "chi_square": "chi-square test",
-    "wilcoxon_rank_sum": "Wilcoxon rank-sum test",
-    "kruskal_wallis": "Kruskal–Wallis test",
-    "welch_t": "Welch's t-test",
-    "welch_anova": "Welch's one-way ANOVA",
-    "mcnemar": "McNemar's test",
-    "exact binomial": "exact binomial test",
-    "log-rank": "log-rank test",
-}
-
-
 def criteria_name(criteria: str | None) -> str:
     """Short name of a rule set (``'KDIGO 2024'``)."""
     if criteria == "custom":
@@ -190,46 +141,9 @@ def settings_footnote(settings: Settings, filters: Filters) -> str:
         f"Settings: response criteria {criteria_name(settings.criteria)}; landmarks "
         f"{landmarks_text(settings)}; missing landmark {settings.missing}; "
         f"{'Clopper–Pearson' if settings.ci == 'clopper-pearson' else 'Wilson'} 95% CI; "
-        f"time-to-response event {EVENT_TEXT.get(settings.event, settings.event)}; reference "
+        f"time-to-response event {EVENT_SHORT.get(settings.event, settings.event)}; reference "
         f"group {settings.reference or 'first group'}; patients: {filters_text(filters)}."
     )
-
-
-def confirmed_text(settings: Settings) -> str:
-    """Definition of confirmed and sustained response (issue 13), with its choices."""
-    return (
-        "Confirmed response at a landmark: the response (CR; or CR or PR) was met at the "
-        "landmark visit and again at the next visit with an evaluable response at least "
-        f"{settings.confirm_weeks:g} weeks later (weeks converted to months as 7/30.4375; a "
-        "responder without such a visit was not evaluable for confirmation, an analysis "
-        "choice). Sustained response up to a landmark: met at every landmark up to it (e.g. CR "
-        "at 6 and at 12 months); not met once an evaluable landmark missed it, not evaluable "
-        "when a landmark was not evaluable and none missed it. "
-        + (
-            "Non-responder imputation: patients not evaluable counted as not met. "
-            if settings.missing == "non-responder"
-            else "Denominators were the patients evaluable for each statement (complete-case). "
-        )
-        + "Rates with Clopper–Pearson exact 95% intervals (R binom.test), compared between "
-        "groups by Fisher's exact test (R fisher.test)"
-    )
-
-
-DURATION_TEXT = (
-    "Duration of response: months from the first visit after month 0 with the response (CR; "
-    "or CR or PR) to the first later visit with an evaluable response without it (event), "
-    "censored at the last visit with an evaluable response (an analysis choice); patients who "
-    "never responded were not included. Kaplan–Meier estimate of remaining in response with "
-    'log-log 95% intervals and the median as R survfit(conf.type = "log-log") and '
-    "summary(fit)$table; responses are seen only at visits, so durations are interval-censored "
-    "and tied and the visit months were used (an analysis choice)"
-)
-
-AUDIT_TEXT = (
-    "Every response call is listed per patient, landmark and rule set with the visit used, "
-    "each input value and each condition of the rule (true, false, missing or not assessed) "
-    "in the patient-level table response_audit"
-)
 
 
 def sensitivity_text(names: list[str], settings: Settings) -> str:

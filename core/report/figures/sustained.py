@@ -1,6 +1,8 @@
 """Confirmed and sustained response bars, and the duration-of-response curve.
 
-Inputs are the tables of ``core.analyses.sustained_response``: ``sustained_response``
+Builders ``plot_sustained_response(run)`` and ``plot_response_duration(run)`` (named by the
+registry) take the run; ``sustained_response_bars`` and ``response_duration_curves`` take one
+result. Inputs are the tables of ``core.analyses.sustained_response``: ``sustained_response``
 (kind, month, outcome, group, n_evaluable, n_yes, pct, ci_low, ci_high) and
 ``response_duration`` (outcome, group, time, pct_in_response, ci_low, ci_high). Same look
 as ``core.report.figures.response``: journal layout, fixed group colours, n under each bar.
@@ -12,22 +14,23 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from core.model.results import Result
+from core.model.results import AnalysisRun, FigureKey, Result
+from core.model.vocabulary import group_order
 from core.report.figures.theme import (
     NOTE_SIZE,
     color_of,
     empty_figure,
     journal_layout,
     month_label,
-    ordered_groups,
     rgba,
+    run_colors,
 )
 
 KIND_LABELS = {"confirmed": "Confirmed", "sustained": "Sustained"}
 OUTCOME_LABELS = {"CR": "complete response", "ORR": "overall response (CR or PR)"}
 
 
-def plot_sustained_response(
+def sustained_response_bars(
     result: Result, *, colors: dict[str, str] | None = None, title: str | None = None
 ) -> go.Figure:
     """Bars of confirmed and sustained CR and ORR (% of evaluable) with their exact 95 %
@@ -38,7 +41,7 @@ def plot_sustained_response(
         return empty_figure("No patient is evaluable for confirmed or sustained response.")
     outcomes = [o for o in OUTCOME_LABELS if o in set(t["outcome"])]
     kinds = [k for k in KIND_LABELS if k in set(t["kind"])]
-    groups = ordered_groups(t["group"])
+    groups = group_order(t["group"])
     fig = make_subplots(
         rows=len(outcomes),
         cols=len(kinds),
@@ -92,7 +95,7 @@ def plot_sustained_response(
     return fig
 
 
-def plot_response_duration(
+def response_duration_curves(
     result: Result, *, outcome: str = "ORR", colors: dict[str, str] | None = None,
     title: str | None = None,
 ) -> go.Figure:
@@ -103,7 +106,7 @@ def plot_response_duration(
     if t is None or t.empty:
         return empty_figure(f"No {outcome} responder: no duration of response.")
     fig = go.Figure()
-    for g in ordered_groups(t["group"]):
+    for g in group_order(t["group"]):
         d = t[t["group"] == g].sort_values("time")
         x = np.r_[0.0, d["time"].to_numpy(float)]
         col = color_of(g, colors)
@@ -125,3 +128,22 @@ def plot_response_duration(
     fig.update_yaxes(title_text="Remaining in response (%)", range=[0, 102], dtick=20)
     fig.update_xaxes(title_text="Months since first response", rangemode="tozero")
     return fig
+
+
+def plot_sustained_response(run: AnalysisRun, **_: object) -> dict[FigureKey, go.Figure]:
+    """Confirmed and sustained CR and ORR by group (:func:`sustained_response_bars`)."""
+    if run.table("sustained_response") is None:
+        return {}
+    return {FigureKey("sustained_response"): sustained_response_bars(
+        run.results["sustained_response"], colors=run_colors(run))}
+
+
+def plot_response_duration(run: AnalysisRun, **_: object) -> dict[FigureKey, go.Figure]:
+    """Duration of ORR and of CR by group (:func:`response_duration_curves`), one figure
+    each (``response_duration_orr``, ``response_duration_cr``)."""
+    if run.table("response_duration") is None:
+        return {}
+    colors = run_colors(run)
+    res = run.results["response_duration"]
+    return {FigureKey("response_duration", measure=o.lower()): response_duration_curves(
+        res, outcome=o, colors=colors) for o in ("ORR", "CR")}
