@@ -239,3 +239,19 @@ def test_audit_screen_helpers_summarise_one_patient() -> None:
     assert states.loc["CR: Pt < 0.5", "month 12"] == "✓ met"
     assert states.loc["CR: Gt ≥ 0.85·G0", "month 12"] == "? missing"
     assert inputs.loc["Gt (eGFR)", "month 6"] == 40.0
+
+
+def test_audit_of_one_patient_equals_its_rows_of_the_whole_audit() -> None:
+    from pathlib import Path
+
+    from core.ingest.load import load_path
+
+    c = load_path(Path(__file__).parent / "reference" / "ln_response" / "cohort_long_bliss.csv")
+    o = derive_outcomes(c, Settings(criteria="bliss_ln"))
+    whole = response_audit(c, o).table
+    one = response_audit(c, o, patient_ids=["PT052"]).table
+    expected = whole[whole["patient_id"] == "PT052"].reset_index(drop=True)
+    pd.testing.assert_frame_equal(one, expected)
+    every = response_audit(c, o, every_visit=True, patient_ids=["PT052"]).table
+    assert every["landmark"].isna().all()
+    assert sorted(every["visit_month"].unique()) == [3.0, 6.0, 9.0, 12.0]

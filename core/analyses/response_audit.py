@@ -137,7 +137,9 @@ def _one_rule_set(name: str, settings: Settings, visits: pd.DataFrame, frame: pd
     return out[COLUMNS]
 
 
-def response_audit(cohort: Cohort, o: Outcomes, every_visit: bool = False) -> Result:
+def response_audit(
+    cohort: Cohort, o: Outcomes, every_visit: bool = False, patient_ids=None
+) -> Result:
     """Every response call of every supported rule set, condition by condition.
 
     Parameters
@@ -149,6 +151,9 @@ def response_audit(cohort: Cohort, o: Outcomes, every_visit: bool = False) -> Re
         ``treatment_failure_so_far``).
     every_visit
         Audit every visit after month 0 instead of the landmark visits (``landmark`` NaN).
+    patient_ids
+        Only these patients (e.g. the one picked on screen); default every patient. The
+        whole audit has about 40 rows per patient and landmark.
 
     Returns
     -------
@@ -166,6 +171,9 @@ def response_audit(cohort: Cohort, o: Outcomes, every_visit: bool = False) -> Re
     settings = o.settings
     visits, _ = proteinuria_column(o.visits)
     frame, at, base = _judged_rows(o, every_visit)
+    if patient_ids is not None:
+        pick = frame["patient_id"].isin(list(patient_ids)).to_numpy()
+        frame, at, base = frame[pick].reset_index(drop=True), at[pick], base[pick]
     names = supported_criteria(cohort, settings)
     parts = [_one_rule_set(n, settings, visits, frame, at, base) for n in names]
     t = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=COLUMNS)

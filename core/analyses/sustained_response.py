@@ -63,50 +63,80 @@ def _evaluable_visits(o: Outcomes) -> pd.DataFrame:
 def sustained_patients(o: Outcomes) -> pd.DataFrame:
     """One row per patient × kind × landmark × outcome: ``status`` 'yes', 'no' or None (not
     evaluable) with its ``reason``; ``visit_month`` the landmark visit, ``confirm_month``
-    the confirming visit (confirmed only). Patient-level."""
+    the confirming visit (confirmed only). Patient-level; vectorised over patients."""
     r = o.responses
     marks = sorted(o.settings.landmarks)
-    gap = confirm_gap_months(o.settings.confirm_weeks)
+    code, ids = pd.factorize(r["patient_id"])
+    n, k = len(ids), len(marks)
+    group = np.full(n, None, dtype=object)
+    group[code[::-1]] = r["group"].to_numpy(object)[::-1]  # each patient's first row
+    col = pd.Index(marks).get_indexer(r["landmark"].to_numpy(float))
+    at = col >= 0
+    obs = np.full((n, k), None, dtype=object)
+    vm = np.full((n, k), np.nan)
+    obs[code[at], col[at]] = r["observed"].to_numpy(object)[at]
+    vm[code[at], col[at]] = r["visit_month"].to_numpy(float)[at]
+    known = pd.notna(obs)
+    conf_month, conf_resp = _confirming_visits(o, ids, vm, known)
+    blocks = []
+    for outcome, states in OUTCOMES.items():
+        met = np.isin(obs, states) & known
+        failed = np.logical_or.accumulate(known & ~met, axis=1)
+        complete = np.logical_and.accumulate(known, axis=1)
+        conf_met = np.isin(conf_resp, states)
+        has_conf = ~np.isnan(conf_month)
+        for j, mark in enumerate(marks):
+            status = np.select(
+                [~known[:, j], ~met[:, j], ~has_conf[:, j], conf_met[:, j]],
+                [None, "no", None, "yes"], "no").astype(object)
+            reason = np.select(
+                [~known[:, j], ~met[:, j], ~has_conf[:, j], conf_met[:, j]],
+                ["not evaluable at the landmark", "not met at the landmark",
+                 "no evaluable visit to confirm", ""], "not met at the confirming visit")
+            cm = np.where(met[:, j] & has_conf[:, j], conf_month[:, j], np.nan)
+            blocks.append(_block(ids, group, "confirmed", mark, outcome, status, reason,
+                                 vm[:, j], cm))
+            status = np.select([failed[:, j], complete[:, j]], ["no", "yes"], None)
+            reason = np.select([failed[:, j], complete[:, j]],
+                               ["not met at a landmark", ""], "not evaluable at a landmark")
+            blocks.append(_block(ids, group, "sustained", mark, outcome, status.astype(object),
+                                 reason, vm[:, j], np.full(n, np.nan)))
+    if not blocks:
+        return pd.DataFrame(columns=STATUS_COLUMNS)
+    return pd.concat(blocks, ignore_index=True)[STATUS_COLUMNS]
+
+
+def _block(ids, group, kind, mark, outcome, status, reason, vm, cm) -> pd.DataFrame:
+    return pd.DataFrame({
+        "patient_id": np.asarray(ids, dtype=object), "group": group, "kind": kind,
+        "month": float(mark), "outcome": outcome, "status": status, "reason": reason,
+        "visit_month": vm, "confirm_month": cm,
+    })
+
+
+def _confirming_visits(
+    o: Outcomes, ids: pd.Index, vm: np.ndarray, known: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Month and response of the first evaluable visit at least the confirmation gap after
+    each (patient, landmark) visit (NaN / None: none), by one ``merge_asof``."""
+    n, k = vm.shape
+    month = np.full((n, k), np.nan)
+    resp = np.full((n, k), None, dtype=object)
     seen = _evaluable_visits(o)
-    by_patient = {p: g for p, g in seen.groupby("patient_id", sort=False)}
-    rows = []
-    for (pid, group), pr in r.groupby(["patient_id", "group"], sort=False, dropna=False):
-        at = {float(m): (obs, vm) for m, obs, vm in
-              zip(pr["landmark"], pr["observed"], pr["visit_month"])}
-        later = by_patient.get(pid)
-        for outcome, states in OUTCOMES.items():
-            for mark in marks:
-                obs, vm = at.get(mark, (None, np.nan))
-                status, reason, cm = _confirmed(obs, vm, states, later, gap)
-                rows.append((pid, group, "confirmed", mark, outcome, status, reason, vm, cm))
-                status, reason = _sustained([at.get(m, (None, np.nan))[0] for m in marks
-                                             if m <= mark], states)
-                rows.append((pid, group, "sustained", mark, outcome, status, reason, vm, np.nan))
-    return pd.DataFrame(rows, columns=STATUS_COLUMNS)
-
-
-def _confirmed(obs, vm, states, later, gap):
-    if obs is None or pd.isna(obs):
-        return None, "not evaluable at the landmark", np.nan
-    if obs not in states:
-        return "no", "not met at the landmark", np.nan
-    if later is not None:
-        nxt = later[later["month"].to_numpy(float) >= vm + gap - _TOL]
-        if len(nxt):
-            first = nxt.iloc[0]
-            met = first["response"] in states
-            return ("yes" if met else "no"), ("" if met else "not met at the confirming visit"), \
-                float(first["month"])
-    return None, "no evaluable visit to confirm", np.nan
-
-
-def _sustained(observed: list, states) -> tuple[str | None, str]:
-    known = [x for x in observed if x is not None and not pd.isna(x)]
-    if any(x not in states for x in known):
-        return "no", "not met at a landmark"
-    if len(known) == len(observed):
-        return "yes", ""
-    return None, "not evaluable at a landmark"
+    p = pd.Index(ids).get_indexer(seen["patient_id"])
+    right = pd.DataFrame({"p": p, "month": seen["month"].to_numpy(float),
+                          "response": seen["response"].to_numpy(object)})
+    right = right[right["p"] >= 0].sort_values("month", kind="stable")
+    pi, ji = np.nonzero(known)
+    gap = confirm_gap_months(o.settings.confirm_weeks)
+    left = pd.DataFrame({"p": pi, "j": ji, "t": vm[pi, ji] + gap - _TOL})
+    if left.empty or right.empty:
+        return month, resp
+    hit = pd.merge_asof(left.sort_values("t", kind="stable"), right, left_on="t",
+                        right_on="month", by="p", direction="forward")
+    month[hit["p"].to_numpy(), hit["j"].to_numpy()] = hit["month"].to_numpy(float)
+    resp[hit["p"].to_numpy(), hit["j"].to_numpy()] = hit["response"].to_numpy(object)
+    return month, resp
 
 
 def _counted(st: pd.DataFrame, missing: str) -> pd.DataFrame:
@@ -206,26 +236,32 @@ def sustained_tests(o: Outcomes, statuses: pd.DataFrame | None = None) -> Result
 def duration_patients(o: Outcomes) -> pd.DataFrame:
     """Per responding patient and outcome: onset_month (first visit after month 0 meeting
     it), time (months from onset to loss, or to the last evaluable visit), event (1 = lost
-    at the first later evaluable visit not meeting it, 0 = censored). Patient-level."""
+    at the first later evaluable visit not meeting it, 0 = censored). Patient-level;
+    vectorised over patients."""
     seen = _evaluable_visits(o)
-    groups = o.responses.drop_duplicates("patient_id").set_index("patient_id")["group"]
-    seen = seen[seen["patient_id"].isin(groups.index)]
-    rows = []
-    for pid, v in seen.groupby("patient_id", sort=False):
-        month = v["month"].to_numpy(float)
-        resp = v["response"].to_numpy(object)
-        for outcome, states in OUTCOMES.items():
-            met = np.isin(resp, states)
-            if not met.any():
-                continue
-            first = int(np.argmax(met))
-            lost = np.flatnonzero(~met[first:])
-            if len(lost):
-                rows.append((pid, groups[pid], outcome, month[first],
-                             month[first + lost[0]] - month[first], 1))
-            else:
-                rows.append((pid, groups[pid], outcome, month[first], month[-1] - month[first], 0))
-    return pd.DataFrame(rows, columns=DURATION_PATIENT_COLUMNS)
+    first = o.responses.drop_duplicates("patient_id")
+    ids = pd.Index(first["patient_id"])
+    p = ids.get_indexer(seen["patient_id"])
+    keep = p >= 0
+    p, month = p[keep], seen["month"].to_numpy(float)[keep]
+    resp = seen["response"].to_numpy(object)[keep]
+    last = pd.Series(month).groupby(p).max()
+    parts = []
+    for outcome, states in OUTCOMES.items():
+        met = np.isin(resp, states)
+        onset = pd.Series(month[met]).groupby(p[met]).min()
+        after = ~met & (month > pd.Series(p).map(onset).to_numpy(float))
+        loss = pd.Series(month[after]).groupby(p[after]).min().reindex(onset.index)
+        who = onset.index.to_numpy()
+        lost = loss.notna().to_numpy()
+        end = np.where(lost, loss.to_numpy(float), last.reindex(onset.index).to_numpy(float))
+        parts.append(pd.DataFrame({
+            "patient_id": ids.to_numpy(object)[who],
+            "group": first["group"].to_numpy(object)[who],
+            "outcome": outcome, "onset_month": onset.to_numpy(float),
+            "time": end - onset.to_numpy(float), "event": lost.astype(int),
+        }))
+    return pd.concat(parts, ignore_index=True)[DURATION_PATIENT_COLUMNS]
 
 
 def response_duration(o: Outcomes, patients: pd.DataFrame | None = None) -> dict[str, Result]:
