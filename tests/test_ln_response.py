@@ -8,9 +8,9 @@ import pandas as pd
 import pytest
 
 from core.analyses.response_audit import response_audit
+from core.analyses.response_duration import duration_patients
 from core.analyses.sustained_response import (
     confirm_gap_months,
-    duration_patients,
     sustained_patients,
     sustained_rates,
 )

@@ -100,7 +100,7 @@ SPECS = (
                       percents=("orr_pct",), estimates={"month": "months"}),
         ),
         compute=_sensitivity,
-        figures=(FigureRef(_FIG, "plot_criteria_sensitivity"),),
+        figures=(FigureRef(_FIG, "plot_criteria_sensitivity", "criteria_sensitivity", "Criteria sensitivity"),),
         methods=_sensitivity_methods,
         r_call="table(criteria, response) per landmark (reference.R)",
     ),

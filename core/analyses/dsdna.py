@@ -82,7 +82,7 @@ SPECS = (
                       p_values=("p_value",), estimates={"month": "months"}),
         ),
         compute=_dsdna,
-        figures=(FigureRef("core.report.figures.lab_summary", "plot_dsdna_shift"),),
+        figures=(FigureRef("core.report.figures.lab_summary", "plot_dsdna_shift", "dsdna_shift", "Anti-dsDNA shift"),),
         methods=_methods,
         r_call="mcnemar.test(correct = TRUE) / binom.test(b, b + c)",
     ),

@@ -373,7 +373,7 @@ SPECS = (
                       counts=("n_a", "n_b"), p_values=("p_value",)),
         ),
         compute=_paired,
-        figures=(FigureRef("core.report.figures.lab_summary", "plot_paired_changes"),),
+        figures=(FigureRef("core.report.figures.lab_summary", "plot_paired_changes", "paired_changes", "Change from baseline, all measures"),),
         methods=_methods,
         r_call="wilcox.test(paired = TRUE, digits.rank = 7); t.test(paired = TRUE); "
         "friedman.test; pairwise.wilcox.test(p.adjust.method = \"holm\"); wilcox.test(a, b)",

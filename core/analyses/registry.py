@@ -17,7 +17,7 @@ the layers stay one-way (``core.report`` imports ``core.analyses``, never the re
 
 from __future__ import annotations
 
-from core.analyses.spec import AnalysisSpec, TableSpec
+from core.analyses.spec import AnalysisSpec, FigureRef, TableSpec
 
 
 def _specs() -> tuple[AnalysisSpec, ...]:
@@ -25,6 +25,7 @@ def _specs() -> tuple[AnalysisSpec, ...]:
     from core.analyses import (
         criteria_sensitivity,
         response_audit,
+        response_duration,
         sustained_response,
         dsdna,
         flow,
@@ -41,6 +42,7 @@ def _specs() -> tuple[AnalysisSpec, ...]:
         *response.SPECS,
         *criteria_sensitivity.SPECS,
         *sustained_response.SPECS,
+        *response_duration.SPECS,
         *response_audit.SPECS,
         *subgroups.SPECS,
         *paired.SPECS,
@@ -75,3 +77,17 @@ def is_patient_level_table(name: str) -> bool:
 
 def analyses_of_page(page: str) -> tuple[AnalysisSpec, ...]:
     return tuple(a for a in ANALYSES if a.page == page)
+
+
+FIGURES: dict[str, tuple[AnalysisSpec, FigureRef]] = {
+    ref.figure: (a, ref) for a in ANALYSES for ref in a.figures
+}
+
+
+def figure_page(figure: str) -> str:
+    """The page whose analyses draw ``figure`` (a ``FigureKey.figure``)."""
+    return FIGURES[figure][0].page
+
+
+def figure_title(figure: str) -> str:
+    return FIGURES[figure][1].title if figure in FIGURES else figure.replace("_", " ").capitalize()

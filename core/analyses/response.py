@@ -343,7 +343,7 @@ SPECS = (
                       _REF + "response_transitions.csv", counts=("n",)),
         ),
         compute=_response,
-        figures=(FigureRef(_FIG, "plot_response_rates"), FigureRef(_FIG, "plot_response_sankeys")),
+        figures=(FigureRef(_FIG, "plot_response_rates", "response_rates", "Response rates"), FigureRef(_FIG, "plot_response_sankeys", "response_sankey", "Response transitions")),
         methods=_response_methods,
         r_call="binom.test / prop.test(correct = FALSE); fisher.test; table()",
         needs_groups=("response_tests", "response_difference"),

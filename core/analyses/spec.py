@@ -49,10 +49,12 @@ class TableSpec:
 @dataclass(frozen=True)
 class FigureRef:
     """A figure builder ``plot_*(run) -> dict[FigureKey, Figure]`` named by module and
-    function, imported when first drawn."""
+    function (imported when first drawn), the ``FigureKey.figure`` it draws and its title."""
 
     module: str
     function: str
+    figure: str
+    title: str
 
     def load(self) -> Callable:
         return getattr(importlib.import_module(self.module), self.function)

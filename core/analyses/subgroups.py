@@ -117,7 +117,7 @@ SPECS = (
                       estimates={"month": "months"}),
         ),
         compute=_subgroups,
-        figures=(FigureRef("core.report.figures.response", "plot_response_forests"),),
+        figures=(FigureRef("core.report.figures.response", "plot_response_forests", "response_forest", "Response by subgroup"),),
         methods=_methods,
         r_call="binom.test(orr_n, n) per subgroup level",
     ),

@@ -1,4 +1,5 @@
-"""Confirmed and sustained renal response, and duration of response (issue 13, point 3).
+"""Confirmed and sustained renal response (issue 13, point 3); duration of response is in
+:mod:`core.analyses.response_duration`.
 
 Definitions (docs: clinical-rules §1b; *choice* marks ours):
 
@@ -13,9 +14,6 @@ Definitions (docs: clinical-rules §1b; *choice* marks ours):
   ``non-responder`` setting every patient is counted and not evaluable counts as not met;
   ``locf`` is not applied here (complete-case, with a note). Responses are the observed
   ones at the visits under ``settings.criteria``.
-- **duration of response**: from the first visit after month 0 meeting the response to the
-  first later evaluable visit not meeting it (event), censored at the last visit with an
-  evaluable response (*choice*); patients who never respond are not in it.
 """
 
 from __future__ import annotations
@@ -31,7 +29,6 @@ from core.model.vocabulary import ALL
 from core.outcomes.derive import Outcomes, derive_outcomes
 from core.stats.binomial import clopper_pearson
 from core.stats.contingency import group_outcome_test
-from core.stats.survival import kaplan_meier, km_median
 
 DAYS_PER_MONTH = 30.4375
 OUTCOMES = {"CR": ("CR",), "ORR": ("CR", "PR")}
@@ -42,11 +39,6 @@ STATUS_COLUMNS = ["patient_id", "group", "kind", "month", "outcome", "status", "
                   "visit_month", "confirm_month"]
 RATE_COLUMNS = ["kind", "month", "outcome", "group", "n_patients", "n_evaluable", "n_yes",
                 "pct", "ci_low", "ci_high", "n_not_evaluable"]
-DURATION_PATIENT_COLUMNS = ["patient_id", "group", "outcome", "onset_month", "time", "event"]
-CURVE_COLUMNS = ["outcome", "group", "time", "n_risk", "n_event", "n_censor",
-                 "pct_in_response", "ci_low", "ci_high", "surv", "std_err_log_surv"]
-SUMMARY_COLUMNS = ["outcome", "group", "n", "n_events", "median_time", "median_ci_low",
-                   "median_ci_high", "median_rule"]
 
 
 def confirm_gap_months(weeks: float) -> float:
@@ -54,7 +46,7 @@ def confirm_gap_months(weeks: float) -> float:
     return weeks * 7.0 / DAYS_PER_MONTH
 
 
-def _evaluable_visits(o: Outcomes) -> pd.DataFrame:
+def evaluable_visits(o: Outcomes) -> pd.DataFrame:
     vr = o.visit_responses
     v = vr.loc[vr["response"].notna() & (vr["month"] > 0), ["patient_id", "month", "response"]]
     return v.sort_values(["patient_id", "month"], kind="stable")
@@ -122,7 +114,7 @@ def _confirming_visits(
     n, k = vm.shape
     month = np.full((n, k), np.nan)
     resp = np.full((n, k), None, dtype=object)
-    seen = _evaluable_visits(o)
+    seen = evaluable_visits(o)
     p = pd.Index(ids).get_indexer(seen["patient_id"])
     right = pd.DataFrame({"p": p, "month": seen["month"].to_numpy(float),
                           "response": seen["response"].to_numpy(object)})
@@ -233,88 +225,7 @@ def sustained_tests(o: Outcomes, statuses: pd.DataFrame | None = None) -> Result
                   {"settings": o.settings})
 
 
-def duration_patients(o: Outcomes) -> pd.DataFrame:
-    """Per responding patient and outcome: onset_month (first visit after month 0 meeting
-    it), time (months from onset to loss, or to the last evaluable visit), event (1 = lost
-    at the first later evaluable visit not meeting it, 0 = censored). Patient-level;
-    vectorised over patients."""
-    seen = _evaluable_visits(o)
-    first = o.responses.drop_duplicates("patient_id")
-    ids = pd.Index(first["patient_id"])
-    p = ids.get_indexer(seen["patient_id"])
-    keep = p >= 0
-    p, month = p[keep], seen["month"].to_numpy(float)[keep]
-    resp = seen["response"].to_numpy(object)[keep]
-    last = pd.Series(month).groupby(p).max()
-    parts = []
-    for outcome, states in OUTCOMES.items():
-        met = np.isin(resp, states)
-        onset = pd.Series(month[met]).groupby(p[met]).min()
-        after = ~met & (month > pd.Series(p).map(onset).to_numpy(float))
-        loss = pd.Series(month[after]).groupby(p[after]).min().reindex(onset.index)
-        who = onset.index.to_numpy()
-        lost = loss.notna().to_numpy()
-        end = np.where(lost, loss.to_numpy(float), last.reindex(onset.index).to_numpy(float))
-        parts.append(pd.DataFrame({
-            "patient_id": ids.to_numpy(object)[who],
-            "group": first["group"].to_numpy(object)[who],
-            "outcome": outcome, "onset_month": onset.to_numpy(float),
-            "time": end - onset.to_numpy(float), "event": lost.astype(int),
-        }))
-    return pd.concat(parts, ignore_index=True)[DURATION_PATIENT_COLUMNS]
-
-
-def response_duration(o: Outcomes, patients: pd.DataFrame | None = None) -> dict[str, Result]:
-    """Duration of response (CR; CR or PR), Kaplan–Meier per group and All.
-
-    As ``survfit(Surv(time, event) ~ 1, conf.type = "log-log")``: ``pct_in_response`` =
-    100·S, ci_low/ci_high = 100·lower/upper; the median and its CI as
-    ``summary(fit)$table`` (midpoint rule; NaN = not reached).
-
-    Returns
-    -------
-    dict with Results ``response_duration`` (outcome, group, time, n_risk, n_event,
-    n_censor, pct_in_response, ci_low, ci_high, surv, std_err_log_surv) and
-    ``response_duration_summary`` (outcome, group, n, n_events, median_time,
-    median_ci_low, median_ci_high, median_rule).
-    """
-    d = duration_patients(o) if patients is None else patients
-    levels = group_levels(o, o.settings.reference)
-    curves, summary = [], []
-    for outcome in OUTCOMES:
-        od = d[d["outcome"] == outcome]
-        for g in [*levels, ALL]:
-            s = od if g == ALL else od[od["group"].astype(str) == g]
-            km = kaplan_meier(s["time"], s["event"])
-            curves.append(pd.DataFrame({
-                "outcome": outcome, "group": g, "time": km["time"], "n_risk": km["n_risk"],
-                "n_event": km["n_event"], "n_censor": km["n_censor"],
-                "pct_in_response": 100 * km["surv"], "ci_low": 100 * km["lower"],
-                "ci_high": 100 * km["upper"], "surv": km["surv"],
-                "std_err_log_surv": km["std_err_log_surv"],
-            }, columns=CURVE_COLUMNS))
-            med = km_median(km)
-            summary.append([outcome, g, len(s), int(s["event"].sum()), med.median,
-                            med.low, med.high, med.rule])
-    curve = pd.concat(curves, ignore_index=True) if curves else pd.DataFrame(columns=CURVE_COLUMNS)
-    notes = (
-        "Duration of response: from the first visit after month 0 with the response to the "
-        "first later evaluable visit without it; censored at the last visit with an evaluable "
-        "response (a choice). Kaplan–Meier with log-log 95% CI, as R survfit(conf.type = "
-        "'log-log'); median as summary(fit)$table.",
-        "Responses are seen only at visits: durations are interval-censored and tied; the "
-        "visit months are used (a choice).",
-    )
-    meta = {"settings": o.settings}
-    return {
-        "response_duration": Result("response_duration", curve, notes, meta),
-        "response_duration_summary": Result(
-            "response_duration_summary", pd.DataFrame(summary, columns=SUMMARY_COLUMNS), notes, meta
-        ),
-    }
-
-
-def _every_visit(ctx: RunContext) -> Outcomes:
+def every_visit_outcomes(ctx: RunContext) -> Outcomes:
     """The run's outcomes, re-derived with every visit judged if it judged landmarks only."""
     o = ctx.outcomes
     if o.visits is not None and len(o.visit_responses) != len(o.visits):
@@ -323,24 +234,13 @@ def _every_visit(ctx: RunContext) -> Outcomes:
 
 
 def _compute_sustained(ctx: RunContext) -> dict:
-    o = _every_visit(ctx)
+    o = every_visit_outcomes(ctx)
     st = sustained_patients(o)
     meta = {"settings": o.settings}
     return {
         "sustained_response": lambda: sustained_rates(o, st),
         "sustained_tests": lambda: sustained_tests(o, st),
         "sustained_patients": Result("sustained_patients", st, tuple(_notes(o)), meta),
-    }
-
-
-def _compute_duration(ctx: RunContext) -> dict:
-    o = _every_visit(ctx)
-    dp = duration_patients(o)
-    note = ("Patient-level: one row per responder and outcome (CR; ORR = CR or PR).",)
-    return {
-        **response_duration(o, dp),
-        "response_duration_patients": Result("response_duration_patients", dp, note,
-                                             {"settings": o.settings}),
     }
 
 
@@ -364,25 +264,10 @@ def confirmed_text(confirm_weeks: float, missing: str) -> str:
     )
 
 
-DURATION_TEXT = (
-    "Duration of response: months from the first visit after month 0 with the response (CR; "
-    "or CR or PR) to the first later visit with an evaluable response without it (event), "
-    "censored at the last visit with an evaluable response (an analysis choice); patients who "
-    "never responded were not included. Kaplan–Meier estimate of remaining in response with "
-    'log-log 95% intervals and the median as R survfit(conf.type = "log-log") and '
-    "summary(fit)$table; responses are seen only at visits, so durations are interval-censored "
-    "and tied and the visit months were used (an analysis choice)."
-)
-
-
 def _sustained_methods(run: AnalysisRun) -> list[str]:
     if run.table("sustained_response") is None:
         return []
     return [confirmed_text(run.settings.confirm_weeks, run.settings.missing)]
-
-
-def _duration_methods(run: AnalysisRun) -> list[str]:
-    return [] if run.table("response_duration_summary") is None else [DURATION_TEXT]
 
 
 _REF = "tests/test_ln_response_reference.py"  # R: tests/reference/ln_response/
@@ -407,33 +292,10 @@ SPECS = (
                                  "confirm_month": "months"}),
         ),
         compute=_compute_sustained,
-        figures=(FigureRef(_FIG, "plot_sustained_response"),),
+        figures=(FigureRef(_FIG, "plot_sustained_response", "sustained_response",
+                           "Confirmed and sustained response"),),
         methods=_sustained_methods,
         r_call="binom.test(n_yes, n_evaluable); fisher.test(group × met)",
         needs_groups=("sustained_tests",),
-    ),
-    AnalysisSpec(
-        name="response_duration", page="response", section="Duration of response",
-        tables=(
-            TableSpec("response_duration", "Duration of response", tuple(CURVE_COLUMNS),
-                      _REF,
-                      counts=("n_risk", "n_event", "n_censor"),
-                      percents=("pct_in_response", "ci_low", "ci_high"),
-                      estimates={"time": "months"}),
-            TableSpec("response_duration_summary", "Median duration of response",
-                      tuple(SUMMARY_COLUMNS), _REF,
-                      counts=("n", "n_events"),
-                      estimates={"median_time": "months", "median_ci_low": "months",
-                                 "median_ci_high": "months"},
-                      not_reached=("median_time", "median_ci_low", "median_ci_high")),
-            TableSpec("response_duration_patients", "Duration of response per patient",
-                      tuple(DURATION_PATIENT_COLUMNS), "tests/test_ln_response.py",
-                      patient_level=True,
-                      estimates={"onset_month": "months", "time": "months"}),
-        ),
-        compute=_compute_duration,
-        figures=(FigureRef(_FIG, "plot_response_duration"),),
-        methods=_duration_methods,
-        r_call='survfit(Surv(time, event) ~ 1, conf.type = "log-log"); summary(fit)$table',
     ),
 )

@@ -1,7 +1,7 @@
 """Time to response: cumulative incidence curves, numbers at risk, medians, log-rank, Cox.
 
 Takes the ``ttr_patients`` table (patient_id, group, time, event) built by
-``core.outcomes.derive`` and returns the contract tables ``ttr_curve``, ``ttr_risk``,
+``core.outcomes.time_to_event`` and returns the contract tables ``ttr_curve``, ``ttr_risk``,
 ``ttr_summary``, ``ttr_tests`` and ``cox`` (data-contract §6), each agreeing with the R
 ``survival`` call named in its notes. Problems the data cause (one group, no events) are
 notes and empty tables, never exceptions.
@@ -287,7 +287,7 @@ SPECS = (
                       estimates={"hr": "ratio", "ci_low": "ratio", "ci_high": "ratio"}),
         ),
         compute=_ttr,
-        figures=(FigureRef("core.report.figures.ttr", "plot_ttr_curve"),),
+        figures=(FigureRef("core.report.figures.ttr", "plot_ttr_curve", "ttr_curve", "Time to response"),),
         methods=_methods,
         r_call='survfit(Surv(time, event) ~ group, conf.type = "log-log"); survdiff; '
         'coxph(ties = "efron")',

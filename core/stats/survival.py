@@ -2,8 +2,9 @@
 
 All vectorised over patients (numpy ``unique``/``bincount``/cumulative sums), so 100,000
 patients take a fraction of a second. Each function replicates the R ``survival`` call
-named in its docstring (survival 3.5): lifelines is not used because its KM median has no
-midpoint rule and its default Cox tolerance leaves the Wald p about 6e-6 off.
+named in its docstring (survival 3.5). lifelines computes none of the app's numbers (its KM
+median has no midpoint rule and its default Cox stopping rule halts short of the maximum);
+it is a test-only, independent cross-check (tests/test_lifelines_crosscheck.py).
 """
 
 from __future__ import annotations

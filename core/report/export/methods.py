@@ -31,7 +31,9 @@ from core.report.export.wording import (
     sensitivity_text,
 )
 
-PACKAGES: tuple[str, ...] = ("pandas", "numpy", "scipy", "lifelines", "plotly")
+# The packages that compute the reported numbers (figures and files are not numbers; lifelines
+# only cross-checks core.stats.survival in the tests and is not installed at run time).
+PACKAGES: tuple[str, ...] = ("pandas", "numpy", "scipy")
 _UNIT_CHOICE = {
     "mg/mmol": "divided by 113.12",
     "mg/g": "divided by 1000",
@@ -39,7 +41,7 @@ _UNIT_CHOICE = {
 
 
 def software_versions() -> dict[str, str]:
-    """Versions of Python, the numerical packages and this app."""
+    """Versions of Python, the packages that computed the numbers (``PACKAGES``) and this app."""
     out = {"python": platform.python_version()}
     for pkg in PACKAGES:
         try:
