@@ -65,6 +65,10 @@ def outputs(tmp_path_factory) -> dict[tuple[str, str], Path]:
         if crit != "recorded":
             args += ["--criteria", crit]
         assert main(args) == 0
+        for name in ("sustained_response", "sustained_tests", "sustained_patients",
+                     "response_duration", "response_duration_summary",
+                     "response_duration_patients", "response_audit"):
+            assert (d / f"{name}.csv").is_file(), name  # the CLI writes every new table
         out[(what, crit)] = d
     return out
 

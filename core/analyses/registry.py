@@ -24,15 +24,15 @@ def _specs() -> tuple[AnalysisSpec, ...]:
     # One line per analysis family, in the order of the report.
     from core.analyses import (
         criteria_sensitivity,
-        response_audit,
-        response_duration,
-        sustained_response,
         dsdna,
         flow,
         labs_values,
         paired,
         response,
+        response_audit,
+        response_duration,
         subgroups,
+        sustained_response,
         table1,
         time_to_response,
     )

@@ -101,40 +101,43 @@ def _inputs(visits: pd.DataFrame, fields: set[str], at: np.ndarray, base: np.nda
 def _one_rule_set(name: str, settings: Settings, visits: pd.DataFrame, frame: pd.DataFrame,
                   at: np.ndarray, base: np.ndarray) -> pd.DataFrame:
     n = len(frame)
-    head = frame.assign(criteria=name)
+    cols = {c: frame[c].to_numpy() for c in frame.columns}
+    cols["criteria"] = np.full(n, name, dtype=object)
     if name == "recorded":
         raw = take_rows(visits["response"], at) if "response" in visits else np.full(n, None)
         raw = np.asarray(raw, dtype=object)
         ok = np.isin(raw, RESPONSE_STATES)
-        head["response"] = np.where(ok, raw, None)
-        head["reason"] = np.where(at < 0, NO_VISIT, np.where(ok, None, RESPONSE_MISSING))
-        head["on_boundary"] = False
-        head["part"], head["condition"] = "", "recorded"
-        head["rule"] = "response recorded at the visit"
-        head["state"] = np.where(ok, "true", "missing")
-        head["on_edge"] = False
-        for c in INPUT_COLUMNS:
-            head[c] = np.nan
-        return head[COLUMNS]
+        cols |= {
+            "response": np.where(ok, raw, None),
+            "reason": np.where(at < 0, NO_VISIT, np.where(ok, None, RESPONSE_MISSING)),
+            "on_boundary": np.zeros(n, dtype=bool),
+            "part": np.full(n, "", dtype=object),
+            "condition": np.full(n, "recorded", dtype=object),
+            "rule": np.full(n, "response recorded at the visit", dtype=object),
+            "state": np.where(ok, "true", "missing").astype(object),
+            "on_edge": np.zeros(n, dtype=bool),
+        }
+        cols |= {c: np.full(n, np.nan) for c in INPUT_COLUMNS}
+        return pd.DataFrame(cols, columns=COLUMNS)
     rules = rule_set(name, settings.custom)
     used = {*rules.landmark_inputs, *rules.baseline_inputs, *rules.optional_inputs}
     x = pd.DataFrame(_inputs(visits, used, at, base), index=pd.RangeIndex(n))
     verdict = evaluate(rules, x)
     v = rules.values(x)
-    head["response"] = verdict["response"].to_numpy(object)
-    head["reason"] = np.where(at < 0, NO_VISIT, verdict["reason"].to_numpy(object))
-    head["on_boundary"] = verdict["on_boundary"].to_numpy(bool)
+    cols["response"] = verdict["response"].to_numpy(object)
+    cols["reason"] = np.where(at < 0, NO_VISIT, verdict["reason"].to_numpy(object))
+    cols["on_boundary"] = verdict["on_boundary"].to_numpy(bool)
     shown_base = set(rules.baseline_inputs)
     for col, field, at_base in INPUTS:
         wanted = (field in shown_base) if at_base else (
             field in used or (field == "egfr_ref" and "egfr_ref" in rules.required_baseline)
         )
-        head[col] = v[f"{field}_0" if at_base else field] if wanted else np.nan
+        cols[col] = v[f"{field}_0" if at_base else field] if wanted else np.full(n, np.nan)
     conds = condition_table(rules, x)
-    out = head.iloc[conds["row"].to_numpy()].reset_index(drop=True)
-    for c in ("part", "condition", "rule", "state", "on_edge"):
-        out[c] = conds[c].to_numpy()
-    return out[COLUMNS]
+    rows = conds["row"].to_numpy()
+    out = {c: np.asarray(a)[rows] for c, a in cols.items()}
+    out |= {c: conds[c].to_numpy() for c in ("part", "condition", "rule", "state", "on_edge")}
+    return pd.DataFrame(out, columns=COLUMNS)
 
 
 def response_audit(

@@ -131,12 +131,24 @@ def _confirming_visits(
     return month, resp
 
 
-def _counted(st: pd.DataFrame, missing: str) -> pd.DataFrame:
-    """The statuses with ``yes``/``evaluable`` flags under the missing-landmark setting."""
-    s = st.copy()
-    s["yes"] = s["status"].eq("yes")
-    s["evaluable"] = s["status"].notna() | (missing == "non-responder")
-    return s
+def _counts(st: pd.DataFrame, levels: list[str], missing: str) -> tuple[pd.DataFrame, np.ndarray]:
+    """Statements (kind, month, outcome, in order) and counts per statement × (levels, All):
+    array [statement, level, (patients, evaluable, yes)], one bincount each."""
+    keys = st[["kind", "month", "outcome"]]
+    code = keys.groupby(list(keys), sort=False).ngroup().to_numpy()
+    what = keys.drop_duplicates().reset_index(drop=True)  # the same first-seen order
+    g = pd.Index(levels, dtype=object).get_indexer(st["group"].to_numpy(dtype=object))
+    ev = st["status"].notna().to_numpy() | (missing == "non-responder")
+    yes = st["status"].eq("yes").to_numpy() & ev
+    k = len(levels) + 1
+    out = np.zeros((len(what), k, 3), dtype=np.int64)
+    for i, flag in enumerate((np.ones(len(st), dtype=bool), ev, yes)):
+        w = flag.astype(float)
+        own = g >= 0
+        out[:, :, i] = (np.bincount(code[own] * k + g[own], weights=w[own], minlength=len(what) * k)
+                        .reshape(len(what), k)).astype(np.int64)
+        out[:, k - 1, i] = np.bincount(code, weights=w, minlength=len(what)).astype(np.int64)
+    return what, out
 
 
 def sustained_rates(o: Outcomes, statuses: pd.DataFrame | None = None) -> Result:
@@ -150,20 +162,20 @@ def sustained_rates(o: Outcomes, statuses: pd.DataFrame | None = None) -> Result
     Result ``sustained_response``: kind, month, outcome, group, n_patients, n_evaluable,
     n_yes, pct, ci_low, ci_high, n_not_evaluable.
     """
-    st = _counted(sustained_patients(o) if statuses is None else statuses, o.settings.missing)
+    st = sustained_patients(o) if statuses is None else statuses
     levels = group_levels(o, o.settings.reference)
-    rows = []
-    for (kind, month, outcome), part in st.groupby(["kind", "month", "outcome"], sort=False):
-        for g in [*levels, ALL]:
-            s = part if g == ALL else part[part["group"].astype(str) == g]
-            n, x = int(s["evaluable"].sum()), int((s["yes"] & s["evaluable"]).sum())
-            rows.append([kind, month, outcome, g, len(s), n, x, np.nan, np.nan, np.nan, len(s) - n])
-    t = pd.DataFrame(rows, columns=RATE_COLUMNS)
+    what, c = _counts(st, levels, o.settings.missing)
+    k = len(levels) + 1
+    t = what.loc[what.index.repeat(k)].reset_index(drop=True)
+    t["group"] = [*levels, ALL] * len(what)
+    t["n_patients"], t["n_evaluable"], t["n_yes"] = (c[:, :, i].ravel() for i in range(3))
     n = t["n_evaluable"].to_numpy(float)
     ci = clopper_pearson(t["n_yes"].to_numpy(float), n)
     t["pct"] = np.where(n > 0, 100 * t["n_yes"] / np.where(n > 0, n, 1), np.nan)
     t["ci_low"], t["ci_high"] = 100 * np.asarray(ci.low), 100 * np.asarray(ci.high)
-    return Result("sustained_response", t, tuple(_notes(o)), {"settings": o.settings})
+    t["n_not_evaluable"] = t["n_patients"] - t["n_evaluable"]
+    return Result("sustained_response", t[RATE_COLUMNS], tuple(_notes(o)),
+                  {"settings": o.settings})
 
 
 def _notes(o: Outcomes) -> list[str]:
@@ -194,8 +206,7 @@ def sustained_tests(o: Outcomes, statuses: pd.DataFrame | None = None) -> Result
     Result ``sustained_tests``: kind, month, outcome, test, p_value, and ``<group>_yes``,
     ``<group>_n`` for every group.
     """
-    st = _counted(sustained_patients(o) if statuses is None else statuses, o.settings.missing)
-    st = st[st["evaluable"] & st["group"].notna()]
+    st = sustained_patients(o) if statuses is None else statuses
     levels = group_levels(o, o.settings.reference)
     cols = ["kind", "month", "outcome", "test", "p_value"] + [
         f"{g}_{k}" for g in levels for k in ("yes", "n")
@@ -203,22 +214,21 @@ def sustained_tests(o: Outcomes, statuses: pd.DataFrame | None = None) -> Result
     rows, notes = [], []
     if len(levels) < 2:
         notes.append("Only one group: no test between groups.")
-    for (kind, month, outcome), part in st.groupby(["kind", "month", "outcome"], sort=False):
+    what, c = _counts(st, levels, o.settings.missing)
+    for i, (kind, month, outcome) in enumerate(what.itertuples(index=False)):
         if len(levels) < 2:
             break
-        yes = pd.crosstab(part["group"].astype(str), part["yes"]).reindex(
-            index=levels, columns=[True, False], fill_value=0
-        )
+        n, yes = c[i, :-1, 1], c[i, :-1, 2]
         row = {"kind": kind, "month": month, "outcome": outcome, "test": "", "p_value": np.nan}
-        table = yes[yes.sum(axis=1) > 0]
+        table = np.column_stack([yes, n - yes])[n > 0]
         if len(table) >= 2:
-            chosen = group_outcome_test(table.to_numpy())
+            chosen = group_outcome_test(table)
             row["test"], row["p_value"] = chosen.test, chosen.p
         else:
             notes.append(f"{kind} {outcome} at {month:g} months: fewer than two groups "
                          "evaluable, no test.")
-        for g in levels:
-            row[f"{g}_yes"], row[f"{g}_n"] = int(yes.loc[g, True]), int(yes.loc[g].sum())
+        for j, g in enumerate(levels):
+            row[f"{g}_yes"], row[f"{g}_n"] = int(yes[j]), int(n[j])
         rows.append(row)
     notes.append("Fisher's exact test; unadjusted, exploratory p-values.")
     return Result("sustained_tests", pd.DataFrame(rows, columns=cols), tuple(notes),

@@ -269,27 +269,26 @@ def condition_table(rules: RuleSet, x: pd.DataFrame) -> pd.DataFrame:
     'not assessed'), ``on_edge`` (a value exactly on its threshold).
     """
     v = rules.values(x)
-    parts = []
-    for part, conds in (("CR", rules.cr), ("PR", rules.pr)):
-        for c in conds:
-            with np.errstate(invalid="ignore"):
-                edge = np.asarray(c.edge(v), dtype=bool)
-            parts.append(
-                pd.DataFrame(
-                    {
-                        "row": np.arange(v.n),
-                        "part": part,
-                        "condition": c.name,
-                        "rule": c.text,
-                        "state": condition_state(c, v),
-                        "on_edge": edge,
-                    }
-                )
-            )
+    conds = [(part, c) for part, cs in (("CR", rules.cr), ("PR", rules.pr)) for c in cs]
+    k = len(conds)
     cols = ["row", "part", "condition", "rule", "state", "on_edge"]
-    if not parts:
+    if not k:
         return pd.DataFrame(columns=cols)
-    return pd.concat(parts, ignore_index=True).sort_values(["row"], kind="stable")[cols]
+    state = np.empty((v.n, k), dtype=object)
+    edge = np.zeros((v.n, k), dtype=bool)
+    for j, (_, c) in enumerate(conds):
+        state[:, j] = condition_state(c, v)
+        with np.errstate(invalid="ignore"):
+            edge[:, j] = np.asarray(c.edge(v), dtype=bool)
+    # row-major: every condition of row 0, then of row 1, ...
+    return pd.DataFrame({
+        "row": np.repeat(np.arange(v.n), k),
+        "part": np.tile(np.array([p for p, _ in conds], dtype=object), v.n),
+        "condition": np.tile(np.array([c.name for _, c in conds], dtype=object), v.n),
+        "rule": np.tile(np.array([c.text for _, c in conds], dtype=object), v.n),
+        "state": state.ravel(),
+        "on_edge": edge.ravel(),
+    }, columns=cols)
 
 
 def derivable(name: str, available: set[str], custom: CustomCriteria | None = None) -> bool:
