@@ -161,9 +161,7 @@ def test_ttr_table_numbers(tables) -> None:
 
 def test_midpoint_median_shown() -> None:
     res = expected_results(EXPECTED / "class_IV_IVV")
-    rows = {
-        row[0]: row for row in docx_table_texts(journal_tables_docx(as_run(res)))[3]
-    }
+    rows = {row[0]: row for row in docx_table_texts(journal_tables_docx(as_run(res)))[3]}
     assert rows["All"][3] == "5.5 [3, 6]"  # README: survfit midpoint rule
 
 

@@ -106,9 +106,11 @@ def run_analyses(
     filters = filters or Filters()
     filtered = filter_cohort(cohort, filters)
     settings = settings or Settings()
+    # criteria from the whole file, the reference among the analysed patients' groups
     criteria = settings.criteria or ("recorded" if cohort.has_recorded_response else "kdigo2024")
-    o = derive_outcomes(filtered, replace(settings, criteria=criteria))
-    ctx = RunContext(cohort, filtered, filters, o.settings, o)
+    resolved = replace(settings, criteria=criteria).resolved(True, filtered.groups)
+    o = derive_outcomes(filtered, resolved)
+    ctx = RunContext(cohort, filtered, filters, resolved, o)
     wanted = None if only is None else set(only)
     specs = [a for a in ANALYSES if wanted is None or a.name in wanted]
     results: dict[str, Result] = {}
@@ -117,6 +119,10 @@ def run_analyses(
             results |= {n: _empty(n, NO_PATIENT) for n in spec.table_names}
             continue
         results |= _compute(spec, ctx)
+        if filtered.patients.empty:  # the flow says why; its other tables are empty
+            for n in spec.table_names[1:]:
+                results[n] = _with_note(results[n], NO_PATIENT)
+            continue
         if len(filtered.groups) < 2:
             for n in spec.needs_groups:
                 results[n] = _with_note(results[n], ONE_GROUP)

@@ -43,6 +43,8 @@ def _parser() -> _Parser:
     p.add_argument("--drop-invalid", action="store_true")
     p.add_argument("--max-rows", type=int, help="refuse files with more visit rows than this")
     p.add_argument("--max-mb", type=float, help="refuse files larger than this many MB")
+    p.add_argument("--max-read-seconds", type=float,
+                   help="CPU seconds reading the file may take before it is refused (default 5)")
     p.add_argument("--tables-only", action="store_true", help="write the CSV tables only")
     p.add_argument("--zip", action="store_true", help="also pack DIR as report.zip")
     p.add_argument("--out", required=True)
@@ -63,6 +65,10 @@ def _load(args: argparse.Namespace) -> Cohort:
         sizes["max_rows"] = args.max_rows
     if args.max_mb is not None:
         sizes["max_file_bytes"] = int(args.max_mb * 1e6)
+        # a larger file than the default is allowed as many cells as its bytes could hold
+        sizes["max_cells"] = max(Limits().max_cells, int(args.max_mb * 1e6 / 2))
+    if args.max_read_seconds is not None:
+        sizes["max_read_cpu_seconds"] = args.max_read_seconds
     if sizes:  # refused while reading, not after
         kw["limits"] = Limits(**sizes)
     cohort = load_path(path, args.mapping, drop_invalid=args.drop_invalid, **kw)

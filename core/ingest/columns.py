@@ -16,7 +16,7 @@ from core.ingest import validation as V
 from core.ingest.isn import normalise_classes
 from core.ingest.mapping import ColumnPlan
 from core.ingest.synonyms import parse_header, parse_time
-from core.ingest.table import Sheet
+from core.ingest.table import Limits, Sheet
 from core.ingest.units import (
     CANONICAL_UNITS,
     CONVERSIONS,
@@ -31,6 +31,15 @@ from core.model.schema import VISIT_LABS
 FLOATS = frozenset({*VISIT_LABS, "age", "month", "ttr_months", "ttr_event", "prior_egfr"})
 NUMERIC = FLOATS - {"urine_rbc", "anti_dsdna"}  # plain numbers; those two have text forms
 CATEGORY_CODES = {"sex": V.SEX_CODES, "response": V.RESPONSE_CODES, "group": V.GROUP_CODES}
+
+
+# Cells that mean "no value" and are worth telling the user about (clinical files have many)
+ERROR_CELLS = frozenset({"#div/0!", "#ref!", "#value!", "#n/a", "#name?", "#num!", "#null!",
+                         "#spill!", "#calc!", "#getting_data", "#field!", "#blocked!",
+                         "#unknown!", "#connect!", "#busy!", "#error"})
+NOT_DONE = frozenset({"검사안함", "검사 안함", "미시행", "not done", "not tested", "not performed",
+                      "nd", "n.d."})
+_MARKERS = (("error", "hold spreadsheet errors"), ("not done", "say the test was not done"))
 
 
 @dataclass
@@ -198,3 +207,59 @@ def check_limits(cols: list[Col], log: V.IssueLog) -> None:
                   droppable=False)
         if impossible.any():
             c.values = c.values.where(~impossible, np.nan)
+
+
+# ------------------------------------------------------------------------ cells before typing
+
+
+def prepare_cells(sheet: Sheet, plans: list[ColumnPlan], limits: Limits,
+                  log: V.IssueLog) -> None:
+    """Error cells and not-done markers -> missing; over-long cells refused or cut.
+
+    A cell over ``limits.max_cell_chars`` is an error in a column mapped to a field (it is
+    analysed); in any other column it is cut to the limit, so exports carry the cut text.
+    Each kind of change is one warning per column naming how many cells and their rows.
+    """
+    new = {}
+    for p in plans:
+        col = p.column
+        s = sheet.frame[col]
+        kind = V.by_unique(s, lambda u: [_marker(v) for v in u]).to_numpy(dtype=object)
+        for what, says in _MARKERS:
+            hit = kind == what
+            if hit.any():
+                log.add("warning", f"{int(hit.sum())} cell(s) in column '{col}' {says} "
+                        f"({_where(s[hit], sheet.rows[hit])}); they were read as missing values.",
+                        row=int(sheet.rows[hit][0]), column=col, value=s[hit].iloc[0],
+                        sheet=sheet.name)
+        if (kind != None).any():  # noqa: E711 (elementwise)
+            s = new[col] = s.where(pd.Series(kind == None, index=s.index), None)  # noqa: E711
+        if col in sheet.long_cells:
+            n, row, longest = sheet.long_cells[col]
+            if p.field is not None:
+                log.add("error", f"A cell holds {longest:,} characters; the limit is "
+                        f"{limits.max_cell_chars:,} (column '{col}' is analysed as {p.field}).",
+                        row=row, column=col, sheet=sheet.name)
+                continue
+            new[col] = s.str.slice(0, limits.max_cell_chars)
+            log.add("warning", f"{n} cell(s) in column '{col}' are longer than "
+                    f"{limits.max_cell_chars:,} characters (the longest, in row {row}, has "
+                    f"{longest:,}); the column is not analysed, so they are cut to "
+                    f"{limits.max_cell_chars:,} characters.", row=row, column=col,
+                    sheet=sheet.name)
+    if new:
+        sheet.frame = sheet.frame.copy(deep=False)  # new columns, the others shared
+        for col, values in new.items():
+            sheet.frame[col] = values
+
+
+def _marker(value: object) -> str | None:
+    t = str(value).strip().lower()
+    return "error" if t in ERROR_CELLS else "not done" if t in NOT_DONE else None
+
+
+def _where(values: pd.Series, rows: np.ndarray, show: int = 5) -> str:
+    """'#DIV/0! in row 5, #REF! in row 9, … and 3 more'"""
+    parts = [f"{v} in row {int(r)}" for v, r in zip(values.iloc[:show], rows[:show], strict=True)]
+    more = f" and {len(rows) - show} more" if len(rows) > show else ""
+    return ", ".join(parts) + more

@@ -12,11 +12,22 @@ from __future__ import annotations
 import csv
 import io
 import re
+import time
+import warnings
 
 import numpy as np
 import pandas as pd
 
-from core.ingest.table import Limits, RawTable, Sheet, fail, finish, header_index
+from core.ingest.table import (
+    Budget,
+    Limits,
+    OverBudget,
+    RawTable,
+    Sheet,
+    fail,
+    finish,
+    header_index,
+)
 
 __all__ = ["Limits", "RawTable", "Sheet", "read_table"]
 
@@ -32,8 +43,20 @@ _NOT_TABLES = {b"%PDF": "a PDF document", b"\x89PNG": "a PNG image", b"\xff\xd8\
 
 
 def read_table(data: bytes, filename: str = "", limits: Limits | None = None) -> RawTable:
-    """Read ``data`` (the file's bytes) into a :class:`RawTable`; never raises for bad input."""
+    """Read ``data`` (the file's bytes) into a :class:`RawTable`; never raises for bad input.
+
+    At most ``limits.max_read_cpu_seconds`` of CPU time: past that the file is refused. The
+    reader libraries' own warnings (openpyxl, xlrd, pandas, pyarrow) are not passed on: what
+    matters to the user is in ``RawTable.issues``.
+    """
     limits = limits or Limits()
+    budget = Budget(limits.max_read_cpu_seconds)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return _read(data, filename, limits, budget)
+
+
+def _read(data: bytes, filename: str, limits: Limits, budget: Budget) -> RawTable:
     if not data or not data.strip():
         return fail("The file is empty.")
     if len(data) > limits.max_file_bytes:
@@ -46,12 +69,17 @@ def read_table(data: bytes, filename: str = "", limits: Limits | None = None) ->
 
     try:
         if data[:4] == b"PK\x03\x04":
-            return read_xlsx(data, limits)
+            return read_xlsx(data, limits, budget)
         if data[:8] == XLS_MAGIC:
-            return read_xls(data, limits)
+            return read_xls(data, limits, budget)
         if data[:4] == b"PAR1":
-            return read_parquet(data, limits)
-        return _read_text(data, limits)
+            return read_parquet(data, limits, budget)
+        return _read_text(data, limits, budget)
+    except OverBudget:
+        return fail(f"Reading the file took more than {limits.max_read_cpu_seconds:g} seconds of "
+                    "computing time, the limit for one upload: it is too large or too complex. "
+                    "Remove what the analysis does not need (other sheets, unused columns, "
+                    "formatting) or save the table as CSV (UTF-8), which reads fastest.")
     except MemoryError:
         return fail("The file is too large to read in memory.")
     except Exception as exc:  # a reader library choked: say so in one sentence
@@ -93,7 +121,7 @@ def _sniff_delimiter(lines: list[str]) -> str:
     return best
 
 
-def _read_text(data: bytes, limits: Limits) -> RawTable:
+def _read_text(data: bytes, limits: Limits, budget: Budget) -> RawTable:
     text, encoding = _decode(data)
     table = RawTable(kind="csv", encoding=encoding)
     if "\x00" in text or sum(ch < " " and ch not in "\t\r\n" for ch in text[:2000]) > 20:
@@ -113,20 +141,28 @@ def _read_text(data: bytes, limits: Limits) -> RawTable:
     parsed = list(csv.reader(lines[:60], delimiter=delim))
     nonempty = [sum(bool(c.strip()) for c in row) for row in parsed]
     hdr = header_index(nonempty)
-    if hdr < len(parsed) and len(parsed[hdr]) > limits.max_columns:
-        return fail(f"The table has {len(parsed[hdr]):,} columns; the limit is "
-                    f"{limits.max_columns:,}.", table)
+    width = len(parsed[hdr]) if hdr < len(parsed) else 1
+    if width > limits.max_columns:
+        return fail(f"The table has {width:,} columns; the limit is {limits.max_columns:,}.",
+                    table)
+    if (too_many := _cells_problem(n_lines, width, limits)) is not None:
+        return fail(too_many, table)
     offset = hdr + above  # lines above the header
     kw = dict(sep=delim, header=None, skiprows=hdr, dtype=str, keep_default_na=False,
               na_values=[""], skip_blank_lines=False, engine="c", quotechar='"')
     try:
-        grid = pd.read_csv(io.StringIO(text), **kw)
+        grid = _parse_csv(text, kw, width, n_lines, budget)
     except pd.errors.EmptyDataError:
         return fail("The file is empty.", table)
     except pd.errors.ParserError:  # rows longer than the header: empty extra cells are fine
-        width = len(parsed[hdr]) if hdr < len(parsed) else 1
-        most = max((len(r) for r in csv.reader(io.StringIO(text), delimiter=delim)), default=1)
-        grid = pd.read_csv(io.StringIO(text), names=range(most), **kw)
+        most = 1
+        for k, r in enumerate(csv.reader(io.StringIO(text), delimiter=delim)):
+            most = max(most, len(r))
+            if k % 50_000 == 0:
+                budget.check()
+        if (too_many := _cells_problem(n_lines, most, limits)) is not None:
+            return fail(too_many, table)
+        grid = _parse_csv(text, {**kw, "names": range(most)}, most, n_lines, budget)
         extra = grid.iloc[:, width:].notna().any(axis=1).to_numpy()
         if extra.any():
             i = int(np.flatnonzero(extra)[0])
@@ -138,5 +174,30 @@ def _read_text(data: bytes, limits: Limits) -> RawTable:
     # empty cells are NaN; cells are stripped where they are converted
     long_cell = len(text) > limits.max_cell_chars and max(map(len, text.splitlines())) > \
         limits.max_cell_chars
+    budget.check()
     return finish(table, [(None, grid, offset + 1)], limits, header_found=True,
-                  check_cells=long_cell)
+                  check_cells=long_cell, budget=budget)
+
+
+def _cells_problem(n_lines: int, width: int, limits: Limits) -> str | None:
+    """The grid the parser would allocate (short rows are padded to the header's width)."""
+    if n_lines * width <= limits.max_cells:
+        return None
+    return (f"The table has {n_lines:,} lines of {width:,} columns ({n_lines * width:,} cells); "
+            f"the limit is {limits.max_cells:,} cells.")
+
+
+def _parse_csv(text: str, kw: dict, width: int, n_lines: int, budget: Budget) -> pd.DataFrame:
+    """``pd.read_csv`` in pieces of about a million cells, the CPU budget checked after each
+    (with the share of the lines read, so a file too big for the budget stops early)."""
+    chunks, done = [], 0
+    rows = max(1_000, 1_000_000 // max(width, 1))
+    since = time.thread_time()
+    with pd.read_csv(io.StringIO(text), chunksize=rows, **kw) as reader:
+        for chunk in reader:
+            chunks.append(chunk)
+            done += len(chunk)
+            budget.check(done=done / n_lines, since=since)
+    if len(chunks) == 1:
+        return chunks[0]
+    return pd.concat(chunks, ignore_index=True) if chunks else pd.DataFrame()

@@ -10,13 +10,21 @@ User errors are issues in ``Cohort.report``, never exceptions.
 from __future__ import annotations
 
 import hashlib
+import warnings
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from core.ingest import validation as V
-from core.ingest.columns import FLOATS, Col, apply_units, check_limits, type_column
+from core.ingest.columns import (
+    FLOATS,
+    Col,
+    apply_units,
+    check_limits,
+    prepare_cells,
+    type_column,
+)
 from core.ingest.io import Limits, RawTable, read_table
 from core.ingest.mapping import (
     ColumnPlan,
@@ -56,19 +64,25 @@ def load_cohort(data: bytes, filename: str, mapping: dict | None = None, *,
     ``unit_overrides`` (field or column -> unit) is the unit the user picked in the page,
     used for columns whose unit neither the mapping nor the header states. With
     ``drop_invalid`` invalid values become missing (counted in ``report.n_dropped``).
-    Patients are sorted by patient_id, visits by (patient_id, month).
+    Patients are sorted by patient_id, visits by (patient_id, month). Spreadsheet error
+    cells and "not done" markers are missing values (a warning per column); a cell over
+    ``limits.max_cell_chars`` is an error in an analysed column and is cut elsewhere.
     """
     if mapping is not None:
         mapping, err = validate_mapping(mapping)
         if err:
             return _empty(filename, data, [Issue("error", err)])
+    limits = limits or Limits()
     raw = read_table(data, filename, limits)
     if not raw.ok or not raw.sheets:
         return _empty(filename, data, raw.issues)
     log = V.IssueLog(drop_invalid)
     log.items.extend(raw.issues)
     try:
-        return _build(raw, data, filename, mapping or {}, unit_overrides or {}, log)
+        with warnings.catch_warnings():  # pandas' own warnings are not the user's business
+            warnings.simplefilter("ignore")
+            return _build(raw, data, filename, mapping or {}, unit_overrides or {}, log,
+                          limits)
     except MemoryError:
         return _empty(filename, data, [*log.items, Issue("error", "The file is too large.")])
     except Exception as exc:  # a bug must not become a traceback in the browser
@@ -85,8 +99,10 @@ def _empty(filename: str, data: bytes, issues) -> Cohort:
 
 
 def _build(raw: RawTable, data: bytes, filename: str, mapping: dict, overrides: dict,
-           log: V.IssueLog) -> Cohort:
+           log: V.IssueLog, limits: Limits) -> Cohort:
     plans = plan_columns(raw, mapping)
+    for sheet in raw.sheets:
+        prepare_cells(sheet, [p for p in plans if p.sheet == sheet.name], limits, log)
     values = mapping.get("values", {})
     absent = [h for h in mapping.get("columns", {}) if h not in {p.column for p in plans}]
     if absent:

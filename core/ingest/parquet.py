@@ -11,10 +11,11 @@ import io
 import numpy as np
 import pandas as pd
 
-from core.ingest.table import Limits, RawTable, column_text, fail, finish
+from core.ingest.table import Budget, Limits, RawTable, column_text, fail, finish
 
 
-def read_parquet(data: bytes, limits: Limits) -> RawTable:
+def read_parquet(data: bytes, limits: Limits, budget: Budget) -> RawTable:
+    """A Parquet file's one table; sizes from its metadata, which the decoder enforces."""
     import pyarrow.parquet as pq
 
     table = RawTable(kind="parquet")
@@ -27,14 +28,22 @@ def read_parquet(data: bytes, limits: Limits) -> RawTable:
     if size > limits.max_decompressed_bytes:
         return fail(f"The Parquet file unpacks to {size:,} bytes; the limit is "
                     f"{limits.max_decompressed_bytes:,}.", table)
-    arrow = pf.read()
-    df = arrow.to_pandas(strings_to_categorical=True)  # one Python str per distinct text
+    if md.num_rows * md.num_columns > limits.max_cells:
+        return fail(f"The Parquet file has {md.num_rows * md.num_columns:,} cells "
+                    f"({md.num_rows:,} rows x {md.num_columns:,} columns); the limit is "
+                    f"{limits.max_cells:,}.", table)
+    # one thread: the CPU budget is counted on the calling thread
+    arrow = pf.read(use_threads=False)
+    budget.check()
+    df = arrow.to_pandas(strings_to_categorical=True,  # one Python str per distinct text
+                         use_threads=False)
     # header row + text cells in one column-major array: the frame wraps it without a copy
     cells = np.empty((len(df) + 1, df.shape[1]), dtype=object, order="F")
     cells[0, :] = [str(c) for c in df.columns]
     numbers, col = {}, None
     filled = np.ones(cells.shape, dtype=bool)  # the header row: str, always filled
     for j in range(df.shape[1]):
+        budget.check()
         col = df.iloc[:, j]
         cells[1:, j] = column_text(col)
         # column_text gives str or None only, so != None is pd.notna, ~3x faster
@@ -48,7 +57,7 @@ def read_parquet(data: bytes, limits: Limits) -> RawTable:
     long_text = _long_text(arrow, limits)
     del arrow, df, col  # the typed copies are not needed from here on (memory at scale)
     return finish(table, [(None, grid, 1)], limits, check_cells=long_text, numbers=numbers,
-                  filled=filled)
+                  filled=filled, budget=budget)
 
 
 def _long_text(arrow, limits: Limits) -> bool:

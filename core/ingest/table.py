@@ -8,6 +8,7 @@ a date, a boolean from a workbook or a Parquet file) becomes that text.
 from __future__ import annotations
 
 import datetime as dt
+import time
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -20,8 +21,12 @@ from core.model.schema import Issue
 class Limits:
     """Largest input accepted; anything bigger is refused with one clear error.
 
-    Defaults: 200 MB file, 2,000,000 rows, 5,000 columns, 10,000 characters per cell,
-    500 MB decompressed (xlsx zip members, Parquet row groups).
+    Defaults: 200 MB file, 2,000,000 rows, 5,000 columns, 50,000,000 cells (rows x
+    columns), 10,000 characters per cell in an analysed column (longer cells elsewhere are
+    cut, with a warning), 500 MB decompressed (measured while unpacking an xlsx, and the
+    text its shared strings expand to), 5 s of CPU time to read the file
+    (``max_read_cpu_seconds``: the reader stops and refuses the file when it is used up).
+    Formatted but empty rows and columns count toward none of these.
     """
 
     max_file_bytes: int = 200_000_000
@@ -29,6 +34,39 @@ class Limits:
     max_columns: int = 5_000
     max_cell_chars: int = 10_000
     max_decompressed_bytes: int = 500_000_000
+    max_cells: int = 50_000_000
+    max_read_cpu_seconds: float = 5.0
+
+
+class OverBudget(Exception):  # noqa: N818 (a condition, not a bug)
+    """The reading step used up ``Limits.max_read_cpu_seconds`` of CPU time."""
+
+
+class Budget:
+    """CPU seconds of the calling thread spent reading one upload, checked at checkpoints.
+
+    ``check`` raises :class:`OverBudget` once ``seconds - MARGIN_S`` are used: the checkpoints
+    are at most ~0.1 s apart, so the refusal itself stays within ``seconds``. Thread time,
+    not process time, so other sessions of the same server do not count. A step that knows
+    how much of its work is done (``done``, a fraction, of the work begun at ``since``) is
+    stopped as soon as its pace shows it cannot finish in time.
+    """
+
+    MARGIN_S = 0.5
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.start = time.thread_time()
+        self.stop_at = self.start + max(seconds - self.MARGIN_S, 0.0)
+
+    def check(self, done: float | None = None, since: float | None = None) -> None:
+        now = time.thread_time()
+        if now > self.stop_at:
+            raise OverBudget
+        if done is not None and done >= 0.02:
+            begun = self.start if since is None else since
+            if begun + (now - begun) / done > self.stop_at:
+                raise OverBudget
 
 
 @dataclass
@@ -38,12 +76,16 @@ class Sheet:
     ``rows`` holds the 1-based row number of each frame row as the user sees it in the file.
     ``numbers``: for columns stored as numbers (Parquet), the exact values behind their text,
     so the loader need not parse the text back (``float(text)`` gives the same double).
+    ``long_cells``: columns with cells over ``Limits.max_cell_chars`` -> (how many cells,
+    row of the longest, its length); the loader refuses them in an analysed column and cuts
+    them elsewhere.
     """
 
     name: str | None
     frame: pd.DataFrame
     rows: np.ndarray
     numbers: dict[str, np.ndarray] = field(default_factory=dict)
+    long_cells: dict[str, tuple[int, int, int]] = field(default_factory=dict)
 
 
 @dataclass
@@ -132,12 +174,16 @@ def column_text(s: pd.Series) -> np.ndarray:
 
 
 def finish(table: RawTable, grids: list, limits: Limits, header_found: bool = False,
-          check_cells: bool = True, numbers: dict[int, np.ndarray] | None = None,
-          filled: np.ndarray | None = None) -> RawTable:
-    """Each ``(name, grid, first_row)`` as a :class:`Sheet` of ``table``; none if one fails."""
+           check_cells: bool = True, numbers: dict[int, np.ndarray] | None = None,
+           filled: np.ndarray | None = None, budget: Budget | None = None) -> RawTable:
+    """Each ``(name, grid, first_row)`` as a :class:`Sheet` of ``table``; none if one fails.
+
+    ``first_row``: the file row of the grid's first row, or the file row of every grid row
+    (a workbook reader that skipped formatted but empty rows).
+    """
     for name, grid, first_row in grids:
         sheet = to_sheet(name, grid, first_row, limits, table.issues, header_found,
-                         check_cells, numbers, filled)
+                         check_cells, numbers, filled, budget)
         if sheet is None:
             table.sheets = []
             return table
@@ -145,10 +191,10 @@ def finish(table: RawTable, grids: list, limits: Limits, header_found: bool = Fa
     return table
 
 
-def to_sheet(name: str | None, grid: pd.DataFrame, first_row: int, limits: Limits,
-            issues: list[Issue], header_found: bool, check_cells: bool = True,
-            numbers: dict[int, np.ndarray] | None = None,
-            filled: np.ndarray | None = None) -> Sheet | None:
+def to_sheet(name: str | None, grid: pd.DataFrame, first_row: int | np.ndarray, limits: Limits,
+             issues: list[Issue], header_found: bool, check_cells: bool = True,
+             numbers: dict[int, np.ndarray] | None = None,
+             filled: np.ndarray | None = None, budget: Budget | None = None) -> Sheet | None:
     """Header row, unique column names, notes below the table dropped, sizes checked."""
     where = f" in sheet '{name}'" if name else ""
     grid = grid.copy(deep=False)  # new labels only: the cells are not copied
@@ -169,7 +215,9 @@ def to_sheet(name: str | None, grid: pd.DataFrame, first_row: int, limits: Limit
         return None
     header = [("" if pd.isna(v) else str(v).strip()) for v in grid.iloc[hdr]]
     body = grid.iloc[hdr + 1:]
-    rows = np.arange(hdr + 1, len(grid)) + first_row
+    numbers_of_rows = (np.arange(len(grid)) + first_row if isinstance(first_row, int)
+                       else np.asarray(first_row, dtype=np.int64))
+    rows = numbers_of_rows[hdr + 1:]
     keep_cols = [j for j, h in enumerate(header) if h or filled[hdr + 1:, j].any()]
     if len(keep_cols) < grid.shape[1]:
         body = body[keep_cols]
@@ -213,24 +261,24 @@ def to_sheet(name: str | None, grid: pd.DataFrame, first_row: int, limits: Limit
         issues.append(Issue("error", f"The table{where} has {len(body):,} rows; the limit is "
                             f"{limits.max_rows:,}.", sheet=name))
         return None
+    long_cells = {}
     for col in body.columns if check_cells else ():
+        if budget is not None:
+            budget.check()
         cells = body[col].to_numpy(dtype=object)
         text = cells[pd.notna(cells)]
         if max(map(len, text), default=0) <= limits.max_cell_chars:  # the usual case: fast
             continue
-        lengths = body[col].str.len()
-        if lengths.max(skipna=True) > limits.max_cell_chars:
-            i = int(np.nanargmax(lengths.to_numpy(dtype=float)))
-            issues.append(Issue("error", f"A cell holds {int(lengths.iloc[i]):,} characters; the "
-                                f"limit is {limits.max_cell_chars:,}.", row=int(rows[i]),
-                                column=col, sheet=name))
-            return None
+        lengths = body[col].str.len().to_numpy(dtype=float)
+        i = int(np.nanargmax(lengths))
+        long_cells[col] = (int(np.sum(lengths > limits.max_cell_chars)), int(rows[i]),
+                           int(lengths[i]))
     if body.empty:
         issues.append(Issue("error", f"The table{where} has a header row but no data rows.",
-                            sheet=name, row=int(first_row + hdr)))
+                            sheet=name, row=int(numbers_of_rows[hdr])))
         return None
     known = {}
     if numbers and hdr == 0:  # values of grid column j for every row below the header
         known = {names[i]: numbers[j][keep] if not keep.all() else numbers[j]
                  for i, j in enumerate(keep_cols) if j in numbers}
-    return Sheet(name, body, rows.astype(int), known)
+    return Sheet(name, body, rows.astype(int), known, long_cells)

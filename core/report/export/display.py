@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -96,15 +96,33 @@ def format_count(x: Any, missing: str = "") -> str:
     return missing if _missing(x) else str(int(round(float(x))))
 
 
+CIStyle = Literal["brackets", "prose", "dash"]
+
+
 def format_ci(
-    low: Any, high: Any, fmt: Callable[..., str] = format_num, minus: str = "-", sep: str = ", "
+    low: Any,
+    high: Any,
+    fmt: Callable[..., str] = format_num,
+    minus: str = "-",
+    *,
+    style: CIStyle = "brackets",
+    missing: str = "NA",
 ) -> str:
-    """``[low, high]`` with the same formatter for both ends; empty when both are missing."""
+    """A confidence interval, both ends with the same formatter; empty when both are missing.
+
+    Styles: ``brackets`` ``[1.2, 3.4]`` (tables), ``prose`` ``95% CI 1.2 to 3.4`` (the methods
+    text), ``dash`` ``(1.2–3.4)`` (figure annotations). ``missing`` names an end that is not
+    there (``not reached`` for a median's bound the curve never crosses).
+    """
     if _missing(low) and _missing(high):
         return ""
-    lo = fmt(low, minus=minus, missing="NA")
-    hi = fmt(high, minus=minus, missing="NA")
-    return f"[{lo}{sep}{hi}]"
+    lo = fmt(low, minus=minus, missing=missing)
+    hi = fmt(high, minus=minus, missing=missing)
+    if style == "prose":
+        return f"95% CI {lo} to {hi}"
+    if style == "dash":
+        return f"({lo}–{hi})"
+    return f"[{lo}, {hi}]"
 
 
 def n_pct(n: Any, pct: Any, total: Any | None = None, minus: str = "-") -> str:
@@ -133,7 +151,7 @@ def _roles(table_name: str, columns) -> tuple[set, set, set, set]:
     for c in map(str, columns):
         if c.endswith("_pct"):
             pct.add(c)
-        elif c.endswith("_p"):
+        elif c.endswith("_p") or c == "p_value" or c.startswith("p_"):
             pvals.add(c)
         elif c.startswith("n_") or c.endswith("_n"):
             counts.add(c)

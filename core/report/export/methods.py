@@ -21,7 +21,14 @@ from core.model.schema import SourceInfo
 from core.model.settings import Settings
 from core.model.vocabulary import CI_TEXT, TEST_SHORT
 from core.report.export.common import ALL, group_order, group_sizes, table
-from core.report.export.display import MINUS, format_num, format_p, format_pct, format_ratio
+from core.report.export.display import (
+    MINUS,
+    format_ci,
+    format_num,
+    format_p,
+    format_pct,
+    format_ratio,
+)
 from core.report.export.wording import (
     MISSING_TEXT,
     criteria_text,
@@ -108,9 +115,7 @@ def _statistics_paragraph(run: AnalysisRun) -> str:
 
 def _ci(low: object, high: object, fmt: Callable[..., str] = format_pct) -> str:
     """'95% CI 3 to 6'; a bound the curve never reaches reads 'not reached'."""
-    lo = fmt(low, minus=MINUS, missing="not reached")
-    hi = fmt(high, minus=MINUS, missing="not reached")
-    return f"95% CI {lo} to {hi}"
+    return format_ci(low, high, fmt, MINUS, style="prose", missing="not reached")
 
 
 def _results_paragraph(results: Mapping[str, Result], settings: Settings) -> str:

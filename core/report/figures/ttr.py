@@ -15,7 +15,7 @@ from plotly.subplots import make_subplots
 
 from core.model.results import AnalysisRun, FigureKey, Result
 from core.model.vocabulary import EVENT_LONG, group_order
-from core.report.export.display import p_text
+from core.report.export.display import format_ci, format_ratio, p_text
 from core.report.figures.theme import (
     FONT_SIZE,
     NOTE_SIZE,
@@ -45,7 +45,7 @@ def _with_origin(d: pd.DataFrame) -> pd.DataFrame:
     return pd.concat([origin, d[origin.columns]], ignore_index=True)
 
 
-def _fmt_months(x: float) -> str:
+def _fmt_months(x: float, **_: object) -> str:
     return "NR" if x is None or x != x else f"{x:.3g}"
 
 
@@ -57,8 +57,9 @@ def _summary_lines(
     if summary is not None and not summary.table.empty:
         s = summary.table.set_index("group")
         parts = [
-            f"{g} {_fmt_months(s.at[g, 'median_time'])} "
-            f"({_fmt_months(s.at[g, 'median_ci_low'])}–{_fmt_months(s.at[g, 'median_ci_high'])})"
+            (f"{g} {_fmt_months(s.at[g, 'median_time'])} "
+             + format_ci(s.at[g, "median_ci_low"], s.at[g, "median_ci_high"], _fmt_months,
+                         style="dash", missing="NR")).rstrip()  # fmt: skip
             for g in groups
             if g in s.index
         ]
@@ -72,7 +73,7 @@ def _summary_lines(
         for term, hr, lo, hi in cox.table[["term", "hr", "ci_low", "ci_high"]].itertuples(
             index=False
         ):
-            lines.append(f"HR {term} {hr:.2f} (95% CI {lo:.2f}–{hi:.2f})")
+            lines.append(f"HR {term} {format_ratio(hr)} (95% CI {format_ratio(lo)}–{format_ratio(hi)})")
     return lines
 
 
