@@ -302,7 +302,7 @@ SPECS = (
                                  "confirm_month": "months"}),
         ),
         compute=_compute_sustained,
-        figures=(FigureRef(_FIG, "plot_sustained_response", "sustained_response",
+        figures=(FigureRef(_FIG, "plot_sustained_response", "response_sustained",
                            "Confirmed and sustained response"),),
         methods=_sustained_methods,
         r_call="binom.test(n_yes, n_evaluable); fisher.test(group × met)",

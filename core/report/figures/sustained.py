@@ -134,7 +134,7 @@ def plot_sustained_response(run: AnalysisRun, **_: object) -> dict[FigureKey, go
     """Confirmed and sustained CR and ORR by group (:func:`sustained_response_bars`)."""
     if run.table("sustained_response") is None:
         return {}
-    return {FigureKey("sustained_response"): sustained_response_bars(
+    return {FigureKey("response_sustained"): sustained_response_bars(
         run.results["sustained_response"], colors=run_colors(run))}
 
 
