@@ -24,6 +24,7 @@ CRITERIA_LABELS = {
     "lunar": "LUNAR",
     "aurora": "AURORA 1",
     "multitarget_cn": "Multitarget (China)",
+    "bliss_ln": "BLISS-LN (PERR / CRR)",
     "custom": "Custom thresholds",
 }
 MISSING_LABELS = {

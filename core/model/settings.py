@@ -15,6 +15,7 @@ Criteria = Literal[
     "lunar",
     "aurora",
     "multitarget_cn",
+    "bliss_ln",
     "custom",
 ]
 CRITERIA: tuple[str, ...] = get_args(Criteria)
@@ -72,6 +73,7 @@ class Settings:
     flare_floor_upcr: float = 1.0
     flare_creatinine_rise_pct: float | None = None
     decline_at_last_visit: bool = True
+    confirm_weeks: float = 4.0  # sustained_response: least gap to the confirming visit
 
     def __post_init__(self) -> None:
         if self.criteria is not None and self.criteria not in CRITERIA:
@@ -82,6 +84,8 @@ class Settings:
             raise ValueError(f"Unknown time-to-response event {self.event!r}.")
         if self.ci not in CI_METHODS:
             raise ValueError(f"Unknown CI method {self.ci!r}.")
+        if not 0 <= self.confirm_weeks <= 52:
+            raise ValueError("The confirmation gap must be between 0 and 52 weeks.")
         if not 0 <= self.window <= 3:
             raise ValueError("The landmark window must be between 0 and 3 months.")
         if self.flare_confirmation not in FLARE_CONFIRMATIONS:

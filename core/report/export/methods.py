@@ -35,6 +35,7 @@ from core.report.export.wording import (
     filters_text,
     landmarks_text,
     months,
+    sensitivity_text,
 )
 
 # The packages that compute the reported numbers (figures and files are not numbers; lifelines
@@ -67,6 +68,15 @@ def _unit_sentence(mapping: Mapping | None) -> str:
             "the exact factor (an analysis choice)."
         )
     return ""
+
+
+def _sensitivity_definitions(run: AnalysisRun) -> str:
+    """The other rule sets of the criteria sensitivity table, each with its definition."""
+    t = run.table("criteria_sensitivity")
+    if t is None or "criteria" not in t:
+        return ""
+    text = sensitivity_text(list(dict.fromkeys(t["criteria"].astype(str))), run.settings)
+    return f" {text}." if text else ""
 
 
 def _response_paragraph(settings: Settings) -> str:
@@ -243,7 +253,7 @@ def methods_text(run: AnalysisRun, versions: Mapping[str, str] | None = None) ->
             [
                 "# Methods",
                 data,
-                _response_paragraph(settings),
+                _response_paragraph(settings) + _sensitivity_definitions(run),
                 landmarks,
                 _statistics_paragraph(run),
                 software,

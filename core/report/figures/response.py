@@ -36,6 +36,7 @@ CRITERIA_LABELS: dict[str, str] = {
     "lunar": "LUNAR",
     "aurora": "AURORA",
     "multitarget_cn": "Multitarget (CN)",
+    "bliss_ln": "BLISS-LN",
     "custom": "Custom",
 }
 
