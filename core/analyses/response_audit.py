@@ -192,7 +192,17 @@ def response_audit(
     return Result("response_audit", t, tuple(notes), meta)
 
 
+AUDIT_MAX_PATIENTS = 5_000  # ~40 rows per patient and landmark: beyond, a registry-size table
+
+
 def _audit(ctx: RunContext) -> dict:
+    n = len(ctx.filtered.patients)
+    if n > AUDIT_MAX_PATIENTS:
+        return {"response_audit": Result("response_audit", pd.DataFrame(columns=COLUMNS), (
+            f"Response audit not listed for {n:,} patients (limit {AUDIT_MAX_PATIENTS:,}: about "
+            "40 rows per patient and landmark). Filter to fewer patients, or call "
+            "core.analyses.response_audit.response_audit(cohort, outcomes, patient_ids=[…]) "
+            "for the patients to check.",))}  # fmt: skip
     return {"response_audit": response_audit(ctx.filtered, ctx.outcomes)}
 
 
