@@ -6,7 +6,7 @@ from core.model.results import FigureKey
 from core.model.schema import label_with_unit
 from ui import view
 
-v = view.current()
+v = view.current("labs")
 st.title("Laboratory values")
 st.caption(v.summary)
 

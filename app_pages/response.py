@@ -5,7 +5,7 @@ import streamlit as st
 from ui import view
 from ui.audit import show_response_audit
 
-v = view.current()
+v = view.current("response")
 st.title("Renal response")
 st.caption(v.summary)
 

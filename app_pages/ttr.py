@@ -14,7 +14,7 @@ def _sync_event() -> None:
     st.session_state[Key.EVENT] = st.session_state[TOGGLE]
 
 
-v = view.current()
+v = view.current("ttr")
 st.title("Time to response")
 st.session_state[TOGGLE] = st.session_state.get(Key.EVENT, "cr-or-pr")
 st.segmented_control("Event", list(EVENT_LABELS), key=TOGGLE, format_func=EVENT_LABELS.get,
