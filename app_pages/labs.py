@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+from core.model.results import FigureKey
 from core.model.schema import label_with_unit
 from ui import view
 
@@ -13,8 +14,8 @@ measures = v.measures()
 if measures:
     measure = st.selectbox("Measure", measures, format_func=label_with_unit, key="lab_measure")
     st.header(label_with_unit(measure), divider="gray")
-    v.figure(f"paired_{measure}", f"{label_with_unit(measure)} before and after")
-    v.figure(f"trajectory_{measure}", f"{label_with_unit(measure)} over follow-up")
+    v.figure(FigureKey("paired", measure=measure), f"{label_with_unit(measure)} before and after")
+    v.figure(FigureKey("trajectory", measure=measure), f"{label_with_unit(measure)} over follow-up")
     v.table("paired_changes", measure=measure)
     v.table("repeated_measures", measure=measure)
     v.table("repeated_pairwise", measure=measure)

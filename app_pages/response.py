@@ -24,30 +24,20 @@ v.figure("criteria_sensitivity")
 v.table("criteria_sensitivity")
 
 st.header("Transitions between landmarks", divider="gray")
-sankeys = v.figure_names("response_sankey")
+sankeys = v.figure_keys("response_sankey")
 if sankeys:
-    tabs = st.tabs(
-        [
-            "All patients" if n == "response_sankey" else n.removeprefix("response_sankey_")
-            for n in sankeys
-        ]
-    )
-    for tab, name in zip(tabs, sankeys, strict=True):
+    names = ["All patients" if k.group is None else k.group for k in sankeys]
+    for tab, key, name in zip(st.tabs(names), sankeys, names, strict=True):
         with tab:
-            label = "Transitions, " + (
-                "all patients"
-                if name == "response_sankey"
-                else name.removeprefix("response_sankey_")
-            )
-            v.figure(name, label)
+            v.figure(key, "Transitions, " + (name.lower() if key.group is None else name))
 v.table("response_transitions", height=300)
 
-forests = v.figure_names("response_forest_m")
+forests = v.figure_keys("response_forest")
 if forests:
     st.header("Subgroups", divider="gray")
     st.caption(
         "Overall response within each subgroup; exploratory, no adjustment for multiplicity."
     )
-    for name in forests:
-        v.figure(name, f"Response by subgroup, month {name.removeprefix('response_forest_m')}")
+    for key in forests:
+        v.figure(key, f"Response by subgroup, month {key.month:g}")
     v.table("response_subgroups")

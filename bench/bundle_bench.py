@@ -48,14 +48,9 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _one_run() -> str:
-    (cohort, results), wa, ca = _timed(_analyse)
-    settings = Settings().resolved(cohort.has_recorded_response, cohort.groups)
-    figures, wf, cf = _timed(lambda: build_figures(results, cohort, settings))
-    data, wz, cz = _timed(
-        lambda: bundle_zip(
-            results, figures, settings, Filters(), source=cohort.source, cohort=cohort
-        )
-    )
+    run, wa, ca = _timed(_analyse)
+    figures, wf, cf = _timed(lambda: build_figures(run))
+    data, wz, cz = _timed(lambda: bundle_zip(run, figures))
     n = len(zipfile.ZipFile(BytesIO(data)).namelist())
     return (
         f"{wa:6.2f}s/{ca:5.2f}c {wf:6.2f}s/{cf:5.2f}c {wz:6.2f}s/{cz:5.2f}c "
@@ -64,8 +59,7 @@ def _one_run() -> str:
 
 
 def _analyse():
-    cohort = load_path(DEMO)
-    return cohort, run_analyses(cohort, Settings(), Filters())
+    return run_analyses(load_path(DEMO), Settings(), Filters())
 
 
 if __name__ == "__main__":

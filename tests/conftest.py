@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
+
+# An unexpected exception inside an analysis fails the test instead of becoming a note
+# (core.analyses.run.STRICT); data conditions still become notes.
+os.environ["LN_STRICT_ANALYSES"] = "1"
 
 import pytest
 

@@ -12,8 +12,9 @@ from streamlit.testing.v1 import AppTest
 
 from core.analyses.run import run_analyses
 from core.ingest.load import load_path
+from core.model.results import FigureKey
 from core.model.settings import Filters, Settings
-from core.report.figures import SECTIONS, build_figures
+from core.report.figures import PAGES, build_figures
 from ui import cache
 from ui.state import make_source
 
@@ -34,7 +35,7 @@ def recorded(monkeypatch: pytest.MonkeyPatch) -> dict[str, list]:
     build = core.report.figures.build_figures
 
     def build_recorded(*args, **kw):
-        calls["sections"].append(tuple(kw.get("sections") or SECTIONS))
+        calls["sections"].append(tuple(kw.get("pages") or PAGES))
         return build(*args, **kw)
 
     monkeypatch.setattr(core.report.figures, "build_figures", build_recorded)
@@ -90,15 +91,16 @@ def test_the_sections_together_are_every_figure_in_order() -> None:
     """``View.figures`` (the report's) is the union of the per-page sections: the same
     names in the same order as one ``build_figures`` call, as the command line makes."""
     cohort = load_path(REF / "cohort_long.csv")
-    results = run_analyses(cohort, Settings(), Filters())
-    whole = build_figures(results, cohort, Settings())
+    run = run_analyses(cohort, Settings(), Filters())
+    whole = build_figures(run)
     merged: dict = {}
-    for section in SECTIONS:
-        merged |= build_figures(results, cohort, Settings(), sections=[section])
+    for page in PAGES:
+        merged |= build_figures(run, pages=[page])
     assert list(merged) == list(whole)
     assert len(whole) > 20
     for name in ("flow", "response_rates", "ttr_curve", "dsdna_shift"):
-        assert merged[name].to_json() == whole[name].to_json()
+        key = FigureKey(name)
+        assert merged[key].to_json() == whole[key].to_json()
 
 
 def test_every_global_cache_is_a_demo_cache() -> None:

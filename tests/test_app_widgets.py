@@ -8,8 +8,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from core.analyses.registry import table_title
 from core.model.settings import Filters, Settings
-from ui.view import TITLES
 from ui.widgets import figure_downloads, file_name, slug, summary_line, table_downloads
 
 REF = Path(__file__).resolve().parent / "reference"
@@ -27,7 +27,7 @@ def test_file_names_carry_the_item_and_the_filter_summary() -> None:
 
 def test_table_downloads_are_full_precision_csv_and_xlsx() -> None:
     table = pd.read_csv(REF / "expected" / "class_IV_IVV" / "response_rates.csv")
-    csv, xlsx = table_downloads("response_rates", TITLES["response_rates"], table, "All patients")
+    csv, xlsx = table_downloads("response_rates", table_title("response_rates"), table, "All patients")
     assert (csv.label, xlsx.label) == ("Response rates (CSV)", "Response rates (XLSX)")
     back = pd.read_csv(io.BytesIO(csv.data()))
     pd.testing.assert_frame_equal(back, table, check_exact=False, rtol=1e-12)
@@ -51,19 +51,12 @@ def test_figure_downloads_include_offline_html() -> None:
     assert ("Time to response (PNG)" in downloads) == images.images_available()
 
 
-def test_result_notes_and_titles_cover_every_contract_table() -> None:
-    from core.analyses.run import TABLE_NAMES
-
-    missing = [n for n in TABLE_NAMES if n not in TITLES]
-    assert not missing, missing
-
-
 @pytest.mark.parametrize("name", ["ttr_patients", "landmark_visits"])
 def test_patient_level_tables_are_marked_in_label_and_file_name(name: str) -> None:
     table = pd.read_csv(REF / "expected" / f"{name}.csv", dtype={"patient_id": str})
-    csv, xlsx = table_downloads(name, TITLES[name], table, "All patients")
-    assert csv.label == f"{TITLES[name]} — patient-level (CSV)"
-    assert xlsx.label == f"{TITLES[name]} — patient-level (XLSX)"
+    csv, xlsx = table_downloads(name, table_title(name), table, "All patients")
+    assert csv.label == f"{table_title(name)} — patient-level (CSV)"
+    assert xlsx.label == f"{table_title(name)} — patient-level (XLSX)"
     assert csv.file_name.startswith("patient-level_" + name)
     assert xlsx.file_name.startswith("patient-level_" + name)
     assert csv.file_name.endswith(".csv") and xlsx.file_name.endswith(".xlsx")

@@ -21,8 +21,8 @@ import plotly.graph_objects as go
 import pytest
 from docx import Document
 
-from core.model.results import Result
-from core.model.schema import SourceInfo
+from core.model.results import AnalysisRun, FigureKey, Result
+from core.model.schema import Cohort, SourceInfo, ValidationReport
 from core.model.settings import Filters, Settings
 from core.report.export import bundle_zip, write_report
 from core.report.export.bundle import IMAGES_NOTE_FILE, PATIENT_LEVEL_DIR
@@ -47,7 +47,27 @@ def hostile_results() -> dict[str, Result]:
     return out
 
 
-def figures(results: dict[str, Result]) -> dict[str, go.Figure]:
+def as_run(
+    results: dict[str, Result],
+    settings: Settings = SETTINGS,
+    filters: Filters | None = None,
+    source: SourceInfo | None = None,
+    mapping: dict | None = None,
+    n_dropped: int = 0,
+) -> AnalysisRun:
+    """The reference tables as a run: the source, mapping and dropped count on its cohort."""
+    cohort = Cohort(
+        pd.DataFrame(),
+        pd.DataFrame(),
+        ValidationReport(n_dropped=n_dropped),
+        source or SourceInfo(),
+        mapping,
+    )
+    return AnalysisRun(cohort, cohort, filters or Filters(), settings, "summary", results)
+
+
+def figures(run: AnalysisRun) -> dict[FigureKey, go.Figure]:
+    results = run.results
     rr = results["response_rates"].table
     bar = go.Figure(
         go.Bar(x=rr["group"].astype(str), y=rr["orr_pct"]),
@@ -58,21 +78,16 @@ def figures(results: dict[str, Result]) -> dict[str, go.Figure]:
         go.Scatter(x=curve["time"], y=curve["cum_incidence"], mode="lines"),
         layout={"title": {"text": "Time to response"}},
     )
-    return {"response_rates": bar, "ttr_curve": line}
+    return {FigureKey("response_rates"): bar, FigureKey("ttr_curve"): line}
 
 
 @pytest.fixture(scope="module")
 def parts() -> dict[str, bytes]:
-    results = hostile_results()
-    data = bundle_zip(
-        results,
-        figures(results),
-        SETTINGS,
-        Filters(classes=("IV", "IV+V")),
-        SOURCE,
-        MAPPING,
-        n_dropped=2,
-    )
+    run = as_run(
+        hostile_results(), filters=Filters(classes=("IV", "IV+V")), source=SOURCE,
+        mapping=MAPPING, n_dropped=2,
+    )  # fmt: skip
+    data = bundle_zip(run, figures(run))
     with zipfile.ZipFile(io.BytesIO(data)) as zf:
         return {name: zf.read(name) for name in zf.namelist()}
 
@@ -115,8 +130,8 @@ def test_patient_level_tables_stay_out_unless_asked(parts: dict[str, bytes]) -> 
 
 
 def test_patient_level_tables_on_request_go_to_their_folder() -> None:
-    results = hostile_results()
-    data = bundle_zip(results, {}, SETTINGS, Filters(), SOURCE, include_patient_level=True)
+    run = as_run(hostile_results(), source=SOURCE)
+    data = bundle_zip(run, {}, include_patient_level=True)
     with zipfile.ZipFile(io.BytesIO(data)) as zf:
         names = set(zf.namelist())
         readme = zf.read(PATIENT_LEVEL_DIR + "README.txt").decode()
@@ -212,15 +227,11 @@ def test_methods_provenance_reproduce(parts: dict[str, bytes]) -> None:
 
 
 def test_write_report_without_images_and_zip(tmp_path: Path) -> None:
-    results = hostile_results()
+    run = as_run(hostile_results(), source=SOURCE, mapping=None)
     out = write_report(
         tmp_path / "r",
-        results,
-        figures(results),
-        SETTINGS,
-        Filters(),
-        SOURCE,
-        None,
+        run,
+        figures(run),
         make_zip=True,
         images=False,
         include_patient_level=True,
@@ -240,14 +251,12 @@ def test_write_report_without_images_and_zip(tmp_path: Path) -> None:
 
 def test_write_report_tables_only(tmp_path: Path) -> None:
     results = hostile_results()
-    out = write_report(
-        tmp_path / "t", results, figures(results), SETTINGS, Filters(), tables_only=True
-    )
+    run = as_run(results)
+    out = write_report(tmp_path / "t", run, figures(run), tables_only=True)
     assert sorted(p.name for p in (tmp_path / "t").iterdir()) == sorted(out.files)
     assert all(n.endswith(".csv") for n in out.files)
     assert set(out.files) == {f"{n}.csv" for n in results} - PATIENT_LEVEL
-    every = write_report(tmp_path / "a", results, {}, SETTINGS, Filters(), tables_only=True,
-                         include_patient_level=True)  # fmt: skip
+    every = write_report(tmp_path / "a", run, {}, tables_only=True, include_patient_level=True)
     assert set(every.files) == {f"{n}.csv" for n in results}
 
 
@@ -260,10 +269,8 @@ def test_renderer_failure_keeps_the_report(monkeypatch: pytest.MonkeyPatch) -> N
         raise ImagesUnavailable("Chromium could not be started")
 
     monkeypatch.setattr(imaging, "to_png", broken)
-    results = hostile_results()
-    with zipfile.ZipFile(
-        io.BytesIO(bundle_zip(results, figures(results), SETTINGS, Filters(), images=True))
-    ) as zf:
+    run = as_run(hostile_results())
+    with zipfile.ZipFile(io.BytesIO(bundle_zip(run, figures(run), images=True))) as zf:
         names = set(zf.namelist())
         note = zf.read(IMAGES_NOTE_FILE).decode()
     assert "Chromium could not be started" in note

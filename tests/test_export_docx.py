@@ -20,8 +20,8 @@ import pytest
 from docx import Document
 from docx.oxml.ns import qn
 
-from core.model.results import Result
-from core.model.schema import SourceInfo
+from core.model.results import AnalysisRun, Result
+from core.model.schema import Cohort, SourceInfo, ValidationReport
 from core.model.settings import Filters, Settings
 from core.report.export.display import MINUS, format_num, format_p, format_pct
 from core.report.export.docx_tables import docx_table_texts, journal_tables_docx
@@ -39,6 +39,25 @@ def expected_results(folder: Path = EXPECTED) -> dict[str, Result]:
     return {p.stem: Result(p.stem, pd.read_csv(p)) for p in sorted(folder.glob("*.csv"))}
 
 
+def as_run(
+    results: dict[str, Result],
+    settings: Settings = SETTINGS,
+    filters: Filters | None = None,
+    source: SourceInfo | None = None,
+    mapping: dict | None = None,
+    n_dropped: int = 0,
+) -> AnalysisRun:
+    """The reference tables as a run: the source, mapping and dropped count on its cohort."""
+    cohort = Cohort(
+        pd.DataFrame(),
+        pd.DataFrame(),
+        ValidationReport(n_dropped=n_dropped),
+        source or SourceInfo(),
+        mapping,
+    )
+    return AnalysisRun(cohort, cohort, filters or Filters(), settings, "summary", results)
+
+
 @pytest.fixture(scope="module")
 def results() -> dict[str, Result]:
     return expected_results()
@@ -46,7 +65,7 @@ def results() -> dict[str, Result]:
 
 @pytest.fixture(scope="module")
 def docx_bytes(results: dict[str, Result]) -> bytes:
-    return journal_tables_docx(results, SETTINGS, Filters())
+    return journal_tables_docx(as_run(results))
 
 
 @pytest.fixture(scope="module")
@@ -142,9 +161,7 @@ def test_ttr_table_numbers(tables) -> None:
 
 def test_midpoint_median_shown() -> None:
     res = expected_results(EXPECTED / "class_IV_IVV")
-    rows = {
-        row[0]: row for row in docx_table_texts(journal_tables_docx(res, SETTINGS, Filters()))[3]
-    }
+    rows = {row[0]: row for row in docx_table_texts(journal_tables_docx(as_run(res)))[3]}
     assert rows["All"][3] == "5.5 [3, 6]"  # README: survfit midpoint rule
 
 
@@ -158,7 +175,7 @@ def test_docx_cells_are_formula_safe(results) -> None:
         df = df.rename(columns={"relapse": "=1+1"})
         hostile[name] = Result(name, df)
     hostile["cox"] = Result("cox", hostile["cox"].table.assign(term="=1+1 vs refractory"))
-    texts = docx_table_texts(journal_tables_docx(hostile, SETTINGS, Filters()))
+    texts = docx_table_texts(journal_tables_docx(as_run(hostile)))
     cells = [c for t in texts for row in t for c in row]
     assert "'=1+1" in cells and "  @x" in cells  # leading spaces: not a trigger
     assert any(c.startswith("'=1+1 (n = 41)") for c in cells)
@@ -174,12 +191,15 @@ def test_methods_text_states_settings_and_tests(results) -> None:
         landmarks=(3.0, 6.0),
         window=2.0,
     )
-    text = methods_text(
+    run = as_run(
+        results,
         settings,
         Filters(classes=("IV", "IV+V")),
-        results,
         SourceInfo("cohort.csv", "a" * 64),
         n_dropped=3,
+    )
+    text = methods_text(
+        run,
         versions={
             "python": "3.11",
             "pandas": "2.3.3",
@@ -213,12 +233,13 @@ def test_methods_text_states_settings_and_tests(results) -> None:
         "interval-censored",
         "kept in the denominators (an analysis choice)",
         "scipy 1.17.1",
-        "lifelines 0.30.3",
-        "plotly 7.1.0",
         "pandas 2.3.3",
         "version 0.1.0",
     ):
         assert phrase in text, phrase
+    # software named: the packages that computed the numbers only (not plotly, not lifelines)
+    assert "numpy 2," in text
+    assert "lifelines" not in text and "plotly" not in text
     # results paragraph: headline numbers of tests/reference/README.md
     for phrase in (
         "45 of 83 evaluable",
@@ -239,10 +260,10 @@ def test_methods_text_states_settings_and_tests(results) -> None:
 
 
 def test_methods_text_recorded_and_unit_choice(results) -> None:
-    text = methods_text(SETTINGS, Filters(), results, mapping={"units": {"upcr": "mg/mmol"}})
+    text = methods_text(as_run(results, mapping={"units": {"upcr": "mg/mmol"}}))
     assert "investigator-recorded response" in text and "all patients" in text
     assert "113.12" in text and "No value was set to missing" in text
-    custom = methods_text(replace(SETTINGS, criteria="custom"), Filters(), results)
+    custom = methods_text(as_run(results, replace(SETTINGS, criteria="custom")))
     assert "user-defined criteria: CR UPCR < 0.5 g/g with eGFR ≥ 0.85 × baseline" in custom
 
 
@@ -312,7 +333,7 @@ def test_docx_every_trigger_neutralised(results) -> None:
     summary = results["ttr_summary"].table
     rows = pd.concat([summary.iloc[[0]]] * len(hostile), ignore_index=True).assign(group=hostile)
     texts = docx_table_texts(
-        journal_tables_docx({"ttr_summary": Result("ttr_summary", rows)}, SETTINGS, Filters())
+        journal_tables_docx(as_run({"ttr_summary": Result("ttr_summary", rows)}))
     )
     first_column = [row[0] for row in texts[0][1:]]
     # python-docx stores a CR as a line break, read back as "\n": the quote still leads

@@ -14,15 +14,19 @@ import pandas as pd
 import plotly.graph_objects as go
 import pytest
 
+from core.analyses.flow import data_completeness, follow_up
+from core.analyses.labs_values import TRAJECTORY_COLUMNS, trajectory_table
+from core.analyses.registry import figure_page
+from core.analyses.run import run_analyses
 from core.analyses.subgroups import SUBGROUP_COLUMNS, subgroup_rates
-from core.model.results import Result
+from core.ingest.load import load_path
+from core.model.results import FigureKey, Result
 from core.model.schema import Cohort
-from core.model.settings import Settings
+from core.report.export.display import p_text
 from core.report.figures import (
-    SECTIONS,
+    PAGES,
     build_figures,
     cohort,
-    figure_section,
     labs,
     response,
     theme,
@@ -65,6 +69,31 @@ def ref_results(ref_cohort) -> dict[str, Result]:
     return out
 
 
+@pytest.fixture(scope="module")
+def ref_run():
+    """The run on the validation cohort: its tables equal the R references
+    (test_reference_tables), and the figures draw from them."""
+    return run_analyses(load_path(REF / "cohort_long.csv"))
+
+
+def upcr_values(run) -> pd.DataFrame:
+    t = run.table("lab_landmark_values")
+    t = t[t["measure"] == "upcr"]
+    return t[["patient_id", "group", "landmark", "value"]].reset_index(drop=True)
+
+
+def K(stem: str) -> FigureKey:
+    """The key of a figure by its file stem (paired_upcr, response_forest_m6…)."""
+    for fig in ("paired", "trajectory"):
+        if stem.startswith(fig + "_"):
+            return FigureKey(fig, measure=stem[len(fig) + 1 :])
+    if stem.startswith("response_forest_m"):
+        return FigureKey("response_forest", month=float(stem.removeprefix("response_forest_m")))
+    if stem.startswith("response_sankey_"):
+        return FigureKey("response_sankey", group=stem.removeprefix("response_sankey_"))
+    return FigureKey(stem)
+
+
 def trace(fig: go.Figure, name: str):
     return next(t for t in fig.data if t.name == name)
 
@@ -102,8 +131,8 @@ def test_for_app_writes_axis_defaults_but_keeps_explicit_ones():
 
 
 def test_format_p_follows_display_rule():
-    assert theme.format_p(0.0436475) == "p = 0.0436"
-    assert theme.format_p(0.000775) == "p < 0.001"
+    assert p_text(0.0436475) == "p = 0.0436"
+    assert p_text(0.000775) == "p < 0.001"
 
 
 # --- response --------------------------------------------------------------------------
@@ -218,8 +247,8 @@ def test_ttr_median_not_reached_is_written_nr():
 # --- labs ------------------------------------------------------------------------------
 
 
-def test_paired_plot_boxes_from_landmark_values(ref_cohort):
-    values = labs.landmark_values(ref_cohort, table("landmark_visits"), "upcr")
+def test_paired_plot_boxes_from_landmark_values(ref_run):
+    values = upcr_values(ref_run)
     assert set(values.columns) == {"patient_id", "group", "landmark", "value"}
     fig = labs.paired_plot(values, "upcr", changes=table("paired_changes"))
     box = [t for t in fig.data if t.type == "box" and t.name == "refractory"][0]
@@ -252,7 +281,7 @@ def test_paired_plot_draws_at_most_1000_lines_for_large_cohorts():
 
 
 def test_trajectory_table_uses_the_visit_plan(ref_cohort):
-    t = labs.trajectory_table(ref_cohort, "upcr")
+    t = trajectory_table(ref_cohort, "upcr")
     assert sorted(t["month"].unique()) == [0.0, 3.0, 6.0, 9.0, 12.0]
     # Month 12 takes the visit nearest month 12 within ± 1.5 (11, 12 or 13), one per patient.
     v = ref_cohort.visits.dropna(subset=["upcr"])
@@ -324,7 +353,7 @@ def test_flow_steps_from_contract_flow_table():
 
 
 def test_completeness_heatmap_shares(ref_cohort):
-    fig = cohort.completeness(ref_cohort)
+    fig = cohort.completeness(data_completeness(ref_cohort.visits))
     hm = fig.data[0]
     row = list(hm.y).index("UPCR")
     col = [x.split("<br>")[0] for x in hm.x].index("6")
@@ -333,19 +362,19 @@ def test_completeness_heatmap_shares(ref_cohort):
 
 
 def test_swimmer_marks_every_visit_and_caps_patients(ref_cohort):
-    fig = cohort.swimmer(ref_cohort)
+    fig = cohort.swimmer(follow_up(ref_cohort))
     marks = sum(len(t.x) for t in fig.data if t.mode == "markers")
     assert marks == len(ref_cohort.visits)
     assert len(trace(fig, "CR").x) == (ref_cohort.visits["response"] == "CR").sum()
-    capped = cohort.swimmer(ref_cohort, max_patients=10)
+    capped = cohort.swimmer(follow_up(ref_cohort), max_patients=10)
     assert "first 10 of 90" in capped.layout.title.text
 
 
 # --- build_figures ---------------------------------------------------------------------
 
 
-def test_build_figures_from_reference_tables(ref_cohort, ref_results):
-    figs = build_figures(ref_results, ref_cohort, Settings())
+def test_build_figures_from_the_run(ref_run):
+    figs = {k.stem: f for k, f in build_figures(ref_run).items()}
     expected = {
         "flow",
         "completeness",
@@ -370,31 +399,35 @@ def test_build_figures_from_reference_tables(ref_cohort, ref_results):
     assert km == trace(figs["trajectory_egfr"], "relapse").line.color == "#0072B2"
 
 
-def test_build_figures_sections_build_one_page_and_the_same_figures(ref_cohort, ref_results):
-    """``sections`` (one per page) builds only that page's charts, identical to the full
-    build's; together the sections give every chart."""
-    full = build_figures(ref_results, ref_cohort, Settings())
-    parts = {s: build_figures(ref_results, ref_cohort, Settings(), sections=[s]) for s in SECTIONS}
-    assert set(parts["ttr"]) == {"ttr_curve"}
-    assert {"flow", "completeness", "swimmer"} == set(parts["cohort"])
-    assert all(n.startswith("response_") or n == "criteria_sensitivity" for n in parts["response"])
-    assert "paired_upcr" in parts["labs"] and "response_rates" not in parts["labs"]
-    assert all(figure_section(n) == s for s, p in parts.items() for n in p)
+def test_build_figures_pages_build_one_page_and_the_same_figures(ref_run):
+    """``pages`` builds only that page's charts, identical to the full build's; together the
+    pages give every chart, and the registry knows each chart's page."""
+    full = build_figures(ref_run)
+    parts = {s: build_figures(ref_run, pages=[s]) for s in PAGES}
+    assert set(parts["ttr"]) == {FigureKey("ttr_curve")}
+    assert {"flow", "completeness", "swimmer"} == {k.figure for k in parts["cohort"]}
+    assert all(k.figure.startswith("response_") or k.figure == "criteria_sensitivity"
+               for k in parts["response"])  # fmt: skip
+    assert K("paired_upcr") in parts["labs"] and K("response_rates") not in parts["labs"]
+    assert all(figure_page(k.figure) == s for s, p in parts.items() for k in p)
     merged = {n: f for p in parts.values() for n, f in p.items()}
     assert set(merged) == set(full) and sum(map(len, parts.values())) == len(full)
     assert all(merged[n].to_json() == full[n].to_json() for n in full)
-    with pytest.raises(ValueError, match="unknown figure sections"):
-        build_figures(ref_results, ref_cohort, Settings(), sections=["tables"])
+    with pytest.raises(ValueError, match="unknown pages"):
+        build_figures(ref_run, pages=["tables"])
 
 
-def test_build_figures_skips_what_is_missing(ref_cohort):
+def test_build_figures_skips_what_is_missing(ref_run):
+    from dataclasses import replace
+
     only = {
-        "response_rates": result("response_rates"),
+        "response_rates": ref_run.results["response_rates"],
+        "flow": ref_run.results["flow"],
         "ttr_curve": Result("ttr_curve", pd.DataFrame()),
     }
-    figs = build_figures(only, ref_cohort, Settings(criteria="kdigo2024"))
-    assert "ttr_curve" not in figs and "response_forest_m6" not in figs
-    assert {"response_rates", "flow"} <= set(figs)
+    figs = build_figures(replace(ref_run, results=only))
+    assert K("ttr_curve") not in figs and K("response_forest_m6") not in figs
+    assert {K("response_rates"), K("flow")} <= set(figs)
 
 
 @pytest.mark.parametrize(
@@ -406,7 +439,7 @@ def test_build_figures_skips_what_is_missing(ref_cohort):
         lambda: ttr.ttr_curve(Result("r", pd.DataFrame())),
         lambda: labs.paired_changes(Result("r", pd.DataFrame())),
         lambda: labs.dsdna_shift(Result("r", pd.DataFrame())),
-        lambda: labs.trajectory(pd.DataFrame(columns=labs.TRAJECTORY_COLUMNS), "upcr"),
+        lambda: labs.trajectory(pd.DataFrame(columns=TRAJECTORY_COLUMNS), "upcr"),
     ],
 )
 def test_empty_tables_give_a_figure_with_a_sentence(builder):
@@ -423,23 +456,21 @@ def _ids_in(fig: go.Figure, ids: set[str]) -> set[str]:
     return {i for i in ids if f'"{i}"' in text}
 
 
-def test_figures_carry_no_patient_id_unless_asked(ref_cohort, ref_results):
+def test_figures_carry_no_patient_id_unless_asked(ref_cohort, ref_run):
     """Default: no figure names a patient; ``show_ids=True`` puts the IDs into the hover of
     the per-patient charts (before/after lines, swimmer) and nowhere else."""
     ids = set(ref_cohort.patients["patient_id"])
-    figs = build_figures(ref_results, ref_cohort, Settings())
+    figs = {k.stem: f for k, f in build_figures(ref_run).items()}
     assert {"swimmer", "paired_upcr"} <= set(figs)
     assert {n: _ids_in(f, ids) for n, f in figs.items() if _ids_in(f, ids)} == {}
-    shown = build_figures(ref_results, ref_cohort, Settings(), show_ids=True)
+    shown = {k.stem: f for k, f in build_figures(ref_run, show_ids=True).items()}
     named = {n for n, f in shown.items() if _ids_in(f, ids)}
     assert {"swimmer", "paired_upcr"} <= named
     assert all(n == "swimmer" or n.startswith("paired_") for n in named)
     assert _ids_in(shown["swimmer"], ids) == ids  # every patient has a lane
     lines = shown["paired_upcr"].data[0]
     assert "%{customdata}" in lines.hovertemplate and lines.hoverinfo != "skip"
-    patients_with_upcr = set(labs.landmark_values(ref_cohort, table("landmark_visits"), "upcr")
-                             ["patient_id"])  # fmt: skip
-    assert _ids_in(shown["paired_upcr"], ids) == patients_with_upcr
+    assert _ids_in(shown["paired_upcr"], ids) == set(upcr_values(ref_run)["patient_id"])
 
 
 @pytest.mark.parametrize(
@@ -457,8 +488,8 @@ def test_log_ticks_are_readable(low, high, expected):
     assert labs.log_ticks(low, high) == expected
 
 
-def test_paired_plot_log_axis_has_more_than_the_one_tick(ref_cohort):
-    values = labs.landmark_values(ref_cohort, table("landmark_visits"), "upcr")
+def test_paired_plot_log_axis_has_more_than_the_one_tick(ref_run):
+    values = upcr_values(ref_run)
     fig = labs.paired_plot(values, "upcr")
     axis = fig.layout.yaxis
     assert axis.type == "log"

@@ -43,10 +43,17 @@ def test_corpus_is_large_and_stated():
 
 
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.name)
-def test_case_loads_or_is_refused_with_a_sentence(case):
+def test_case_loads_or_is_refused_with_a_sentence(case, capfd):
+    import warnings
+
     from core.model.schema import Cohort
 
-    cohort, mapping_error = load_case(case)
+    with warnings.catch_warnings(record=True) as leaked:
+        warnings.simplefilter("always")
+        cohort, mapping_error = load_case(case)
+    # no library warning or print reaches the user's terminal (issue 11 point 5)
+    assert [str(w.message) for w in leaked] == []
+    assert capfd.readouterr() == ("", "")
     if mapping_error:
         assert case.expect == "refuse", f"valid mapping refused: {mapping_error}"
         assert mentions(case.must_mention, mapping_error), mapping_error
@@ -74,7 +81,7 @@ def test_loaded_case_runs_every_default_analysis(case):
     cohort, _ = load_case(case)
     assert cohort is not None and cohort.ok
     with deadline(60):
-        results = run_analyses(cohort, Settings(), Filters())
+        results = run_analyses(cohort, Settings(), Filters()).results
     assert results and all(isinstance(r, Result) for r in results.values())
     if case.rates:
         assert "response_rates" in results
@@ -173,16 +180,52 @@ def test_row_limit_stops_an_xlsx_without_a_dimension_early():
     _refused_with({_field(ROWS): 1000}, data, "cohort.xlsx", r"over 1,000 rows")
 
 
-def test_default_limits_refuse_declared_giant_sheet_quickly():
+def test_declared_giant_sheet_with_a_small_table_loads():
+    """A declared dimension is a hint (issue 11 point 5): A1:XFD1048576 around 19 rows."""
     from core.ingest.load import load_cohort
 
     rows = [list(B.LONG_HEADER)] + B.table(B.long_rows())[1]
     data = X.xlsx({"Cohort": X.sheet_xml(rows, dimension="A1:XFD1048576")})
-    cohort = load_cohort(data, "cohort.xlsx")
-    # Refused from the declared dimension, before any row is parsed.
-    assert [i.message for i in cohort.report.errors] == [
-        "A sheet declares 16,384 columns; the limit is 5,000."
-    ]
+    with deadline(10):
+        cohort = load_cohort(data, "cohort.xlsx")
+    assert cohort.ok, [i.message for i in cohort.report.errors]
+    assert len(cohort.patients) == B.N_PATIENTS and len(cohort.visits) == B.N_VISITS
+
+
+def test_formatted_empty_rows_and_columns_count_toward_no_limit():
+    """50,000 formatted empty rows and styled cells out to XFD load under limits of 30 rows
+    and 20 columns: only cells with a value count."""
+    from hostile.make_corpus import by_name
+
+    from core.ingest.io import Limits
+    from core.ingest.load import load_cohort
+
+    case = by_name("xlsx_formatted_empty_rows_cols")
+    cohort = load_cohort(case.data, case.filename, limits=Limits(max_rows=30, max_columns=20))
+    assert cohort.ok, [i.message for i in cohort.report.errors]
+    assert len(cohort.visits) == B.N_VISITS
+    notes = [i.message for i in cohort.report.warnings if "formatted but empty" in i.message]
+    assert notes == ["Sheet 'Cohort': 50,000 formatted but empty row(s) below the table and "
+                     "16,370 formatted but empty column(s) to its right were skipped; they "
+                     "count toward no limit."]
+
+
+def test_long_cell_is_refused_in_an_analysed_column_and_cut_elsewhere():
+    from core.ingest.io import Limits
+    from core.ingest.load import load_cohort
+
+    rows = [dict(r, note="short") for r in B.long_rows()]
+    rows[3]["note"] = "n" * 500
+    data = csv_base(rows, B.LONG_HEADER + ("note",)).encode()
+    cohort = load_cohort(data, "cohort.csv", limits=Limits(max_cell_chars=100))
+    assert cohort.ok, [i.message for i in cohort.report.errors]
+    assert cohort.visits["note"].str.len().max() == 100
+    [cut] = [i for i in cohort.report.warnings if "cut to 100 characters" in i.message]
+    assert (cut.row, cut.column) == (5, "note")
+    mapped = load_cohort(data, "cohort.csv", {"columns": {"note": "group"}},
+                         limits=Limits(max_cell_chars=100))
+    assert [i.message for i in mapped.report.errors][:1] == [
+        "A cell holds 500 characters; the limit is 100 (column 'note' is analysed as group)."]
 
 
 # ----------------------------------------------------------------------------- output escaping
@@ -197,9 +240,9 @@ def test_report_html_escapes_script_labels():
 
     cohort, _ = load_case(by_name("script_labels"))
     assert cohort.ok
-    results = run_analyses(cohort, Settings(), Filters())
-    figures = build_figures(results, cohort, Settings())
-    page = report_html(results, figures, Settings(), Filters(), cohort.source)
+    run = run_analyses(cohort, Settings(), Filters())
+    figures = build_figures(run)
+    page = report_html(run, figures)
     for raw in ("<script>alert(1)</script>", "<img src=x onerror=alert(1)>", "</td><td>PT04"):
         assert raw not in page, raw
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page  # shown, as text

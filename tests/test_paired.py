@@ -7,13 +7,12 @@ import pandas as pd
 import pytest
 from test_outcomes import long_cohort
 
+from core.analyses.dsdna import dsdna_shift
+from core.analyses.labs_values import measures_of, steroid_trajectory
 from core.analyses.paired import (
     change_between_groups,
-    dsdna_shift,
-    measures_of,
     paired_changes,
     repeated_measures,
-    steroid_trajectory,
 )
 from core.model.schema import Cohort
 from core.model.settings import Settings

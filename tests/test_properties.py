@@ -124,7 +124,7 @@ def test_filters_never_raise_and_only_narrow(c, classes, groups, lo, hi) -> None
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(cohorts, chosen)
 def test_every_analysis_runs_or_explains(c: Cohort, s: Settings) -> None:
-    results = run_analyses(c, s, Filters())
+    results = run_analyses(c, s, Filters()).results
     for name, r in results.items():
         if name == "table1" and len(c.patients) < 2:
             continue  # core.analyses.table1 fails on a one-patient cohort: see test below
@@ -153,7 +153,7 @@ def _degenerate(kind: str) -> Cohort:
 
 def test_degenerate_cohorts_give_notes_not_errors() -> None:
     for kind in ("one group", "no events", "all responders", "lab with < 2 pairs"):
-        results = run_analyses(_degenerate(kind), Settings(), Filters())
+        results = run_analyses(_degenerate(kind), Settings(), Filters()).results
         for name, r in results.items():
             assert not any("could not be computed" in n for n in r.notes), (kind, name, r.notes)
         notes = " ".join(n for r in results.values() for n in r.notes)
@@ -175,7 +175,7 @@ def test_degenerate_cohorts_give_notes_not_errors() -> None:
 
 
 def test_table1_on_a_single_patient() -> None:
-    r = run_analyses(random_cohort(0, 1, 1, 0.0), Settings(), Filters())["table1"]
+    r = run_analyses(random_cohort(0, 1, 1, 0.0), Settings(), Filters()).results["table1"]
     assert not any("could not be computed" in n for n in r.notes), r.notes
 
 
@@ -186,8 +186,8 @@ def test_filters_keep_the_file_default_criteria_and_empty_subsets_explain() -> N
     v.loc[v["patient_id"] != keep, "response"] = None  # only one patient has responses
     c = Cohort(c.patients, v)
     others = Filters(extra=(("patient_id", tuple(c.patients["patient_id"].iloc[1:])),))
-    r = run_analyses(c, Settings(), others)
+    r = run_analyses(c, Settings(), others).results
     assert r["flow"].meta["settings"]["criteria"] == "recorded"
-    empty = run_analyses(c, Settings(), Filters(classes=("VI",)))
+    empty = run_analyses(c, Settings(), Filters(classes=("VI",))).results
     assert empty["flow"].table["n"].tolist()[:2] == [30, 0]
     assert all("No patient matches" in " ".join(x.notes) for n, x in empty.items() if n != "flow")

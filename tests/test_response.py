@@ -7,8 +7,8 @@ import pandas as pd
 import pytest
 from test_outcomes import cohort, long_cohort
 
+from core.analyses.criteria_sensitivity import criteria_sensitivity
 from core.analyses.response import (
-    criteria_sensitivity,
     response_difference,
     response_rates,
     response_tests,

@@ -16,6 +16,7 @@ from core.stats.contingency import (
     group_outcome_test,
     mcnemar_or_binomial,
 )
+from core.stats.result_types import ChosenTest
 
 REF = Path(__file__).parent / "reference" / "expected"
 
@@ -54,8 +55,8 @@ def test_fisher_2x2_reference_response_tests():
                 [row.refractory_yes, row.refractory_n - row.refractory_yes],
                 [row.relapse_yes, row.relapse_n - row.relapse_yes],
             ]
-            name, p = group_outcome_test(tab)
-            assert name == "fisher_exact" and close(p, row.p_value)
+            chosen = group_outcome_test(tab)
+            assert chosen.test == "fisher_exact" and close(chosen.p, row.p_value)
 
 
 def test_fisher_large_2xk_is_exact_and_fast():
@@ -74,48 +75,52 @@ def test_fisher_degenerate_tables():
 def test_chisq_against_r():
     """chisq.test(rbind(c(10,12,8), c(15,5,9)), correct = FALSE): X-squared
     3.9253549695740362, df 2, p 0.1404817790932972."""
-    stat, df, p = chisq_test([[10, 12, 8], [15, 5, 9]])
-    assert close(stat, 3.9253549695740362) and df == 2 and close(p, 0.1404817790932972)
+    res = chisq_test([[10, 12, 8], [15, 5, 9]])
+    assert close(res.statistic, 3.9253549695740362) and res.df == 2
+    assert close(res.p, 0.1404817790932972)
+    one_row = chisq_test([[3, 4]])
+    assert np.isnan(one_row.statistic) and one_row.df == 0 and np.isnan(one_row.p)
 
 
 def test_group_outcome_test_switches_above_max_exact():
     """2 x k above max_exact_n: chi-square without correction; 2 x 2 always Fisher."""
     tab = [[10, 12, 8], [15, 5, 9]]
-    assert group_outcome_test(tab, max_exact_n=50) == ("chi_square", chisq_test(tab)[2])
-    assert group_outcome_test(tab)[0] == "fisher_exact"
-    assert group_outcome_test([[600, 400], [500, 500]], max_exact_n=10)[0] == "fisher_exact"
+    assert group_outcome_test(tab, max_exact_n=50) == ChosenTest("chi_square", chisq_test(tab).p)
+    assert group_outcome_test(tab).test == "fisher_exact"
+    assert group_outcome_test([[600, 400], [500, 500]], max_exact_n=10).test == "fisher_exact"
 
 
 def test_fisher_or_chisq_expected_rule():
     """Any expected count < 5 -> Fisher; else chi-square (table1 rule of reference.R)."""
-    assert fisher_or_chisq_expected([[45, 4], [32, 9]])[0] == "chi_square"  # min E 5.9
-    name, p = fisher_or_chisq_expected([[3, 1, 4], [2, 6, 1]])
-    assert name == "fisher_exact" and close(p, 0.092965857671739885)
+    assert fisher_or_chisq_expected([[45, 4], [32, 9]]).test == "chi_square"  # min E 5.9
+    chosen = fisher_or_chisq_expected([[3, 1, 4], [2, 6, 1]])
+    assert chosen.test == "fisher_exact" and close(chosen.p, 0.092965857671739885)
 
 
 def test_mcnemar_b_equals_c_has_no_correction():
     """mcnemar.test(matrix(c(10, 15, 15, 20), 2))$p.value = 1 (R skips the correction
     when b = c: statistic 0)."""
-    assert mcnemar_or_binomial(15, 15) == ("mcnemar", 1.0)
+    assert mcnemar_or_binomial(15, 15) == ChosenTest("mcnemar", 1.0)
 
 
 def test_mcnemar_with_correction():
     """mcnemar.test(matrix(c(10, 8, 20, 20), 2))$p.value = 0.03763531378731419 (b 20,
     c 8, corrected)."""
-    name, p = mcnemar_or_binomial(20, 8)
-    assert name == "mcnemar" and close(p, 0.03763531378731419)
+    shift = mcnemar_or_binomial(20, 8)
+    assert shift.test == "mcnemar" and close(shift.p, 0.03763531378731419)
 
 
 def test_exact_binomial_below_25_discordant():
     """binom.test(6, 8)$p.value = 0.28906250000000011; reference dsdna_shift rows."""
-    name, p = mcnemar_or_binomial(6, 2)
-    assert name == "exact binomial" and close(p, 0.28906250000000011)
+    shift = mcnemar_or_binomial(6, 2)
+    assert shift.test == "exact binomial" and close(shift.p, 0.28906250000000011)
     for sub in ("", "class_IV_IVV/"):
         ds = pd.read_csv(REF / sub / "dsdna_shift.csv")
         for row in ds.itertuples():
-            name, p = mcnemar_or_binomial(row.pos_to_neg, row.neg_to_pos)
-            assert name == row.test and close(p, row.p_value)
-    assert np.isnan(mcnemar_or_binomial(0, 0)[1])
+            shift = mcnemar_or_binomial(row.pos_to_neg, row.neg_to_pos)
+            assert shift.test == row.test and close(shift.p, row.p_value)
+    none = mcnemar_or_binomial(0, 0)
+    assert none.test == "exact binomial" and np.isnan(none.p)
 
 
 def test_tables_beyond_the_exact_budget_fall_back_to_chi_square():
@@ -124,4 +129,4 @@ def test_tables_beyond_the_exact_budget_fall_back_to_chi_square():
     tab = [[500, 400, 100, 2], [450, 420, 120, 4], [480, 400, 110, 1]]
     with pytest.raises(ExactTooLarge):
         fisher_exact_2xk(tab)
-    assert fisher_or_chisq_expected(tab) == ("chi_square", chisq_test(tab)[2])
+    assert fisher_or_chisq_expected(tab) == ChosenTest("chi_square", chisq_test(tab).p)

@@ -112,10 +112,11 @@ def test_friedman_against_r():
     friedman.test(rbind(c(1,2,3),c(2,3,1),c(3,1,2),c(1,3,2),c(1,2,2),c(4,5,6))):
     2.34782608695652195, p 0.30915483498901641."""
     m = np.column_stack([np.arange(1, 9), [2, 2, 5, 3, 7, 8, 9, 6], [3, 1, 4, 6, 8, 7, 9, 9]])
-    stat, p = friedman(m)
-    assert close(stat, 4.4666666666666668) and close(p, 0.10717059875230674)
-    stat, p = friedman([[1, 2, 3], [2, 3, 1], [3, 1, 2], [1, 3, 2], [1, 2, 2], [4, 5, 6]])
-    assert close(stat, 2.34782608695652195) and close(p, 0.30915483498901641)
+    fr = friedman(m)
+    assert close(fr.statistic, 4.4666666666666668) and close(fr.p, 0.10717059875230674)
+    assert fr.df == 2
+    fr = friedman([[1, 2, 3], [2, 3, 1], [3, 1, 2], [1, 3, 2], [1, 2, 2], [4, 5, 6]])
+    assert close(fr.statistic, 2.34782608695652195) and close(fr.p, 0.30915483498901641)
 
 
 def test_holm_against_p_adjust():
@@ -136,18 +137,19 @@ def test_kruskal_t_and_welch_against_r():
     df 8.563968822871117936, p 0.066755916872508661; oneway.test(y ~ g) for those and
     c(3,3.5,4,6): F 2.31271308750896099, df 2 and 7.60461136644296243, p
     0.16420686526409914."""
-    stat, p = kruskal([[1, 2, 3, 3], [4, 5, 6], [2, 7, 8, 9, 9]])
-    assert close(stat, 5.839134275618373948) and close(p, 0.053957038207897365)
+    kw = kruskal([[1, 2, 3, 3], [4, 5, 6], [2, 7, 8, 9, 9]])
+    assert close(kw.statistic, 5.839134275618373948) and close(kw.p, 0.053957038207897365)
+    assert kw.df == 2
     pt = paired_t([1.2, -0.5, 2.3, 0.8, 1.9, -0.1])
     assert close(pt.mean, 0.933333333333333237) and close(pt.p, 0.091515935903230164)
     assert close(pt.low, -0.217542435450347821) and close(pt.high, 2.084209102117014378)
-    t, df, p = welch_t([1, 2, 3, 4, 8], [2, 5, 7, 9, 12, 13])
-    assert close(t, -2.099208608739148829) and close(df, 8.563968822871117936)
-    assert close(p, 0.066755916872508661)
-    f, df1, df2, p = welch_anova([[1, 2, 3, 4, 8], [2, 5, 7, 9, 12, 13], [3, 3.5, 4, 6]])
-    assert close(f, 2.31271308750896099) and df1 == 2 and close(df2, 7.60461136644296243)
-    assert close(p, 0.16420686526409914)
-    assert close(welch_anova([[1, 2, 3, 4, 8], [2, 5, 7, 9, 12, 13]])[3], 0.066755916872508661)
+    wt = welch_t([1, 2, 3, 4, 8], [2, 5, 7, 9, 12, 13])
+    assert close(wt.t, -2.099208608739148829) and close(wt.df, 8.563968822871117936)
+    assert close(wt.p, 0.066755916872508661)
+    wa = welch_anova([[1, 2, 3, 4, 8], [2, 5, 7, 9, 12, 13], [3, 3.5, 4, 6]])
+    assert close(wa.f, 2.31271308750896099) and wa.df1 == 2
+    assert close(wa.df2, 7.60461136644296243) and close(wa.p, 0.16420686526409914)
+    assert close(welch_anova([[1, 2, 3, 4, 8], [2, 5, 7, 9, 12, 13]]).p, 0.066755916872508661)
 
 
 def test_degenerate_inputs_are_nan_not_errors():
@@ -155,9 +157,16 @@ def test_degenerate_inputs_are_nan_not_errors():
     assert np.isnan(rank_sum([], [1.0]).p)
     assert np.isnan(paired_t([1.0]).p)
     # friedman.test(matrix(c(1, 2), 1)): chisq 1, p 0.31731050786291115 (one patient is fine)
-    stat, p = friedman([[1.0, 2.0]])
-    assert stat == 1.0 and close(p, 0.31731050786291115)
-    assert np.isnan(friedman([[1.0], [2.0]])[1])
+    fr = friedman([[1.0, 2.0]])
+    assert fr.statistic == 1.0 and fr.df == 1 and close(fr.p, 0.31731050786291115)
+    assert np.isnan(friedman([[1.0], [2.0]]).p)
+    # friedman.test(rbind(c(1,1,1), c(2,2,2))) and kruskal.test(list(c(1,1), c(1,1,1))):
+    # statistic NaN, df 2 and 1, p NaN
+    fr = friedman([[1.0, 1.0, 1.0], [2.0, 2.0, 2.0]])
+    assert np.isnan(fr.statistic) and fr.df == 2 and np.isnan(fr.p)
+    kw = kruskal([[1.0, 1.0], [1.0, 1.0, 1.0]])
+    assert np.isnan(kw.statistic) and kw.df == 1 and np.isnan(kw.p)
+    assert np.isnan(welch_t([1.0], [2.0, 3.0]).p) and np.isnan(welch_anova([[1.0, 2.0]]).f)
 
 
 # ---------------------------------------------------------------- reference tables
@@ -241,8 +250,9 @@ def test_friedman_and_holm_reproduce_repeated_tables(landmark_values):
         if row.group != "All":
             w = w[w["group"] == row.group]
         assert len(w) == row.n_complete
-        stat, p = friedman(w[[0.0, 6.0, 12.0]].to_numpy())
-        assert close(stat, row.friedman_chisq, rel=1e-5) and close(p, row.friedman_p, rel=1e-5)
+        fr = friedman(w[[0.0, 6.0, 12.0]].to_numpy())
+        assert close(fr.statistic, row.friedman_chisq, rel=1e-5)
+        assert close(fr.p, row.friedman_p, rel=1e-5)
         pairs = rp[(rp["measure"] == row.measure) & (rp["group"] == row.group)]
         raw = [
             signed_rank(w[b] - w[a]).p

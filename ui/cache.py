@@ -19,7 +19,7 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from core.model.results import Result
+from core.model.results import AnalysisRun
 from core.model.schema import Cohort
 from core.model.settings import Filters, Settings
 from ui.state import Source, make_source
@@ -108,12 +108,10 @@ def filtered(key: str, _cohort: Cohort, _filters: Filters) -> Cohort:
     return filter_cohort(_cohort, _filters)
 
 
-@st.cache_data(**_CACHE)
-def analyses(
-    key: str, _cohort: Cohort, _settings: Settings, _filters: Filters
-) -> dict[str, Result]:
-    """Every result table for this view: ``core.analyses.run.run_analyses`` (unfiltered cohort
-    in, the filters applied inside, as the command line does)."""
+@st.cache_resource(scope="session", ttl=3600, max_entries=6, show_spinner=False)
+def analyses(key: str, _cohort: Cohort, _settings: Settings, _filters: Filters) -> AnalysisRun:
+    """The run for this view: ``core.analyses.run.run_analyses`` (unfiltered cohort in, the
+    filters applied inside, as the command line does). Read-only."""
     from core.analyses.run import run_analyses
 
     return run_analyses(_cohort, _settings, _filters)
@@ -123,20 +121,13 @@ def analyses(
 # ``theme.for_app``'s copy), and a data cache would pickle thirty plotly figures on every
 # store and unpickle them (with plotly's validation) on every rerun.
 @st.cache_resource(scope="session", ttl=3600, max_entries=16, show_spinner=False)
-def figures(
-    key: str,
-    section: str,
-    show_ids: bool,
-    _results: dict[str, Result],
-    _cohort: Cohort,
-    _settings: Settings,
-) -> dict:
-    """One page's figures (``section``, one of ``core.report.figures.SECTIONS``) for this view:
-    ``core.report.figures.build_figures(..., sections=[section])``; patient IDs in hover texts
+def figures(key: str, page: str, show_ids: bool, _run: AnalysisRun) -> dict:
+    """One page's figures (``page``, one of ``core.analyses.spec.PAGES``) for this view:
+    ``core.report.figures.build_figures(run, pages=[page])``; patient IDs in hover texts
     only with ``show_ids``. Read-only."""
     from core.report.figures import build_figures
 
-    return build_figures(_results, _cohort, _settings, sections=[section], show_ids=show_ids)
+    return build_figures(_run, pages=[page], show_ids=show_ids)
 
 
 # --- the bundled demo, shared by every session -------------------------------------------
@@ -163,9 +154,7 @@ def shared_demo(source: Source | None) -> bool:
 
 
 @st.cache_resource(ttl=3600, max_entries=16, show_spinner=False)  # global: the demo only
-def demo_analyses(
-    key: str, _cohort: Cohort, _settings: Settings, _filters: Filters
-) -> dict[str, Result]:
+def demo_analyses(key: str, _cohort: Cohort, _settings: Settings, _filters: Filters) -> AnalysisRun:
     """:func:`analyses` for the bundled demo, shared by all sessions (read-only)."""
     from core.analyses.run import run_analyses
 
@@ -173,41 +162,17 @@ def demo_analyses(
 
 
 @st.cache_resource(ttl=3600, max_entries=32, show_spinner=False)  # global: the demo only
-def demo_figures(
-    key: str,
-    section: str,
-    show_ids: bool,
-    _results: dict[str, Result],
-    _cohort: Cohort,
-    _settings: Settings,
-) -> dict:
+def demo_figures(key: str, page: str, show_ids: bool, _run: AnalysisRun) -> dict:
     """:func:`figures` for the bundled demo, shared by all sessions (read-only)."""
     from core.report.figures import build_figures
 
-    return build_figures(_results, _cohort, _settings, sections=[section], show_ids=show_ids)
+    return build_figures(_run, pages=[page], show_ids=show_ids)
 
 
 @st.cache_data(scope="session", ttl=3600, max_entries=2, show_spinner=False)
-def report_zip(
-    key: str,
-    _results: dict[str, Result],
-    _figures: dict,
-    _cohort: Cohort,
-    _settings: Settings,
-    _filters: Filters,
-    include_patient_level: bool = False,
-) -> bytes:
+def report_zip(key: str, _run: AnalysisRun, _figures: dict, include_patient_level: bool = False) -> bytes:
     """The whole report (tables, figures, Word, methods, code) as ZIP bytes, in memory;
     patient-level tables only with ``include_patient_level`` (in ``patient_level/``)."""
     from core.report.export import bundle_zip
 
-    return bundle_zip(
-        _results,
-        _figures,
-        _settings,
-        _filters,
-        source=_cohort.source,
-        mapping=_cohort.mapping,
-        n_dropped=_cohort.report.n_dropped,
-        include_patient_level=include_patient_level,
-    )
+    return bundle_zip(_run, _figures, include_patient_level=include_patient_level)

@@ -33,8 +33,7 @@ def bundle(v: View) -> None:
             guarded("build the report"),
             st.spinner("Building the report (figures take a moment)…"),
         ):
-            data = cache.report_zip(key, v.results, v.figures(show_ids=False), v.cohort,
-                                    v.settings, v.filters, patient_level)  # fmt: skip
+            data = cache.report_zip(key, v.run, v.figures(show_ids=False), patient_level)
             st.session_state[ZIP_KEY] = (key, data)
     built = st.session_state.get(ZIP_KEY)
     if built is not None and built[0] == key:
@@ -56,9 +55,7 @@ def methods(v: View) -> None:
 
     st.header("Methods and results, ready to paste", divider="gray")
     with guarded("write the methods text"):
-        c = v.cohort
-        text = methods_text(v.settings, v.filters, v.results, c.source, c.report.n_dropped,
-                            mapping=c.mapping)  # fmt: skip
+        text = methods_text(v.run)
         with st.container(border=True):
             st.markdown(_for_screen(text))
         st.download_button("Methods (Markdown)", text.encode("utf-8"),

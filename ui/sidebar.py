@@ -13,6 +13,7 @@ import streamlit as st
 
 from core.model.schema import ISN_CLASSES, PATIENT_FIELDS, Cohort
 from core.model.settings import CI_METHODS, CRITERIA, EVENTS, MISSING_STRATEGIES, CustomCriteria
+from core.model.vocabulary import EVENT_SHORT
 from ui.state import Key, age_bounds, get_cohort, get_source
 
 CRITERIA_LABELS = {
@@ -30,7 +31,7 @@ MISSING_LABELS = {
     "non-responder": "Missing counts as non-responder",
     "locf": "Last response carried forward",
 }
-EVENT_LABELS = {"cr-or-pr": "CR or PR", "cr": "CR only"}
+EVENT_LABELS = EVENT_SHORT  # one vocabulary: the widgets name events as the tables do
 CI_LABELS = {"clopper-pearson": "Clopper-Pearson (exact)", "wilson": "Wilson score"}
 LANDMARK_CHOICES = (3, 6, 9, 12, 18, 24, 36, 48, 60)
 MAX_EXTRA_LEVELS = 12  # a pass-through column with more levels is not offered as a filter

@@ -245,8 +245,3 @@ def get_settings() -> Settings:
         custom=custom,
         exclude_baseline_cr=bool(ss.get(Key.EXCLUDE_BASELINE_CR, False)),
     )
-
-
-def resolved_settings(cohort: Cohort) -> Settings:
-    """Sidebar settings with criteria and reference group filled in for this cohort."""
-    return get_settings().resolved(cohort.has_recorded_response, cohort.groups)

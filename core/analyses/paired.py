@@ -14,47 +14,17 @@ from itertools import combinations
 import numpy as np
 import pandas as pd
 
+from core.analyses.context import RunContext
+from core.analyses.labs_values import landmark_values, measures_of
 from core.analyses.response import ALL, group_levels
-from core.model.results import Result
-from core.model.schema import PAIRED_MEASURES, VISIT_FIELDS, Cohort
-from core.outcomes.criteria import add_egfr
-from core.outcomes.derive import Outcomes, take_rows
-from core.stats.contingency import mcnemar_or_binomial
+from core.analyses.spec import AnalysisSpec, FigureRef, TableSpec
+from core.model.results import AnalysisRun, Result
+from core.model.schema import Cohort
+from core.model.vocabulary import TEST_TEXT
+from core.outcomes.derive import Outcomes
 from core.stats.ranks import friedman, holm, paired_t, rank_sum, signed_rank
 
 _SKIP = {"patient_id", "month", "visit_month", "landmark", "group"}
-
-
-def measures_of(visits: pd.DataFrame) -> list[str]:
-    """PAIRED_MEASURES present (any value), then every extra numeric visit column."""
-    has = [m for m in PAIRED_MEASURES if m in visits and visits[m].notna().any()]
-    extra = [
-        c
-        for c in visits.columns
-        if c not in VISIT_FIELDS
-        and c not in _SKIP
-        and pd.api.types.is_numeric_dtype(visits[c])
-        and not pd.api.types.is_bool_dtype(visits[c])
-        and visits[c].notna().any()
-    ]
-    return has + extra
-
-
-def landmark_values(cohort: Cohort, o: Outcomes) -> pd.DataFrame:
-    """Every visit field at each patient's landmark visit: one row per patient × landmark."""
-    fields = [] if o.visits is None else [c for c in o.visits if c not in ("patient_id", "month")]
-    rows = o.landmark_rows
-    if rows is not None and len(rows) == len(o.landmarks) and not set(fields) & set(o.landmarks):
-        # the rows behind o.landmarks: positions, not a merge on patient IDs
-        taken = {c: take_rows(o.visits[c], rows) for c in fields}
-        return pd.concat([o.landmarks, pd.DataFrame(taken, index=o.landmarks.index)], axis=1)
-    v = cohort.visits.dropna(subset=["month"]).drop_duplicates(["patient_id", "month"])
-    visits, _ = add_egfr(v, cohort.patients)
-    return o.landmarks.merge(
-        visits.rename(columns={"month": "visit_month"}),
-        on=["patient_id", "visit_month"],
-        how="left",
-    )
 
 
 def _safe(fn: Callable, *args):
@@ -239,8 +209,8 @@ def repeated_measures(
                     "group": g,
                     "n_complete": len(x),
                     "months": _months_label(months),
-                    "friedman_p": fr[1] if fr else np.nan,
-                    "friedman_chisq": fr[0] if fr else np.nan,
+                    "friedman_p": fr.p if fr is not None else np.nan,
+                    "friedman_chisq": fr.statistic if fr is not None else np.nan,
                 }
             )
             if fr is None:
@@ -344,85 +314,69 @@ def change_between_groups(
     )
 
 
-def dsdna_shift(cohort: Cohort, o: Outcomes, values: pd.DataFrame | None = None) -> Result:
-    """Anti-dsDNA positivity at baseline against each landmark (patients with both).
-
-    ``mcnemar.test(correct = TRUE)`` with ≥ 25 discordant pairs, else ``binom.test(b, b +
-    c)``. Returns Result ``dsdna_shift``: month, group, n_pairs, pos_to_neg, neg_to_pos,
-    test, p_value, pos_baseline, pos_followup.
-    """
-    cols = (
-        "month group n_pairs pos_to_neg neg_to_pos test p_value pos_baseline pos_followup"
-    ).split()
-    if "anti_dsdna_pos" not in cohort.visits or cohort.visits["anti_dsdna_pos"].isna().all():
-        return Result(
-            "dsdna_shift",
-            pd.DataFrame(columns=cols),
-            ("No anti-dsDNA positivity in the file.",),
-            {"settings": o.settings},
-        )
-    values = landmark_values(cohort, o) if values is None else values
-    v = values.assign(anti_dsdna_pos=values["anti_dsdna_pos"].astype("float"))
-    w = _wide(v, "anti_dsdna_pos")
-    levels = group_levels(o, o.settings.reference)
-    rows, notes = [], []
-    for month in o.settings.landmarks:
-        x0, x1 = w.at(0.0), w.at(month)
-        both = ~np.isnan(x0) & ~np.isnan(x1)
-        for g, mask in _subsets(w.group, levels):
-            ok = both & mask
-            b0, b1 = x0[ok] == 1, x1[ok] == 1
-            b, c = int((b0 & ~b1).sum()), int((~b0 & b1).sum())
-            test, p = ("exact binomial", np.nan) if b + c == 0 else mcnemar_or_binomial(b, c)
-            if b + c == 0:
-                notes.append(f"Month {month:g} {g}: no discordant pair, no test.")
-            rows.append([month, g, int(ok.sum()), b, c, test, p, int(b0.sum()), int(b1.sum())])
-    notes.insert(
-        0,
-        "McNemar with continuity correction when discordant pairs ≥ 25, else "
-        "exact binomial test on the discordant pairs.",
-    )
-    return Result(
-        "dsdna_shift", pd.DataFrame(rows, columns=cols), tuple(notes), {"settings": o.settings}
-    )
+# --- registry entry ----------------------------------------------------------------------
 
 
-def _dose_summary(gb) -> pd.DataFrame:
-    """n, median, q1, q3 (R type 7) of each group of a grouped dose column."""
-    return pd.DataFrame(
-        {"n": gb.size(), "median": gb.median(), "q1": gb.quantile(0.25), "q3": gb.quantile(0.75)}
-    )
+def _paired(ctx: RunContext) -> dict:
+    values = ctx.landmark_values()
+    c, o = ctx.filtered, ctx.outcomes
+    pair: dict = {}
+
+    def repeated() -> Result:
+        pair["rm"], pair["pw"] = repeated_measures(c, o, values)
+        return pair["rm"]
+
+    return {
+        "paired_changes": lambda: paired_changes(c, o, values),
+        "repeated_measures": repeated,
+        "repeated_pairwise": lambda: pair["pw"] if "pw" in pair else repeated_measures(c, o, values)[1],
+        "change_between_groups": lambda: change_between_groups(c, o, values),
+    }
 
 
-def steroid_trajectory(cohort: Cohort, o: Outcomes) -> Result:
-    """Prednisolone-equivalent dose over all visits by visit month, per group and All.
+def _methods(run: AnalysisRun) -> list[str]:
+    out = []
+    if run.table("paired_changes") is not None:
+        out.append("Changes from baseline (follow-up − baseline, paired patients only): "
+                   f"{TEST_TEXT['wilcoxon_signed_rank']}, and {TEST_TEXT['paired_t']}.")
+    if run.table("repeated_measures") is not None:
+        out.append(f"Values at months 0 and the landmarks: {TEST_TEXT['friedman']}.")
+    if run.table("change_between_groups") is not None:
+        out.append(f"Changes were compared between groups by the {TEST_TEXT['wilcoxon_rank_sum']}.")
+    return out
 
-    Returns Result ``steroid_trajectory``: month, group, n, median, q1, q3 (R type 7).
-    """
-    cols = ["month", "group", "n", "median", "q1", "q3"]
-    v = cohort.visits
-    if "steroid_mg" not in v or v["steroid_mg"].isna().all():
-        return Result(
-            "steroid_trajectory",
-            pd.DataFrame(columns=cols),
-            ("No steroid dose in the file.",),
-            {"settings": o.settings},
-        )
-    grp = o.landmarks.drop_duplicates("patient_id").set_index("patient_id")["group"]
-    x = v.loc[v["steroid_mg"].notna(), ["patient_id", "month", "steroid_mg"]]
-    x = x.assign(group=x["patient_id"].map(grp))
-    if (x["group"] == ALL).any():  # a group named like the total: pooled with it, as before
-        both = pd.concat([x.dropna(subset=["group"]), x.assign(group=ALL)])
-        t = _dose_summary(both.groupby(["month", "group"])["steroid_mg"]).reset_index()
-    else:  # per group and All grouped apart (no doubled frame), then in the same order
-        per = _dose_summary(x.groupby(["month", "group"])["steroid_mg"]).reset_index()
-        total = _dose_summary(x.groupby("month")["steroid_mg"]).reset_index()
-        total.insert(1, "group", ALL)
-        t = pd.concat([per, total], ignore_index=True)
-        t = t.sort_values(["month", "group"], kind="stable").reset_index(drop=True)
-    return Result(
-        "steroid_trajectory",
-        t[cols],
-        ("Median (IQR) dose at the visits of each month.",),
-        {"settings": o.settings},
-    )
+
+_REF = "tests/reference/expected/"
+_Q = {c: "unit of the measure" for c in (
+    "baseline_median", "baseline_q1", "baseline_q3", "followup_median", "followup_q1",
+    "followup_q3", "median_change", "mean_change", "mean_change_ci_low", "mean_change_ci_high",
+    "sd_change")}
+SPECS = (
+    AnalysisSpec(
+        name="paired_labs", page="labs", section="Paired changes",
+        tables=(
+            TableSpec("paired_changes", "Paired changes", ("measure", "month", "group", "n_pairs", *_Q,
+                      "wilcoxon_p", "ttest_p", "wilcoxon_V", "wilcoxon_method", "n_zero_diff",
+                      "tied_abs_diff"), _REF + "paired_changes.csv",
+                      counts=("n_pairs", "n_zero_diff"), p_values=("wilcoxon_p", "ttest_p"),
+                      estimates=_Q),
+            TableSpec("repeated_measures", "Friedman test", ("measure", "group", "n_complete",
+                      "months", "friedman_p", "friedman_chisq"), _REF + "repeated_measures.csv",
+                      counts=("n_complete",), p_values=("friedman_p",)),
+            TableSpec("repeated_pairwise", "Pairwise comparisons", ("measure", "group", "month_a",
+                      "month_b", "n_pairs", "wilcoxon_p", "p_holm", "wilcoxon_V", "wilcoxon_method",
+                      "n_zero_diff", "tied_abs_diff"), _REF + "repeated_pairwise.csv",
+                      counts=("n_pairs", "n_zero_diff"), p_values=("wilcoxon_p", "p_holm")),
+            TableSpec("change_between_groups", "Change between groups", ("measure", "month",
+                      "group_a", "group_b", "n_a", "n_b", "test", "p_value", "W",
+                      "wilcoxon_method", "tied"), _REF + "change_between_groups.csv",
+                      counts=("n_a", "n_b"), p_values=("p_value",)),
+        ),
+        compute=_paired,
+        figures=(FigureRef("core.report.figures.lab_summary", "plot_paired_changes", "paired_changes", "Change from baseline, all measures"),),
+        methods=_methods,
+        r_call="wilcox.test(paired = TRUE, digits.rank = 7); t.test(paired = TRUE); "
+        "friedman.test; pairwise.wilcox.test(p.adjust.method = \"holm\"); wilcox.test(a, b)",
+        needs_groups=("change_between_groups",),
+    ),
+)

@@ -6,23 +6,18 @@ Each function takes :class:`core.outcomes.derive.Outcomes` and returns a contrac
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import numpy as np
 import pandas as pd
 
-from core.model.results import Result
-from core.model.schema import Cohort
-from core.model.settings import Settings
-from core.outcomes.criteria import derivable
-from core.outcomes.derive import Outcomes, derive_outcomes
+from core.analyses.context import RunContext
+from core.analyses.spec import AnalysisSkipped, AnalysisSpec, FigureRef, TableSpec
+from core.model.results import AnalysisRun, Result
+from core.model.vocabulary import ALL, TEST_TEXT, group_order
+from core.outcomes.derive import Outcomes
 from core.stats.binomial import clopper_pearson, newcombe_difference, wilson
 from core.stats.contingency import group_outcome_test
 
-ALL = "All"
 STATES = ("CR", "PR", "NR", "not evaluable")
-SENSITIVITY_CORE = ("recorded", "kdigo2024", "eular2019", "creatinine15")
-SENSITIVITY_EXTRA = ("lunar", "aurora", "multitarget_cn")
 
 
 def group_levels(groups: pd.Series | Outcomes, reference: str | None) -> list[str]:
@@ -35,11 +30,7 @@ def group_levels(groups: pd.Series | Outcomes, reference: str | None) -> list[st
         names = names if names is not None else pd.unique(groups.landmarks["group"].dropna())
     else:
         names = pd.unique(groups.dropna())
-    levels = sorted(str(g) for g in names)
-    if reference in levels:
-        levels.remove(reference)
-        levels.insert(0, reference)
-    return levels
+    return group_order(names, reference, sort=True)
 
 
 def _meta(o: Outcomes) -> dict:
@@ -120,8 +111,8 @@ def response_rates(o: Outcomes, conf: float = 0.95) -> Result:
         t[f"{k}_n"] = c[f"{k}_n"]
         t[f"{k}_pct"] = _pct(c[f"{k}_n"], n)
     for k in ("orr", "cr"):
-        low, high = ci(c[f"{k}_n"].to_numpy(float), n.to_numpy(float), conf)
-        t[f"{k}_ci_low"], t[f"{k}_ci_high"] = 100 * np.asarray(low), 100 * np.asarray(high)
+        iv = ci(c[f"{k}_n"].to_numpy(float), n.to_numpy(float), conf)
+        t[f"{k}_ci_low"], t[f"{k}_ci_high"] = 100 * np.asarray(iv.low), 100 * np.asarray(iv.high)
     t["n_off_landmark"] = c["n_off_landmark"]
     method = "Wilson score" if o.settings.ci == "wilson" else "Clopper–Pearson exact"
     notes = [
@@ -163,7 +154,8 @@ def response_tests(o: Outcomes, max_exact_n: int = 1000) -> Result:
             table = yes[yes.sum(axis=1) > 0]
             row = {"month": month, "outcome": outcome, "test": "", "p_value": np.nan}
             if len(table) >= 2:
-                row["test"], row["p_value"] = group_outcome_test(table.to_numpy(), max_exact_n)
+                chosen = group_outcome_test(table.to_numpy(), max_exact_n)
+                row["test"], row["p_value"] = chosen.test, chosen.p
             else:
                 notes.append(
                     f"Month {month:g}: fewer than two groups evaluable, no {outcome} test."
@@ -203,16 +195,16 @@ def response_difference(o: Outcomes, conf: float = 0.95) -> Result:
             x2, n2 = int(at.loc[ref, col]), int(at.loc[ref, "n_evaluable"])
             for g in levels:
                 x1, n1 = int(at.loc[g, col]), int(at.loc[g, "n_evaluable"])
-                d, low, high = newcombe_difference(x1, n1, x2, n2, conf)
+                dif = newcombe_difference(x1, n1, x2, n2, conf)
                 rows.append(
                     [
                         month,
                         outcome,
                         g,
                         ref,
-                        100 * d,
-                        100 * low,
-                        100 * high,
+                        100 * dif.diff,
+                        100 * dif.low,
+                        100 * dif.high,
                         "newcombe",
                         x1,
                         n1,
@@ -283,48 +275,77 @@ def response_transitions(o: Outcomes) -> Result:
     return Result("response_transitions", t[cols], (note,), _meta(o))
 
 
-def criteria_sensitivity(
-    cohort: Cohort, settings: Settings, base: Outcomes | None = None
-) -> Result:
-    """Response counts under every rule set the data can support, on the same patients.
+# --- registry entries -------------------------------------------------------------------
 
-    ``recorded`` (when present), ``kdigo2024``, ``eular2019``, ``creatinine15``, then
-    ``lunar``, ``aurora``, ``multitarget_cn`` (and ``custom`` when chosen) as extra rows
-    when the file holds their inputs; same landmarks, window and missing strategy.
 
-    Returns
-    -------
-    Result ``criteria_sensitivity``: criteria, month, group, n_evaluable, cr_n, pr_n,
-    orr_n, orr_pct, n_patients, n_no_visit, n_on_boundary.
-    """
-    available = {c for c in cohort.visits if cohort.visits[c].notna().any()}
-    if "creatinine" in available and {"age", "sex"} <= set(cohort.patients):
-        available.add("egfr")
-    if "proteinuria_24h" in available:
-        available.add("upcr")
-    names = [n for n in (*SENSITIVITY_CORE, *SENSITIVITY_EXTRA) if derivable(n, available)]
-    if settings.criteria == "custom" and derivable("custom", available, settings.custom):
-        names.append("custom")
-    parts, notes = [], []
-    for name in names:
-        same = base is not None and name == base.settings.criteria
-        o = (
-            base
-            if same
-            else derive_outcomes(
-                cohort, replace(settings, criteria=name), reuse=base, with_ttr=False
-            )
+def _no_response_note(o: Outcomes) -> str:
+    return (
+        f"No patient has a response under '{o.settings.criteria}' at any landmark "
+        "(no response recorded, or its inputs missing): response analyses skipped."
+    )
+
+
+def _response(ctx: RunContext) -> dict:
+    o = ctx.outcomes
+    if not o.responses["evaluable"].any():
+        raise AnalysisSkipped(_no_response_note(o))
+    return {
+        "response_rates": lambda: response_rates(o),
+        "response_tests": lambda: response_tests(o),
+        "response_difference": lambda: response_difference(o),
+        "response_transitions": lambda: response_transitions(o),
+    }
+
+
+def _response_methods(run: AnalysisRun) -> list[str]:
+    out = []
+    tests = run.table("response_tests")
+    if tests is not None:
+        used = sorted(set(tests["test"].dropna().astype(str))) if "test" in tests else []
+        used = used or ["fisher_exact"]
+        out.append(
+            "Response rates were compared between groups by "
+            + "; ".join(TEST_TEXT.get(t, t) for t in used) + "."
         )
-        c = response_counts(o)
-        c["orr_pct"] = _pct(c["orr_n"], c["n_evaluable"])
-        parts.append(c.assign(criteria=name))
-    cols = (
-        "criteria month group n_evaluable cr_n pr_n orr_n orr_pct n_patients "
-        "n_no_visit n_on_boundary"
-    ).split()
-    t = pd.concat(parts)[cols].reset_index(drop=True) if parts else pd.DataFrame(columns=cols)
-    skipped = [n for n in (*SENSITIVITY_CORE, *SENSITIVITY_EXTRA) if n not in names]
-    if skipped:
-        notes.append("Not computable from this file (inputs missing): " + ", ".join(skipped) + ".")
-    notes.append("Values exactly on a ≤/≥ threshold meet it (relative tolerance 1e-9).")
-    return Result("criteria_sensitivity", t, tuple(notes), {"settings": settings})
+    if run.table("response_difference") is not None:
+        out.append(
+            f"Differences in rates (group − {run.settings.reference}) with "
+            f"{TEST_TEXT['newcombe']}."
+        )
+    return out
+
+
+_PCT = ("cr_pct", "pr_pct", "orr_pct")
+_RATE_CI = ("orr_ci_low", "orr_ci_high", "cr_ci_low", "cr_ci_high")
+RATE_COUNTS = ("n_evaluable", "cr_n", "pr_n", "orr_n")
+_FIG = "core.report.figures.response"
+_REF = "tests/reference/expected/"
+SPECS = (
+    AnalysisSpec(
+        name="response", page="response", section="Response rates",
+        tables=(
+            TableSpec("response_rates", "Response rates", ("month", "group", "n_evaluable", "cr_n", "cr_pct", "pr_n", "pr_pct", "orr_n",
+                       "orr_pct", "orr_ci_low", "orr_ci_high", "cr_ci_low", "cr_ci_high",
+                       "n_off_landmark"), _REF + "response_rates.csv",
+                      counts=(*RATE_COUNTS, "n_off_landmark"), percents=(*_PCT, *_RATE_CI),
+                      estimates={"month": "months"}),
+            TableSpec("response_tests", "Tests between groups",
+                      ("month", "outcome", "test", "p_value"), _REF + "response_tests.csv",
+                      p_values=("p_value",), estimates={"month": "months"}),
+            TableSpec("response_difference", "Differences in response",
+                      ("month", "outcome", "group", "reference", "diff_pct", "ci_low", "ci_high",
+                       "method", "x_group", "n_group", "x_reference", "n_reference"),
+                      _REF + "response_difference.csv",
+                      counts=("x_group", "n_group", "x_reference", "n_reference"),
+                      percents=("diff_pct", "ci_low", "ci_high"), estimates={"month": "months"}),
+            TableSpec("response_transitions", "Response transitions",
+                      ("from_month", "to_month", "group", "from_state", "to_state", "n"),
+                      _REF + "response_transitions.csv", counts=("n",)),
+        ),
+        compute=_response,
+        figures=(FigureRef(_FIG, "plot_response_rates", "response_rates", "Response rates"), FigureRef(_FIG, "plot_response_sankeys", "response_sankey", "Response transitions")),
+        methods=_response_methods,
+        r_call="binom.test / prop.test(correct = FALSE); fisher.test; table()",
+        needs_groups=("response_tests", "response_difference"),
+    ),
+)

@@ -1,216 +1,144 @@
-"""One call from a cohort to every contract table: filters → outcomes → analyses.
+"""One call from a cohort to every table of the registry: filters → outcomes → analyses.
 
-``run_analyses`` is what the pages, the command line and the tests call. An analysis the
-data cannot support (no response information, one group only, too few pairs) gives an
-empty table with a note, never an exception.
+``run_analyses`` is what the pages, the command line and the tests call; it returns an
+:class:`~core.model.results.AnalysisRun` that figures, exports and pages take as it is.
+
+An analysis the data cannot support (no response information, one group only, too few
+pairs) gives empty tables with a note, never an exception. Anything else that goes wrong in an
+analysis is an internal error: the user reads a note saying so, the log records the analysis,
+the exception type and where it was raised (never a cell value), and under the test suite
+(``STRICT``) the exception is raised so that a bug cannot hide as a note.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import logging
+import os
+import traceback
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, replace
 
 import pandas as pd
 
-from core.analyses.paired import (
-    change_between_groups,
-    dsdna_shift,
-    landmark_values,
-    paired_changes,
-    repeated_measures,
-    steroid_trajectory,
-)
-from core.analyses.response import (
-    criteria_sensitivity,
-    response_difference,
-    response_rates,
-    response_tests,
-    response_transitions,
-)
-from core.analyses.subgroups import response_subgroups
-from core.analyses.table1 import baseline_table
-from core.analyses.time_to_response import time_to_response
+from core.analyses.context import RunContext
+from core.analyses.registry import ANALYSES, TABLE_NAMES
+from core.analyses.spec import AnalysisSkipped, AnalysisSpec
 from core.model.filters import filter_cohort, filter_summary
-from core.model.results import Result
+from core.model.results import AnalysisRun, Result
 from core.model.schema import Cohort
 from core.model.settings import Filters, Settings
-from core.outcomes.derive import Outcomes, derive_outcomes
+from core.outcomes.derive import derive_outcomes
 
-RESPONSE_TABLES = (
-    "response_rates",
-    "response_tests",
-    "response_difference",
-    "response_transitions",
-)
-TTR_TABLES = ("ttr_curve", "ttr_risk", "ttr_summary", "ttr_tests", "cox")
+log = logging.getLogger(__name__)
 
-# Contract table names, in the order the report lists them.
-TABLE_NAMES = (
-    "flow",
-    "landmark_visits",
-    *RESPONSE_TABLES,
-    "criteria_sensitivity",
-    "response_subgroups",
-    "paired_changes",
-    "repeated_measures",
-    "repeated_pairwise",
-    "change_between_groups",
-    "dsdna_shift",
-    "steroid_trajectory",
-    "ttr_patients",
-    *TTR_TABLES,
-    "table1",
-)
+# Raise unexpected exceptions instead of turning them into notes (set by the test suite).
+STRICT = os.environ.get("LN_STRICT_ANALYSES") == "1"
+
+ONE_GROUP = "Only one group in the analysed patients: comparisons between groups skipped."
+NO_PATIENT = "No patient matches the filters: nothing to analyse."
+# Data conditions that numerical code reports by raising: a note for the user, not a bug.
+DATA_CONDITIONS: tuple[type[Exception], ...] = (AnalysisSkipped,)
 
 
 def _empty(name: str, note: str) -> Result:
     return Result(name, pd.DataFrame(), (note,))
 
 
-def _guard(name: str, fn: Callable[[], Result | dict]) -> Result | dict:
-    """Run one analysis; a failure on odd data becomes a note, not a crash of the report."""
+def _internal_error(spec: AnalysisSpec, name: str, exc: Exception) -> Result:
+    frame = traceback.extract_tb(exc.__traceback__)[-1] if exc.__traceback__ else None
+    where = f"{os.path.basename(frame.filename)}:{frame.lineno}" if frame else "?"
+    # type and place only: an exception message may quote the data
+    log.error("analysis %s (%s) failed: %s at %s", spec.name, name, type(exc).__name__, where)
+    if STRICT:
+        raise exc
+    return _empty(
+        name,
+        f"{name} could not be computed because of an internal error ({type(exc).__name__}); "
+        "the other results are not affected. Please report it.",
+    )
+
+
+def _compute(spec: AnalysisSpec, ctx: RunContext) -> dict[str, Result]:
+    """The tables of one analysis; a data condition becomes a note on each of them."""
     try:
-        return fn()
-    except Exception as exc:  # noqa: BLE001 - user data must never crash the report
-        return _empty(name, f"{name} could not be computed on these data: {exc}")
-
-
-def flow_table(cohort: Cohort, filtered: Cohort, o: Outcomes) -> pd.DataFrame:
-    """Patients from the file to each landmark: step, month, reason, n.
-
-    Steps: ``in file``, ``after filters``, then per landmark ``evaluable`` and
-    ``not evaluable`` (one row per reason), ``imputed`` (one row per strategy used).
-    """
-    rows = [
-        ("in file", None, "", len(cohort.patients)),
-        ("after filters", None, "", len(filtered.patients)),
-    ]
-    if o.baseline_cr and o.settings.exclude_baseline_cr:
-        rows.append(("excluded: CR at baseline", None, "", len(o.baseline_cr)))
-    r = o.responses
-    for month in o.settings.landmarks:
-        at = r[r["landmark"] == month]
-        rows.append(("evaluable", month, "", int(at["evaluable"].sum())))
-        missing = at[at["observed"].isna()]
-        for reason, n in missing["reason"].fillna("unknown").value_counts().sort_index().items():
-            rows.append(("not evaluable", month, str(reason), int(n)))
-        for how, n in at.loc[at["imputed"] != "", "imputed"].value_counts().sort_index().items():
-            rows.append(("imputed", month, str(how), int(n)))
-    return pd.DataFrame(rows, columns=["step", "month", "reason", "n"])
-
-
-def _response_results(cohort: Cohort, o: Outcomes) -> dict[str, Result]:
-    if not o.responses["evaluable"].any():
-        note = (
-            f"No patient has a response under '{o.settings.criteria}' at any landmark "
-            "(no response recorded, or its inputs missing): response analyses skipped."
-        )
-        out = {n: _empty(n, note) for n in (*RESPONSE_TABLES, "response_subgroups")}
-    else:
-        out = {
-            "response_rates": _guard("response_rates", lambda: response_rates(o)),
-            "response_tests": _guard("response_tests", lambda: response_tests(o)),
-            "response_difference": _guard("response_difference", lambda: response_difference(o)),
-            "response_transitions": _guard("response_transitions", lambda: response_transitions(o)),
-            "response_subgroups": _guard(
-                "response_subgroups", lambda: response_subgroups(o, cohort.patients)
-            ),
-        }
-    out["criteria_sensitivity"] = _guard(
-        "criteria_sensitivity", lambda: criteria_sensitivity(cohort, o.settings, o)
-    )
+        made = dict(spec.compute(ctx))
+    except DATA_CONDITIONS as exc:
+        return {n: _empty(n, str(exc)) for n in spec.table_names}
+    except Exception as exc:  # noqa: BLE001 - one analysis must not take the report down
+        return {n: _internal_error(spec, n, exc) for n in spec.table_names}
+    out: dict[str, Result] = {}
+    for name in spec.table_names:
+        value = made.get(name)
+        if callable(value):  # computed apart: one table's failure leaves the others
+            try:
+                value = value()
+            except DATA_CONDITIONS as exc:
+                value = _empty(name, str(exc))
+            except Exception as exc:  # noqa: BLE001
+                value = _internal_error(spec, name, exc)
+        out[name] = value if value is not None else _empty(name, f"{name} not computed.")
     return out
 
 
-def _lab_results(cohort: Cohort, o: Outcomes) -> dict[str, Result]:
-    values = landmark_values(cohort, o)
-    out: dict[str, Result] = {
-        "paired_changes": _guard("paired_changes", lambda: paired_changes(cohort, o, values)),
-    }
-    rm = _guard("repeated_measures", lambda: repeated_measures(cohort, o, values))
-    if isinstance(rm, Result):
-        out["repeated_measures"] = rm
-        out["repeated_pairwise"] = replace(rm, name="repeated_pairwise")
-    else:
-        out["repeated_measures"], out["repeated_pairwise"] = rm
-    out["change_between_groups"] = _guard(
-        "change_between_groups", lambda: change_between_groups(cohort, o, values)
-    )
-    out["dsdna_shift"] = _guard("dsdna_shift", lambda: dsdna_shift(cohort, o, values))
-    out["steroid_trajectory"] = _guard("steroid_trajectory", lambda: steroid_trajectory(cohort, o))
-    return out
-
-
-def _ttr_results(o: Outcomes) -> dict[str, Result]:
-    t = o.ttr_patients
-    out = {"ttr_patients": Result("ttr_patients", t, o.ttr_notes)}
-    if t.empty:
-        note = "No patient with a visit after month 0: time to response skipped."
-        return out | {n: _empty(n, note) for n in TTR_TABLES}
-    res = _guard("ttr", lambda: time_to_response(t, o.settings))
-    if isinstance(res, Result):
-        return out | {n: replace(res, name=n) for n in TTR_TABLES}
-    return out | {n: res.get(n, _empty(n, f"{n} not computed.")) for n in TTR_TABLES}
-
-
-def _table1(cohort: Cohort, settings: Settings) -> Result:
-    return _guard("table1", lambda: baseline_table(cohort, settings))
+def _with_note(res: Result, note: str) -> Result:
+    return res if note in res.notes else replace(res, notes=(*res.notes, note))
 
 
 def run_analyses(
-    cohort: Cohort, settings: Settings | None = None, filters: Filters | None = None
-) -> dict[str, Result]:
-    """Every contract table (data-contract §6) for ``cohort`` under ``settings``/``filters``.
+    cohort: Cohort,
+    settings: Settings | None = None,
+    filters: Filters | None = None,
+    *,
+    only: Iterable[str] | None = None,
+) -> AnalysisRun:
+    """Every analysis of the registry for ``cohort`` under ``settings`` and ``filters``.
+
+    The filters are applied once; the settings are resolved once (criteria from the whole
+    file — a filter must not switch recorded to derived responses — and the reference group
+    on the analysed patients). ``only``: compute just these analyses (registry names; a page
+    needs its own); the other tables are absent from the run.
 
     Returns
     -------
-    dict keyed by table name (``TABLE_NAMES``): flow, landmark_visits, response_rates,
-    response_tests, response_difference, response_transitions, criteria_sensitivity,
-    paired_changes, repeated_measures, repeated_pairwise, change_between_groups,
-    dsdna_shift, steroid_trajectory, ttr_patients, ttr_curve, ttr_risk, ttr_summary,
-    ttr_tests, cox, table1. Each Result's ``meta`` holds ``settings`` (resolved, as a
-    dict), ``filters`` (dict) and ``summary`` (one line).
+    AnalysisRun whose ``results`` hold a Result per table of ``registry.TABLE_NAMES`` (in that
+    order), each with ``meta`` recording the resolved settings, filters and summary line.
     """
     filters = filters or Filters()
     filtered = filter_cohort(cohort, filters)
     settings = settings or Settings()
-    # The default criteria follow the file, not the filtered subset (a filter must not
-    # switch recorded to derived responses); the reference is resolved on the subset.
+    # criteria from the whole file, the reference among the analysed patients' groups
     criteria = settings.criteria or ("recorded" if cohort.has_recorded_response else "kdigo2024")
-    o = derive_outcomes(filtered, replace(settings, criteria=criteria))
-    results: dict[str, Result] = {
-        "flow": Result("flow", flow_table(cohort, filtered, o), o.notes),
-        "landmark_visits": Result(
-            "landmark_visits",
-            o.landmarks,
-            (
-                f"Baseline ± 1 month; landmarks ± {o.settings.window:g} month(s); nearest visit, "
-                "the earlier on a tie; a visit serves one landmark only.",
-            ),
-        ),
+    resolved = replace(settings, criteria=criteria).resolved(True, filtered.groups)
+    o = derive_outcomes(filtered, resolved)
+    ctx = RunContext(cohort, filtered, filters, resolved, o)
+    wanted = None if only is None else set(only)
+    specs = [a for a in ANALYSES if wanted is None or a.name in wanted]
+    results: dict[str, Result] = {}
+    for spec in specs:
+        if filtered.patients.empty and spec.name != "flow":
+            results |= {n: _empty(n, NO_PATIENT) for n in spec.table_names}
+            continue
+        results |= _compute(spec, ctx)
+        if filtered.patients.empty:  # the flow says why; its other tables are empty
+            for n in spec.table_names[1:]:
+                results[n] = _with_note(results[n], NO_PATIENT)
+            continue
+        if len(filtered.groups) < 2:
+            for n in spec.needs_groups:
+                results[n] = _with_note(results[n], ONE_GROUP)
+    summary = filter_summary(filters, o.settings, len(filtered.patients))
+    meta = {"settings": asdict(o.settings), "filters": asdict(filters), "summary": summary}
+    ordered = {
+        n: replace(results[n], name=n, meta={**results[n].meta, **meta})
+        for n in TABLE_NAMES
+        if n in results
     }
-    if filtered.patients.empty:
-        note = "No patient matches the filters: nothing to analyse."
-        results |= {n: _empty(n, note) for n in TABLE_NAMES if n != "flow"}
-    else:
-        results |= _response_results(filtered, o)
-        results |= _lab_results(filtered, o)
-        results |= _ttr_results(o)
-        results["table1"] = _table1(filtered, o.settings)
-    if not filtered.patients.empty and len(filtered.groups) < 2:
-        one = "Only one group in the analysed patients: comparisons between groups skipped."
-        for n in (
-            "response_tests",
-            "response_difference",
-            "change_between_groups",
-            "ttr_tests",
-            "cox",
-        ):
-            r = results[n]
-            results[n] = replace(r, notes=(*r.notes, one)) if one not in r.notes else r
-    meta = {
-        "settings": asdict(o.settings),
-        "filters": asdict(filters),
-        "summary": filter_summary(filters, o.settings, len(filtered.patients)),
-    }
-    return {n: replace(results[n], name=n, meta={**results[n].meta, **meta}) for n in TABLE_NAMES}
+    return AnalysisRun(cohort, filtered, filters, o.settings, summary, ordered)
+
+
+def compute_one(
+    name: str, ctx: RunContext, compute: Callable[[RunContext], dict] | None = None
+) -> dict[str, Result]:
+    """The tables of one registry analysis on a prepared context (tests, notebooks)."""
+    spec = next(a for a in ANALYSES if a.name == name)
+    return _compute(replace(spec, compute=compute) if compute else spec, ctx)

@@ -7,7 +7,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from core.model.results import Result
+from core.analyses.context import RunContext
+from core.analyses.response import _no_response_note
+from core.analyses.spec import AnalysisSkipped, AnalysisSpec, FigureRef, TableSpec
+from core.model.results import AnalysisRun, Result
 from core.model.schema import LABELS
 from core.outcomes.derive import Outcomes
 from core.stats.binomial import clopper_pearson, wilson
@@ -64,11 +67,11 @@ def subgroup_rates(
     if out.empty:
         return pd.DataFrame(columns=SUBGROUP_COLUMNS)
     interval = wilson if ci == "wilson" else clopper_pearson
-    low, high = interval(out["orr_n"].to_numpy(), out["n"].to_numpy())
+    iv = interval(out["orr_n"].to_numpy(), out["n"].to_numpy())
     return out.assign(
         orr_pct=100 * out["orr_n"] / out["n"],
-        ci_low=100 * np.asarray(low, float),
-        ci_high=100 * np.asarray(high, float),
+        ci_low=100 * np.asarray(iv.low, float),
+        ci_high=100 * np.asarray(iv.high, float),
     )[SUBGROUP_COLUMNS]
 
 
@@ -88,3 +91,34 @@ def response_subgroups(o: Outcomes, patients: pd.DataFrame) -> Result:
         "split at the cohort's median age. Exploratory, no adjustment for multiplicity.",
     )
     return Result("response_subgroups", table, notes)
+
+
+def _subgroups(ctx: RunContext) -> dict:
+    o = ctx.outcomes
+    if not o.responses["evaluable"].any():
+        raise AnalysisSkipped(_no_response_note(o))
+    return {"response_subgroups": response_subgroups(o, ctx.filtered.patients)}
+
+
+def _methods(run: AnalysisRun) -> list[str]:
+    if run.table("response_subgroups") is None:
+        return []
+    return ["Overall response within subgroups (group, sex, ISN/RPS class, age at the median) "
+            "with the same intervals; exploratory, without adjustment for multiplicity."]
+
+
+SPECS = (
+    AnalysisSpec(
+        name="response_subgroups", page="response", section="Subgroups",
+        tables=(
+            TableSpec("response_subgroups", "Response by subgroup", ("month", *SUBGROUP_COLUMNS),
+                      "tests/test_subgroups.py (KDIGO rates from reference.R)",
+                      counts=("n", "orr_n"), percents=("orr_pct", "ci_low", "ci_high"),
+                      estimates={"month": "months"}),
+        ),
+        compute=_subgroups,
+        figures=(FigureRef("core.report.figures.response", "plot_response_forests", "response_forest", "Response by subgroup"),),
+        methods=_methods,
+        r_call="binom.test(orr_n, n) per subgroup level",
+    ),
+)

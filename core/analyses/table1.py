@@ -11,13 +11,15 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from core.model.results import Result
+from core.analyses.context import RunContext
+from core.analyses.spec import NO_FIGURE, AnalysisSpec, TableSpec
+from core.model.results import AnalysisRun, Result
 from core.model.schema import ISN_CLASSES, PATIENT_FIELDS, VISIT_LABS, Cohort
 from core.model.settings import Settings
+from core.model.vocabulary import ALL
 from core.stats.contingency import fisher_or_chisq_expected
 from core.stats.ranks import kruskal, rank_sum, signif, welch_anova, welch_t
 
-ALL = "All"
 CLASS_ORDER = ("I", "II", "III", "III+V", "IV", "IV+V", "V", "VI")
 MAX_LEVELS = 20  # a pass-through text column with more levels is not tabulated
 _SKIP = set(PATIENT_FIELDS) | {"patient_id", "group"}
@@ -113,15 +115,15 @@ def _continuous_row(name, x, grp, groups, normal) -> dict:
     test, p, method = "", float("nan"), ""
     if len(present) == 2:
         if normal:
-            test, p, method = "welch_t", welch_t(present[1], present[0])[2], "asymptotic"
+            test, p, method = "welch_t", welch_t(present[1], present[0]).p, "asymptotic"
         else:
             rs = rank_sum(present[1], present[0])
             test, p, method = "wilcoxon_rank_sum", rs.p, rs.method
     elif len(present) > 2:
         if normal:
-            test, p, method = "welch_anova", welch_anova(present)[3], "asymptotic"
+            test, p, method = "welch_anova", welch_anova(present).p, "asymptotic"
         else:
-            test, p, method = "kruskal_wallis", kruskal(present)[1], "asymptotic"
+            test, p, method = "kruskal_wallis", kruskal(present).p, "asymptotic"
     smd = _pairwise_max(present, lambda a, b: smd_continuous(b, a))
     return {
         **row,
@@ -146,7 +148,8 @@ def _categorical_rows(name, x: pd.Series, grp, groups, levels) -> list[dict]:
     rows_present = tab.sum(axis=1) > 0
     test, p, method = "", float("nan"), ""
     if rows_present.sum() >= 2 and len(levels) >= 1:
-        test, p = fisher_or_chisq_expected(tab[rows_present])
+        chosen = fisher_or_chisq_expected(tab[rows_present])
+        test, p = chosen.test, chosen.p
         method = "exact" if test == "fisher_exact" else "asymptotic"
         sub = tab[rows_present]
         if test == "chi_square" and np.any(np.outer(sub.sum(1), sub.sum(0)) / sub.sum() < 5):
@@ -256,3 +259,38 @@ def baseline_table(cohort: Cohort, settings: Settings) -> Result:
             "the exact test: chi-square used instead (named in the test column)."
         )
     return Result("table1", table, tuple(notes), {"groups": groups, "reference": ref})
+
+
+def _table1(ctx: RunContext) -> dict:
+    return {"table1": baseline_table(ctx.filtered, ctx.settings)}
+
+
+def _methods(run: AnalysisRun) -> list[str]:
+    if run.table("table1") is None:
+        return []
+    normal = run.settings.normal_vars
+    return [
+        "Baseline characteristics: median (IQR) with the Wilcoxon rank-sum test (Kruskal–Wallis "
+        "for more than two groups), mean (SD) with Welch's test for variables marked normal"
+        + (f" ({', '.join(normal)})" if normal else "")
+        + "; n (%) with Fisher's exact test when any expected count is below 5, else "
+        "chi-square without continuity correction; standardised mean differences (Yang & "
+        "Dalton for categorical variables)."
+    ]
+
+
+SPECS = (
+    AnalysisSpec(
+        name="table1", page="cohort", section="Baseline characteristics",
+        tables=(
+            TableSpec("table1", "Baseline characteristics",
+                      ("variable", "level", ALL, "p_value", "test", "smd", "n_missing", "p_method"),
+                      "tests/reference/expected/table1.csv", counts=("n_missing",),
+                      p_values=("p_value",), estimates={"smd": "standardised difference"}),
+        ),
+        compute=_table1,
+        figures=NO_FIGURE,
+        methods=_methods,
+        r_call="wilcox.test / kruskal.test / oneway.test; fisher.test / chisq.test(correct = FALSE)",
+    ),
+)

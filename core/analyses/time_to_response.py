@@ -1,7 +1,7 @@
 """Time to response: cumulative incidence curves, numbers at risk, medians, log-rank, Cox.
 
 Takes the ``ttr_patients`` table (patient_id, group, time, event) built by
-``core.outcomes.derive`` and returns the contract tables ``ttr_curve``, ``ttr_risk``,
+``core.outcomes.time_to_event`` and returns the contract tables ``ttr_curve``, ``ttr_risk``,
 ``ttr_summary``, ``ttr_tests`` and ``cox`` (data-contract §6), each agreeing with the R
 ``survival`` call named in its notes. Problems the data cause (one group, no events) are
 notes and empty tables, never exceptions.
@@ -12,11 +12,20 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from core.model.results import Result
+from core.analyses.context import RunContext
+from core.analyses.spec import AnalysisSpec, FigureRef, TableSpec
+from core.model.results import AnalysisRun, Result
 from core.model.settings import Settings
+from core.model.vocabulary import (
+    ALL,
+    EVENT_LONG,
+    EVENT_SHORT,
+    TEST_TEXT,
+    default_reference,
+    group_order,
+)
 from core.stats.survival import cox_efron, kaplan_meier, km_median, logrank, risk_counts
 
-ALL = "All"
 RISK_STEP = 3.0  # months between rows of the numbers-at-risk table
 
 CURVE_COLUMNS = [
@@ -64,18 +73,14 @@ CAVEAT = (
 
 
 def _event_label(settings: Settings) -> str:
-    return "complete response" if settings.event == "cr" else "response (CR or PR)"
+    return EVENT_LONG.get(settings.event, settings.event)
 
 
 def _group_order(groups: pd.Series, settings: Settings) -> tuple[list[str], str | None]:
     """Groups present, reference first (settings, else 'refractory', else the first)."""
-    labels = sorted(groups.dropna().astype(str).unique())
-    ref = (
-        settings.reference
-        if settings.reference in labels
-        else ("refractory" if "refractory" in labels else (labels[0] if labels else None))
-    )
-    return ([ref] if ref else []) + [g for g in labels if g != ref], ref
+    labels = group_order(groups, sort=True)
+    ref = settings.reference if settings.reference in labels else default_reference(labels)
+    return group_order(labels, ref), ref
 
 
 def default_risk_times(max_time: float, step: float = RISK_STEP) -> np.ndarray:
@@ -148,19 +153,19 @@ def time_to_response(
                 "group": name,
                 "n": len(s),
                 "n_events": n_events,
-                "median_time": med["median"],
-                "median_ci_low": med["low"],
-                "median_ci_high": med["high"],
-                "median_rule": med["rule"],
+                "median_time": med.median,
+                "median_ci_low": med.low,
+                "median_ci_high": med.high,
+                "median_rule": med.rule,
             }
         )
         if len(s) and n_events == 0:
             notes.append(f"No {label} observed in {name}: the curve stays at 0 %.")
-        elif len(s) and med["rule"] == "not_reached":
+        elif len(s) and med.rule == "not_reached":
             notes.append(f"Median time to {label} not reached in {name}.")
-        if med["rule"] == "midpoint":
+        if med.rule == "midpoint":
             notes.append(
-                f"In {name} the curve sits exactly on 50 %, so the median ({med['median']:g} "
+                f"In {name} the curve sits exactly on 50 %, so the median ({med.median:g} "
                 "months) is the midpoint between that visit month and the next step, as R."
             )
     curve = pd.concat(curves, ignore_index=True) if curves else pd.DataFrame(columns=CURVE_COLUMNS)
@@ -211,9 +216,10 @@ def _group_tests(d: pd.DataFrame, groups: list[str], ref: str | None):
     if (g["event"] > 0).sum() == 0:
         return tests, cox, ["No events: log-rank and Cox skipped."]
     grp = g["group"].astype(str)
-    chisq, df, p = logrank(g["time"], g["event"], grp)
+    lr = logrank(g["time"], g["event"], grp)
     tests = pd.DataFrame(
-        [{"test": "log-rank", "statistic": chisq, "df": df, "p_value": p}], columns=TEST_COLUMNS
+        [{"test": "log-rank", "statistic": lr.statistic, "df": lr.df, "p_value": lr.p}],
+        columns=TEST_COLUMNS,
     )
     fit = cox_efron(g["time"], g["event"], grp, ref)
     fit["reference"] = ref
@@ -225,3 +231,66 @@ def _group_tests(d: pd.DataFrame, groups: list[str], ref: str | None):
             "response in one group before any in another): hazard ratios left empty."
         )
     return tests, cox, notes
+
+
+# --- registry entry ----------------------------------------------------------------------
+
+
+def _ttr(ctx: RunContext) -> dict:
+    o = ctx.outcomes
+    t = o.ttr_patients
+    out: dict = {"ttr_patients": Result("ttr_patients", t, o.ttr_notes)}
+    if t.empty:
+        note = "No patient with a visit after month 0: time to response skipped."
+        return out | {n: Result(n, pd.DataFrame(), (note,)) for n in TTR_TABLES}
+    res = time_to_response(t, o.settings)
+    return out | {n: res.get(n, Result(n, pd.DataFrame(), (f"{n} not computed.",))) for n in TTR_TABLES}
+
+
+def _methods(run: AnalysisRun) -> list[str]:
+    if run.table("ttr_summary") is None:
+        return []
+    s = run.settings
+    return [
+        "Time to response: months from the start of therapy to the first visit after month 0 "
+        f"with {EVENT_SHORT.get(s.event, s.event)} (event), otherwise censored at the last visit "
+        "after month 0. Events are seen only at visits, so times are interval-censored and "
+        "heavily tied; the visit month was used (an analysis choice). "
+        f"{TEST_TEXT['kaplan_meier']}; groups compared by the {TEST_TEXT['log-rank']} and a "
+        f"{TEST_TEXT['cox']}, reference group {s.reference}."
+    ]
+
+
+TTR_TABLES = ("ttr_curve", "ttr_risk", "ttr_summary", "ttr_tests", "cox")
+_REF = "tests/reference/expected/"
+SPECS = (
+    AnalysisSpec(
+        name="time_to_response", page="ttr", section="Time to response",
+        tables=(
+            TableSpec("ttr_patients", "Time to response per patient",
+                      ("patient_id", "group", "time", "event"), _REF + "ttr_patients.csv",
+                      patient_level=True, estimates={"time": "months"}),
+            TableSpec("ttr_curve", "Time to response", tuple(CURVE_COLUMNS), _REF + "ttr_curve.csv",
+                      counts=("n_risk", "n_event", "n_censor"),
+                      percents=("cum_incidence", "ci_low", "ci_high"), estimates={"time": "months"}),
+            TableSpec("ttr_risk", "Number at risk", tuple(RISK_COLUMNS), _REF + "ttr_risk.csv",
+                      counts=("n_risk", "cum_events", "cum_censored"), estimates={"time": "months"}),
+            TableSpec("ttr_summary", "Median time to response", tuple(SUMMARY_COLUMNS),
+                      _REF + "ttr_summary.csv", counts=("n", "n_events"),
+                      estimates={"median_time": "months", "median_ci_low": "months",
+                                 "median_ci_high": "months"},
+                      not_reached=("median_time", "median_ci_low", "median_ci_high")),
+            TableSpec("ttr_tests", "Log-rank test", tuple(TEST_COLUMNS), _REF + "ttr_tests.csv",
+                      p_values=("p_value",)),
+            TableSpec("cox", "Hazard ratio (Cox)", tuple(COX_COLUMNS), _REF + "cox.csv",
+                      counts=("n", "n_events"), p_values=("p_value",),
+                      estimates={"hr": "ratio", "ci_low": "ratio", "ci_high": "ratio"}),
+        ),
+        compute=_ttr,
+        figures=(FigureRef("core.report.figures.ttr", "plot_ttr_curve", "ttr_curve", "Time to response"),),
+        methods=_methods,
+        r_call='survfit(Surv(time, event) ~ group, conf.type = "log-log"); survdiff; '
+        'coxph(ties = "efron")',
+        needs_groups=("ttr_tests", "cox"),
+    ),
+)

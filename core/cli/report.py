@@ -13,8 +13,7 @@ from pathlib import Path
 from core.analyses.run import run_analyses
 from core.ingest.io import Limits
 from core.ingest.isn import normalise_class
-from core.model.filters import filter_cohort
-from core.model.results import Result
+from core.model.results import AnalysisRun
 from core.model.schema import ISN_CLASSES, Cohort
 from core.model.settings import CI_METHODS, CRITERIA, EVENTS, MISSING_STRATEGIES, Filters, Settings
 
@@ -44,6 +43,8 @@ def _parser() -> _Parser:
     p.add_argument("--drop-invalid", action="store_true")
     p.add_argument("--max-rows", type=int, help="refuse files with more visit rows than this")
     p.add_argument("--max-mb", type=float, help="refuse files larger than this many MB")
+    p.add_argument("--max-read-seconds", type=float,
+                   help="CPU seconds reading the file may take before it is refused (default 5)")
     p.add_argument("--tables-only", action="store_true", help="write the CSV tables only")
     p.add_argument("--zip", action="store_true", help="also pack DIR as report.zip")
     p.add_argument("--out", required=True)
@@ -64,6 +65,10 @@ def _load(args: argparse.Namespace) -> Cohort:
         sizes["max_rows"] = args.max_rows
     if args.max_mb is not None:
         sizes["max_file_bytes"] = int(args.max_mb * 1e6)
+        # a larger file than the default is allowed as many cells as its bytes could hold
+        sizes["max_cells"] = max(Limits().max_cells, int(args.max_mb * 1e6 / 2))
+    if args.max_read_seconds is not None:
+        sizes["max_read_cpu_seconds"] = args.max_read_seconds
     if sizes:  # refused while reading, not after
         kw["limits"] = Limits(**sizes)
     cohort = load_path(path, args.mapping, drop_invalid=args.drop_invalid, **kw)
@@ -122,42 +127,25 @@ def _settings_filters(args: argparse.Namespace, cohort: Cohort) -> tuple[Setting
     return settings, Filters(classes=_classes(args.classes), groups=tuple(args.groups))
 
 
-def _write(
-    results: dict[str, Result],
-    cohort: Cohort,
-    settings: Settings,
-    filters: Filters,
-    out: Path,
-    *,
-    tables_only: bool,
-    make_zip: bool,
-) -> str:
+def _write(run: AnalysisRun, out: Path, *, tables_only: bool, make_zip: bool) -> str:
     """Write the tables (``--tables-only``) or the whole report through ``core.report.export``,
     so both modes share the formula-safe CSV writer; notes go to ``notes.txt``."""
     from core.report.export import write_report
 
     figures = {}
-    filtered = filter_cohort(cohort, filters)
-    resolved = settings.resolved(filtered.has_recorded_response, filtered.groups)
     if not tables_only:
         from core.report.figures import build_figures
 
-        figures = build_figures(results, filtered, resolved, n_in_file=len(cohort.patients))
+        figures = build_figures(run)
     written = write_report(
         out,
-        results,
+        run,
         figures,
-        resolved,
-        filters,
-        source=cohort.source,
-        mapping=cohort.mapping,
-        n_dropped=cohort.report.n_dropped,
         tables_only=tables_only,
         make_zip=make_zip,
-        cohort=filtered,
         include_patient_level=True,  # the contract: every table as <name>.csv in DIR
     )
-    lines = [f"[{name}] {note}" for name, r in results.items() for note in r.notes]
+    lines = [f"[{name}] {note}" for name, r in run.results.items() for note in r.notes]
     lines += [f"[report] {note}" for note in written.notes]
     (out / "notes.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
     what = "tables" if tables_only else "full report"
@@ -176,10 +164,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except SystemExit as exc:  # --help
         return int(exc.code or 0)
-    results = run_analyses(cohort, settings, filters)
+    run = run_analyses(cohort, settings, filters)
     out = Path(args.out)
-    what = _write(
-        results, cohort, settings, filters, out, tables_only=args.tables_only, make_zip=args.zip
-    )
-    print(f"{results['flow'].meta.get('summary', '')}: {what} written to {out}")
+    what = _write(run, out, tables_only=args.tables_only, make_zip=args.zip)
+    print(f"{run.summary}: {what} written to {out}")
     return 0

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Literal, get_args
 
+from core.model.vocabulary import default_reference
+
 Criteria = Literal[
     "recorded",
     "kdigo2024",
@@ -78,7 +80,7 @@ class Settings:
         criteria = self.criteria or ("recorded" if has_recorded_response else "kdigo2024")
         reference = self.reference
         if reference is None or reference not in groups:
-            reference = "refractory" if "refractory" in groups else (groups[0] if groups else None)
+            reference = default_reference(groups)
         return replace(self, criteria=criteria, reference=reference)
 
 

@@ -5,6 +5,9 @@
 - ``ranks``: Wilcoxon signed-rank / rank-sum (digits.rank = 7), Friedman, Holm,
   Kruskal–Wallis, paired and Welch t, Welch ANOVA.
 - ``survival``: Kaplan–Meier (log-log CI) and its median, log-rank, Cox (Efron ties).
+- ``result_types``: the frozen results they return (``Interval``, ``Difference``,
+  ``ChiSquare``, ``ChosenTest``, ``SignedRank``, ``RankSum``, ``PairedT``, ``WelchT``,
+  ``WelchAnova``, ``KMMedian``).
 """
 
 from core.stats.binomial import binom_test_p, clopper_pearson, newcombe_difference, wilson
@@ -16,9 +19,6 @@ from core.stats.contingency import (
     mcnemar_or_binomial,
 )
 from core.stats.ranks import (
-    PairedT,
-    RankSum,
-    SignedRank,
     friedman,
     holm,
     kruskal,
@@ -29,12 +29,31 @@ from core.stats.ranks import (
     welch_anova,
     welch_t,
 )
+from core.stats.result_types import (
+    ChiSquare,
+    ChosenTest,
+    Difference,
+    Interval,
+    KMMedian,
+    PairedT,
+    RankSum,
+    SignedRank,
+    WelchAnova,
+    WelchT,
+)
 from core.stats.survival import cox_efron, kaplan_meier, km_median, logrank, risk_counts
 
 __all__ = [
+    "ChiSquare",
+    "ChosenTest",
+    "Difference",
+    "Interval",
+    "KMMedian",
     "PairedT",
     "RankSum",
     "SignedRank",
+    "WelchAnova",
+    "WelchT",
     "binom_test_p",
     "chisq_test",
     "clopper_pearson",

@@ -9,6 +9,8 @@ from __future__ import annotations
 import numpy as np
 from scipy import special  # not scipy.stats: importing it costs ~0.5 s per process
 
+from core.stats.result_types import Difference, Interval
+
 ArrayLike = float | int | np.ndarray
 
 _REL_ERR = 1 + 1e-7  # R's binom.test / fisher.test tolerance for "as or less likely"
@@ -18,7 +20,7 @@ def _z(conf: float) -> float:
     return float(special.ndtri((1 + conf) / 2))  # = stats.norm.ppf, bit for bit
 
 
-def clopper_pearson(x: ArrayLike, n: ArrayLike, conf: float = 0.95) -> tuple:
+def clopper_pearson(x: ArrayLike, n: ArrayLike, conf: float = 0.95) -> Interval:
     """Clopper–Pearson exact interval of x/n, vectorised over arrays.
 
     Agrees with ``binom.test(x, n, conf.level = conf)$conf.int``: the lower limit is 0 when
@@ -26,8 +28,8 @@ def clopper_pearson(x: ArrayLike, n: ArrayLike, conf: float = 0.95) -> tuple:
 
     Returns
     -------
-    (low, high)
-        Floats for scalar input, arrays otherwise.
+    Interval
+        low, high: proportions (0–1); floats for scalar input, arrays otherwise.
     """
     x_arr, n_arr = np.broadcast_arrays(np.asarray(x, float), np.asarray(n, float))
     alpha = 1 - conf
@@ -39,14 +41,19 @@ def clopper_pearson(x: ArrayLike, n: ArrayLike, conf: float = 0.95) -> tuple:
         )
     bad = n_arr <= 0
     low, high = np.where(bad, np.nan, low), np.where(bad, np.nan, high)
-    return _unwrap(low, x), _unwrap(high, x)
+    return Interval(_unwrap(low, x), _unwrap(high, x))
 
 
-def wilson(x: ArrayLike, n: ArrayLike, conf: float = 0.95) -> tuple:
+def wilson(x: ArrayLike, n: ArrayLike, conf: float = 0.95) -> Interval:
     """Wilson score interval of x/n without continuity correction, vectorised.
 
     Agrees with ``prop.test(x, n, conf.level = conf, correct = FALSE)$conf.int`` (R's
-    formula, including the limits 0 when x = 0 and 1 when x = n).
+    formula, including the limits 0 when x = 0 and 1 when x = n). n = 0 gives NaN limits.
+
+    Returns
+    -------
+    Interval
+        low, high: proportions (0–1); floats for scalar input, arrays otherwise.
     """
     x_arr, n_arr = np.broadcast_arrays(np.asarray(x, float), np.asarray(n, float))
     z = _z(conf)
@@ -58,7 +65,7 @@ def wilson(x: ArrayLike, n: ArrayLike, conf: float = 0.95) -> tuple:
         low = np.where(p <= 0, 0.0, (p + z22n - half) / (1 + 2 * z22n))
     bad = n_arr <= 0
     low, high = np.where(bad, np.nan, low), np.where(bad, np.nan, high)
-    return _unwrap(low, x), _unwrap(high, x)
+    return Interval(_unwrap(low, x), _unwrap(high, x))
 
 
 def binom_test_p(x: int, n: int, p: float = 0.5) -> float:
@@ -88,25 +95,27 @@ def binom_test_p(x: int, n: int, p: float = 0.5) -> float:
     return float(min(1.0, pv))
 
 
-def newcombe_difference(
-    x1: int, n1: int, x2: int, n2: int, conf: float = 0.95
-) -> tuple[float, float, float]:
+def newcombe_difference(x1: int, n1: int, x2: int, n2: int, conf: float = 0.95) -> Difference:
     """Difference p1 − p2 with Newcombe's hybrid score interval (Newcombe 1998, method 10).
 
     Built from the two Wilson intervals ``[l, u] = prop.test(x, n, correct = FALSE)
     $conf.int``: low = d − sqrt((p1 − l1)² + (u2 − p2)²), high = d + sqrt((u1 − p1)² +
-    (p2 − l2)²). Returns (diff, low, high) as proportions; NaN when a group is empty.
+    (p2 − l2)²).
+
+    Returns
+    -------
+    Difference
+        diff = p1 − p2, low, high: proportions (−1 to 1); NaN when a group is empty.
     """
     if n1 <= 0 or n2 <= 0:
         nan = float("nan")
-        return nan, nan, nan
-    l1, u1 = wilson(x1, n1, conf)
-    l2, u2 = wilson(x2, n2, conf)
+        return Difference(nan, nan, nan)
+    w1, w2 = wilson(x1, n1, conf), wilson(x2, n2, conf)
     p1, p2 = x1 / n1, x2 / n2
     d = p1 - p2
-    low = d - np.sqrt((p1 - l1) ** 2 + (u2 - p2) ** 2)
-    high = d + np.sqrt((u1 - p1) ** 2 + (p2 - l2) ** 2)
-    return float(d), float(low), float(high)
+    low = d - np.sqrt((p1 - w1.low) ** 2 + (w2.high - p2) ** 2)
+    high = d + np.sqrt((w1.high - p1) ** 2 + (p2 - w2.low) ** 2)
+    return Difference(float(d), float(low), float(high))
 
 
 def _unwrap(values: np.ndarray, like: ArrayLike) -> float | np.ndarray:

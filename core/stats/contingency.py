@@ -20,6 +20,7 @@ import numpy as np
 from scipy.special import betaln, chdtrc, gammaln  # not scipy.stats: ~0.5 s to import
 
 from core.stats.binomial import binom_test_p
+from core.stats.result_types import ChiSquare, ChosenTest
 
 _LOG_REL_ERR = np.log1p(1e-7)
 MAX_CELLS = 30_000_000  # work/memory budget of one enumeration step (array cells)
@@ -264,70 +265,89 @@ def _expand(rem, past, count, c: int, later_cols: np.ndarray):
     return new_rem[first], new_past[first], np.add.reduceat(new_count, first)
 
 
-def chisq_test(table) -> tuple[float, int, float]:
+def chisq_test(table) -> ChiSquare:
     """Pearson's chi-square test without continuity correction.
 
-    Agrees with ``chisq.test(table, correct = FALSE)``: statistic, df = (r − 1)(c − 1),
-    p. Empty rows and columns are dropped first (R would return NaN); fewer than two
-    non-empty rows or columns give NaN.
+    Agrees with ``chisq.test(table, correct = FALSE)``. Empty rows and columns are dropped
+    first (R would return NaN).
+
+    Returns
+    -------
+    ChiSquare
+        statistic, df = (r − 1)(c − 1), p; fewer than two non-empty rows or columns give
+        statistic and p NaN, df 0.
     """
     t = _clean(table).astype(float)
     if t.shape[0] < 2 or t.shape[1] < 2:
-        return float("nan"), 0, float("nan")
+        return ChiSquare(float("nan"), 0, float("nan"))
     expected = np.outer(t.sum(axis=1), t.sum(axis=0)) / t.sum()
     stat = float(((t - expected) ** 2 / expected).sum())
     df = (t.shape[0] - 1) * (t.shape[1] - 1)
-    return stat, df, float(chdtrc(df, stat))  # = stats.chi2.sf
+    return ChiSquare(stat, df, float(chdtrc(df, stat)))  # = stats.chi2.sf
 
 
-def group_outcome_test(table, max_exact_n: int = 1000) -> tuple[str, float]:
-    """Rates between groups (clinical-rules §3): Fisher exact for 2 × 2 at any size and for
-    larger tables up to ``max_exact_n`` patients; chi-square without correction above.
+def group_outcome_test(table, max_exact_n: int = 1000) -> ChosenTest:
+    """Rates between groups (clinical-rules §3): Fisher exact (``fisher.test(table)``) for
+    2 × 2 at any size and for larger tables up to ``max_exact_n`` patients; chi-square
+    without correction (``chisq.test(table, correct = FALSE)``) above.
 
-    Returns ``(test_name, p)`` with test_name ``fisher_exact`` or ``chi_square`` (also
-    when an r × c table with more than two groups and outcomes is beyond the exact budget).
+    Returns
+    -------
+    ChosenTest
+        test: ``fisher_exact`` or ``chi_square`` (also when an r × c table with more than
+        two groups and outcomes is beyond the exact budget); p: two-sided.
     """
     t = _clean(table)
     if t.shape == (2, 2) or t.sum() <= max_exact_n:
         try:
-            return "fisher_exact", fisher_exact_2xk(t)
+            return ChosenTest("fisher_exact", fisher_exact_2xk(t))
         except ExactTooLarge:
             pass
-    return "chi_square", chisq_test(t)[2]
+    return ChosenTest("chi_square", chisq_test(t).p)
 
 
-def fisher_or_chisq_expected(table) -> tuple[str, float]:
+def fisher_or_chisq_expected(table) -> ChosenTest:
     """Baseline-table rule: Fisher exact when any expected count is below 5, else
     chi-square without correction (``fisher.test`` / ``chisq.test(correct = FALSE)``).
 
     Expected counts are taken over the table as given (an empty row or column has expected
     counts of 0, hence Fisher). A table beyond the exact budget (:class:`ExactTooLarge`)
     gets the chi-square test, named as such.
+
+    Returns
+    -------
+    ChosenTest
+        test: ``fisher_exact`` or ``chi_square``; p: two-sided (NaN for an empty table).
     """
     t = np.asarray(table, dtype=float)
     n = t.sum()
     if n <= 0:
-        return "fisher_exact", float("nan")
+        return ChosenTest("fisher_exact", float("nan"))
     expected = np.outer(t.sum(axis=1), t.sum(axis=0)) / n
     if np.any(expected < 5):
         try:
-            return "fisher_exact", fisher_exact_2xk(t)
+            return ChosenTest("fisher_exact", fisher_exact_2xk(t))
         except ExactTooLarge:
             pass
-    return "chi_square", chisq_test(t)[2]
+    return ChosenTest("chi_square", chisq_test(t).p)
 
 
-def mcnemar_or_binomial(b: int, c: int) -> tuple[str, float]:
+def mcnemar_or_binomial(b: int, c: int) -> ChosenTest:
     """Paired binary shift: McNemar when b + c ≥ 25 discordant pairs, else exact binomial.
 
     ``mcnemar.test(matrix, correct = TRUE)``: statistic (|b − c| − 1)² / (b + c), with no
     correction when b = c (R then gives statistic 0, p = 1); ``binom.test(b, b + c)``
-    otherwise. No discordant pair gives NaN. Returns ``(test_name, p)`` with test_name
-    ``mcnemar`` or ``exact binomial``.
+    otherwise.
+
+    Returns
+    -------
+    ChosenTest
+        test: ``mcnemar`` or ``exact binomial``; p: two-sided (NaN when no discordant pair).
     """
     b, c = int(b), int(c)
     if b + c >= 25:
         diff = abs(b - c) - (1 if b != c else 0)
         stat = diff**2 / (b + c)
-        return "mcnemar", float(chdtrc(1, stat))
-    return "exact binomial", binom_test_p(b, b + c) if b + c > 0 else float("nan")
+        return ChosenTest("mcnemar", float(chdtrc(1, stat)))
+    p = binom_test_p(b, b + c) if b + c > 0 else float("nan")
+    return ChosenTest("exact binomial", p)

@@ -9,47 +9,14 @@ exact distributions are computed by counting (no normal shortcut), which is what
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 import pandas as pd
 from scipy import special  # not scipy.stats: importing it costs ~0.5 s per process
 
+from core.stats.result_types import ChiSquare, PairedT, RankSum, SignedRank, WelchAnova, WelchT
+
 DIGITS_RANK = 7
 EXACT_LIMIT = 50  # R: exact only with fewer than 50 observations (per sample)
-
-
-@dataclass(frozen=True)
-class SignedRank:
-    """Wilcoxon signed-rank result: p, statistic V (sum of positive ranks), method
-    (``exact`` or ``normal_cc``), zeros dropped and whether rounded |differences| tie."""
-
-    p: float
-    V: float
-    method: str
-    n_zero: int
-    tied: bool
-
-
-@dataclass(frozen=True)
-class RankSum:
-    """Wilcoxon rank-sum (Mann–Whitney) result: p, W (for the first sample), method, tied."""
-
-    p: float
-    W: float
-    method: str
-    tied: bool
-
-
-@dataclass(frozen=True)
-class PairedT:
-    """Paired t-test: mean change, its 95 % CI, SD of the changes (n − 1), p."""
-
-    mean: float
-    low: float
-    high: float
-    sd: float
-    p: float
 
 
 def signif(x: np.ndarray, digits: int = DIGITS_RANK) -> np.ndarray:
@@ -232,17 +199,25 @@ def _friedman_pairs(y: np.ndarray) -> tuple[np.ndarray, float]:
     return rank_sums, float(np.sum(same * same - 1))
 
 
-def friedman(matrix) -> tuple[float, float]:
+def friedman(matrix) -> ChiSquare:
     """Friedman rank-sum test of a patients × occasions matrix (complete rows only).
 
-    As ``friedman.test(matrix)`` (ranks within rows, tie-corrected statistic, df = k − 1;
-    no rounding). Returns (chisq, p); fewer than 2 rows or columns give NaN.
+    As ``friedman.test(matrix)`` (ranks within rows, tie-corrected statistic; no
+    rounding).
+
+    Returns
+    -------
+    ChiSquare
+        statistic (Friedman chi-squared), df = k − 1 occasions, p. No complete row or
+        fewer than 2 occasions give statistic and p NaN with df 0; every row tied
+        throughout gives NaN with df k − 1 (as R).
     """
     y = np.asarray(matrix, dtype=float)
     y = y[~np.isnan(y).any(axis=1)]
     n, k = y.shape if y.ndim == 2 else (0, 0)
+    nan = float("nan")
     if n < 1 or k < 2:
-        return float("nan"), float("nan")
+        return ChiSquare(nan, 0, nan)
     if k <= 12:
         rank_sums, ties = _friedman_pairs(y)
     else:
@@ -257,9 +232,9 @@ def friedman(matrix) -> tuple[float, float]:
         ties = float(np.sum(c**3 - c))
     denom = n * k * (k + 1) - ties / (k - 1)
     if denom <= 0:
-        return float("nan"), float("nan")
+        return ChiSquare(nan, k - 1, nan)
     stat = 12 * np.sum((rank_sums - n * (k + 1) / 2) ** 2) / denom
-    return float(stat), float(special.chdtrc(k - 1, stat))  # = stats.chi2.sf
+    return ChiSquare(float(stat), k - 1, float(special.chdtrc(k - 1, stat)))  # = chi2.sf
 
 
 def holm(pvals) -> np.ndarray:
@@ -279,14 +254,23 @@ def holm(pvals) -> np.ndarray:
     return out
 
 
-def kruskal(groups) -> tuple[float, float]:
-    """Kruskal–Wallis test, as ``kruskal.test(list_of_groups)`` (tie-corrected, df = k − 1
-    over the non-empty groups; no rounding, as R). Returns (statistic, p)."""
+def kruskal(groups) -> ChiSquare:
+    """Kruskal–Wallis test, as ``kruskal.test(list_of_groups)`` (tie-corrected; no
+    rounding, as R).
+
+    Returns
+    -------
+    ChiSquare
+        statistic (Kruskal–Wallis chi-squared), df = k − 1 over the non-empty groups, p.
+        Fewer than two non-empty groups give NaN with df 0; all values equal give NaN with
+        df k − 1 (as R).
+    """
     samples = [np.asarray(g, dtype=float) for g in groups]
     samples = [g[~np.isnan(g)] for g in samples]
     samples = [g for g in samples if len(g)]
+    nan = float("nan")
     if len(samples) < 2:
-        return float("nan"), float("nan")
+        return ChiSquare(nan, 0, nan)
     x = np.concatenate(samples)
     n = len(x)
     r = average_ranks(x)[0]
@@ -294,10 +278,11 @@ def kruskal(groups) -> tuple[float, float]:
     h = sum(r[bounds[i] : bounds[i + 1]].sum() ** 2 / len(g) for i, g in enumerate(samples))
     _, ties = np.unique(x, return_counts=True)
     corr = 1 - np.sum(ties**3 - ties) / (n**3 - n)
+    df = len(samples) - 1
     if corr <= 0:
-        return float("nan"), float("nan")
+        return ChiSquare(nan, df, nan)
     stat = (12 * h / (n * (n + 1)) - 3 * (n + 1)) / corr
-    return float(stat), float(special.chdtrc(len(samples) - 1, stat))
+    return ChiSquare(float(stat), df, float(special.chdtrc(df, stat)))
 
 
 def paired_t(diffs, conf: float = 0.95) -> PairedT:
@@ -316,41 +301,57 @@ def paired_t(diffs, conf: float = 0.95) -> PairedT:
     return PairedT(mean, mean - half, mean + half, sd, p)
 
 
-def welch_t(a, b) -> tuple[float, float, float]:
-    """Welch two-sample t-test, as ``t.test(a, b, var.equal = FALSE)``: (t, df, p)."""
+def welch_t(a, b) -> WelchT:
+    """Welch two-sample t-test of a against b, as ``t.test(a, b, var.equal = FALSE)``
+    (statistic, parameter, p.value).
+
+    Returns
+    -------
+    WelchT
+        t (mean a − mean b over its SE), df (Welch–Satterthwaite), two-sided p; all NaN
+        when a sample has fewer than 2 values or both have zero variance.
+    """
     a = np.asarray(a, dtype=float)
     b = np.asarray(b, dtype=float)
     a, b = a[~np.isnan(a)], b[~np.isnan(b)]
+    nan = float("nan")
     if len(a) < 2 or len(b) < 2:
-        return float("nan"), float("nan"), float("nan")
+        return WelchT(nan, nan, nan)
     va, vb = a.var(ddof=1) / len(a), b.var(ddof=1) / len(b)
     se = np.sqrt(va + vb)
     if se == 0:
-        return float("nan"), float("nan"), float("nan")
+        return WelchT(nan, nan, nan)
     t = (a.mean() - b.mean()) / se
     df = (va + vb) ** 2 / (va**2 / (len(a) - 1) + vb**2 / (len(b) - 1))
-    return float(t), float(df), float(2 * special.stdtr(df, -abs(t)))
+    return WelchT(float(t), float(df), float(2 * special.stdtr(df, -abs(t))))
 
 
-def welch_anova(groups) -> tuple[float, float, float, float]:
-    """Welch's one-way ANOVA, as ``oneway.test(y ~ g, var.equal = FALSE)``:
-    (F, df1, df2, p). With two groups its p equals the Welch t-test's. Groups with fewer
-    than 2 values or zero variance make it undefined (NaN)."""
+def welch_anova(groups) -> WelchAnova:
+    """Welch's one-way ANOVA, as ``oneway.test(y ~ g, var.equal = FALSE)`` (statistic,
+    parameter, p.value). With two groups its p equals the Welch t-test's.
+
+    Returns
+    -------
+    WelchAnova
+        f, df1 = k − 1, df2, p over the non-empty groups; all NaN when fewer than two
+        groups, or a group with fewer than 2 values or zero variance.
+    """
     samples = [np.asarray(g, dtype=float) for g in groups]
     samples = [g[~np.isnan(g)] for g in samples]
     samples = [g for g in samples if len(g)]
     k = len(samples)
     nan = float("nan")
     if k < 2 or any(len(g) < 2 for g in samples):
-        return nan, nan, nan, nan
+        return WelchAnova(nan, nan, nan, nan)
     n = np.array([len(g) for g in samples], dtype=float)
     m = np.array([g.mean() for g in samples])
     v = np.array([g.var(ddof=1) for g in samples])
     if np.any(v <= 0):
-        return nan, nan, nan, nan
+        return WelchAnova(nan, nan, nan, nan)
     w = n / v
     tmp = np.sum((1 - w / w.sum()) ** 2 / (n - 1)) / (k**2 - 1)
     grand = np.sum(w * m) / w.sum()
     f = np.sum(w * (m - grand) ** 2) / ((k - 1) * (1 + 2 * (k - 2) * tmp))
     df2 = 1 / (3 * tmp)
-    return float(f), float(k - 1), float(df2), float(special.fdtrc(k - 1, df2, f))  # f.sf
+    p = float(special.fdtrc(k - 1, df2, f))  # = stats.f.sf
+    return WelchAnova(float(f), float(k - 1), float(df2), p)

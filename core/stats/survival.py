@@ -2,8 +2,9 @@
 
 All vectorised over patients (numpy ``unique``/``bincount``/cumulative sums), so 100,000
 patients take a fraction of a second. Each function replicates the R ``survival`` call
-named in its docstring (survival 3.5): lifelines is not used because its KM median has no
-midpoint rule and its default Cox tolerance leaves the Wald p about 6e-6 off.
+named in its docstring (survival 3.5). lifelines computes none of the app's numbers (its KM
+median has no midpoint rule and its default Cox stopping rule halts short of the maximum);
+it is a test-only, independent cross-check (tests/test_lifelines_crosscheck.py).
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 from scipy import special  # not scipy.stats: importing it costs ~0.5 s per process
+
+from core.stats.result_types import ChiSquare, KMMedian
 
 _HALF_TOL = np.sqrt(np.finfo(float).eps)  # survival's minmin(): tolerance around 0.5
 
@@ -94,15 +97,19 @@ def _first_at_half(values: np.ndarray, times: np.ndarray) -> tuple[float, bool]:
     return float(x[0]), False
 
 
-def km_median(km: pd.DataFrame) -> dict:
+def km_median(km: pd.DataFrame) -> KMMedian:
     """Median time and its CI from a :func:`kaplan_meier` table, as
     ``summary(fit)$table[c("median", "0.95LCL", "0.95UCL")]``.
 
     The median is the first time S ≤ 0.5; the lower limit the first time the lower band
     is ≤ 0.5, the upper limit the same for the upper band; when a curve sits on 0.5
-    (within sqrt(machine eps)) the midpoint to the next lower step is used. NaN = not
-    reached. Returns dict(median, low, high, rule) with rule ``midpoint``,
-    ``first_time_at_or_below_half`` or ``not_reached``.
+    (within sqrt(machine eps)) the midpoint to the next lower step is used.
+
+    Returns
+    -------
+    KMMedian
+        median, low, high in the time unit of the table (NaN = not reached); rule
+        ``midpoint``, ``first_time_at_or_below_half`` or ``not_reached``.
     """
     times = km["time"].to_numpy(float)
     med, mid = _first_at_half(km["surv"].to_numpy(float), times)
@@ -111,7 +118,7 @@ def km_median(km: pd.DataFrame) -> dict:
     rule = (
         "not_reached" if np.isnan(med) else ("midpoint" if mid else "first_time_at_or_below_half")
     )
-    return {"median": med, "low": low, "high": high, "rule": rule}
+    return KMMedian(med, low, high, rule)
 
 
 def risk_counts(time, event, at) -> pd.DataFrame:
@@ -140,12 +147,15 @@ def _group_codes(group, levels=None) -> tuple[np.ndarray, list]:
     return pd.Categorical(g, categories=levels).codes.astype(int), levels
 
 
-def logrank(time, event, group) -> tuple[float, int, float]:
+def logrank(time, event, group) -> ChiSquare:
     """Log-rank test across groups, as ``survdiff(Surv(time, event) ~ group)``.
 
-    Returns (chisq, df, p): chisq from the hypergeometric variance matrix without the first
-    group, df = groups with expected events > 0 minus 1 (as survdiff), p upper chi-square.
-    Fewer than two groups, or no events, give NaN.
+    Returns
+    -------
+    ChiSquare
+        statistic (chisq from the hypergeometric variance matrix without the first
+        group), df = groups with expected events > 0 minus 1 (as survdiff), p upper
+        chi-square. Fewer than two groups, or no events, give statistic and p NaN, df 0.
     """
     t, e = _clean(time, event)
     codes, levels = _group_codes(
@@ -155,7 +165,7 @@ def logrank(time, event, group) -> tuple[float, int, float]:
     )
     k = len(levels)
     if k < 2 or e.sum() == 0:
-        return float("nan"), 0, float("nan")
+        return ChiSquare(float("nan"), 0, float("nan"))
     uniq, inv = np.unique(t, return_inverse=True)
     cells = inv * k + codes
     n_at = np.bincount(cells, minlength=len(uniq) * k).reshape(-1, k).astype(float)
@@ -173,8 +183,8 @@ def logrank(time, event, group) -> tuple[float, int, float]:
     chisq = float(diff @ np.linalg.pinv(v) @ diff)
     df = int(np.sum(expected > 0)) - 1
     if df < 1:
-        return float("nan"), 0, float("nan")
-    return chisq, df, float(special.chdtrc(df, chisq))  # = stats.chi2.sf
+        return ChiSquare(float("nan"), 0, float("nan"))
+    return ChiSquare(chisq, df, float(special.chdtrc(df, chisq)))  # = stats.chi2.sf
 
 
 def _efron_parts(beta, x, e, inv, n_times):

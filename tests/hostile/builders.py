@@ -285,3 +285,38 @@ def encrypted_office_file(seed: int = 7) -> bytes:
         + struct.pack("<109I", 0, *([_FREE] * 108))
     )
     return header + struct.pack("<128I", *fat) + directory + body
+
+
+_SST_TYPE = ('<Override PartName="/xl/sharedStrings.xml" ContentType="application/'
+             'vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"/>')
+_SST_REL = ('<Relationship Id="rIdSST" Type="http://schemas.openxmlformats.org/officeDocument/'
+            '2006/relationships/sharedStrings" Target="sharedStrings.xml"/>')
+
+
+def shared_strings_xml(strings: Sequence[str], *, count: int | None = None,
+                       unique: int | None = None) -> str:
+    """A shared-string table; ``count``/``unique`` are what it declares (true by default)."""
+    items = "".join(f'<si><t xml:space="preserve">{escape(s)}</t></si>' for s in strings)
+    return ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
+            '<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
+            f'count="{len(strings) if count is None else count}" '
+            f'uniqueCount="{len(strings) if unique is None else unique}">{items}</sst>')
+
+
+def with_shared_strings(data: bytes, sst: bytes | str) -> bytes:
+    """``data`` (an :func:`xlsx`) with a shared-string part, declared where Excel declares it."""
+    buf = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as src, zipfile.ZipFile(buf, "w") as zf:
+        for item in src.infolist():
+            part = src.read(item.filename)
+            if item.filename == "[Content_Types].xml":
+                part = part.replace(b"</Types>", _SST_TYPE.encode() + b"</Types>")
+            if item.filename == "xl/_rels/workbook.xml.rels":
+                part = part.replace(b"</Relationships>", _SST_REL.encode() + b"</Relationships>")
+            _put(zf, item.filename, part)
+        _put(zf, "xl/sharedStrings.xml", sst)
+    return buf.getvalue()
+
+
+def shared_cell(ref: str, index: int) -> str:
+    return f'<c r="{ref}" t="s"><v>{index}</v></c>'

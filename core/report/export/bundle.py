@@ -25,11 +25,11 @@ from pathlib import Path
 
 import plotly.graph_objects as go
 
-from core.model.results import Result
-from core.model.schema import Cohort, SourceInfo
+from core.model.results import AnalysisRun, FigureKey, Result
+from core.model.schema import SourceInfo
 from core.model.settings import Filters, Settings
 from core.report.export import imaging
-from core.report.export.common import resolved_settings, split_patient_level
+from core.report.export.common import split_patient_level
 from core.report.export.methods import methods_text, software_versions
 from core.report.export.provenance import provenance, provenance_json
 from core.report.export.reproduce import MAPPING_FILE, reproduce_script
@@ -103,7 +103,7 @@ def _readme(settings: Settings, filters: Filters, source: SourceInfo, n_dropped:
 
 
 def figure_files(
-    figures: Mapping[str, go.Figure], images: bool
+    figures: Mapping[FigureKey, go.Figure], images: bool
 ) -> tuple[dict[str, bytes], list[str]]:
     """``<name>.html`` for every figure plus one shared ``plotly.min.js``; with ``images``
     also ``<name>.png`` (~300 dpi at journal width) and ``<name>.svg``."""
@@ -112,7 +112,8 @@ def figure_files(
     if not figures:
         return files, notes
     used: set[str] = set()
-    for name, fig in figures.items():
+    for key, fig in figures.items():
+        name = key.stem
         stem, k = _file_stem(name), 1
         while stem.lower() in used:  # two names that sanitise alike stay apart
             k += 1
@@ -139,35 +140,26 @@ def figure_files(
 
 
 def report_files(
-    results: Mapping[str, Result],
-    figures: Mapping[str, go.Figure],
-    settings: Settings,
-    filters: Filters,
-    source: SourceInfo | None = None,
-    mapping: Mapping | None = None,
-    n_dropped: int = 0,
+    run: AnalysisRun,
+    figures: Mapping[FigureKey, go.Figure],
     tables_only: bool = False,
     images: bool | None = None,
     *,
-    cohort: Cohort | None = None,
     include_patient_level: bool = False,
     patient_level_dir: str = PATIENT_LEVEL_DIR,
 ) -> tuple[dict[str, bytes], list[str]]:
     """Every report file as ``{file name: bytes}`` plus notes (e.g. images unavailable).
 
-    ``tables_only``: the CSV tables alone. ``images=None`` renders PNG/SVG when
-    :func:`core.report.export.imaging.images_available`. ``cohort`` (optional) supplies the
-    source, mapping and dropped-value count when those are not given.
+    The run gives the tables (registry order), settings, filters, and the source file,
+    mapping and dropped-value count. ``tables_only``: the CSV tables alone. ``images=None``
+    renders PNG/SVG when :func:`core.report.export.imaging.images_available`.
     ``include_patient_level``: also the patient-level tables, as CSV under
     ``patient_level_dir`` (``"patient_level/"``; ``""`` puts them beside the others) with a
     README there saying they identify patients; left out by default.
     """
-    if cohort is not None:
-        source = source or cohort.source
-        mapping = mapping if mapping is not None else cohort.mapping
-        n_dropped = n_dropped or cohort.report.n_dropped
-    source = source or SourceInfo()
-    settings = resolved_settings(settings, results)
+    results, settings, filters = run.results, run.settings, run.filters
+    source = run.cohort.source or SourceInfo()
+    mapping, n_dropped = run.cohort.mapping, run.cohort.report.n_dropped
     aggregate, patient_level = split_patient_level(results)
     files = {f"{name}.csv": table_to_csv_bytes(res.table) for name, res in aggregate.items()}
     notes: list[str] = []
@@ -190,12 +182,10 @@ def report_files(
     notes += fig_notes
     readme = _readme(settings, filters, source, n_dropped)
     files["report.xlsx"] = tables_to_xlsx_bytes({n: r.table for n, r in aggregate.items()}, readme)
-    files["tables.docx"] = journal_tables_docx(results, settings, filters)
-    methods = methods_text(settings, filters, results, source, n_dropped, mapping=mapping)
+    files["tables.docx"] = journal_tables_docx(run)
+    methods = methods_text(run)
     files["methods.md"] = methods.encode("utf-8")
-    files["report.html"] = report_html(results, figures, settings, filters, source, methods).encode(
-        "utf-8"
-    )
+    files["report.html"] = report_html(run, figures, methods).encode("utf-8")
     record = provenance(source, mapping, filters, settings, n_dropped=n_dropped)
     files["provenance.json"] = provenance_json(record).encode("utf-8")
     files["reproduce.py"] = reproduce_script(
@@ -217,49 +207,28 @@ def _zip(files: Mapping[str, bytes]) -> bytes:
 
 
 def bundle_zip(
-    results: Mapping[str, Result],
-    figures: Mapping[str, go.Figure],
-    settings: Settings,
-    filters: Filters,
-    source: SourceInfo | None = None,
-    mapping: Mapping | None = None,
-    n_dropped: int = 0,
+    run: AnalysisRun,
+    figures: Mapping[FigureKey, go.Figure],
     images: bool | None = None,
     *,
-    cohort: Cohort | None = None,
     include_patient_level: bool = False,
 ) -> bytes:
     """The report files as ZIP bytes built in memory (no disk). Patient-level tables only
     with ``include_patient_level``, then in the folder ``patient_level/`` with a README."""
     files, _ = report_files(
-        results,
-        figures,
-        settings,
-        filters,
-        source,
-        mapping,
-        n_dropped,
-        images=images,
-        cohort=cohort,
-        include_patient_level=include_patient_level,
+        run, figures, images=images, include_patient_level=include_patient_level
     )
     return _zip(files)
 
 
 def write_report(
     out_dir: str | Path,
-    results: Mapping[str, Result],
-    figures: Mapping[str, go.Figure],
-    settings: Settings,
-    filters: Filters,
-    source: SourceInfo | None = None,
-    mapping: Mapping | None = None,
-    n_dropped: int = 0,
+    run: AnalysisRun,
+    figures: Mapping[FigureKey, go.Figure],
     tables_only: bool = False,
     make_zip: bool = False,
     images: bool | None = None,
     *,
-    cohort: Cohort | None = None,
     include_patient_level: bool = False,
 ) -> WrittenReport:
     """Write every report file into ``out_dir`` (data-contract §7 ``report``).
@@ -268,9 +237,8 @@ def write_report(
     ----------
     out_dir
         Folder, created if needed.
-    results, figures, settings, filters, source, mapping, n_dropped
-        The analysis, how it was set up and where the data came from (``cohort`` fills
-        source, mapping and n_dropped when they are not given).
+    run, figures
+        The analysis run and its figures.
     tables_only
         Only ``<name>.csv`` per table (``--tables-only``).
     make_zip
@@ -278,7 +246,7 @@ def write_report(
     images
         None: PNG/SVG when a Chromium is available; False: never.
     include_patient_level
-        Also write the patient-level tables (``landmark_visits.csv``, ``ttr_patients.csv``)
+        Also write the patient-level tables (``landmark_visits.csv``, ``ttr_patients.csv``…)
         beside the others, as the data contract's command line does; a note names them.
         Off by default: they identify patients.
 
@@ -294,16 +262,10 @@ def write_report(
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     files, notes = report_files(
-        results,
+        run,
         figures,
-        settings,
-        filters,
-        source,
-        mapping,
-        n_dropped,
         tables_only=tables_only,
         images=images,
-        cohort=cohort,
         include_patient_level=include_patient_level,
         patient_level_dir="",
     )

@@ -3,16 +3,17 @@ and group sizes."""
 
 from __future__ import annotations
 
-import dataclasses
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import pandas as pd
 
+from core.analyses.registry import is_patient_level_table
 from core.model.results import Result
-from core.model.settings import Settings
+from core.model.vocabulary import ALL, group_order
 
-ALL = "All"
+__all__ = ["ALL", "group_order"]
+
 
 
 def table(results: Mapping[str, Result], name: str) -> pd.DataFrame | None:
@@ -23,14 +24,10 @@ def table(results: Mapping[str, Result], name: str) -> pd.DataFrame | None:
     return res.table
 
 
-# Tables with one row per patient (or patient × landmark): they identify patients.
-PATIENT_LEVEL_TABLES = frozenset({"landmark_visits", "ttr_patients", "responses"})
-
-
 def is_patient_level(name: str, frame: pd.DataFrame | None) -> bool:
-    """True for a table that identifies patients: a known patient-level table, or any
-    table with a ``patient_id`` column."""
-    return name in PATIENT_LEVEL_TABLES or (frame is not None and "patient_id" in frame.columns)
+    """True for a table that identifies patients: marked so in the registry, or any table
+    with a ``patient_id`` column."""
+    return is_patient_level_table(name) or (frame is not None and "patient_id" in frame.columns)
 
 
 def split_patient_level(
@@ -42,22 +39,6 @@ def split_patient_level(
     for name, res in results.items():
         (patient_level if is_patient_level(name, res.table) else aggregate)[name] = res
     return aggregate, patient_level
-
-
-def group_order(groups: Iterable[object], reference: str | None = None) -> list[str]:
-    """Groups as text in order of appearance, the reference first and ``All`` last."""
-    seen: list[str] = []
-    for g in groups:
-        if pd.isna(g):
-            continue
-        g = str(g)
-        if g not in seen:
-            seen.append(g)
-    body = [g for g in seen if g != ALL]
-    if reference in body:
-        body.remove(reference)
-        body.insert(0, reference)
-    return body + ([ALL] if ALL in seen else [])
 
 
 def group_sizes(results: Mapping[str, Result]) -> dict[str, int]:
@@ -92,22 +73,6 @@ def group_sizes(results: Mapping[str, Result]) -> dict[str, int]:
 def header_with_n(group: str, sizes: Mapping[str, int]) -> str:
     """``'refractory (n = 49)'``; the bare label when the size is unknown."""
     return f"{group} (n = {sizes[group]})" if group in sizes else group
-
-
-def resolved_settings(settings: Settings, results: Mapping[str, Result]) -> Settings:
-    """``settings`` with criteria and reference filled in from the results' ``meta``
-    (``run_analyses`` records the resolved settings) when they were left to defaults."""
-    if settings.criteria is not None and settings.reference is not None:
-        return settings
-    for res in results.values():
-        meta = (res.meta or {}).get("settings") or {}
-        if meta.get("criteria") or meta.get("reference"):
-            return dataclasses.replace(
-                settings,
-                criteria=settings.criteria or meta.get("criteria"),
-                reference=settings.reference or meta.get("reference"),
-            )
-    return settings
 
 
 @dataclass(frozen=True)

@@ -13,46 +13,15 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
 
+from core.analyses.registry import table_spec
+
 MINUS = "\u2212"
 P_FLOOR = 0.001
-
-# Columns that hold percentages (0-100) or p-values, whatever the table.
-_PCT_SUFFIXES = ("_pct",)
-_PCT_COLUMNS = {
-    "cum_incidence",
-    "ci_low",
-    "ci_high",
-    "orr_ci_low",
-    "orr_ci_high",
-    "cr_ci_low",
-    "cr_ci_high",
-}
-_PCT_TABLES = {"response_rates", "response_difference", "ttr_curve", "criteria_sensitivity"}
-_P_COLUMNS = {
-    "p_value",
-    "p_holm",
-    "wilcoxon_p",
-    "ttest_p",
-    "friedman_p",
-    "wilcoxon_p_unrounded",
-    "p_value_unrounded",
-}
-_COUNT_COLUMNS = {
-    "n",
-    "n_risk",
-    "n_event",
-    "n_censor",
-    "n_events",
-    "n_pairs",
-    "n_evaluable",
-    "n_missing",
-}
-
 
 def _missing(x: Any) -> bool:
     return x is None or x is pd.NA or (isinstance(x, (float, np.floating)) and math.isnan(x))
@@ -81,6 +50,12 @@ def format_p(p: Any, missing: str = "") -> str:
     if p < P_FLOOR:
         return "< 0.001"
     return f"{p:#.3g}".rstrip(".")
+
+
+def p_text(p: Any) -> str:
+    """A p-value as a phrase for figures: ``'p = 0.0436'``, ``'p < 0.001'``, ``'p = n/a'``."""
+    text = format_p(p, missing="n/a")
+    return f"p {text}" if text.startswith("<") else f"p = {text}"
 
 
 def format_num(x: Any, digits: int = 3, minus: str = "-", missing: str = "") -> str:
@@ -121,15 +96,33 @@ def format_count(x: Any, missing: str = "") -> str:
     return missing if _missing(x) else str(int(round(float(x))))
 
 
+CIStyle = Literal["brackets", "prose", "dash"]
+
+
 def format_ci(
-    low: Any, high: Any, fmt: Callable[..., str] = format_num, minus: str = "-", sep: str = ", "
+    low: Any,
+    high: Any,
+    fmt: Callable[..., str] = format_num,
+    minus: str = "-",
+    *,
+    style: CIStyle = "brackets",
+    missing: str = "NA",
 ) -> str:
-    """``[low, high]`` with the same formatter for both ends; empty when both are missing."""
+    """A confidence interval, both ends with the same formatter; empty when both are missing.
+
+    Styles: ``brackets`` ``[1.2, 3.4]`` (tables), ``prose`` ``95% CI 1.2 to 3.4`` (the methods
+    text), ``dash`` ``(1.2–3.4)`` (figure annotations). ``missing`` names an end that is not
+    there (``not reached`` for a median's bound the curve never crosses).
+    """
     if _missing(low) and _missing(high):
         return ""
-    lo = fmt(low, minus=minus, missing="NA")
-    hi = fmt(high, minus=minus, missing="NA")
-    return f"[{lo}{sep}{hi}]"
+    lo = fmt(low, minus=minus, missing=missing)
+    hi = fmt(high, minus=minus, missing=missing)
+    if style == "prose":
+        return f"95% CI {lo} to {hi}"
+    if style == "dash":
+        return f"({lo}–{hi})"
+    return f"[{lo}, {hi}]"
 
 
 def n_pct(n: Any, pct: Any, total: Any | None = None, minus: str = "-") -> str:
@@ -144,32 +137,40 @@ def n_pct(n: Any, pct: Any, total: Any | None = None, minus: str = "-") -> str:
     return f"{count} ({format_pct(pct, minus=minus)}%)" if not _missing(pct) else count
 
 
-# Columns where a missing value means "not reached" (a median or its upper bound that the
-# cumulative incidence never crosses), not "unknown": the screen says so.
 NOT_REACHED = "not reached"
-_NOT_REACHED_COLUMNS: dict[str, tuple[str, ...]] = {
-    "ttr_summary": ("median_time", "median_ci_low", "median_ci_high"),
-}
 
 
-def _is_pct_column(table_name: str, col: str) -> bool:
-    if col.endswith(_PCT_SUFFIXES) or col == "cum_incidence":
-        return True
-    return table_name in _PCT_TABLES and col in _PCT_COLUMNS
+def _roles(table_name: str, columns) -> tuple[set, set, set, set]:
+    """(percent, p-value, count, not-reached) columns of a table: the registry's column roles,
+    plus name patterns for columns named after groups (``relapse_n``, ``*_pct``, ``*_p``)."""
+    spec = table_spec(table_name)
+    pct = set(spec.percents) if spec else set()
+    pvals = set(spec.p_values) if spec else set()
+    counts = set(spec.counts) if spec else set()
+    reached = set(spec.not_reached) if spec else set()
+    for c in map(str, columns):
+        if c.endswith("_pct"):
+            pct.add(c)
+        elif c.endswith("_p") or c == "p_value" or c.startswith("p_"):
+            pvals.add(c)
+        elif c.startswith("n_") or c.endswith("_n"):
+            counts.add(c)
+    return pct, pvals, counts, reached
 
 
 def round_for_display(table_name: str, df: pd.DataFrame) -> pd.DataFrame:
     """A copy of a contract table rounded for the screen.
 
-    Percent columns (``*_pct``, the CIs of ``response_rates``/``response_difference``,
-    ``cum_incidence`` ...) are rounded to 1 decimal; p-value columns become text
+    Column roles come from the table's registry spec (``TableSpec``): percent columns are
+    rounded to 1 decimal; p-value columns become text
     (:func:`format_p`, so ``< 0.001`` can be shown); counts stay integers; every other float
     column is rounded to 3 significant digits (numbers stay numbers so the screen can sort).
-    A median or interval bound that was not reached (``ttr_summary``) reads ``not reached``
+    A median or interval bound that was not reached (``not_reached`` columns) reads ``not reached``
     (those columns become text).
     """
     out = df.copy()
-    for col in _NOT_REACHED_COLUMNS.get(table_name, ()):
+    pct, pvals, counts, reached = _roles(table_name, out.columns)
+    for col in reached:
         s = out[col] if col in out else None
         if (
             s is not None
@@ -179,19 +180,15 @@ def round_for_display(table_name: str, df: pd.DataFrame) -> pd.DataFrame:
             out[col] = s.map(lambda x: format_num(x, missing=NOT_REACHED))
     for col in out.columns:
         s = out[col]
-        if col in _P_COLUMNS or col.endswith("_p"):
+        if col in pvals:
             if pd.api.types.is_numeric_dtype(s):
                 out[col] = s.map(format_p)
             continue
         if not pd.api.types.is_float_dtype(s):
             continue
-        if _is_pct_column(table_name, col):
+        if col in pct:
             out[col] = s.round(1)
-        elif (
-            col in _COUNT_COLUMNS
-            or col.startswith(("n_", "cum_events", "cum_censored"))
-            or col.endswith("_n")
-        ):
+        elif col in counts:
             out[col] = s.round(0).astype("Int64") if s.notna().all() else s.round(0)
         else:
             out[col] = _round_sig(s, 3)

@@ -13,6 +13,7 @@ import pandas as pd
 from core.model.results import Result
 from core.model.schema import LABELS, label_with_unit
 from core.model.settings import Filters, Settings
+from core.model.vocabulary import CI_TEXT, TEST_SHORT, TEST_TEXT
 from core.report.export.common import TableContent, group_order, group_sizes, header_with_n, table
 from core.report.export.display import (
     MINUS,
@@ -23,15 +24,7 @@ from core.report.export.display import (
     n_pct,
 )
 from core.report.export.followup_content import labs_content, ttr_content  # Tables 3 and 4
-from core.report.export.wording import (
-    CI_TEXT,
-    TEST_SHORT,
-    TEST_TEXT,
-    criteria_name,
-    landmarks_text,
-    months,
-    settings_footnote,
-)
+from core.report.export.wording import criteria_name, landmarks_text, months, settings_footnote
 
 _NON_GROUP = {"variable", "level", "p_value", "test", "smd", "n_missing", "p_method"}
 

@@ -19,10 +19,9 @@ from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Inches, Pt
 
-from core.model.results import Result
+from core.model.results import AnalysisRun, Result
 from core.model.settings import Filters, Settings
 from core.report.export import docx_content as content
-from core.report.export.common import resolved_settings
 from core.report.export.safe import safe_text
 
 RULE_OUTER = 12  # eighths of a point: 1.5 pt top and bottom rules
@@ -140,20 +139,13 @@ _BUILDERS: tuple[tuple[str, Builder, bool], ...] = (
 )
 
 
-def journal_tables_docx(
-    results: Mapping[str, Result], settings: Settings, filters: Filters
-) -> bytes:
-    """The four journal tables as a .docx.
+def journal_tables_docx(run: AnalysisRun) -> bytes:
+    """Tables 1-4 of a manuscript as one Word document, from the run's results.
 
-    Parameters
-    ----------
-    results
-        Contract tables by name; uses ``table1``, ``response_rates``, ``response_tests``,
-        ``response_difference``, ``paired_changes``, ``ttr_summary``, ``ttr_tests``, ``cox``
-        and, for the n in the headers, ``landmark_visits``.
-    settings, filters
-        As analysed (criteria/reference are filled in from the results' meta when None);
-        named in every table's footnotes.
+    Uses ``table1``, ``response_rates``, ``response_tests``, ``response_difference``,
+    ``paired_changes``, ``ttr_summary``, ``ttr_tests``, ``cox`` and, for the n in the
+    headers, ``landmark_visits``; the run's settings and filters are named in every table's
+    footnotes.
 
     Returns
     -------
@@ -163,7 +155,7 @@ def journal_tables_docx(
         and the settings. A table whose results are missing (for example one group only: no
         Cox model) is replaced by a sentence, so the four headings are always there.
     """
-    settings = resolved_settings(settings, results)
+    results, settings, filters = run.results, run.settings, run.filters
     doc = Document()
     style = doc.styles["Normal"]
     style.font.name = "Arial"

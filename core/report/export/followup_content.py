@@ -12,15 +12,10 @@ import pandas as pd
 from core.model.results import Result
 from core.model.schema import label_with_unit
 from core.model.settings import Filters, Settings
+from core.model.vocabulary import EVENT_SHORT, TEST_TEXT
 from core.report.export.common import ALL, TableContent, group_order, table
 from core.report.export.display import MINUS, format_ci, format_num, format_p, format_ratio, n_pct
-from core.report.export.wording import (
-    EVENT_TEXT,
-    TEST_TEXT,
-    landmarks_text,
-    months,
-    settings_footnote,
-)
+from core.report.export.wording import landmarks_text, months, settings_footnote
 
 
 def _num(x: object) -> str:
@@ -105,7 +100,7 @@ def ttr_content(
                 f"{format_ratio(r['hr'])} {format_ci(r['ci_low'], r['ci_high'], fmt=format_ratio)}",
                 format_p(r["p_value"]),
             )
-    event = EVENT_TEXT.get(settings.event, settings.event)
+    event = EVENT_SHORT.get(settings.event, settings.event)
     header = [
         "Group",
         "n",

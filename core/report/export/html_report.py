@@ -16,38 +16,16 @@ from datetime import UTC, datetime
 import pandas as pd
 import plotly.graph_objects as go
 
-from core.model.results import Result
-from core.model.schema import SourceInfo
-from core.model.settings import Filters, Settings
+from core.analyses.registry import table_title
+from core.model.results import AnalysisRun, FigureKey
 from core.report.export import docx_content as content
-from core.report.export.common import resolved_settings, split_patient_level
+from core.report.export.common import split_patient_level
 from core.report.export.display import round_for_display
 from core.report.export.docx_tables import TABLE_TITLES
 from core.report.export.imaging import figure_div, plotly_min_js
 from core.report.export.wording import settings_footnote
 
 MAX_HTML_ROWS = 500  # patient-level tables are long: the CSV/XLSX carry every row
-
-CONTRACT_ORDER: tuple[str, ...] = (
-    "response_rates",
-    "response_tests",
-    "response_difference",
-    "response_transitions",
-    "criteria_sensitivity",
-    "paired_changes",
-    "repeated_measures",
-    "repeated_pairwise",
-    "change_between_groups",
-    "dsdna_shift",
-    "ttr_summary",
-    "ttr_tests",
-    "cox",
-    "ttr_risk",
-    "ttr_curve",
-    "table1",
-    "landmark_visits",
-    "ttr_patients",
-)
 
 _STYLE = """
 body{font-family:Arial,Helvetica,sans-serif;margin:2em auto;max-width:1100px;color:#222;padding:0 1em}
@@ -125,11 +103,8 @@ def _paragraphs(markdown: str) -> str:
 
 
 def report_html(
-    results: Mapping[str, Result],
-    figures: Mapping[str, go.Figure],
-    settings: Settings,
-    filters: Filters,
-    source: SourceInfo | None = None,
+    run: AnalysisRun,
+    figures: Mapping[FigureKey, go.Figure],
     methods: str = "",
     title: str = "Lupus nephritis cohort report",
     created: datetime | None = None,
@@ -140,24 +115,23 @@ def report_html(
 
     Parameters
     ----------
-    results, figures
-        Contract tables and plotly figures by name.
-    settings, filters, source
-        Shown in the header (file name only, never content).
+    run, figures
+        The analysis run and its figures (``build_figures``).
     methods
         Markdown from :func:`core.report.export.methods.methods_text` (optional).
     include_patient_level
-        Also list the patient-level tables (``landmark_visits``, ``ttr_patients``, any table
-        with a ``patient_id`` column). Off by default: the page is an aggregate report.
+        Also list the patient-level tables (marked so in the registry, or any table with a
+        ``patient_id`` column). Off by default: the page is an aggregate report.
 
     Returns
     -------
     str
         One page: settings, methods, every figure (interactive; plotly.js inline once), the
-        four journal tables, then every aggregate result table rounded for reading (at most
-        ``MAX_HTML_ROWS`` rows) with its notes. No outside reference of any kind.
+        four journal tables, then every aggregate result table in registry order, rounded for
+        reading (at most ``MAX_HTML_ROWS`` rows) with its notes. No outside reference of any
+        kind.
     """
-    settings = resolved_settings(settings, results)
+    results, settings, filters, source = run.results, run.settings, run.filters, run.cohort.source
     when = (created or datetime.now(UTC)).strftime("%Y-%m-%d %H:%M UTC")
     src = f" — {_e(source.name)}" if source and source.name else ""
     toc: list[tuple[str, str]] = []
@@ -169,7 +143,8 @@ def report_html(
 
     if methods:
         section("methods", "Methods and results", _paragraphs(methods))
-    for name, fig in figures.items():
+    for key, fig in figures.items():
+        name = key.stem
         title_text = fig.layout.title.text if fig.layout.title else None
         # plotly titles may carry <br>/<sup> markup: plain words for the heading
         label = re.sub(r"\s+", " ", re.sub(r"<[^>]*>", " ", title_text or "")).strip()
@@ -188,13 +163,11 @@ def report_html(
     if journal:
         section("journal", "Journal tables", "".join(journal))
     listed = results if include_patient_level else split_patient_level(results)[0]
-    names = [n for n in CONTRACT_ORDER if n in listed] + [
-        n for n in listed if n not in CONTRACT_ORDER
-    ]
-    for name in names:
+    for name in listed:  # registry order
         res = results[name]
         notes = "".join(f'<p class="note">{_e(n)}</p>' for n in res.notes)
-        section(f"tab-{name}", f"Table: {name}", data_table_html(name, res.table) + notes)
+        heading = f"Table: {table_title(name)}"
+        section(f"tab-{name}", heading, data_table_html(name, res.table) + notes)
     nav = "".join(f'<li><a href="#{_anchor(k)}">{_e(h)}</a></li>' for k, h in toc)
     return (
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'

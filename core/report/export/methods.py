@@ -15,24 +15,31 @@ from importlib import metadata
 import pandas as pd
 
 import core
-from core.model.results import Result
+from core.analyses.registry import ANALYSES
+from core.model.results import AnalysisRun, Result
 from core.model.schema import SourceInfo
-from core.model.settings import Filters, Settings
-from core.report.export.common import ALL, group_order, group_sizes, resolved_settings, table
-from core.report.export.display import MINUS, format_num, format_p, format_pct, format_ratio
+from core.model.settings import Settings
+from core.model.vocabulary import CI_TEXT, TEST_SHORT
+from core.report.export.common import ALL, group_order, group_sizes, table
+from core.report.export.display import (
+    MINUS,
+    format_ci,
+    format_num,
+    format_p,
+    format_pct,
+    format_ratio,
+)
 from core.report.export.wording import (
-    CI_TEXT,
-    EVENT_TEXT,
     MISSING_TEXT,
-    TEST_SHORT,
-    TEST_TEXT,
     criteria_text,
     filters_text,
     landmarks_text,
     months,
 )
 
-PACKAGES: tuple[str, ...] = ("pandas", "numpy", "scipy", "lifelines", "plotly")
+# The packages that compute the reported numbers (figures and files are not numbers; lifelines
+# only cross-checks core.stats.survival in the tests and is not installed at run time).
+PACKAGES: tuple[str, ...] = ("pandas", "numpy", "scipy")
 _UNIT_CHOICE = {
     "mg/mmol": "divided by 113.12",
     "mg/g": "divided by 1000",
@@ -40,7 +47,7 @@ _UNIT_CHOICE = {
 
 
 def software_versions() -> dict[str, str]:
-    """Versions of Python, the numerical packages and this app."""
+    """Versions of Python, the packages that computed the numbers (``PACKAGES``) and this app."""
     out = {"python": platform.python_version()}
     for pkg in PACKAGES:
         try:
@@ -81,57 +88,14 @@ def _response_paragraph(settings: Settings) -> str:
     return text
 
 
-def _statistics_paragraph(settings: Settings, results: Mapping[str, Result]) -> str:
-    has = (lambda name: name in results) if results else (lambda name: True)
+def _statistics_paragraph(run: AnalysisRun) -> str:
+    """The CI method, then each analysis's own sentences (registry order), then the note on
+    multiplicity."""
     parts = [
-        f"Confidence intervals (95%) of response rates: {CI_TEXT.get(settings.ci, settings.ci)}."
+        f"Confidence intervals (95%) of response rates: {CI_TEXT.get(run.settings.ci, run.settings.ci)}."
     ]
-    if has("response_tests"):
-        tests = table(results, "response_tests")
-        used = (
-            sorted(set(tests["test"].dropna().astype(str)))
-            if tests is not None and "test" in tests
-            else ["fisher_exact"]
-        )
-        parts.append(
-            "Response rates were compared between groups by "
-            + "; ".join(TEST_TEXT.get(t, t) for t in used)
-            + "."
-        )
-    if has("response_difference"):
-        parts.append(
-            f"Differences in rates (group − {settings.reference}) with {TEST_TEXT['newcombe']}."
-        )
-    if has("paired_changes"):
-        parts.append(
-            f"Changes from baseline (follow-up − baseline, paired patients only): {TEST_TEXT['wilcoxon_signed_rank']}, and {TEST_TEXT['paired_t']}."
-        )
-    if has("repeated_measures"):
-        parts.append(f"Values at months 0 and the landmarks: {TEST_TEXT['friedman']}.")
-    if has("change_between_groups"):
-        parts.append(
-            f"Changes were compared between groups by the {TEST_TEXT['wilcoxon_rank_sum']}."
-        )
-    if has("dsdna_shift"):
-        parts.append(f"Anti-dsDNA positivity at baseline and landmark: {TEST_TEXT['mcnemar']}.")
-    if has("ttr_summary"):
-        event = EVENT_TEXT.get(settings.event, settings.event)
-        parts.append(
-            f"Time to response: months from the start of therapy to the first visit after month 0 "
-            f"with {event} (event), otherwise censored at the last visit after month 0. Events are "
-            "seen only at visits, so times are interval-censored and heavily tied; the visit month "
-            f"was used (an analysis choice). {TEST_TEXT['kaplan_meier']}; groups compared by the "
-            f"{TEST_TEXT['log-rank']} and a {TEST_TEXT['cox']}, reference group {settings.reference}."
-        )
-    if has("table1"):
-        parts.append(
-            "Baseline characteristics: median (IQR) with the Wilcoxon rank-sum test (Kruskal–Wallis "
-            "for more than two groups), mean (SD) with Welch's test for variables marked normal"
-            + (f" ({', '.join(settings.normal_vars)})" if settings.normal_vars else "")
-            + "; n (%) with Fisher's exact test when any expected count is below 5, else "
-            "chi-square without continuity correction; standardised mean differences (Yang & "
-            "Dalton for categorical variables)."
-        )
+    for spec in ANALYSES:
+        parts += spec.methods(run)
     parts.append(
         "All p-values are two-sided, unadjusted for multiple comparisons and exploratory, "
         "except the Holm-adjusted pairwise comparisons between months (column p_holm)."
@@ -141,9 +105,7 @@ def _statistics_paragraph(settings: Settings, results: Mapping[str, Result]) -> 
 
 def _ci(low: object, high: object, fmt: Callable[..., str] = format_pct) -> str:
     """'95% CI 3 to 6'; a bound the curve never reaches reads 'not reached'."""
-    lo = fmt(low, minus=MINUS, missing="not reached")
-    hi = fmt(high, minus=MINUS, missing="not reached")
-    return f"95% CI {lo} to {hi}"
+    return format_ci(low, high, fmt, MINUS, style="prose", missing="not reached")
 
 
 def _results_paragraph(results: Mapping[str, Result], settings: Settings) -> str:
@@ -225,31 +187,19 @@ def _results_paragraph(results: Mapping[str, Result], settings: Settings) -> str
     return " ".join(parts) if parts else "No analysis results were available."
 
 
-def methods_text(
-    settings: Settings,
-    filters: Filters,
-    results: Mapping[str, Result],
-    source: SourceInfo | None = None,
-    n_dropped: int = 0,
-    versions: Mapping[str, str] | None = None,
-    mapping: Mapping | None = None,
-) -> str:
+def methods_text(run: AnalysisRun, versions: Mapping[str, str] | None = None) -> str:
     """Methods and results paragraphs (Markdown) for ``methods.md``.
 
     Parameters
     ----------
-    settings, filters
-        As analysed; criteria and reference are taken from the results' meta when None.
-    results
-        Contract tables; the statistics paragraph names the tests of the tables present,
-        the results paragraph quotes ORR/CR per landmark with CI, the group test, the ORR
+    run
+        The analysis run: its settings (resolved), filters, the source file (name, SHA-256),
+        the mapping (unit conversions that are *choices* are stated), the values set to
+        missing, and the results. Each analysis of the registry adds its own sentences; the
+        results paragraph quotes ORR/CR per landmark with CI, the group test, the ORR
         difference, median time to response, log-rank and Cox HR.
-    source, n_dropped
-        File name and SHA-256; invalid values set to missing.
     versions
         Software versions (default :func:`software_versions`).
-    mapping
-        The applied mapping, so unit conversions that are *choices* are stated.
 
     Returns
     -------
@@ -257,9 +207,11 @@ def methods_text(
         ``# Methods`` and ``# Results`` sections, each paragraph separated by a blank line.
         Every *choice* of clinical-rules §1-§3 that applies is said to be one.
     """
-    settings = resolved_settings(settings, results)
+    settings, filters, results = run.settings, run.filters, run.results
+    source = run.cohort.source or SourceInfo()
+    n_dropped = run.cohort.report.n_dropped
+    mapping = run.cohort.mapping
     v = dict(versions or software_versions())
-    source = source or SourceInfo()
     data = (
         f"Data were read from the file {source.name or '(unnamed)'}"
         + (f" (SHA-256 {source.sha256})" if source.sha256 else "")
@@ -293,7 +245,7 @@ def methods_text(
                 data,
                 _response_paragraph(settings),
                 landmarks,
-                _statistics_paragraph(settings, results),
+                _statistics_paragraph(run),
                 software,
                 "# Results",
                 _results_paragraph(results, settings),

@@ -49,7 +49,8 @@ def _setup_lines(
         f"settings = {_non_default_repr(settings)}",
         f"filters = {_non_default_repr(filters)}",
         f"cohort = load_path(DATA, mapping_path={mapping_expr}, drop_invalid={drop_invalid!r})",
-        "results = run_analyses(cohort, settings, filters)",
+        "run = run_analyses(cohort, settings, filters)",
+        "results = run.results",
     ]
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from core.model.filters import filter_phrases
 from core.model.settings import CustomCriteria, Filters, Settings
+from core.model.vocabulary import EVENT_SHORT
 
 # id -> (name, source and definition). *choice* marks our reading of a guideline text.
 CRITERIA_TEXT: dict[str, tuple[str, str]] = {
@@ -69,56 +70,6 @@ MISSING_TEXT: dict[str, str] = {
     ),
 }
 
-CI_TEXT: dict[str, str] = {
-    "clopper-pearson": "Clopper–Pearson exact intervals (R binom.test)",
-    "wilson": "Wilson score intervals without continuity correction (R prop.test(correct = FALSE))",
-}
-
-EVENT_TEXT: dict[str, str] = {"cr-or-pr": "CR or PR", "cr": "CR"}
-
-TEST_TEXT: dict[str, str] = {
-    "fisher_exact": "Fisher's exact test (R fisher.test; exact for 2×2 tables at any size and, "
-    "for more groups, by full enumeration up to 1,000 patients)",
-    "chi_square": "Pearson's chi-square test without continuity correction "
-    "(R chisq.test(correct = FALSE))",
-    "newcombe": "Newcombe's hybrid score interval (method 10) from the two Wilson intervals "
-    "(R prop.test(x, n, correct = FALSE)$conf.int)",
-    "wilcoxon_signed_rank": "Wilcoxon signed-rank test (R wilcox.test(paired = TRUE, "
-    "digits.rank = 7): differences rounded to 7 significant digits, zeros dropped, exact only "
-    "with fewer than 50 non-zero differences, no ties and no zero dropped, otherwise the normal "
-    "approximation with continuity and tie correction)",
-    "paired_t": "paired t-test with the 95% CI of the mean change (R t.test(paired = TRUE))",
-    "friedman": "Friedman test on complete cases (R friedman.test) with pairwise Wilcoxon "
-    "signed-rank tests and Holm adjustment (R pairwise.wilcox.test(paired = TRUE, "
-    'p.adjust.method = "holm", digits.rank = 7))',
-    "wilcoxon_rank_sum": "Wilcoxon rank-sum (Mann–Whitney) test (R wilcox.test(a, b, "
-    "digits.rank = 7), same rounding and exactness rules)",
-    "kruskal_wallis": "Kruskal–Wallis test (R kruskal.test)",
-    "welch": "Welch's t-test / one-way ANOVA without equal variances "
-    "(R oneway.test(var.equal = FALSE))",
-    "mcnemar": "McNemar's test with continuity correction when there are 25 or more discordant "
-    "pairs (R mcnemar.test(correct = TRUE)), otherwise the exact binomial test on the "
-    "discordant pairs (R binom.test(b, b + c))",
-    "kaplan_meier": "Kaplan–Meier estimator, cumulative incidence = 1 − S with log-log "
-    'confidence intervals; median and its CI as R survfit(conf.type = "log-log") '
-    "(summary(fit)$table, midpoint rule included)",
-    "log-rank": "log-rank test (R survdiff)",
-    "cox": 'Cox proportional-hazards model, Efron ties, Wald p (R coxph(ties = "efron"))',
-}
-
-TEST_SHORT: dict[str, str] = {
-    "fisher_exact": "Fisher's exact test",
-    "chi_square": "chi-square test",
-    "wilcoxon_rank_sum": "Wilcoxon rank-sum test",
-    "kruskal_wallis": "Kruskal–Wallis test",
-    "welch_t": "Welch's t-test",
-    "welch_anova": "Welch's one-way ANOVA",
-    "mcnemar": "McNemar's test",
-    "exact binomial": "exact binomial test",
-    "log-rank": "log-rank test",
-}
-
-
 def criteria_name(criteria: str | None) -> str:
     """Short name of a rule set (``'KDIGO 2024'``)."""
     if criteria == "custom":
@@ -176,6 +127,6 @@ def settings_footnote(settings: Settings, filters: Filters) -> str:
         f"Settings: response criteria {criteria_name(settings.criteria)}; landmarks "
         f"{landmarks_text(settings)}; missing landmark {settings.missing}; "
         f"{'Clopper–Pearson' if settings.ci == 'clopper-pearson' else 'Wilson'} 95% CI; "
-        f"time-to-response event {EVENT_TEXT.get(settings.event, settings.event)}; reference "
+        f"time-to-response event {EVENT_SHORT.get(settings.event, settings.event)}; reference "
         f"group {settings.reference or 'first group'}; patients: {filters_text(filters)}."
     )

@@ -6,7 +6,9 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from core.model.schema import LABELS, VISIT_LABS, Cohort
+from core.model.results import AnalysisRun, FigureKey
+from core.model.schema import LABELS
+from core.model.vocabulary import group_order
 from core.report.figures.theme import (
     NOTE_SIZE,
     OKABE_ITO,
@@ -15,59 +17,13 @@ from core.report.figures.theme import (
     empty_figure,
     journal_layout,
     month_label,
-    ordered_groups,
+    run_colors,
 )
 
 FLOW_COLUMNS = ["step", "n", "detail"]
 STEP_LABELS = {"in file": "Patients in file", "after filters": "After filters"}
 MONTH_TITLE = "Months since start of therapy"
 SWIMMER_MAX_PATIENTS = 300  # beyond this one row per patient is unreadable
-
-
-def flow_table(
-    n_in_file: int,
-    cohort: Cohort,
-    response_rates: pd.DataFrame | None = None,
-    ttr_patients: pd.DataFrame | None = None,
-    filter_text: str = "",
-) -> pd.DataFrame:
-    """Patient flow: in file → after filters → evaluable at each landmark → with follow-up.
-
-    Returns
-    -------
-    DataFrame step, n, detail (per-group counts or the filters applied).
-    """
-    p = cohort.patients
-    by_group = p["group"].value_counts() if "group" in p else pd.Series(dtype=int)
-    rows = [
-        ("Patients in file", int(n_in_file), ""),
-        (
-            "After filters",
-            len(p),
-            filter_text or ", ".join(f"{g} {n}" for g, n in by_group.items()),
-        ),
-    ]
-    if response_rates is not None and not response_rates.empty:
-        rr = response_rates
-        for month in sorted(rr["month"].unique()):
-            d = rr[rr["month"] == month]
-            total = d.loc[d["group"] == "All", "n_evaluable"]
-            n = int(total.iloc[0]) if len(total) else int(d["n_evaluable"].sum())
-            detail = ", ".join(
-                f"{g} {int(k)}"
-                for g, k in zip(d["group"], d["n_evaluable"], strict=True)
-                if g != "All"
-            )
-            rows.append((f"Evaluable at {month_label(month).lower()}", n, detail))
-    if ttr_patients is not None and not ttr_patients.empty:
-        rows.append(
-            (
-                "Followed after month 0",
-                len(ttr_patients),
-                f"{int(ttr_patients['event'].sum())} responded",
-            )
-        )
-    return pd.DataFrame(rows, columns=FLOW_COLUMNS)
 
 
 def flow_steps(flow: pd.DataFrame) -> pd.DataFrame:
@@ -125,15 +81,14 @@ def patient_flow(flow: pd.DataFrame, *, title: str | None = None) -> go.Figure:
     return fig
 
 
-def completeness(cohort: Cohort, *, title: str | None = None) -> go.Figure:
-    """Heatmap of the share of visits (%) with each lab recorded, per whole visit month."""
-    v = cohort.visits
-    labs = [c for c in VISIT_LABS if c in v and v[c].notna().any()]
-    if v.empty or not labs:
+def completeness(table: pd.DataFrame, *, title: str | None = None) -> go.Figure:
+    """Heatmap of the share of visits (%) with each lab recorded, per whole visit month,
+    from the ``data_completeness`` table."""
+    if table.empty:
         return empty_figure("No lab values to summarise.")
-    month = v["month"].round()
-    share = v[labs].notna().groupby(month).mean().T * 100
-    n_visits = month.value_counts().reindex(share.columns)
+    labs = list(dict.fromkeys(table["measure"]))
+    share = table.pivot(index="measure", columns="month", values="pct_recorded").reindex(labs)
+    n_visits = table.drop_duplicates("month").set_index("month")["n_visits"].reindex(share.columns)
     fig = go.Figure(
         go.Heatmap(
             z=share.to_numpy(),
@@ -163,7 +118,7 @@ def completeness(cohort: Cohort, *, title: str | None = None) -> go.Figure:
 
 
 def swimmer(
-    cohort: Cohort,
+    follow_up: pd.DataFrame,
     *,
     colors: dict[str, str] | None = None,
     max_patients: int = SWIMMER_MAX_PATIENTS,
@@ -174,21 +129,21 @@ def swimmer(
     follow-up length; above ``max_patients`` the first ones in that order are shown and the
     title says so. Patient IDs are nowhere in the figure (hover says month and response)
     unless ``show_ids``: then hovering a mark names the patient."""
-    v = cohort.visits
+    v = follow_up
     if v.empty:
         return empty_figure("No visits.")
-    p = cohort.patients
-    groups = p[["patient_id", "group"]] if "group" in p else p[["patient_id"]].assign(group="All")
-    last = v.groupby("patient_id")["month"].max().rename("last")
-    lanes = groups.merge(last, on="patient_id", how="inner")
-    order = {g: i for i, g in enumerate(ordered_groups(lanes["group"].dropna()))}
+    lanes = v.groupby("patient_id", sort=False).agg(group=("group", "first"), last=("month", "max"))
+    lanes = lanes.reset_index()
+    if lanes["group"].isna().all():
+        lanes["group"] = "All"
+    order = {g: i for i, g in enumerate(group_order(lanes["group"].dropna()))}
     lanes = lanes.assign(_g=lanes["group"].map(order).fillna(len(order)))
     lanes = lanes.sort_values(["_g", "last", "patient_id"], ascending=[True, False, True])
     n_total = len(lanes)
     lanes = lanes.head(max_patients).reset_index(drop=True)
     lanes["row"] = np.arange(len(lanes))[::-1]
     fig = go.Figure()
-    for g in ordered_groups(lanes["group"].dropna()):
+    for g in group_order(lanes["group"].dropna()):
         d = lanes[lanes["group"] == g]
         k = len(d)
         xs = np.column_stack([np.zeros(k), d["last"], np.full(k, np.nan)]).ravel()
@@ -202,11 +157,11 @@ def swimmer(
             hoverinfo="skip",
             legendgroup="groups",
         )
-    pts = v[["patient_id", "month"] + (["response"] if "response" in v else [])]
+    pts = v[["patient_id", "month", "response"]]
     pts = pts.merge(lanes[["patient_id", "row"]], on="patient_id", how="inner")
     states = (
         pts["response"].fillna("not recorded")
-        if "response" in pts
+        if pts["response"].notna().any()
         else pd.Series("visit", index=pts.index)
     )
 
@@ -248,3 +203,23 @@ def swimmer(
     )
     fig.update_xaxes(title_text=MONTH_TITLE, rangemode="tozero", dtick=3)
     return fig
+
+
+def plot_patient_flow(run: AnalysisRun, **_: object) -> dict[FigureKey, go.Figure]:
+    """The patient flow of ``flow`` as bars."""
+    flow = run.table("flow")
+    if flow is None:
+        return {}
+    return {FigureKey("flow"): patient_flow(flow_steps(flow))}
+
+
+def plot_completeness(run: AnalysisRun, **_: object) -> dict[FigureKey, go.Figure]:
+    t = run.table("data_completeness")
+    return {} if t is None else {FigureKey("completeness"): completeness(t)}
+
+
+def plot_swimmer(run: AnalysisRun, *, show_ids: bool = False, **_: object) -> dict[FigureKey, go.Figure]:
+    t = run.table("follow_up")
+    if t is None:
+        return {}
+    return {FigureKey("swimmer"): swimmer(t, colors=run_colors(run), show_ids=show_ids)}

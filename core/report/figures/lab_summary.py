@@ -7,16 +7,17 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from core.model.results import Result
+from core.model.results import AnalysisRun, FigureKey, Result
 from core.model.schema import label_with_unit
+from core.model.vocabulary import group_order
+from core.report.export.display import p_text
 from core.report.figures.theme import (
     NOTE_SIZE,
     color_of,
     empty_figure,
-    format_p,
     journal_layout,
     month_label,
-    ordered_groups,
+    run_colors,
 )
 
 
@@ -38,7 +39,7 @@ def paired_changes(
         return empty_figure("No paired lab values.")
     ms = list(dict.fromkeys(t["measure"]))
     months = sorted(t["month"].unique())
-    groups = ordered_groups(t["group"])
+    groups = group_order(t["group"])
     fig = make_subplots(
         rows=len(ms),
         cols=len(months),
@@ -122,7 +123,7 @@ def paired_changes(
                     xref=f"{xname} domain",
                     y=yi,
                     yref=yname,
-                    text=format_p(p),
+                    text=p_text(p),
                     showarrow=False,
                     xanchor="left",
                     font=dict(size=NOTE_SIZE - 2),
@@ -149,7 +150,7 @@ def dsdna_shift(result: Result, *, title: str | None = None) -> go.Figure:
     if t.empty:
         return empty_figure("No paired anti-dsDNA positivity.")
     months = sorted(t["month"].unique())
-    groups = ordered_groups(t["group"])
+    groups = group_order(t["group"])
     fig = make_subplots(
         rows=1,
         cols=len(months),
@@ -185,7 +186,7 @@ def dsdna_shift(result: Result, *, title: str | None = None) -> go.Figure:
                 y=top * 1.22,
                 xref=f"x{c if c > 1 else ''}",
                 yref="y",
-                text=format_p(p),
+                text=p_text(p),
                 showarrow=False,
                 font=dict(size=NOTE_SIZE - 1),
             )
@@ -193,3 +194,19 @@ def dsdna_shift(result: Result, *, title: str | None = None) -> go.Figure:
     fig.update_layout(barmode="group", legend_y=1.07, margin_t=110)
     fig.update_yaxes(range=[0, top * 1.32], title_text="Patients (n)", row=1, col=1)
     return fig
+
+
+def plot_paired_changes(run: AnalysisRun, **_: object) -> dict[FigureKey, go.Figure]:
+    if run.table("paired_changes") is None:
+        return {}
+    return {
+        FigureKey("paired_changes"): paired_changes(
+            run.results["paired_changes"], colors=run_colors(run)
+        )
+    }
+
+
+def plot_dsdna_shift(run: AnalysisRun, **_: object) -> dict[FigureKey, go.Figure]:
+    if run.table("dsdna_shift") is None:
+        return {}
+    return {FigureKey("dsdna_shift"): dsdna_shift(run.results["dsdna_shift"])}

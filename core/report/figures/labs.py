@@ -14,101 +14,25 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from core.model.schema import LABELS, Cohort, label_with_unit
+from core.analyses.labs_values import TRAJECTORY_COLUMNS
+from core.model.results import AnalysisRun, FigureKey
+from core.model.schema import LABELS, label_with_unit
+from core.model.vocabulary import group_order
+from core.report.export.display import p_text
 from core.report.figures.axes import log_ticks, tick_text
 from core.report.figures.lab_summary import dsdna_shift, paired_changes  # noqa: F401 (re-exported)
 from core.report.figures.theme import (
     NOTE_SIZE,
     color_of,
     empty_figure,
-    format_p,
     journal_layout,
     month_label,
-    ordered_groups,
     rgba,
+    run_colors,
 )
 
 SKEWED = ("upcr", "proteinuria_24h", "anti_dsdna")  # drawn on a log axis when all > 0
 MONTH_TITLE = "Months since start of therapy"
-TRAJECTORY_COLUMNS = ["month", "group", "n", "median", "q1", "q3"]
-
-
-def landmark_values(cohort: Cohort, landmark_visits: pd.DataFrame, measure: str) -> pd.DataFrame:
-    """Value of ``measure`` at each patient's landmark visit (contract §5: the visit is
-    chosen first; a value missing there stays missing and the row is dropped).
-
-    Returns
-    -------
-    DataFrame patient_id, group, landmark, value.
-    """
-    cols = ["patient_id", "group", "landmark", "value"]
-    if measure not in cohort.visits:
-        return pd.DataFrame(columns=cols)
-    lv = landmark_visits.dropna(subset=["visit_month"])
-    v = cohort.visits[["patient_id", "month", measure]].rename(
-        columns={"month": "visit_month", measure: "value"}
-    )
-    out = lv.merge(v, on=["patient_id", "visit_month"], how="inner").dropna(subset=["value"])
-    return out[cols].reset_index(drop=True)
-
-
-def _schedule(months: pd.Series, n_patients: int) -> np.ndarray:
-    """Visit months attended by at least 20% of patients (whole months): the plan."""
-    counts = months.round().value_counts()
-    plan = counts[counts >= max(1.0, 0.2 * n_patients)].index.to_numpy(float)
-    return np.sort(plan)
-
-
-def trajectory_table(cohort: Cohort, measure: str) -> pd.DataFrame:
-    """Median and quartiles (R type 7) of ``measure`` by scheduled month and group.
-
-    Visits are assigned to the nearest scheduled month (months attended by ≥ 20% of
-    patients) within ± 1.5 months; a patient counts once per month (the nearest visit).
-    Rows for each group and ``All``.
-    """
-    v = cohort.visits
-    if measure not in v or v[measure].notna().sum() == 0:
-        return pd.DataFrame(columns=TRAJECTORY_COLUMNS)
-    v = v[["patient_id", "month", measure]].dropna()
-    plan = _schedule(v["month"], cohort.patients["patient_id"].nunique())
-    if plan.size == 0:
-        return pd.DataFrame(columns=TRAJECTORY_COLUMNS)
-    pos = np.clip(np.searchsorted(plan, v["month"].to_numpy()), 1, max(plan.size - 1, 1))
-    lo, hi = plan[pos - 1], plan[np.minimum(pos, plan.size - 1)]
-    m = v["month"].to_numpy()
-    nearest = np.where(np.abs(m - lo) <= np.abs(hi - m), lo, hi)
-    dist = np.abs(m - nearest)
-    # Patients as integer codes: sorting and de-duplicating 500,000 text IDs per measure
-    # cost ~0.5 s at 100,000 patients; codes give the same choice (nearest, then earlier).
-    pid, ids = pd.factorize(v["patient_id"])
-    ok = dist <= 1.5
-    order = np.lexsort((m[ok], dist[ok], nearest[ok], pid[ok]))
-    rows = np.flatnonzero(ok)[order]
-    key_p, key_b = pid[rows], nearest[rows]
-    first = np.ones(len(rows), bool)
-    first[1:] = (key_p[1:] != key_p[:-1]) | (key_b[1:] != key_b[:-1])
-    rows = rows[first]
-    values = v[measure].to_numpy(float)[rows]
-    bins = nearest[rows]
-    labels = ["All"]
-    gcode = np.zeros(len(rows), dtype=np.int64)
-    if "group" in cohort.patients:
-        by_id = cohort.patients.drop_duplicates("patient_id").set_index("patient_id")["group"]
-        group = by_id.reindex(ids).to_numpy(object)[pid[rows]]
-        has = pd.notna(group)
-        codes, found = pd.factorize(pd.Series(group[has]).astype(str))
-        labels += list(found)
-        gcode = np.concatenate([codes + 1, gcode])
-        bins, values = np.concatenate([bins[has], bins]), np.concatenate([values[has], values])
-    # group on integer codes (text keys over 1,000,000 rows are slow), labels after
-    s = pd.DataFrame({"bin": bins, "g": gcode, "value": values}).groupby(["bin", "g"])["value"]
-    out = pd.DataFrame(
-        {"n": s.size(), "median": s.median(), "q1": s.quantile(0.25), "q3": s.quantile(0.75)}
-    ).reset_index()
-    out.insert(1, "group", np.asarray(labels, dtype=object)[out.pop("g").to_numpy()])
-    out = out.rename(columns={"bin": "month"}).sort_values(["month", "group"], kind="stable")
-    out = out.reset_index(drop=True)
-    return out[TRAJECTORY_COLUMNS]
 
 
 def _log_axis(measure: str, values: pd.Series) -> bool:
@@ -159,7 +83,7 @@ def paired_plot(
     """
     if values.empty:
         return empty_figure(f"No {LABELS.get(measure, measure)} values at the landmarks.")
-    groups = [g for g in ordered_groups(values["group"].dropna()) if g != "All"] or ["All"]
+    groups = [g for g in group_order(values["group"].dropna()) if g != "All"] or ["All"]
     fig = make_subplots(
         rows=1, cols=len(groups), shared_yaxes=True, subplot_titles=groups, horizontal_spacing=0.05
     )
@@ -228,7 +152,7 @@ def paired_plot(
                     y=1.0,
                     xref=f"x{col if col > 1 else ''}",
                     yref="paper",
-                    text=format_p(p),
+                    text=p_text(p),
                     showarrow=False,
                     yanchor="bottom",
                     font=dict(size=NOTE_SIZE),
@@ -287,7 +211,7 @@ def trajectory(
         table = table[table["n"] >= min_share * top]
     if table.empty:
         return empty_figure(f"No {LABELS.get(measure, measure)} values over follow-up.")
-    groups = [g for g in ordered_groups(table["group"]) if g != "All"] or ["All"]
+    groups = [g for g in group_order(table["group"]) if g != "All"] or ["All"]
     fig = go.Figure()
     for i, g in enumerate(groups):
         d = table[table["group"] == g].sort_values("month")
@@ -327,3 +251,48 @@ def trajectory(
 def steroid_trajectory(table: pd.DataFrame, *, colors: dict[str, str] | None = None) -> go.Figure:
     """Prednisolone-equivalent dose over months by group: median with IQR band."""
     return trajectory(table, "steroid_mg", colors=colors, title="Oral glucocorticoid taper")
+
+
+# --- registry builders: run -> figures ---------------------------------------------------
+
+
+def plot_paired_values(
+    run: AnalysisRun, *, show_ids: bool = False, **_: object
+) -> dict[FigureKey, go.Figure]:
+    """Before/after plot of each measure from ``lab_landmark_values``; p-values from
+    ``paired_changes``."""
+    values = run.table("lab_landmark_values")
+    if values is None:
+        return {}
+    changes, colors = run.table("paired_changes"), run_colors(run)
+    # panels in the run's group order (reference first), as every other chart
+    rank = {g: i for i, g in enumerate(group_order(values["group"], run.settings.reference, sort=True))}
+    values = values.assign(_g=values["group"].map(rank)).sort_values("_g", kind="stable")
+    return {
+        FigureKey("paired", measure=m): paired_plot(
+            d[["patient_id", "group", "landmark", "value"]].reset_index(drop=True),
+            m, changes=changes, colors=colors, show_ids=show_ids,
+        )
+        for m, d in values.groupby("measure", sort=False)
+    }
+
+
+def plot_trajectories(run: AnalysisRun, **_: object) -> dict[FigureKey, go.Figure]:
+    """Median trajectory of each measure from ``lab_trajectories``."""
+    t = run.table("lab_trajectories")
+    if t is None:
+        return {}
+    colors = run_colors(run)
+    return {
+        FigureKey("trajectory", measure=m): trajectory(
+            d[TRAJECTORY_COLUMNS].reset_index(drop=True), m, colors=colors
+        )
+        for m, d in t.groupby("measure", sort=False)
+    }
+
+
+def plot_steroid_taper(run: AnalysisRun, **_: object) -> dict[FigureKey, go.Figure]:
+    t = run.table("steroid_trajectory")
+    if t is None:
+        return {}
+    return {FigureKey("steroid_taper"): steroid_trajectory(t, colors=run_colors(run))}

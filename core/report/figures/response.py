@@ -12,7 +12,8 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from core.model.results import Result
+from core.model.results import AnalysisRun, FigureKey, Result
+from core.model.vocabulary import ALL, group_order
 from core.report.figures.theme import (
     FONT_SIZE,
     NOTE_SIZE,
@@ -23,8 +24,8 @@ from core.report.figures.theme import (
     empty_figure,
     journal_layout,
     month_label,
-    ordered_groups,
     rgba,
+    run_colors,
 )
 
 CRITERIA_LABELS: dict[str, str] = {
@@ -49,7 +50,7 @@ def response_rates(result: Result, *, title: str | None = None) -> go.Figure:
     t = result.table
     if t.empty:
         return empty_figure("No patient is evaluable for response.")
-    groups = ordered_groups(t["group"])
+    groups = group_order(t["group"])
     months = sorted(t["month"].unique())
     t = t.assign(
         _m=t["month"].map({m: i for i, m in enumerate(months)}),
@@ -135,7 +136,7 @@ def criteria_sensitivity(
     if t.empty:
         return empty_figure("No rule set could be applied to these data.")
     months = sorted(t["month"].unique())
-    groups = ordered_groups(t["group"])
+    groups = group_order(t["group"])
     criteria = list(dict.fromkeys(t["criteria"]))
     fig = make_subplots(
         rows=1,
@@ -297,3 +298,50 @@ def response_forest(subgroups: pd.DataFrame, *, title: str | None = None) -> go.
     fig.update_xaxes(title_text="Overall response, % (95% CI)", range=[0, 100], dtick=20)
     fig.update_layout(margin=dict(r=210))
     return fig
+
+
+# --- registry builders: run -> figures ---------------------------------------------------
+
+
+def plot_response_rates(run: AnalysisRun, **_: object) -> dict[FigureKey, go.Figure]:
+    if run.table("response_rates") is None:
+        return {}
+    return {FigureKey("response_rates"): response_rates(run.results["response_rates"])}
+
+
+def plot_response_sankeys(run: AnalysisRun, **_: object) -> dict[FigureKey, go.Figure]:
+    """Transitions between landmarks: all patients, then each group when there are two or
+    more."""
+    t = run.table("response_transitions")
+    if t is None:
+        return {}
+    res = run.results["response_transitions"]
+    out = {FigureKey("response_sankey"): response_transitions(res, group=ALL)}
+    groups = [g for g in group_order(t["group"], run.settings.reference) if g != ALL]
+    if len(groups) > 1:
+        for g in groups:
+            out[FigureKey("response_sankey", group=g)] = response_transitions(res, group=g)
+    return out
+
+
+def plot_criteria_sensitivity(run: AnalysisRun, **_: object) -> dict[FigureKey, go.Figure]:
+    if run.table("criteria_sensitivity") is None:
+        return {}
+    return {
+        FigureKey("criteria_sensitivity"): criteria_sensitivity(
+            run.results["criteria_sensitivity"], colors=run_colors(run)
+        )
+    }
+
+
+def plot_response_forests(run: AnalysisRun, **_: object) -> dict[FigureKey, go.Figure]:
+    """One subgroup forest plot per landmark month."""
+    t = run.table("response_subgroups")
+    if t is None:
+        return {}
+    return {
+        FigureKey("response_forest", month=float(m)): response_forest(
+            sub, title=f"Overall response by subgroup at month {m:g}"
+        )
+        for m, sub in t.groupby("month", sort=True)
+    }

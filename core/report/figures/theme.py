@@ -14,9 +14,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-import numpy as np
-import pandas as pd
 import plotly.graph_objects as go
+
+from core.model.results import AnalysisRun
 
 OKABE_ITO: dict[str, str] = {
     "black": "#000000",
@@ -105,15 +105,6 @@ def month_label(month: float) -> str:
     if m == 0:
         return "Baseline"
     return f"Month {m:g}"
-
-
-def format_p(p: float | None) -> str:
-    """p to 3 significant digits, 'p < 0.001' below, as the contract's display rule."""
-    if p is None or p != p:
-        return "p = n/a"
-    if p < 0.001:
-        return "p < 0.001"
-    return f"p = {p:.3g}"
 
 
 AXIS_DEFAULTS: dict = dict(
@@ -285,10 +276,11 @@ def empty_figure(message: str) -> go.Figure:
     return fig
 
 
-def ordered_groups(values: Iterable[str]) -> list[str]:
-    """Group labels in order of first appearance, ``All`` last."""
-    # distinct values first (vectorised): a patient-level column has one row per patient
-    values = values if hasattr(values, "__len__") else list(values)
-    distinct = pd.unique(np.asarray(values, dtype=object).ravel())
-    seen = list(dict.fromkeys(str(v) for v in distinct))
-    return [g for g in seen if g != "All"] + (["All"] if "All" in seen else [])
+def run_colors(run: AnalysisRun) -> dict[str, str]:
+    """Group colours for every chart of a run: the analysed groups and any group a result
+    table names, plus ``All``; the same group keeps its colour in every chart."""
+    groups = list(run.filtered.groups)
+    for name in ("response_rates", "ttr_curve"):
+        if (t := run.table(name)) is not None and "group" in t:
+            groups += [str(g) for g in t["group"].unique()]
+    return group_colors([*groups, "All"])

@@ -13,20 +13,20 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from core.model.results import Result
+from core.model.results import AnalysisRun, FigureKey, Result
+from core.model.vocabulary import EVENT_LONG, group_order
+from core.report.export.display import format_ci, format_ratio, p_text
 from core.report.figures.theme import (
     FONT_SIZE,
     NOTE_SIZE,
     color_of,
     empty_figure,
-    format_p,
     journal_layout,
-    ordered_groups,
     rgba,
+    run_colors,
 )
 
 MONTH_TITLE = "Months since start of therapy"
-EVENT_LABELS = {"cr-or-pr": "response (CR or PR)", "cr": "complete response"}
 
 
 def _with_origin(d: pd.DataFrame) -> pd.DataFrame:
@@ -45,7 +45,7 @@ def _with_origin(d: pd.DataFrame) -> pd.DataFrame:
     return pd.concat([origin, d[origin.columns]], ignore_index=True)
 
 
-def _fmt_months(x: float) -> str:
+def _fmt_months(x: float, **_: object) -> str:
     return "NR" if x is None or x != x else f"{x:.3g}"
 
 
@@ -57,8 +57,9 @@ def _summary_lines(
     if summary is not None and not summary.table.empty:
         s = summary.table.set_index("group")
         parts = [
-            f"{g} {_fmt_months(s.at[g, 'median_time'])} "
-            f"({_fmt_months(s.at[g, 'median_ci_low'])}–{_fmt_months(s.at[g, 'median_ci_high'])})"
+            (f"{g} {_fmt_months(s.at[g, 'median_time'])} "
+             + format_ci(s.at[g, "median_ci_low"], s.at[g, "median_ci_high"], _fmt_months,
+                         style="dash", missing="NR")).rstrip()  # fmt: skip
             for g in groups
             if g in s.index
         ]
@@ -67,12 +68,12 @@ def _summary_lines(
     if tests is not None and not tests.table.empty:
         lr = tests.table[tests.table["test"] == "log-rank"]
         if len(lr):
-            lines.append(f"Log-rank {format_p(float(lr['p_value'].iloc[0]))}")
+            lines.append(f"Log-rank {p_text(float(lr['p_value'].iloc[0]))}")
     if cox is not None and not cox.table.empty:
         for term, hr, lo, hi in cox.table[["term", "hr", "ci_low", "ci_high"]].itertuples(
             index=False
         ):
-            lines.append(f"HR {term} {hr:.2f} (95% CI {lo:.2f}–{hi:.2f})")
+            lines.append(f"HR {term} {format_ratio(hr)} (95% CI {format_ratio(lo)}–{format_ratio(hi)})")
     return lines
 
 
@@ -98,7 +99,7 @@ def ttr_curve(
     t = curve.table
     if t.empty:
         return empty_figure("No patient has follow-up after month 0.")
-    groups = ordered_groups(t["group"])
+    groups = group_order(t["group"])
     if show_all is None:
         show_all = len([g for g in groups if g != "All"]) < 2
     groups = [g for g in groups if g != "All" or show_all]
@@ -171,7 +172,7 @@ def ttr_curve(
     t_max = float(t["time"].max())
     ticks = np.arange(0, t_max + 3, 3) if t_max <= 36 else None
     xrange = [-0.03 * max(t_max, 1), t_max * 1.03 + 0.3]
-    journal_layout(fig, title=f"Time to {EVENT_LABELS.get(event, event)}", height=plot_px + 150)
+    journal_layout(fig, title=f"Time to {EVENT_LONG.get(event, event)}", height=plot_px + 150)
     fig.update_xaxes(title_text=MONTH_TITLE, range=xrange, tickvals=ticks, row=1, col=1)
     fig.update_yaxes(
         title_text="Cumulative incidence (%)", range=[0, 100.5], dtick=20, row=1, col=1
@@ -248,3 +249,16 @@ def _risk_table(
         showarrow=False,
         font=dict(size=FONT_SIZE - 1),
     )
+
+
+def plot_ttr_curve(run: AnalysisRun, **_: object) -> dict[FigureKey, go.Figure]:
+    """Cumulative incidence of response by group with numbers at risk and the tests."""
+    if run.table("ttr_curve") is None:
+        return {}
+    r = run.results
+    return {
+        FigureKey("ttr_curve"): ttr_curve(
+            r["ttr_curve"], r.get("ttr_risk"), r.get("ttr_tests"), r.get("cox"),
+            r.get("ttr_summary"), colors=run_colors(run), event=run.settings.event,
+        )
+    }

@@ -1,0 +1,91 @@
+"""Words and orders shared by every layer, each defined once: the total row's label, how
+groups are ordered and which is the reference, what an event is called, and how each test
+is described in the methods text (with the R call it agrees with)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import numpy as np
+import pandas as pd
+
+ALL = "All"  # the row or column over every group
+DEFAULT_REFERENCE = "refractory"  # the seed study's comparison: relapse vs refractory
+
+
+def default_reference(groups: Iterable[str]) -> str | None:
+    """The reference group when the user names none: ``refractory`` if present, else the
+    first group in the order given."""
+    groups = [str(g) for g in groups]
+    if DEFAULT_REFERENCE in groups:
+        return DEFAULT_REFERENCE
+    return groups[0] if groups else None
+
+
+def group_order(
+    groups: Iterable[object], reference: str | None = None, *, sort: bool = False
+) -> list[str]:
+    """Distinct groups as text: in order of first appearance (or sorted with ``sort``), the
+    ``reference`` first when present, ``All`` last; missing values dropped."""
+    values = groups if isinstance(groups, (pd.Series, pd.Index, np.ndarray)) else list(groups)
+    distinct = pd.unique(np.asarray(values, dtype=object).ravel())
+    seen = list(dict.fromkeys(str(g) for g in distinct if not pd.isna(g)))
+    body = [g for g in seen if g != ALL]
+    if sort:
+        body.sort()
+    if reference in body:
+        body.remove(reference)
+        body.insert(0, reference)
+    return body + ([ALL] if ALL in seen else [])
+
+
+# Time-to-event events: (short, long) names.
+EVENT_SHORT: dict[str, str] = {"cr-or-pr": "CR or PR", "cr": "CR"}
+EVENT_LONG: dict[str, str] = {"cr-or-pr": "response (CR or PR)", "cr": "complete response"}
+
+CI_TEXT: dict[str, str] = {
+    "clopper-pearson": "Clopper–Pearson exact intervals (R binom.test)",
+    "wilson": "Wilson score intervals without continuity correction (R prop.test(correct = FALSE))",
+}
+
+TEST_TEXT: dict[str, str] = {
+    "fisher_exact": "Fisher's exact test (R fisher.test; exact for 2×2 tables at any size and, "
+    "for more groups, by full enumeration up to 1,000 patients)",
+    "chi_square": "Pearson's chi-square test without continuity correction "
+    "(R chisq.test(correct = FALSE))",
+    "newcombe": "Newcombe's hybrid score interval (method 10) from the two Wilson intervals "
+    "(R prop.test(x, n, correct = FALSE)$conf.int)",
+    "wilcoxon_signed_rank": "Wilcoxon signed-rank test (R wilcox.test(paired = TRUE, "
+    "digits.rank = 7): differences rounded to 7 significant digits, zeros dropped, exact only "
+    "with fewer than 50 non-zero differences, no ties and no zero dropped, otherwise the normal "
+    "approximation with continuity and tie correction)",
+    "paired_t": "paired t-test with the 95% CI of the mean change (R t.test(paired = TRUE))",
+    "friedman": "Friedman test on complete cases (R friedman.test) with pairwise Wilcoxon "
+    "signed-rank tests and Holm adjustment (R pairwise.wilcox.test(paired = TRUE, "
+    'p.adjust.method = "holm", digits.rank = 7))',
+    "wilcoxon_rank_sum": "Wilcoxon rank-sum (Mann–Whitney) test (R wilcox.test(a, b, "
+    "digits.rank = 7), same rounding and exactness rules)",
+    "kruskal_wallis": "Kruskal–Wallis test (R kruskal.test)",
+    "welch": "Welch's t-test / one-way ANOVA without equal variances "
+    "(R oneway.test(var.equal = FALSE))",
+    "mcnemar": "McNemar's test with continuity correction when there are 25 or more discordant "
+    "pairs (R mcnemar.test(correct = TRUE)), otherwise the exact binomial test on the "
+    "discordant pairs (R binom.test(b, b + c))",
+    "kaplan_meier": "Kaplan–Meier estimator, cumulative incidence = 1 − S with log-log "
+    'confidence intervals; median and its CI as R survfit(conf.type = "log-log") '
+    "(summary(fit)$table, midpoint rule included)",
+    "log-rank": "log-rank test (R survdiff)",
+    "cox": 'Cox proportional-hazards model, Efron ties, Wald p (R coxph(ties = "efron"))',
+}
+
+TEST_SHORT: dict[str, str] = {
+    "fisher_exact": "Fisher's exact test",
+    "chi_square": "chi-square test",
+    "wilcoxon_rank_sum": "Wilcoxon rank-sum test",
+    "kruskal_wallis": "Kruskal–Wallis test",
+    "welch_t": "Welch's t-test",
+    "welch_anova": "Welch's one-way ANOVA",
+    "mcnemar": "McNemar's test",
+    "exact binomial": "exact binomial test",
+    "log-rank": "log-rank test",
+}
