@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from core.analyses.lab_mixed import LOG_SCALE, lab_trajectories, model_frame
+from core.analyses.lab_mixed import LOG_SCALE, lab_mixed_models, model_frame
 from core.ingest.load import load_path
 from core.model.filters import filter_cohort
 from core.model.schema import PAIRED_MEASURES, Cohort
@@ -41,7 +41,7 @@ TOL = {"lme4": (1e-5, 1e-4), "nlme": (1e-3, 2e-3)}  # (estimates, se, CIs; p-val
 def results() -> dict[str, dict]:
     cohort = load_path(REF / "cohort_long.csv")
     return {
-        name: lab_trajectories(filter_cohort(cohort, f), Settings(), MEASURES)
+        name: lab_mixed_models(filter_cohort(cohort, f), Settings(), MEASURES)
         for name, f in SUBSETS.items()
     }
 
@@ -138,7 +138,7 @@ def _toy(slope_sd: float, seed: int, n: int = 12) -> Cohort:
 
 def test_degenerate_slope_variance_falls_back_with_a_note() -> None:
     """No between-patient slope variation: singular, random intercept only, said so."""
-    r = lab_trajectories(_toy(0.0, 1), Settings(), ("egfr",))
+    r = lab_mixed_models(_toy(0.0, 1), Settings(), ("egfr",))
     t = r["lab_slopes"].table
     assert set(t["model"]) == {"random intercept"}
     assert any("singular fit" in n for n in r["lab_slopes"].notes)
@@ -156,16 +156,16 @@ def test_log_scale_leaves_out_zeros_with_a_note() -> None:
 
 def test_too_little_data_is_a_note_not_an_error() -> None:
     c = _toy(5.0, 3, n=2)
-    r = lab_trajectories(c, Settings(), ("egfr", "albumin"))
+    r = lab_mixed_models(c, Settings(), ("egfr", "albumin"))
     assert r["lab_slopes"].table.empty and r["lab_mixed"].table.empty
     assert any("fewer than 3 patients" in n for n in r["lab_slopes"].notes)
     one = Cohort(c.patients.assign(group="relapse"), c.visits)
     more = _toy(5.0, 4)
     more = Cohort(more.patients.assign(group="relapse"), more.visits)
-    r1 = lab_trajectories(more, Settings(), ("egfr",))
+    r1 = lab_mixed_models(more, Settings(), ("egfr",))
     assert r1["lab_slopes"].table["kind"].tolist() == ["slope"]
     assert any("one group only" in n for n in r1["lab_slopes"].notes)
-    assert lab_trajectories(one, Settings(), ("egfr",))["lab_slopes"].table.empty
+    assert lab_mixed_models(one, Settings(), ("egfr",))["lab_slopes"].table.empty
 
 
 def test_reml_fit_recovers_a_known_slope() -> None:
@@ -184,3 +184,15 @@ def test_reml_fit_recovers_a_known_slope() -> None:
     assert fit.random_table().set_index("term").loc["sd(intercept)", "estimate"] == (
         pytest.approx(8, rel=0.15)
     )
+
+
+def test_both_variances_on_their_bounds_fit_as_least_squares() -> None:
+    """Four patients, nothing between them: every variance parameter at 0, no crash."""
+    pid = np.repeat(np.arange(4), 3)
+    t = np.tile([0.0, 0.5, 1.0], 4)
+    # residuals average 0 within every patient: no between-patient variance at all
+    y = 10 - 2 * t + np.repeat([0.5, 1.0, 1.5, 2.0], 3) * np.tile([1.0, -2.0, 1.0], 4)
+    X = np.column_stack([np.ones(12), t])
+    fit = reml_fit(y, X, np.ones((12, 1)), pid, ("intercept", "time"), ("intercept",))
+    assert fit.singular and fit.theta.tolist() == [0.0]
+    assert np.allclose(fit.estimate, np.linalg.lstsq(X, y, rcond=None)[0], rtol=1e-10)

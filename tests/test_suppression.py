@@ -20,17 +20,17 @@ from scipy.optimize import linprog
 from test_properties import random_cohort
 
 from core.analyses.run import run_analyses
+from core.analyses.suppression_specs import (
+    CountSpec,
+    Margin,
+    RowsSum,
+    leading_count,
+    spec_for,
+    withheld,
+)
 from core.model.results import Result
 from core.model.settings import Filters, Settings
 from core.report.suppression import _System, suppress_results, suppress_table
-from core.report.suppression_specs import (
-    WITHHELD,
-    Margin,
-    RowsSum,
-    TableSpec,
-    leading_count,
-    spec_for,
-)
 
 T = 5
 
@@ -43,7 +43,7 @@ def _relations_hold(system: _System) -> None:
             assert x >= -1e-9, v
 
 
-def _recoverable(table: pd.DataFrame, spec: TableSpec, published: pd.DataFrame) -> list:
+def _recoverable(table: pd.DataFrame, spec: CountSpec, published: pd.DataFrame) -> list:
     """Sensitive counts pinned to one value by the published cells (LP attack)."""
     counts = table.reset_index(drop=True).copy()
     for c in spec.counts:
@@ -54,7 +54,7 @@ def _recoverable(table: pd.DataFrame, spec: TableSpec, published: pd.DataFrame) 
         from core.report.suppression import _match
 
         keep = _match(counts, spec.rows)
-    spec = TableSpec(tuple(c for c in spec.counts if c in counts), spec.relations)
+    spec = CountSpec(tuple(c for c in spec.counts if c in counts), spec.relations)
     system = _System(counts, spec, keep)
     _relations_hold(system)
     pub = published.reset_index(drop=True)
@@ -135,18 +135,18 @@ cohorts = st.builds(
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(cohorts, st.sampled_from(["recorded", "kdigo2024"]))
 def test_no_suppressed_count_can_be_recovered(c, criteria: str) -> None:
-    results = run_analyses(c, Settings(criteria=criteria), Filters())
+    results = dict(run_analyses(c, Settings(criteria=criteria), Filters()).results)
     out = suppress_results(results, T)
     assert set(out) == set(results)
     for name in results:
-        if name in WITHHELD:
+        if withheld(name):
             assert out[name].table.empty
         else:
             _check_table(name, results[name], out[name])
 
 
 def test_off_means_unchanged() -> None:
-    results = run_analyses(random_cohort(1, 12, 2, 0.0), Settings(), Filters())
+    results = dict(run_analyses(random_cohort(1, 12, 2, 0.0), Settings(), Filters()).results)
     assert suppress_results(results, None) is results
 
 
@@ -159,7 +159,7 @@ def test_two_by_two_with_known_margins_needs_a_rectangle() -> None:
             "n": [3, 10, 12, 20],
         }
     )
-    spec = TableSpec(
+    spec = CountSpec(
         counts=("n",),
         relations=(
             RowsSum("rows", ("n",), None, {}, ("row",)),
@@ -182,7 +182,7 @@ def test_hidden_small_count_is_protected_and_derived_columns_follow() -> None:
             "orr_pct": [80.0],
         }
     )
-    spec = TableSpec(
+    spec = CountSpec(
         counts=("n_evaluable", "orr_n"),
         relations=(Margin("n_evaluable", ("orr_n", "~nr_n")),),
         derived={"orr_pct": ("orr_n", "n_evaluable")},
@@ -196,7 +196,7 @@ def test_hidden_small_count_is_protected_and_derived_columns_follow() -> None:
 def test_a_count_pinned_by_public_totals_withholds_the_table() -> None:
     """A single part equal to a public sum cannot be hidden: all counts blanked."""
     t = pd.DataFrame({"k": ["a"], "n": [2]})
-    spec = TableSpec(counts=("n",), relations=(RowsSum("all", ("n",), None, {}, ("k",)),))
+    spec = CountSpec(counts=("n",), relations=(RowsSum("all", ("n",), None, {}, ("k",)),))
     s = suppress_table(t, spec, T)
     assert s.withheld and s.table["n"].isna().all()
 
@@ -204,7 +204,7 @@ def test_a_count_pinned_by_public_totals_withholds_the_table() -> None:
 def test_table1_texts_are_read_and_blanked() -> None:
     assert leading_count("45 (91.8%)") == 45
     assert np.isnan(leading_count("34 (29-41)"))
-    results = run_analyses(random_cohort(11, 14, 2, 0.0), Settings(), Filters())
+    results = dict(run_analyses(random_cohort(11, 14, 2, 0.0), Settings(), Filters()).results)
     out = suppress_results(results, T)["table1"].table
     cat = out[out["level"].notna() & (out["level"] != "")]
     for col in ("refractory", "relapse", "All"):
@@ -215,4 +215,4 @@ def test_table1_texts_are_read_and_blanked() -> None:
 
 def test_threshold_must_be_at_least_two() -> None:
     with pytest.raises(ValueError):
-        suppress_table(pd.DataFrame({"n": [1]}), TableSpec(counts=("n",)), 1)
+        suppress_table(pd.DataFrame({"n": [1]}), CountSpec(counts=("n",)), 1)

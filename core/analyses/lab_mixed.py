@@ -15,8 +15,10 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from core.analyses.context import RunContext
 from core.analyses.response import group_levels
-from core.model.results import Result
+from core.analyses.spec import NO_FIGURE, AnalysisSkipped, AnalysisSpec, TableSpec
+from core.model.results import AnalysisRun, Result
 from core.model.schema import LABELS, UNITS, Cohort
 from core.model.settings import Settings
 from core.outcomes.criteria import add_egfr
@@ -255,7 +257,7 @@ def _mixed_rows(tr: Trajectory) -> pd.DataFrame:
     )
 
 
-def lab_trajectories(
+def lab_mixed_models(
     cohort: Cohort, settings: Settings, measures: Sequence[str] = DEFAULT_MEASURES
 ) -> dict[str, Result]:
     """Mixed-model trajectories of ``measures`` (default eGFR) over all visits.
@@ -320,12 +322,70 @@ def lab_trajectories(
 def lab_slopes(
     cohort: Cohort, settings: Settings, measures: Sequence[str] = DEFAULT_MEASURES
 ) -> Result:
-    """The ``lab_slopes`` table of :func:`lab_trajectories` (slope per group per year)."""
-    return lab_trajectories(cohort, settings, measures)["lab_slopes"]
+    """The ``lab_slopes`` table of :func:`lab_mixed_models` (slope per group per year)."""
+    return lab_mixed_models(cohort, settings, measures)["lab_slopes"]
 
 
 def lab_mixed(
     cohort: Cohort, settings: Settings, measures: Sequence[str] = DEFAULT_MEASURES
 ) -> Result:
-    """The ``lab_mixed`` table of :func:`lab_trajectories` (fixed and random effects)."""
-    return lab_trajectories(cohort, settings, measures)["lab_mixed"]
+    """The ``lab_mixed`` table of :func:`lab_mixed_models` (fixed and random effects)."""
+    return lab_mixed_models(cohort, settings, measures)["lab_mixed"]
+
+
+def _compute(ctx: RunContext) -> dict[str, Result]:
+    if ctx.filtered.visits.empty:
+        raise AnalysisSkipped("No visits: no lab trajectories to model.")
+    return lab_mixed_models(ctx.filtered, ctx.settings, DEFAULT_MEASURES)
+
+
+def _methods(run: AnalysisRun) -> list[str]:
+    t = run.table("lab_slopes")
+    if t is None:
+        return []
+    sentences = [METHOD]
+    if t["scale"].eq("log").any():
+        sentences.append(LOG_NOTE)
+    if t["model"].eq(RANDOM_INTERCEPT).any():
+        sentences.append(
+            "Where the slope variance was estimated at its boundary (singular fit), the model "
+            "with a random intercept only is reported."
+        )
+    return sentences
+
+
+_FIXED = ("estimate", "se", "ci_low", "ci_high")
+SPECS = (
+    AnalysisSpec(
+        name="lab_mixed",
+        page="labs",
+        section="Slopes over all visits",
+        tables=(
+            TableSpec(
+                "lab_slopes",
+                "Slope per year",
+                tuple(SLOPE_COLUMNS),
+                "tests/reference/mixed/expected/lab_slopes.csv",
+                counts=("n_patients", "n_obs"),
+                percents=("pct_per_year", "pct_ci_low", "pct_ci_high"),
+                p_values=("p_value",),
+                estimates={c: "unit column (per year)" for c in _FIXED},
+            ),
+            TableSpec(
+                "lab_mixed",
+                "Mixed model terms",
+                tuple(MIXED_COLUMNS),
+                "tests/reference/mixed/expected/lab_mixed.csv",
+                counts=("n_patients", "n_obs"),
+                p_values=("p_value",),
+            ),
+        ),
+        compute=_compute,
+        figures=NO_FIGURE,
+        methods=_methods,
+        r_call=(
+            "lme4::lmer(y ~ time * group + (1 + time | patient_id), REML = TRUE); "
+            "nlme::lme(y ~ time * group, random = ~ 1 + time | patient_id, method = 'REML')"
+        ),
+    ),
+)

@@ -26,6 +26,7 @@ def _specs() -> tuple[AnalysisSpec, ...]:
         criteria_sensitivity,
         dsdna,
         flow,
+        lab_mixed,
         labs_values,
         paired,
         response,
@@ -42,6 +43,7 @@ def _specs() -> tuple[AnalysisSpec, ...]:
         *paired.SPECS,
         *dsdna.SPECS,
         *labs_values.SPECS,
+        *lab_mixed.SPECS,
         *time_to_response.SPECS,
         *table1.SPECS,
     )

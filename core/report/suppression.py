@@ -1,6 +1,6 @@
 """Small-cell suppression for outputs that leave the hospital (primary and complementary).
 
-A table's counts are tied together by *relations* (``core.report.suppression_specs``): a
+A table's counts are tied together by *relations* (``core.analyses.suppression_specs``): a
 total equals the sum of its parts within a row (``orr_n = cr_n + pr_n``), across rows (the
 ``All`` group is the sum of the groups), or a sum everybody knows (each group's patients
 in ``response_transitions``). Some parts are not printed but follow by subtraction (the
@@ -29,8 +29,8 @@ import numpy as np
 import pandas as pd
 from scipy import linalg, optimize
 
+from core.analyses.suppression_specs import CountSpec, Margin, RowsSum, Steps, spec_for, withheld
 from core.model.results import Result
-from core.report.suppression_specs import WITHHELD, Margin, RowsSum, Steps, TableSpec, spec_for
 
 DEFAULT_THRESHOLD = 5
 
@@ -52,7 +52,7 @@ class Suppressed:
 class _System:
     """Cells, hidden counts and the linear relations among them (Σ coef·x = public)."""
 
-    def __init__(self, counts: pd.DataFrame, spec: TableSpec, keep: np.ndarray) -> None:
+    def __init__(self, counts: pd.DataFrame, spec: CountSpec, keep: np.ndarray) -> None:
         self.counts = counts
         self.value: dict[Var, float] = {}
         self.rows: list[dict[Var, float]] = []
@@ -291,7 +291,7 @@ def _protect(system: _System, t: int) -> tuple[set[Var], int, bool]:
 
 
 def suppress_table(
-    table: pd.DataFrame, spec: TableSpec, threshold: int = DEFAULT_THRESHOLD
+    table: pd.DataFrame, spec: CountSpec, threshold: int = DEFAULT_THRESHOLD
 ) -> Suppressed:
     """Blank small counts and the cells that would give them away, in one table.
 
@@ -361,8 +361,8 @@ def suppression_note(threshold: int, s: Suppressed) -> str:
 def suppress_results(results: dict[str, Result], threshold: int | None) -> dict[str, Result]:
     """Apply :func:`suppress_table` to every table with a spec; ``threshold=None`` = off.
 
-    Tables without counts pass unchanged; tables listed as withheld
-    (``suppression_specs.WITHHELD``: one row per patient or per event time) are emptied
+    Tables without counts pass unchanged; withheld tables (patient-level ones and
+    ``suppression_specs.WITHHELD``: one row per patient or per event time) are emptied
     with a note. Each suppressed Result gains the note and ``meta['suppression']``
     (threshold, primary, complementary, withheld).
     """
@@ -370,7 +370,7 @@ def suppress_results(results: dict[str, Result], threshold: int | None) -> dict[
         return results
     out: dict[str, Result] = {}
     for name, r in results.items():
-        if name in WITHHELD:
+        if withheld(name):
             note = (
                 f"Withheld under small-cell suppression (threshold {threshold}): "
                 "this table has one row per patient or per event time."

@@ -247,7 +247,7 @@ def _minimise(prof: _Profile, lower: np.ndarray) -> tuple[np.ndarray, bool]:
     theta[at_bound] = lower[at_bound]
     free = ~at_bound
     idx = np.nonzero(free)[0]
-    for _ in range(20):
+    for _ in range(20 if len(idx) else 0):  # nothing to polish when all sit on bounds
         g = _grad(f, theta, free)
         H = _hessian(f, theta, idx)
         try:

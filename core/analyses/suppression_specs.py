@@ -49,7 +49,7 @@ class Steps:
 
 
 @dataclass(frozen=True)
-class TableSpec:
+class CountSpec:
     counts: tuple[str, ...]
     relations: tuple[Margin | RowsSum | Steps, ...] = ()
     derived: dict[str, tuple[str, ...]] = field(default_factory=dict)
@@ -77,8 +77,8 @@ def leading_count(text) -> float:
 
 RATES = ("n_evaluable", "cr_n", "pr_n", "orr_n")
 
-SPECS: dict[str, TableSpec] = {
-    "response_rates": TableSpec(
+SPECS: dict[str, CountSpec] = {
+    "response_rates": CountSpec(
         counts=(*RATES, "n_off_landmark"),
         relations=(
             Margin("orr_n", ("cr_n", "pr_n")),
@@ -96,7 +96,7 @@ SPECS: dict[str, TableSpec] = {
             "cr_ci_high": ("cr_n", "n_evaluable"),
         },
     ),
-    "criteria_sensitivity": TableSpec(
+    "criteria_sensitivity": CountSpec(
         counts=(*RATES, "n_patients", "n_no_visit", "n_on_boundary"),
         relations=(
             Margin("orr_n", ("cr_n", "pr_n")),
@@ -109,7 +109,7 @@ SPECS: dict[str, TableSpec] = {
         ),
         derived={"orr_pct": ("orr_n", "n_evaluable")},
     ),
-    "response_transitions": TableSpec(
+    "response_transitions": CountSpec(
         counts=("n",),
         relations=(
             groups_sum(("n",), ("from_month", "to_month", "from_state", "to_state")),
@@ -118,7 +118,7 @@ SPECS: dict[str, TableSpec] = {
             RowsSum("to", ("n",), None, {}, ("from_month", "to_month", "group", "to_state")),
         ),
     ),
-    "dsdna_shift": TableSpec(
+    "dsdna_shift": CountSpec(
         counts=("n_pairs", "pos_to_neg", "neg_to_pos", "pos_baseline", "pos_followup"),
         relations=(
             Margin("pos_baseline", ("~pos_pos", "pos_to_neg")),
@@ -134,7 +134,7 @@ SPECS: dict[str, TableSpec] = {
             "statistic": ("pos_to_neg", "neg_to_pos"),
         },
     ),
-    "flow": TableSpec(
+    "flow": CountSpec(
         counts=("n",),
         relations=(
             # After filters = evaluable + each reason not evaluable (+ baseline CR excluded),
@@ -143,7 +143,7 @@ SPECS: dict[str, TableSpec] = {
             RowsSum("imputed", ("n",), {"step": "evaluable"}, {"step": "imputed"}, ("month",)),
         ),
     ),
-    "ttr_risk": TableSpec(
+    "ttr_risk": CountSpec(
         counts=("n_risk", "cum_events", "cum_censored"),
         relations=(
             groups_sum(("n_risk", "cum_events", "cum_censored"), ("time",)),
@@ -152,12 +152,12 @@ SPECS: dict[str, TableSpec] = {
             Steps("cum_censored", ("group",), "time"),
         ),
     ),
-    "ttr_summary": TableSpec(
+    "ttr_summary": CountSpec(
         counts=("n", "n_events"),
         relations=(Margin("n", ("n_events", "~censored")), groups_sum(("n", "n_events"), ())),
         derived=_stats_of(("n", "n_events"), ("median_time", "median_ci_low", "median_ci_high")),
     ),
-    "response_subgroups": TableSpec(
+    "response_subgroups": CountSpec(
         counts=("n", "orr_n"),
         relations=(
             Margin("n", ("orr_n", "~nr_n")),
@@ -168,7 +168,7 @@ SPECS: dict[str, TableSpec] = {
         ),
         derived={c: ("n", "orr_n") for c in ("orr_pct", "ci_low", "ci_high")},
     ),
-    "response_difference": TableSpec(
+    "response_difference": CountSpec(
         counts=("x_group", "n_group", "x_reference", "n_reference"),
         relations=(
             Margin("n_group", ("x_group", "~not_group")),
@@ -179,8 +179,9 @@ SPECS: dict[str, TableSpec] = {
             for c in ("diff_pct", "ci_low", "ci_high")
         },
     ),
-    "paired_changes": TableSpec(
-        counts=("n_pairs",),
+    "paired_changes": CountSpec(
+        counts=("n_pairs", "n_zero_diff"),
+        relations=(Margin("n_pairs", ("n_zero_diff", "~nonzero")),),
         derived=_stats_of(
             ("n_pairs",),
             (
@@ -202,35 +203,48 @@ SPECS: dict[str, TableSpec] = {
             ),
         ),
     ),
-    "repeated_measures": TableSpec(
+    "repeated_measures": CountSpec(
         counts=("n_complete",),
         derived=_stats_of(("n_complete",), ("friedman_p", "friedman_chisq")),
     ),
-    "repeated_pairwise": TableSpec(
-        counts=("n_pairs",),
+    "repeated_pairwise": CountSpec(
+        counts=("n_pairs", "n_zero_diff"),
+        relations=(Margin("n_pairs", ("n_zero_diff", "~nonzero")),),
         derived=_stats_of(("n_pairs",), ("wilcoxon_p", "p_holm", "wilcoxon_V")),
     ),
-    "change_between_groups": TableSpec(
+    "change_between_groups": CountSpec(
         counts=("n_a", "n_b"), derived=_stats_of(("n_a", "n_b"), ("p_value", "W"))
     ),
-    "steroid_trajectory": TableSpec(
+    "steroid_trajectory": CountSpec(
         counts=("n",), derived=_stats_of(("n",), ("median", "q1", "q3"))
     ),
-    "lab_slopes": TableSpec(counts=("n_patients",)),
-    "lab_mixed": TableSpec(counts=("n_patients",)),
+    "lab_slopes": CountSpec(counts=("n_patients", "n_obs")),
+    "lab_mixed": CountSpec(counts=("n_patients", "n_obs")),
+    "data_completeness": CountSpec(
+        counts=("n_visits", "n_recorded"),
+        relations=(Margin("n_visits", ("n_recorded", "~not_recorded")),),
+        derived={"pct_recorded": ("n_visits", "n_recorded")},
+    ),
+    "lab_trajectories": CountSpec(
+        counts=("n",),
+        relations=(groups_sum(("n",), ("measure", "month")),),
+        derived=_stats_of(("n",), ("median", "q1", "q3")),
+    ),
+    "cox": CountSpec(counts=("n", "n_events"), relations=(Margin("n", ("n_events", "~censored")),)),
 }
 
-# Tables whose rows are single patients or single event times: not released when
-# suppression is on (their small counts are the rows themselves).
-WITHHELD: tuple[str, ...] = ("landmark_visits", "ttr_patients", "ttr_curve")
+# Tables whose rows are single event times: not released when suppression is on (their
+# event counts are small by nature and the curve's steps give them back). Patient-level
+# tables (the registry's ``patient_level``) are withheld as well.
+WITHHELD: tuple[str, ...] = ("ttr_curve",)
 
 
-def table1_spec(group_columns: tuple[str, ...]) -> TableSpec:
+def table1_spec(group_columns: tuple[str, ...]) -> CountSpec:
     """table1 holds ``n (x%)`` texts in one column per group and ``All``: a categorical
     variable's levels add up to each group's known size (missing values aside), and
     ``All`` is the sum of the groups. Continuous rows (no level) are not counts."""
     groups = tuple(c for c in group_columns if c != ALL)
-    return TableSpec(
+    return CountSpec(
         counts=(*groups, ALL),
         relations=(
             Margin(ALL, (*groups, "~no_group")),
@@ -244,7 +258,14 @@ def table1_spec(group_columns: tuple[str, ...]) -> TableSpec:
 TABLE1_FIXED = ("variable", "level", "p_value", "test", "smd", "n_missing", "p_method")
 
 
-def spec_for(name: str, table) -> TableSpec | None:
+def withheld(name: str) -> bool:
+    """Tables not released at all under suppression: patient-level ones and WITHHELD."""
+    from core.analyses.registry import is_patient_level_table
+
+    return name in WITHHELD or is_patient_level_table(name)
+
+
+def spec_for(name: str, table) -> CountSpec | None:
     """The spec of a contract table (table1's group columns are read from the table)."""
     if name == "table1":
         return table1_spec(tuple(c for c in table.columns if c not in TABLE1_FIXED))
