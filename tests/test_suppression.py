@@ -21,6 +21,7 @@ from test_properties import random_cohort
 
 from core.analyses.run import run_analyses
 from core.analyses.suppression_specs import (
+    LINKS,
     CountSpec,
     Margin,
     RowsSum,
@@ -30,7 +31,8 @@ from core.analyses.suppression_specs import (
 )
 from core.model.results import Result
 from core.model.settings import Filters, Settings
-from core.report.suppression import _System, suppress_results, suppress_table
+from core.report.suppression import _System, suppress_table
+from core.report.suppression_run import _pairs, suppress_results
 
 T = 5
 
@@ -143,6 +145,20 @@ def test_no_suppressed_count_can_be_recovered(c, criteria: str) -> None:
             assert out[name].table.empty
         else:
             _check_table(name, results[name], out[name])
+    for link in LINKS:
+        _check_link(link, results, out)
+
+
+def _check_link(link, before: dict, after: dict) -> None:
+    """A count printed in two tables is blanked in both or in neither."""
+    ta, tb = before[link.a].table, before[link.b].table
+    if ta.empty or tb.empty:
+        return
+    sa, sb = after[link.a].table, after[link.b].table
+    for i, j in _pairs(link, ta, tb):
+        for ca, cb in link.columns:
+            if ca in ta and cb in tb and ta[ca].iloc[i] == tb[cb].iloc[j]:
+                assert pd.isna(sa[ca].iloc[i]) == pd.isna(sb[cb].iloc[j]), (link, i, j, ca)
 
 
 def test_off_means_unchanged() -> None:

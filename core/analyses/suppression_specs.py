@@ -270,3 +270,50 @@ def spec_for(name: str, table) -> CountSpec | None:
     if name == "table1":
         return table1_spec(tuple(c for c in table.columns if c not in TABLE1_FIXED))
     return SPECS.get(name)
+
+
+@dataclass(frozen=True)
+class Link:
+    """The same counts printed in two tables. Rows of ``a`` matching ``a_rows`` pair with
+    rows of ``b`` matching ``b_rows`` on ``keys`` ((a column, b column) pairs); in each
+    ``columns`` pair, equal values are the same count and are blanked in both or neither."""
+
+    a: str
+    b: str
+    keys: tuple[tuple[str, str], ...]
+    columns: tuple[tuple[str, str], ...]
+    a_rows: dict = field(default_factory=dict)
+    b_rows: dict = field(default_factory=dict)
+
+
+LINKS: tuple[Link, ...] = (
+    Link(
+        "response_rates",
+        "criteria_sensitivity",
+        (("month", "month"), ("group", "group")),
+        tuple((c, c) for c in RATES),
+    ),
+    Link(
+        "response_rates",
+        "flow",
+        (("month", "month"),),
+        (("n_evaluable", "n"),),
+        a_rows={"group": ALL},
+        b_rows={"step": "evaluable"},
+    ),
+    Link(
+        "response_rates",
+        "response_subgroups",
+        (("month", "month"), ("group", "level")),
+        (("n_evaluable", "n"), ("orr_n", "orr_n")),
+        b_rows={"subgroup": (ALL, "Group")},
+    ),
+    Link(
+        "ttr_summary",
+        "ttr_risk",
+        (("group", "group"),),
+        (("n", "n_risk"),),
+        b_rows={"time": ("0", "0.0")},
+    ),
+    Link("ttr_summary", "cox", (), (("n", "n"), ("n_events", "n_events")), a_rows={"group": ALL}),
+)

@@ -29,8 +29,7 @@ import numpy as np
 import pandas as pd
 from scipy import linalg, optimize
 
-from core.analyses.suppression_specs import CountSpec, Margin, RowsSum, Steps, spec_for, withheld
-from core.model.results import Result
+from core.analyses.suppression_specs import CountSpec, Margin, RowsSum, Steps
 
 DEFAULT_THRESHOLD = 5
 
@@ -263,11 +262,12 @@ class _Component:
         return found
 
 
-def _protect(system: _System, t: int) -> tuple[set[Var], int, bool]:
+def _protect(system: _System, t: int, forced: set[Var]) -> tuple[set[Var], int, bool]:
     """Primary and complementary suppression; returns (blanked cells, n primary, ok)."""
     cells = [v for v in system.value if v[0] == "cell"]
     blank = {v for v in cells if system.sensitive(v, t)}
     n_primary = len(blank)
+    blank |= forced & set(cells)
     touches: dict[Var, set[Var]] = {}
     for terms in system.rows:
         for v in terms:
@@ -291,7 +291,10 @@ def _protect(system: _System, t: int) -> tuple[set[Var], int, bool]:
 
 
 def suppress_table(
-    table: pd.DataFrame, spec: CountSpec, threshold: int = DEFAULT_THRESHOLD
+    table: pd.DataFrame,
+    spec: CountSpec,
+    threshold: int = DEFAULT_THRESHOLD,
+    forced: frozenset[tuple[int, str]] = frozenset(),
 ) -> Suppressed:
     """Blank small counts and the cells that would give them away, in one table.
 
@@ -303,6 +306,9 @@ def suppress_table(
         Its counts, relations and derived columns (``suppression_specs.SPECS``).
     threshold
         t: counts 1 … t − 1 are blanked (t ≥ 2).
+    forced
+        (row position, column) of counts to blank whatever their size: the same count
+        blanked in another table (see :mod:`core.report.suppression_run`).
 
     Returns
     -------
@@ -325,7 +331,7 @@ def suppress_table(
             counts[c].map(spec.parse) if spec.parse else pd.to_numeric(counts[c], errors="coerce")
         )
     system = _System(counts, spec, keep)
-    blank, n_primary, ok = _protect(system, threshold)
+    blank, n_primary, ok = _protect(system, threshold, {("cell", i, c) for i, c in forced})
     if not ok:
         blank = {v for v in system.value if v[0] == "cell"}
     for _, i, c in blank:
@@ -344,51 +350,3 @@ def suppress_table(
         out[col] = out[col].astype(float if numeric else object)
         out.loc[mask[col].to_numpy(), col] = np.nan if numeric else None
     return Suppressed(out, mask, n_primary, len(blank) - n_primary if ok else 0, not ok)
-
-
-def suppression_note(threshold: int, s: Suppressed) -> str:
-    """The sentence a table's notes and its file's context block carry."""
-    head = (
-        f"Small-cell suppression (threshold {threshold}): counts 1–{threshold - 1} are "
-        "blanked, with the cells they could be recovered from by subtraction from totals "
-        "(complementary suppression) and the percentages and statistics derived from them"
-    )
-    if s.withheld:
-        return head + "; no pattern protected every count, so all counts of this table are blanked."
-    return head + f"; here {s.n_primary} primary and {s.n_complementary} complementary cell(s)."
-
-
-def suppress_results(results: dict[str, Result], threshold: int | None) -> dict[str, Result]:
-    """Apply :func:`suppress_table` to every table with a spec; ``threshold=None`` = off.
-
-    Tables without counts pass unchanged; withheld tables (patient-level ones and
-    ``suppression_specs.WITHHELD``: one row per patient or per event time) are emptied
-    with a note. Each suppressed Result gains the note and ``meta['suppression']``
-    (threshold, primary, complementary, withheld).
-    """
-    if threshold is None:
-        return results
-    out: dict[str, Result] = {}
-    for name, r in results.items():
-        if withheld(name):
-            note = (
-                f"Withheld under small-cell suppression (threshold {threshold}): "
-                "this table has one row per patient or per event time."
-            )
-            meta = r.meta | {"suppression": {"threshold": threshold, "withheld": True}}
-            out[name] = replace(r, table=r.table.iloc[0:0], notes=(*r.notes, note), meta=meta)
-        elif (spec := spec_for(name, r.table)) is not None and not r.table.empty:
-            s = suppress_table(r.table, spec, threshold)
-            meta = r.meta | {
-                "suppression": {
-                    "threshold": threshold,
-                    "primary": s.n_primary,
-                    "complementary": s.n_complementary,
-                    "withheld": s.withheld,
-                }
-            }
-            note = suppression_note(threshold, s)
-            out[name] = replace(r, table=s.table, notes=(*r.notes, note), meta=meta)
-        else:
-            out[name] = r
-    return out
