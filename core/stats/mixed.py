@@ -136,6 +136,25 @@ def containment_df(X: np.ndarray, codes: np.ndarray, n_clusters: int) -> np.ndar
     return np.where(const, max(df_between, df_within), np.where(within, df_within, df_between))
 
 
+def _chol_solve(M: np.ndarray, R: np.ndarray) -> tuple[float, np.ndarray]:
+    """For each cluster i: Cholesky Mᵢ = Lᵢ Lᵢᵀ; returns (Σ log|Mᵢ|, Lᵢ⁻¹ Rᵢ). Closed
+    forms for 1 × 1 and 2 × 2 blocks (the usual random intercept / slope), else LAPACK."""
+    q = M.shape[1]
+    if q == 1:
+        d = np.sqrt(M[:, 0, 0])
+        return float(2 * np.log(d).sum()), R / d[:, None, None]
+    if q == 2:
+        l11 = np.sqrt(M[:, 0, 0])
+        l21 = M[:, 1, 0] / l11
+        l22 = np.sqrt(M[:, 1, 1] - l21**2)
+        w1 = R[:, 0, :] / l11[:, None]
+        w2 = (R[:, 1, :] - l21[:, None] * w1) / l22[:, None]
+        return float(2 * (np.log(l11).sum() + np.log(l22).sum())), np.stack([w1, w2], axis=1)
+    C = np.linalg.cholesky(M)
+    logdet = float(2 * np.log(np.diagonal(C, axis1=1, axis2=2)).sum())
+    return logdet, np.linalg.solve(C, R)
+
+
 class _Profile:
     """Cluster-wise cross-products and the profiled REML deviance as a function of θ."""
 
@@ -159,19 +178,19 @@ class _Profile:
     def solve(self, theta: np.ndarray) -> dict:
         """PLS solution at θ: deviance, β, σ², (Xᵀ V⁻¹ X)⁻¹ / σ²."""
         L = self.lam(theta)
-        M = np.einsum("ji,mjk,kl->mil", L, self.ZtZ, L) + np.eye(self.q)
-        Minv = np.linalg.inv(M)
-        B = np.einsum("ji,mjk->mik", L, self.ZtX)  # Λᵀ Zᵢᵀ Xᵢ
-        c = np.einsum("ji,mj->mi", L, self.Zty)  # Λᵀ Zᵢᵀ yᵢ
-        MB = Minv @ B
-        A = self.XtX - np.einsum("mip,miq->pq", B, MB)
-        rhs = self.Xty - np.einsum("mip,mi->p", MB, c)
+        M = np.matmul(np.matmul(L.T, self.ZtZ), L) + np.eye(self.q)  # Λᵀ Zᵢᵀ Zᵢ Λ + I
+        # [Λᵀ Zᵢᵀ Xᵢ | Λᵀ Zᵢᵀ yᵢ], solved against the Cholesky factor of each Mᵢ
+        R = np.concatenate([np.matmul(L.T, self.ZtX), (self.Zty @ L)[:, :, None]], axis=2)
+        logdet_m, W = _chol_solve(M, R)
+        Wf = W.reshape(-1, self.p + 1)
+        G = Wf.T @ Wf
+        A = self.XtX - G[: self.p, : self.p]
+        rhs = self.Xty - G[: self.p, self.p]
         Ainv = np.linalg.inv(A)
         beta = Ainv @ rhs
-        r2 = self.yty - np.einsum("mi,mij,mj->", c, Minv, c) - rhs @ beta
+        r2 = self.yty - G[self.p, self.p] - rhs @ beta
         dof = self.n - self.p
         r2 = max(r2, 1e-300)
-        logdet_m = np.linalg.slogdet(M)[1].sum()
         logdet_a = np.linalg.slogdet(A)[1]
         dev = logdet_m + logdet_a + dof * (1 + np.log(2 * np.pi * r2 / dof))
         return {"dev": float(dev), "beta": beta, "sigma2": r2 / dof, "Ainv": Ainv, "lam": L}
@@ -228,8 +247,8 @@ def _minimise(prof: _Profile, lower: np.ndarray) -> tuple[np.ndarray, bool]:
 
     L-BFGS-B (bounds: diagonals of Λ ≥ 0) from lme4's start Λ = I with central-difference
     gradients, then Newton steps with a finite-difference Hessian on the coordinates not
-    at a bound until the step is below 1e-10. Converged = a Newton step on the free
-    coordinates could lower the deviance by less than 1e-6 (:func:`_at_optimum`)."""
+    at a bound. Converged = a Newton step on the free coordinates would lower the deviance
+    by less than 1e-10 (with a positive definite Hessian)."""
     f = prof.deviance
     bounds = [(lo, None) if np.isfinite(lo) else (None, None) for lo in lower]
     start = np.where(np.isfinite(lower), 1.0, 0.0)
@@ -247,29 +266,31 @@ def _minimise(prof: _Profile, lower: np.ndarray) -> tuple[np.ndarray, bool]:
     theta[at_bound] = lower[at_bound]
     free = ~at_bound
     idx = np.nonzero(free)[0]
-    for _ in range(20 if len(idx) else 0):  # nothing to polish when all sit on bounds
-        g = _grad(f, theta, free)
+    if len(idx) == 0:  # every parameter on its bound: nothing to polish
+        return theta, bool(np.isfinite(f(theta)))
+    floor = np.where(np.isfinite(lower), lower, -np.inf)[idx]
+    for _ in range(20):
+        g = _grad(f, theta, free)[idx]
         H = _hessian(f, theta, idx)
         try:
-            step = -np.linalg.solve(H, g[idx])
+            if np.linalg.eigvalsh(H).min() <= 0:
+                return theta, False
+            step = -np.linalg.solve(H, g)
         except np.linalg.LinAlgError:
-            break
-        if not np.isfinite(step).all() or np.linalg.eigvalsh(H).min() <= 0:
-            break
+            return theta, False
+        if -0.5 * g @ step < 1e-10:  # a Newton step would gain < 1e-10: at the optimum
+            return theta, True
         fx, t = f(theta), 1.0
         while t > 1e-4:
             trial = theta.copy()
             trial[idx] += t * step
-            if (trial[idx] >= np.where(np.isfinite(lower), lower, -np.inf)[idx]).all() and f(
-                trial
-            ) <= fx:
+            if (trial[idx] >= floor).all() and f(trial) <= fx:
                 theta = trial
                 break
             t /= 2
-        if t <= 1e-4 or np.abs(t * step).max() < 1e-10:
+        if t <= 1e-4:
             break
-    converged = _at_optimum(f, theta, free)
-    return theta, converged
+    return theta, _at_optimum(f, theta, free)
 
 
 def reml_fit(
