@@ -24,6 +24,7 @@ import pandas as pd
 import pytest
 
 from core.analyses.lab_mixed import LOG_SCALE, lab_mixed_models, model_frame
+from core.analyses.run import run_analyses
 from core.ingest.load import load_path
 from core.model.filters import filter_cohort
 from core.model.schema import PAIRED_MEASURES, Cohort
@@ -196,3 +197,15 @@ def test_both_variances_on_their_bounds_fit_as_least_squares() -> None:
     fit = reml_fit(y, X, np.ones((12, 1)), pid, ("intercept", "time"), ("intercept",))
     assert fit.singular and fit.theta.tolist() == [0.0]
     assert np.allclose(fit.estimate, np.linalg.lstsq(X, y, rcond=None)[0], rtol=1e-10)
+
+
+def test_the_run_models_the_labs_the_settings_name() -> None:
+    """eGFR by default; Settings.mixed_measures picks others (UPCR on the log scale)."""
+    cohort = load_path(REF / "cohort_long.csv")
+    default = run_analyses(cohort).results["lab_slopes"].table
+    assert set(default["measure"]) == {"egfr"}
+    picked = run_analyses(cohort, Settings(mixed_measures=("egfr", "upcr"))).results
+    t = picked["lab_slopes"].table
+    assert set(t["measure"]) == {"egfr", "upcr"}
+    assert set(t.loc[t["measure"] == "upcr", "scale"]) == {"log"}
+    assert any("natural-log" in n for n in picked["lab_slopes"].notes)

@@ -336,7 +336,7 @@ def lab_mixed(
 def _compute(ctx: RunContext) -> dict[str, Result]:
     if ctx.filtered.visits.empty:
         raise AnalysisSkipped("No visits: no lab trajectories to model.")
-    return lab_mixed_models(ctx.filtered, ctx.settings, DEFAULT_MEASURES)
+    return lab_mixed_models(ctx.filtered, ctx.settings, ctx.settings.mixed_measures)
 
 
 def _methods(run: AnalysisRun) -> list[str]:

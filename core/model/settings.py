@@ -61,6 +61,7 @@ class Settings:
     custom: CustomCriteria = field(default_factory=CustomCriteria)
     exclude_baseline_cr: bool = False
     normal_vars: tuple[str, ...] = ()  # table1: variables summarised as mean (SD)
+    mixed_measures: tuple[str, ...] = ("egfr",)  # labs modelled over all visits (lab_slopes)
 
     def __post_init__(self) -> None:
         if self.criteria is not None and self.criteria not in CRITERIA:
@@ -74,6 +75,7 @@ class Settings:
         if not 0 <= self.window <= 3:
             raise ValueError("The landmark window must be between 0 and 3 months.")
         object.__setattr__(self, "landmarks", tuple(float(m) for m in self.landmarks))
+        object.__setattr__(self, "mixed_measures", tuple(str(m) for m in self.mixed_measures))
 
     def resolved(self, has_recorded_response: bool, groups: list[str]) -> Settings:
         """The same settings with ``criteria`` and ``reference`` filled in."""
