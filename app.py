@@ -26,6 +26,12 @@ pages = [
         "app_pages/ttr.py", title="Time to response", icon=":material/timeline:", url_path="ttr"
     ),
     st.Page(
+        "app_pages/long_term.py",
+        title="Long-term outcomes",
+        icon=":material/monitor_heart:",
+        url_path="long_term",
+    ),
+    st.Page(
         "app_pages/report.py", title="Report", icon=":material/description:", url_path="report"
     ),
 ]

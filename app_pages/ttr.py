@@ -32,3 +32,25 @@ with st.expander("Numbers at risk, curve values and per-patient times"):
     v.table("ttr_risk")
     v.table("ttr_curve")
     v.table("ttr_patients")
+
+st.header("Competing risks", divider="gray")
+st.caption(
+    "Cumulative incidence of response when death, ESKD or stopping treatment can come first "
+    "(Aalen–Johansen), beside 1 − Kaplan–Meier; Gray's test and Fine–Gray hazard ratios."
+)
+v.figure("cif_curve")
+v.table("cif_tests")
+v.table("cif_regression")
+with st.expander("Curve values and numbers at risk"):
+    v.table("cif_curve")
+    v.table("cif_risk")
+
+st.header("Restricted mean time and milestones", divider="gray")
+v.table("rmst")
+v.table("rmst_difference")
+v.table("milestones")
+
+st.header("Proportional hazards and pairwise comparisons", divider="gray")
+v.figure("schoenfeld")
+v.table("ph_test")
+v.table("pairwise_logrank")

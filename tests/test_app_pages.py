@@ -16,7 +16,7 @@ from streamlit.testing.v1 import AppTest
 ROOT = Path(__file__).resolve().parent.parent
 REF = ROOT / "tests" / "reference"
 EXPECTED = REF / "expected"
-PAGES = ["cohort", "response", "labs", "ttr", "report"]
+PAGES = ["cohort", "response", "labs", "ttr", "long_term", "report"]
 TIMEOUT = 180
 
 
@@ -175,3 +175,14 @@ def test_report_page_builds_the_zip_in_memory(monkeypatch) -> None:
     exp = pd.read_csv(EXPECTED / "class_IV_IVV" / "response_rates.csv")
     assert got["orr_n"].tolist() == exp["orr_n"].tolist()
     assert got["orr_ci_low"].to_numpy() == pytest.approx(exp["orr_ci_low"].to_numpy(), rel=1e-5)
+
+
+def test_long_term_page_on_a_filtered_demo(demo_app: AppTest) -> None:
+    """The long-term page under a class filter: its tables and charts follow the filter."""
+    demo_app.switch_page("app_pages/long_term.py").run()
+    demo_app.sidebar.multiselect(key="class").set_value(["IV", "IV+V"]).run()
+    assert_clean(demo_app)
+    caption = demo_app.caption[0].value
+    assert "Class IV, IV+V" in caption and not caption.endswith("n = 29")
+    assert demo_app.get("plotly_chart"), "the page drew its charts"
+    assert demo_app.dataframe, "the page shows its tables"

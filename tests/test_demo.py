@@ -65,8 +65,21 @@ def test_wide_workbook_has_no_save_time() -> None:
 
 
 def test_columns_match_the_canonical_long_layout(long: pd.DataFrame) -> None:
-    assert list(long.columns) == REFERENCE_COLUMNS
-    assert long.notna().all().all()  # every canonical lab at every visit
+    # the reference layout, then the long-term patient columns (death, month of death)
+    assert list(long.columns) == REFERENCE_COLUMNS + ["death", "death_month"]
+    assert long[REFERENCE_COLUMNS].notna().all().all()  # every canonical lab at every visit
+
+
+def test_one_sustained_egfr_decline_and_one_death(long: pd.DataFrame) -> None:
+    base = long[long["month"] == 0].set_index("patient_id")["egfr"]
+    ratio = long["egfr"] / long["patient_id"].map(base)
+    low = long[(long["month"] > 0) & (ratio <= 0.7)]
+    # one patient, below 70 % of baseline at months 9 and 12 (its last two visits)
+    assert low["patient_id"].nunique() == 1 and low["month"].tolist() == [9, 12]
+    dead = long.drop_duplicates("patient_id").query("death == 1")
+    assert dead["patient_id"].tolist() == low["patient_id"].unique().tolist()
+    assert dead["death_month"].tolist() == [14.0]
+    assert long.loc[long["death"] == 0, "death_month"].isna().all()
 
 
 def test_patients_groups_classes(long: pd.DataFrame) -> None:
@@ -179,9 +192,12 @@ def test_core_load_gives_the_same_cohort_from_long_and_wide(long: pd.DataFrame) 
     from_wide = load_path(WIDE, MAPPING)
     for cohort in (from_long, from_wide):
         assert cohort.report.errors == (), cohort.report.to_frame().to_string()
-    patient_fields = ["patient_id", "group", "isn_class", "sex", "age"]
+    patient_fields = ["patient_id", "group", "isn_class", "sex", "age", "death_month"]
     expected_patients = long.drop_duplicates("patient_id")[patient_fields].reset_index(drop=True)
     visit_fields = [c for c in REFERENCE_COLUMNS if c not in patient_fields[1:]]
+    for cohort in (from_long, from_wide):  # the death flag as the files write it (0/1)
+        died = cohort.patients.set_index("patient_id")["death"].astype(float)
+        assert died.sort_index().tolist() == long.groupby("patient_id")["death"].first().tolist()
     expected_visits = long[visit_fields]
     for cohort in (from_long, from_wide):
         patients = cohort.patients[patient_fields].sort_values("patient_id").reset_index(drop=True)

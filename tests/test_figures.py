@@ -404,7 +404,8 @@ def test_build_figures_pages_build_one_page_and_the_same_figures(ref_run):
     pages give every chart, and the registry knows each chart's page."""
     full = build_figures(ref_run)
     parts = {s: build_figures(ref_run, pages=[s]) for s in PAGES}
-    assert set(parts["ttr"]) == {FigureKey("ttr_curve")}
+    assert set(parts["ttr"]) == {FigureKey("ttr_curve"), FigureKey("cif_curve"),
+                                 FigureKey("schoenfeld")}  # fmt: skip
     assert {"flow", "completeness", "swimmer"} == {k.figure for k in parts["cohort"]}
     assert all(k.figure.startswith("response_") or k.figure == "criteria_sensitivity"
                for k in parts["response"])  # fmt: skip

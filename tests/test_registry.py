@@ -75,10 +75,11 @@ def test_no_other_module_lists_analyses() -> None:
     """Lists of table names outside the registry: a module naming five or more registry
     tables in string literals keeps its own list (the Word journal tables aside)."""
     # These read the tables they draw or quote (the Word journal tables, the results
-    # paragraph's headline numbers, the survival chart's five tables): no list of analyses.
+    # paragraph's headline numbers, the survival chart's five tables, the long-term charts'
+    # tables): no list of analyses.
     allowed = {"core/report/export/docx_content.py", "core/report/export/followup_content.py",
                "core/report/export/common.py", "core/report/export/methods.py",
-               "core/report/figures/ttr.py"}  # fmt: skip
+               "core/report/figures/ttr.py", "core/report/figures/long_term.py"}  # fmt: skip
     offenders = {}
     for path in sorted((ROOT / "core").rglob("*.py")) + sorted((ROOT / "ui").rglob("*.py")):
         rel = str(path.relative_to(ROOT))

@@ -23,14 +23,18 @@ from core.analyses.spec import AnalysisSpec, FigureRef, TableSpec
 def _specs() -> tuple[AnalysisSpec, ...]:
     # One line per analysis family, in the order of the report.
     from core.analyses import (
+        competing_risks,
         criteria_sensitivity,
         dsdna,
         flow,
         lab_mixed,
         labs_values,
+        long_term,
         paired,
         response,
+        restricted_mean,
         subgroups,
+        survival_checks,
         table1,
         time_to_response,
     )
@@ -45,7 +49,11 @@ def _specs() -> tuple[AnalysisSpec, ...]:
         *labs_values.SPECS,
         *lab_mixed.SPECS,
         *time_to_response.SPECS,
+        *competing_risks.SPECS,
+        *restricted_mean.SPECS,
+        *survival_checks.SPECS,
         *table1.SPECS,
+        *long_term.SPECS,
     )
 
 

@@ -18,8 +18,8 @@ if TYPE_CHECKING:  # the run imports this module: types only
     from core.analyses.context import RunContext
     from core.model.results import AnalysisRun
 
-Page = Literal["cohort", "response", "labs", "ttr"]
-PAGES: tuple[Page, ...] = ("cohort", "response", "labs", "ttr")
+Page = Literal["cohort", "response", "labs", "ttr", "long_term"]
+PAGES: tuple[Page, ...] = ("cohort", "response", "labs", "ttr", "long_term")
 
 
 @dataclass(frozen=True)

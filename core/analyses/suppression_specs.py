@@ -233,10 +233,83 @@ SPECS: dict[str, CountSpec] = {
     "cox": CountSpec(counts=("n", "n_events"), relations=(Margin("n", ("n_events", "~censored")),)),
 }
 
+
+def _risk(by: tuple[str, ...], cumulative: tuple[str, ...]) -> CountSpec:
+    """A numbers-at-risk table: the All group sums the groups; between two times the
+    risk set shrinks and the cumulative counts grow by hidden counts."""
+    cols = ("n_risk", *cumulative)
+    return CountSpec(
+        counts=cols,
+        relations=(
+            groups_sum(cols, (*by, "time")),
+            Steps("n_risk", (*by, "group"), "time", increasing=False),
+            *(Steps(c, (*by, "group"), "time") for c in cumulative),
+        ),
+    )
+
+
+def _events(by: tuple[str, ...], derived: tuple[str, ...]) -> CountSpec:
+    """n patients, n_events of them (the rest censored), per group and All."""
+    return CountSpec(
+        counts=("n", "n_events"),
+        relations=(Margin("n", ("n_events", "~censored")), groups_sum(("n", "n_events"), by)),
+        derived=_stats_of(("n", "n_events"), derived),
+    )
+
+
+_MEDIAN = ("median_time", "median_ci_low", "median_ci_high")
+SPECS |= {
+    "cif_risk": _risk((), ("cum_events", "cum_competing", "cum_censored")),
+    "flare_risk": _risk(("definition",), ("cum_events", "cum_censored")),
+    "kidney_risk": _risk(("outcome",), ("cum_events", "cum_censored")),
+    "steroid_target_risk": _risk(("outcome",), ("cum_events", "cum_censored")),
+    "kidney_outcomes": _events(("outcome",), ("events_pct", *_MEDIAN)),
+    "steroid_target_time": _events(("outcome",), ("events_pct", *_MEDIAN)),
+    "rmst": _events(("tau",), ("rmst", "se", "ci_low", "ci_high")),
+    "flares": CountSpec(
+        counts=("n_responders", "n_patients_flare", "n_flares"),
+        relations=(
+            Margin("n_responders", ("n_patients_flare", "~no_flare")),
+            groups_sum(("n_responders", "n_patients_flare", "n_flares"), ("definition",)),
+        ),
+        derived=_stats_of(
+            ("n_flares", "n_patients_flare"), ("rate_per_100py", "rate_ci_low", "rate_ci_high")
+        ),
+    ),
+    "steroid_thresholds": CountSpec(
+        counts=("n", "n_at_or_below", "n_pairs", "newly_at_or_below", "no_longer_at_or_below"),
+        relations=(
+            Margin("n", ("n_at_or_below", "~above")),
+            groups_sum(
+                ("n", "n_at_or_below", "n_pairs", "newly_at_or_below", "no_longer_at_or_below"),
+                ("threshold_mg", "landmark"),
+            ),
+        ),
+        derived={
+            "pct": ("n", "n_at_or_below"),
+            "ci_low": ("n", "n_at_or_below"),
+            "ci_high": ("n", "n_at_or_below"),
+            "p_value": ("newly_at_or_below", "no_longer_at_or_below"),
+        },
+    ),
+    "steroid_cumulative": CountSpec(
+        counts=("n",),
+        relations=(groups_sum(("n",), ("measure", "landmark")),),
+        derived=_stats_of(("n",), ("mean", "sd", "median", "q1", "q3")),
+    ),
+}
+
 # Tables whose rows are single event times: not released when suppression is on (their
 # event counts are small by nature and the curve's steps give them back). Patient-level
 # tables (the registry's ``patient_level``) are withheld as well.
-WITHHELD: tuple[str, ...] = ("ttr_curve",)
+WITHHELD: tuple[str, ...] = (
+    "ttr_curve",
+    "cif_curve",
+    "flare_curve",
+    "kidney_curve",
+    "steroid_target_curve",
+    "ph_residuals",  # one row per event time
+)
 
 
 def table1_spec(group_columns: tuple[str, ...]) -> CountSpec:
@@ -266,10 +339,18 @@ def withheld(name: str) -> bool:
 
 
 def spec_for(name: str, table) -> CountSpec | None:
-    """The spec of a contract table (table1's group columns are read from the table)."""
+    """The spec of a contract table (table1's group columns are read from the table).
+
+    A registry table with counts but no spec here gets primary suppression of those
+    counts only (no relations known: complementary cells are not sought)."""
     if name == "table1":
         return table1_spec(tuple(c for c in table.columns if c not in TABLE1_FIXED))
-    return SPECS.get(name)
+    if name in SPECS:
+        return SPECS[name]
+    from core.analyses.registry import table_spec
+
+    reg = table_spec(name)
+    return CountSpec(counts=tuple(reg.counts)) if reg is not None and reg.counts else None
 
 
 @dataclass(frozen=True)

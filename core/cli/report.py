@@ -15,7 +15,15 @@ from core.ingest.io import Limits
 from core.ingest.isn import normalise_class
 from core.model.results import AnalysisRun
 from core.model.schema import ISN_CLASSES, Cohort
-from core.model.settings import CI_METHODS, CRITERIA, EVENTS, MISSING_STRATEGIES, Filters, Settings
+from core.model.settings import (
+    CI_METHODS,
+    CRITERIA,
+    EVENTS,
+    FLARE_CONFIRMATIONS,
+    MISSING_STRATEGIES,
+    Filters,
+    Settings,
+)
 
 
 class BadInput(Exception):
@@ -43,6 +51,16 @@ def _parser() -> _Parser:
     p.add_argument("--drop-invalid", action="store_true")
     p.add_argument("--max-rows", type=int, help="refuse files with more visit rows than this")
     p.add_argument("--max-mb", type=float, help="refuse files larger than this many MB")
+    p.add_argument("--flare-confirmation", choices=FLARE_CONFIRMATIONS, default="none",
+                   help="renal flares: confirmed at the next visit, or not (default)")
+    p.add_argument("--flare-fold", type=float, default=2.0,
+                   help="custom flare: UPCR at least this times its post-response nadir")
+    p.add_argument("--flare-floor", type=float, default=1.0,
+                   help="custom flare: and at least this UPCR, g/g")
+    p.add_argument("--flare-creatinine-rise", type=float,
+                   help="custom flare: or creatinine this %% above its post-response nadir")
+    p.add_argument("--decline-at-last-visit", choices=("counts", "ignored"), default="counts",
+                   help="kidney outcomes: an unconfirmed decline at the last visit")
     p.add_argument("--max-read-seconds", type=float,
                    help="CPU seconds reading the file may take before it is refused (default 5)")
     p.add_argument("--tables-only", action="store_true", help="write the CSV tables only")
@@ -119,6 +137,11 @@ def _settings_filters(args: argparse.Namespace, cohort: Cohort) -> tuple[Setting
             event=args.event,
             ci=args.ci,
             reference=args.reference,
+            flare_confirmation=args.flare_confirmation,
+            flare_fold=args.flare_fold,
+            flare_floor_upcr=args.flare_floor,
+            flare_creatinine_rise_pct=args.flare_creatinine_rise,
+            decline_at_last_visit=args.decline_at_last_visit == "counts",
         )
     except ValueError as exc:
         raise BadInput(str(exc)) from exc

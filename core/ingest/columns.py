@@ -26,9 +26,10 @@ from core.ingest.units import (
     is_canonical,
     normalise_unit,
 )
-from core.model.schema import VISIT_LABS
+from core.model.schema import COMPETING_FIELDS, VISIT_LABS
 
-FLOATS = frozenset({*VISIT_LABS, "age", "month", "ttr_months", "ttr_event"})
+FLOATS = frozenset({*VISIT_LABS, "age", "month", "ttr_months", "ttr_event", *COMPETING_FIELDS,
+                    "steroid_pulse_days", "death_month", "dialysis_month", "transplant_month"})
 NUMERIC = FLOATS - {"urine_rbc", "anti_dsdna"}  # plain numbers; those two have text forms
 CATEGORY_CODES = {"sex": V.SEX_CODES, "response": V.RESPONSE_CODES, "group": V.GROUP_CODES}
 

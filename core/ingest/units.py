@@ -32,6 +32,12 @@ CANONICAL_UNITS: dict[str, str] = {
     "age": "years",
     "month": "months",
     "ttr_months": "months",
+    "death_month": "months",
+    "eskd_month": "months",
+    "discontinued_month": "months",
+    "dialysis_month": "months",
+    "transplant_month": "months",
+    "steroid_pulse_days": "days",
 }
 
 # Prednisolone equivalents (clinical-rules §4): the "unit" of a steroid column is its drug.
@@ -77,7 +83,16 @@ CONVERSIONS: dict[str, dict[str, Callable[[np.ndarray], np.ndarray]]] = {
     "age": {"years": _same},
     "month": {"months": _same, "weeks": lambda x: x * 12 / 52, "days": _div(30.4375)},
     "ttr_months": {"months": _same, "weeks": lambda x: x * 12 / 52, "days": _div(30.4375)},
+    # long-term outcomes: event times in months since therapy start, pulse days as counts
+    **{
+        f: {"months": _same, "weeks": lambda x: x * 12 / 52, "days": _div(30.4375)}
+        for f in ("death_month", "dialysis_month", "transplant_month")
+    },
+    "steroid_pulse_days": {"days": _same},
 }
+# competing-event times convert as ttr_months
+for _f in ("death_month", "eskd_month", "discontinued_month"):
+    CONVERSIONS[_f] = CONVERSIONS["ttr_months"]
 
 # Spellings seen in headers, normalised by _unit_key, mapped to the unit names above.
 _UNIT_ALIASES: dict[str, str] = {

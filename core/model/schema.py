@@ -11,6 +11,19 @@ from typing import Literal
 
 import pandas as pd
 
+# Long-term outcomes (core/analyses/kidney_outcomes.py, steroid_exposure.py), all optional.
+# Patient level: ``death`` (1/0, yes/no), ``death_month``, ``dialysis_month`` (start of chronic
+# dialysis) and ``transplant_month`` (kidney transplant), months since therapy start.
+# Visit level: ``steroid_pulse_days``, the number of IV pulse days of ``steroid_pulse_mg``
+# (mg per pulse day) at that visit; without it pulses are counted, never added to doses.
+LONG_TERM_PATIENT_FIELDS: tuple[str, ...] = (
+    "death",
+    "death_month",
+    "dialysis_month",
+    "transplant_month",
+)
+LONG_TERM_VISIT_FIELDS: tuple[str, ...] = ("steroid_pulse_days",)
+
 # Patient-level canonical fields (one row per patient). Other columns pass through.
 PATIENT_FIELDS: tuple[str, ...] = (
     "patient_id",
@@ -22,7 +35,24 @@ PATIENT_FIELDS: tuple[str, ...] = (
     "start_date",
     "ttr_months",
     "ttr_event",
+    *LONG_TERM_PATIENT_FIELDS,
 )
+
+# --- Competing events (optional patient fields; issue 14) -------------------------------
+# An event after which a response can no longer happen (or no longer counts): months since
+# the start of therapy, empty = did not happen. ``ttr_status`` is the alternative form of a
+# status column with codes next to ``ttr_months``: 0 censored, 1 response, 2 competing
+# event. core.analyses.competing_risks turns them into (time, status) per patient.
+COMPETING_MONTH_FIELDS: tuple[str, ...] = ("death_month", "eskd_month", "discontinued_month")
+COMPETING_FIELDS: tuple[str, ...] = (*COMPETING_MONTH_FIELDS, "ttr_status")
+COMPETING_LABELS: dict[str, str] = {
+    "death_month": "death",
+    "eskd_month": "ESKD",
+    "discontinued_month": "treatment discontinuation",
+    "ttr_status": "competing event",
+}
+PATIENT_FIELDS = tuple(dict.fromkeys((*PATIENT_FIELDS, *COMPETING_FIELDS)))  # death_month: both
+# --- end of competing events -------------------------------------------------------------
 
 # Numeric visit-level labs, in canonical units (see UNITS).
 VISIT_LABS: tuple[str, ...] = (
@@ -47,6 +77,7 @@ VISIT_FIELDS: tuple[str, ...] = (
     "anti_dsdna_censored",
     "anti_dsdna_pos",
     "response",
+    *LONG_TERM_VISIT_FIELDS,
 )
 
 # Labs analysed as paired changes by default, in the order of the R reference tables.
@@ -77,6 +108,10 @@ UNITS: dict[str, str] = {
     "sledai": "SLEDAI-2K",
     "steroid_mg": "mg/day",
     "steroid_pulse_mg": "mg/pulse",
+    "steroid_pulse_days": "days",
+    "death_month": "months",
+    "dialysis_month": "months",
+    "transplant_month": "months",
     "urine_rbc": "/HPF",
 }
 
@@ -93,6 +128,11 @@ LABELS: dict[str, str] = {
     "sledai": "SLEDAI-2K",
     "steroid_mg": "Prednisolone dose",
     "steroid_pulse_mg": "Steroid pulse",
+    "steroid_pulse_days": "Pulse days",
+    "death": "Death",
+    "death_month": "Month of death",
+    "dialysis_month": "Month dialysis started",
+    "transplant_month": "Month of kidney transplant",
     "urine_rbc": "Urine RBC",
     "age": "Age",
     "sex": "Sex",

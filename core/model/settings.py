@@ -24,6 +24,8 @@ Event = Literal["cr-or-pr", "cr"]
 EVENTS: tuple[str, ...] = get_args(Event)
 CIMethod = Literal["clopper-pearson", "wilson"]
 CI_METHODS: tuple[str, ...] = get_args(CIMethod)
+FlareConfirmation = Literal["none", "next-visit"]
+FLARE_CONFIRMATIONS: tuple[str, ...] = get_args(FlareConfirmation)
 
 
 @dataclass(frozen=True)
@@ -62,6 +64,15 @@ class Settings:
     exclude_baseline_cr: bool = False
     normal_vars: tuple[str, ...] = ()  # table1: variables summarised as mean (SD)
     mixed_measures: tuple[str, ...] = ("egfr",)  # labs modelled over all visits (lab_slopes)
+    # Long-term outcomes (core/analyses/flares.py, kidney_outcomes.py): renal flares are
+    # confirmed at the next visit or not; the custom flare is UPCR ≥ fold × its post-response
+    # nadir and ≥ floor (g/g), or creatinine ≥ (1 + rise/100) × its nadir when the rise (%)
+    # is set; an unconfirmed eGFR decline / creatinine doubling at the last visit counts.
+    flare_confirmation: str = "none"
+    flare_fold: float = 2.0
+    flare_floor_upcr: float = 1.0
+    flare_creatinine_rise_pct: float | None = None
+    decline_at_last_visit: bool = True
 
     def __post_init__(self) -> None:
         if self.criteria is not None and self.criteria not in CRITERIA:
@@ -74,6 +85,12 @@ class Settings:
             raise ValueError(f"Unknown CI method {self.ci!r}.")
         if not 0 <= self.window <= 3:
             raise ValueError("The landmark window must be between 0 and 3 months.")
+        if self.flare_confirmation not in FLARE_CONFIRMATIONS:
+            raise ValueError(f"Unknown flare confirmation {self.flare_confirmation!r}.")
+        if not self.flare_fold > 0 or not self.flare_floor_upcr >= 0:
+            raise ValueError("The flare fold must be above 0 and its UPCR floor not below 0.")
+        if self.flare_creatinine_rise_pct is not None and not self.flare_creatinine_rise_pct > 0:
+            raise ValueError("The flare creatinine rise must be above 0 %.")
         object.__setattr__(self, "landmarks", tuple(float(m) for m in self.landmarks))
         object.__setattr__(self, "mixed_measures", tuple(str(m) for m in self.mixed_measures))
 

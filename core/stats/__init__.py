@@ -5,9 +5,14 @@
 - ``ranks``: Wilcoxon signed-rank / rank-sum (digits.rank = 7), Friedman, Holm,
   Kruskal–Wallis, paired and Welch t, Welch ANOVA.
 - ``survival``: Kaplan–Meier (log-log CI) and its median, log-rank, Cox (Efron ties).
+- ``poisson``: exact Poisson rate interval and rate ratio (``PoissonRate``, ``PoissonRatio``).
 - ``result_types``: the frozen results they return (``Interval``, ``Difference``,
   ``ChiSquare``, ``ChosenTest``, ``SignedRank``, ``RankSum``, ``PairedT``, ``WelchT``,
   ``WelchAnova``, ``KMMedian``).
+- ``competing``: Aalen–Johansen cumulative incidence (IJ SE), Gray's test.
+- ``finegray``: Fine–Gray subdistribution hazards (crr's sandwich variance).
+- ``rmst``: restricted mean survival time and its two-group comparison.
+- ``ph``: cox.zph proportional-hazards test, pairwise log-rank with Holm.
 """
 
 from core.stats.binomial import binom_test_p, clopper_pearson, newcombe_difference, wilson
@@ -18,6 +23,7 @@ from core.stats.contingency import (
     group_outcome_test,
     mcnemar_or_binomial,
 )
+from core.stats.poisson import PoissonRate, PoissonRatio, poisson_rate, poisson_ratio
 from core.stats.ranks import (
     friedman,
     holm,
@@ -44,6 +50,10 @@ from core.stats.result_types import (
 from core.stats.survival import cox_efron, kaplan_meier, km_median, logrank, risk_counts
 
 __all__ = [
+    "PoissonRate",
+    "PoissonRatio",
+    "poisson_rate",
+    "poisson_ratio",
     "ChiSquare",
     "ChosenTest",
     "Difference",

@@ -116,3 +116,14 @@ class KMMedian:
     low: float
     high: float
     rule: str
+
+
+@dataclass(frozen=True)
+class CoxFit:
+    """A Cox partial-likelihood fit: coefficients ``beta`` (p), the observed
+    ``information`` matrix (p × p) at beta, and whether Newton–Raphson ``converged`` to
+    a finite maximum with a non-singular information."""
+
+    beta: np.ndarray
+    information: np.ndarray
+    converged: bool

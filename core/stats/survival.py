@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 from scipy import special  # not scipy.stats: importing it costs ~0.5 s per process
 
-from core.stats.result_types import ChiSquare, KMMedian
+from core.stats.result_types import ChiSquare, CoxFit, KMMedian
 
 _HALF_TOL = np.sqrt(np.finfo(float).eps)  # survival's minmin(): tolerance around 0.5
 
@@ -224,6 +224,43 @@ def _efron_parts(beta, x, e, inv, n_times):
     return loglik, score, info.reshape(p, p)
 
 
+def efron_fit(time, event, x) -> CoxFit:
+    """Cox partial likelihood (Efron ties) maximised by Newton–Raphson with step halving
+    from 0 to full convergence (step < 1e-12), as ``coxph(ties = "efron")``.
+
+    ``time``/``event`` without missing values, ``x`` the n × p design. Returns a
+    :class:`CoxFit`; not converged when the likelihood has no finite maximum (a
+    coefficient runs off) or the information is singular.
+    """
+    t = np.asarray(time, float)
+    e = np.asarray(event, float)
+    x = np.asarray(x, float).reshape(len(t), -1)
+    uniq, inv = np.unique(t, return_inverse=True)
+    beta = np.zeros(x.shape[1])
+    loglik, score, info = _efron_parts(beta, x, e, inv, len(uniq))
+    converged = False
+    for _ in range(100):
+        step = np.linalg.lstsq(info, score, rcond=None)[0]
+        new = beta + step
+        new_ll, new_score, new_info = _efron_parts(new, x, e, inv, len(uniq))
+        halvings = 0
+        while new_ll < loglik - 1e-12 * abs(loglik) and halvings < 30:
+            step /= 2
+            new = beta + step
+            new_ll, new_score, new_info = _efron_parts(new, x, e, inv, len(uniq))
+            halvings += 1
+        beta, loglik, score, info = new, new_ll, new_score, new_info
+        if np.max(np.abs(step)) < 1e-12:
+            converged = True
+            break
+        if np.max(np.abs(beta)) > 25:  # monotone likelihood: coefficient runs off
+            break
+    converged = converged and np.all(np.abs(beta) < 20)
+    # a singular information matrix (no contrast in some risk set) has no Wald test
+    converged = bool(converged and np.linalg.matrix_rank(info) == len(beta))
+    return CoxFit(beta, info, converged)
+
+
 def cox_efron(time, event, group, reference: str, conf: float = 0.95) -> pd.DataFrame:
     """Cox proportional hazards of each group against ``reference``, Efron ties, Wald p.
 
@@ -244,31 +281,9 @@ def cox_efron(time, event, group, reference: str, conf: float = 0.95) -> pd.Data
     others = sorted(set(map(str, g)) - {str(reference)})
     codes, levels = _group_codes(g, [str(reference), *others])
     x = (codes[:, None] == np.arange(1, len(levels))[None, :]).astype(float)
-    uniq, inv = np.unique(t, return_inverse=True)
-    beta = np.zeros(x.shape[1])
     ok = len(others) > 0 and e.sum() > 0
-    converged = False
-    if ok:
-        loglik, score, info = _efron_parts(beta, x, e, inv, len(uniq))
-        for _ in range(100):
-            step = np.linalg.lstsq(info, score, rcond=None)[0]
-            new = beta + step
-            new_ll, new_score, new_info = _efron_parts(new, x, e, inv, len(uniq))
-            halvings = 0
-            while new_ll < loglik - 1e-12 * abs(loglik) and halvings < 30:
-                step /= 2
-                new = beta + step
-                new_ll, new_score, new_info = _efron_parts(new, x, e, inv, len(uniq))
-                halvings += 1
-            beta, loglik, score, info = new, new_ll, new_score, new_info
-            if np.max(np.abs(step)) < 1e-12:
-                converged = True
-                break
-            if np.max(np.abs(beta)) > 25:  # monotone likelihood: coefficient runs off
-                break
-        converged = converged and np.all(np.abs(beta) < 20)
-        # a singular information matrix (no contrast in some risk set) has no Wald test
-        converged = converged and np.linalg.matrix_rank(info) == len(beta)
+    fit = efron_fit(t, e, x) if ok else CoxFit(np.zeros(x.shape[1]), np.zeros((0, 0)), False)
+    beta, info, converged = fit.beta, fit.information, fit.converged
     rows = []
     z = special.ndtri(1 - (1 - conf) / 2)  # = stats.norm.ppf
     cov = np.linalg.pinv(info) if converged else None

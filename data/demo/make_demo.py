@@ -78,7 +78,17 @@ LONG_COLUMNS = [
     "sledai",
     "steroid_mg",
     "response",
+    "death",
+    "death_month",
 ]
+# Long-term outcomes (core/analyses/kidney_outcomes.py): one refractory never-responder
+# (the first by ID with all five visits) has its creatinine raised to 1.6 x baseline at months
+# 9 and 12, a sustained eGFR decline (>= 30 %), and dies at DEATH_MONTH, after its last
+# visit. Applied after every random draw, so no other value changes; its responses stay NR
+# (UPCR above half of baseline), so the seed study's counts are untouched.
+DECLINE_CREATININE = 1.6
+DECLINE_MONTHS = (9, 12)
+DEATH_MONTH = 14.0
 
 
 def ckd_epi_2021(creatinine_mg_dl: float, age: float, sex: str) -> float:
@@ -237,6 +247,7 @@ def long_csv_text(df: pd.DataFrame) -> str:
     txt["albumin"] = df["albumin"].map("{:.1f}".format)
     txt["steroid_mg"] = df["steroid_mg"].map("{:.1f}".format)
     txt["anti_dsdna_pos"] = np.where(df["anti_dsdna_pos"], "TRUE", "FALSE")
+    txt["death_month"] = [f"{x:g}" if pd.notna(x) else "" for x in df["death_month"]]
     return txt.to_csv(index=False, lineterminator="\n")
 
 
@@ -248,6 +259,8 @@ WIDE_PATIENT = {
     "ISN/RPS class": "isn_class",
     "Sex": "sex",
     "Age (years)": "age",
+    "Died (0/1)": "death",
+    "Month of death": "death_month",
 }
 WIDE_FIELDS = {  # header stem -> canonical field (albumin in g/L to exercise conversion)
     "UPCR (g/g)": "upcr",
@@ -326,12 +339,29 @@ def xlsx_bytes(table: pd.DataFrame) -> bytes:
 # --------------------------------------------------------------------------- main
 
 
+def add_kidney_decline(patients: pd.DataFrame, labs: pd.DataFrame) -> pd.DataFrame:
+    """Labs with the decline case applied and the ``death``/``death_month`` columns (see
+    ``DECLINE_CREATININE``); draws no random numbers."""
+    full = labs.groupby("patient_id")["month"].count().eq(len(MONTHS))
+    never = patients[(patients["group"] == "refractory")
+                     & (patients["trajectory"] == "NR NR NR NR")]  # fmt: skip
+    pid = sorted(p for p in never["patient_id"] if full.get(p, False))[0]
+    out = labs.copy()
+    mine = out["patient_id"] == pid
+    c0 = out.loc[mine & (out["month"] == 0), "creatinine"].item()
+    late = mine & out["month"].isin(DECLINE_MONTHS)
+    out.loc[late, "creatinine"] = np.rint(100 * DECLINE_CREATININE * c0) / 100
+    out["death"] = mine.astype(int)
+    out["death_month"] = np.where(mine, DEATH_MONTH, np.nan)
+    return out
+
+
 def generate(seed: int = SEED) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(canonical long table, patients with their trajectories) for ``seed``."""
     rng = np.random.default_rng(seed)
     patients = build_patients(rng)
     labs = draw_labs(patients, visit_states(patients), rng)
-    return canonical_long(patients, labs), patients
+    return canonical_long(patients, add_kidney_decline(patients, labs)), patients
 
 
 def write_demo(out_dir: Path, seed: int = SEED) -> dict[str, Path]:

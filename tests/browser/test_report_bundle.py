@@ -29,10 +29,12 @@ from server import (  # noqa: E402, F401 (fixtures are used by name)
 )
 
 from core.__main__ import main as cli  # noqa: E402
+from core.analyses.registry import TABLES  # noqa: E402
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 DEMO = Path(__file__).resolve().parents[2] / "data" / "demo" / "demo_cohort_long.csv"
-PATIENT_LEVEL = {"landmark_visits.csv", "ttr_patients.csv"}
+# the registry marks the tables that identify patients (the browser ZIP leaves them out)
+PATIENT_LEVEL = {f"{t.name}.csv" for t in TABLES.values() if t.patient_level}
 
 
 @pytest.fixture(scope="module")

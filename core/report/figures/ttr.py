@@ -42,7 +42,13 @@ def _with_origin(d: pd.DataFrame) -> pd.DataFrame:
             "n_event": [0],
         }
     )
-    return pd.concat([origin, d[origin.columns]], ignore_index=True)
+    out = pd.concat([origin, d[origin.columns]], ignore_index=True)
+    # Before the first event the incidence is 0 and its interval is [0, 0] (survfit: 1 to 1);
+    # a missing bound there would break the band's fill into a diagonal.
+    flat = out["cum_incidence"].eq(0)
+    for col in ("ci_low", "ci_high"):
+        out[col] = out[col].mask(flat & out[col].isna(), 0.0).ffill()
+    return out
 
 
 def _fmt_months(x: float, **_: object) -> str:

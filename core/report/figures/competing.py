@@ -1,0 +1,217 @@
+"""Competing risks and proportional-hazards figures.
+
+``cif_curve_figure``: cumulative incidence of response by group, the Aalen–Johansen
+estimate beside 1 − Kaplan–Meier (competing events censored) when competing events
+occur, CI bands, Gray's p and Fine–Gray ratios and numbers at risk in the footnote.
+Input: the Results of core.analyses.competing_risks; ``plot_cif_curve`` draws them from
+an AnalysisRun (the registry's figure builder). The Schoenfeld residual plot is in
+core.report.figures.ph_check.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from core.model.results import AnalysisRun, FigureKey, Result
+from core.model.vocabulary import EVENT_LONG, group_order
+from core.report.export.display import p_text
+from core.report.figures.theme import (
+    NOTE_SIZE,
+    color_of,
+    empty_figure,
+    journal_layout,
+    rgba,
+    run_colors,
+)
+from core.report.figures.ttr import MONTH_TITLE
+
+PANEL_TITLES = {
+    "aalen_johansen": "Competing risks (Aalen–Johansen)",
+    "one_minus_km": "1 − Kaplan–Meier (competing events censored)",
+}
+
+
+def _steps(d: pd.DataFrame) -> pd.DataFrame:
+    """The curve from (0, 0): a leading row at time 0 with a zero-width band."""
+    origin = pd.DataFrame(
+        {"time": [0.0], "cum_incidence": [0.0], "ci_low": [0.0], "ci_high": [0.0], "n_censor": [0]}
+    )
+    return pd.concat([origin, d[origin.columns]], ignore_index=True).fillna(
+        {"ci_low": 0.0, "ci_high": 0.0}
+    )
+
+
+def _footnote(
+    tests: Result | None,
+    regression: Result | None,
+    risk: Result | None,
+    groups: list[str],
+    cause: str,
+) -> list[str]:
+    lines = []
+    if tests is not None and not tests.table.empty:
+        parts = [f"{r.cause} {p_text(r.p_value)}" for r in tests.table.itertuples()]
+        lines.append("Gray's test: " + "; ".join(parts))
+    if regression is not None and not regression.table.empty:
+        for r in regression.table.itertuples():
+            if r.converged:
+                lines.append(
+                    f"Fine–Gray SHR {r.term} {r.shr:.2f} "
+                    f"(95% CI {r.ci_low:.2f}–{r.ci_high:.2f}), {p_text(r.p_value)}"
+                )
+    if risk is not None and not risk.table.empty:
+        r = risk.table
+        times = ", ".join(f"{t:g}" for t in sorted(r["time"].unique()))
+        lines.append(f"At risk at months {times}:")
+        for g in groups:
+            n = r[r["group"] == g].sort_values("time")["n_risk"]
+            if len(n):
+                lines.append(f"  {g}: " + ", ".join(str(int(x)) for x in n))
+    return lines
+
+
+def cif_curve_figure(
+    curve: Result,
+    risk: Result | None = None,
+    tests: Result | None = None,
+    regression: Result | None = None,
+    *,
+    colors: dict[str, str] | None = None,
+    event: str = "cr-or-pr",
+    show_all: bool | None = None,
+) -> go.Figure:
+    """Cumulative incidence of response by group from ``cif_curve``.
+
+    With competing events the figure has two panels sharing the y-axis: the
+    Aalen–Johansen estimate (log CI) on the left and 1 − Kaplan–Meier with competing
+    events censored (log-log CI) on the right, so the overstatement of the naive curve is
+    visible; without any, one panel (the two estimates are equal). Censoring times are
+    ticks; ``tests`` (Gray), ``regression`` (Fine–Gray) and ``risk`` (numbers at risk)
+    go into the footnote. ``All`` is drawn only with one group (or ``show_all=True``).
+    """
+    t = curve.table
+    if t.empty:
+        return empty_figure("No patient has follow-up after month 0.")
+    label = EVENT_LONG.get(event, event)
+    resp = t[t["cause"] == label] if (t["cause"] == label).any() else t
+    competing = bool(
+        (t["estimator"] == "aalen_johansen").any()
+        and t.loc[t["cause"] != label, "n_event"].sum() > 0
+    )
+    panels = ["aalen_johansen", "one_minus_km"] if competing else ["one_minus_km"]
+    groups = group_order(resp["group"], sort=True)
+    if show_all is None:
+        show_all = len([g for g in groups if g != "All"]) < 2
+    groups = [g for g in groups if g != "All" or show_all]
+    fig = make_subplots(
+        rows=1,
+        cols=len(panels),
+        shared_yaxes=True,
+        horizontal_spacing=0.06,
+        subplot_titles=[PANEL_TITLES[p] for p in panels] if competing else None,
+    )
+    for col, est in enumerate(panels, start=1):
+        for g in groups:
+            d = resp[(resp["group"] == g) & (resp["estimator"] == est)].sort_values("time")
+            if d.empty:
+                continue
+            d = _steps(d)
+            color = color_of(g, colors)
+            fig.add_scatter(
+                x=d["time"],
+                y=d["ci_high"],
+                mode="lines",
+                line=dict(width=0, shape="hv"),
+                legendgroup=g,
+                showlegend=False,
+                hoverinfo="skip",
+                row=1,
+                col=col,
+            )
+            fig.add_scatter(
+                x=d["time"],
+                y=d["ci_low"],
+                mode="lines",
+                line=dict(width=0, shape="hv"),
+                fill="tonexty",
+                fillcolor=rgba(color, 0.12),
+                legendgroup=g,
+                showlegend=False,
+                hoverinfo="skip",
+                row=1,
+                col=col,
+            )
+            fig.add_scatter(
+                x=d["time"],
+                y=d["cum_incidence"],
+                mode="lines",
+                name=g,
+                legendgroup=g,
+                showlegend=col == 1,
+                line=dict(color=color, width=2.6, shape="hv"),
+                customdata=np.column_stack([d["ci_low"], d["ci_high"]]),
+                hovertemplate=f"{g}, month %{{x:g}}: %{{y:.1f}}% "
+                "(95% CI %{customdata[0]:.1f}–%{customdata[1]:.1f})<extra></extra>",
+                row=1,
+                col=col,
+            )
+            c = d[d["n_censor"] > 0]
+            fig.add_scatter(
+                x=c["time"],
+                y=c["cum_incidence"],
+                mode="markers",
+                legendgroup=g,
+                showlegend=False,
+                name=f"{g} censored",
+                marker=dict(
+                    symbol="line-ns-open", size=11, color=color, line=dict(width=2, color=color)
+                ),
+                hoverinfo="skip",
+                row=1,
+                col=col,
+            )
+        fig.update_xaxes(title_text=MONTH_TITLE, row=1, col=col)
+    t_max = float(t["time"].max())
+    ticks = np.arange(0, t_max + 3, 3) if t_max <= 36 else None
+    fig.update_xaxes(range=[-0.03 * max(t_max, 1), t_max * 1.03 + 0.3], tickvals=ticks)
+    fig.update_yaxes(range=[0, 100.5], dtick=20)
+    fig.update_yaxes(title_text="Cumulative incidence (%)", row=1, col=1)
+    journal_layout(fig, title=f"Time to {label}", height=520)
+    lines = _footnote(tests, regression, risk, groups, label)
+    if lines:
+        fig.add_annotation(
+            text="<br>".join(lines),
+            x=0,
+            y=0,
+            xref="paper",
+            yref="paper",
+            yshift=-70,
+            xanchor="left",
+            yanchor="top",
+            showarrow=False,
+            align="left",
+            font=dict(size=NOTE_SIZE),
+        )
+    fig.update_layout(
+        height=520 + 22 * len(lines), legend_y=1.1, margin=dict(l=90, t=130, b=90 + 22 * len(lines))
+    )
+    return fig
+
+
+def plot_cif_curve(run: AnalysisRun, **_: object) -> dict[FigureKey, go.Figure]:
+    """Cumulative incidence with competing events (only when the file has them)."""
+    if run.table("cif_curve") is None:
+        return {}
+    r = run.results
+    fig = cif_curve_figure(
+        r["cif_curve"],
+        r.get("cif_risk"),
+        r.get("cif_tests"),
+        r.get("cif_regression"),
+        colors=run_colors(run),
+        event=run.settings.event,
+    )
+    return {FigureKey("cif_curve"): fig}
