@@ -209,3 +209,10 @@ def test_the_run_models_the_labs_the_settings_name() -> None:
     assert set(t["measure"]) == {"egfr", "upcr"}
     assert set(t.loc[t["measure"] == "upcr", "scale"]) == {"log"}
     assert any("natural-log" in n for n in picked["lab_slopes"].notes)
+
+
+def test_a_cohort_without_groups_is_one_group() -> None:
+    c = _toy(5.0, 6)
+    r = lab_mixed_models(Cohort(c.patients.drop(columns="group"), c.visits), Settings())
+    t = r["lab_slopes"].table
+    assert t[["kind", "group"]].values.tolist() == [["slope", "All"]]

@@ -110,14 +110,17 @@ def model_frame(cohort: Cohort, measure: str) -> tuple[pd.DataFrame, str, list[s
     """patient_id, group, time (years), y for every visit with a value and a group.
 
     Returns the frame, the scale (``log`` for UPCR and anti-dsDNA, else ``identity``) and
-    notes (visits left out: no group; for the log scale, values ≤ 0).
+    notes (visits left out: no group; for the log scale, values ≤ 0). A cohort without a
+    group column is one group, ``All``.
     """
     visits, _ = add_egfr(cohort.visits, cohort.patients)
     scale = "log" if measure in LOG_SCALE else "identity"
     label = LABELS.get(measure, measure)
     if measure not in visits:
         return pd.DataFrame(columns=["patient_id", "group", "time", "y"]), scale, []
-    group = cohort.patients.drop_duplicates("patient_id").set_index("patient_id")["group"]
+    patients = cohort.patients.drop_duplicates("patient_id").set_index("patient_id")
+    # Without a group column every patient is in one group, "All" (slopes, no difference).
+    group = patients["group"] if "group" in patients else pd.Series("All", index=patients.index)
     v = pd.DataFrame(
         {
             "patient_id": visits["patient_id"].to_numpy(),
