@@ -64,6 +64,7 @@ class Settings:
     custom: CustomCriteria = field(default_factory=CustomCriteria)
     exclude_baseline_cr: bool = False
     normal_vars: tuple[str, ...] = ()  # table1: variables summarised as mean (SD)
+    mixed_measures: tuple[str, ...] = ("egfr",)  # labs modelled over all visits (lab_slopes)
     # Long-term outcomes (core/analyses/flares.py, kidney_outcomes.py): renal flares are
     # confirmed at the next visit or not; the custom flare is UPCR ≥ fold × its post-response
     # nadir and ≥ floor (g/g), or creatinine ≥ (1 + rise/100) × its nadir when the rise (%)
@@ -95,6 +96,7 @@ class Settings:
         if self.flare_creatinine_rise_pct is not None and not self.flare_creatinine_rise_pct > 0:
             raise ValueError("The flare creatinine rise must be above 0 %.")
         object.__setattr__(self, "landmarks", tuple(float(m) for m in self.landmarks))
+        object.__setattr__(self, "mixed_measures", tuple(str(m) for m in self.mixed_measures))
 
     def resolved(self, has_recorded_response: bool, groups: list[str]) -> Settings:
         """The same settings with ``criteria`` and ``reference`` filled in."""
