@@ -20,6 +20,8 @@ from scipy.optimize import linprog
 from test_properties import random_cohort
 
 from core.analyses.run import run_analyses
+from core.analyses.suppression import _System, suppress_table
+from core.analyses.suppression_run import _pairs, suppress_results
 from core.analyses.suppression_specs import (
     LINKS,
     CountSpec,
@@ -31,8 +33,6 @@ from core.analyses.suppression_specs import (
 )
 from core.model.results import Result
 from core.model.settings import Filters, Settings
-from core.report.suppression import _System, suppress_table
-from core.report.suppression_run import _pairs, suppress_results
 
 T = 5
 
@@ -53,7 +53,7 @@ def _recoverable(table: pd.DataFrame, spec: CountSpec, published: pd.DataFrame) 
             counts[c] = counts[c].map(spec.parse) if spec.parse else counts[c].astype(float)
     keep = np.ones(len(counts), bool)
     if spec.rows:
-        from core.report.suppression import _match
+        from core.analyses.suppression import _match
 
         keep = _match(counts, spec.rows)
     spec = CountSpec(tuple(c for c in spec.counts if c in counts), spec.relations)

@@ -13,7 +13,7 @@ import streamlit as st
 
 from core.model.schema import ISN_CLASSES, PATIENT_FIELDS, Cohort
 from core.model.settings import CI_METHODS, CRITERIA, EVENTS, MISSING_STRATEGIES, CustomCriteria
-from core.model.vocabulary import EVENT_SHORT
+from core.model.vocabulary import EVENT_SHORT, default_reference
 from ui.state import Key, age_bounds, get_cohort, get_source
 
 CRITERIA_LABELS = {
@@ -166,10 +166,15 @@ def _settings(cohort: Cohort) -> None:
     _select("Interval for a proportion", list(CI_METHODS), Key.CI, "clopper-pearson", CI_LABELS)
     groups = cohort.groups
     if len(groups) >= 2:
-        ref = "refractory" if "refractory" in groups else groups[0]
+        ref = default_reference(groups)
         _select("Reference group", groups, Key.REFERENCE, ref,
                 help="The comparator for differences in rates and hazard ratios.")  # fmt: skip
     st.checkbox("Exclude patients already in CR at baseline", key=Key.EXCLUDE_BASELINE_CR)
+    if st.toggle("Small-cell suppression (for sharing)", key=Key.SUPPRESS, bind=BIND,
+                 help="Blank counts below the threshold in every table, chart and file, with "
+                      "the cells they could be recovered from; patient-level tables and "
+                      "curves are not released."):  # fmt: skip
+        st.number_input("Suppress counts below", 2, 20, 5, 1, key=Key.SUPPRESS_AT, bind=BIND)
 
 
 def _privacy() -> None:

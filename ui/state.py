@@ -58,6 +58,8 @@ class Key:
     CI = "ci"
     REFERENCE = "ref"
     EXCLUDE_BASELINE_CR = "exclude_baseline_cr"
+    SUPPRESS = "suppress"  # small-cell suppression on/off
+    SUPPRESS_AT = "suppress_at"  # its threshold (5 by default)
     CUSTOM_PREFIX = "custom__"  # + CustomCriteria field name
 
 
@@ -244,4 +246,5 @@ def get_settings() -> Settings:
         reference=ss.get(Key.REFERENCE) or None,
         custom=custom,
         exclude_baseline_cr=bool(ss.get(Key.EXCLUDE_BASELINE_CR, False)),
+        suppression_threshold=int(ss.get(Key.SUPPRESS_AT, 5)) if ss.get(Key.SUPPRESS) else None,
     )

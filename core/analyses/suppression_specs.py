@@ -1,6 +1,6 @@
 """Which columns of each contract table are counts, how they add up, what derives from them.
 
-Data for :mod:`core.report.suppression` (to move into the analysis registry's table specs).
+Data for :mod:`core.analyses.suppression` (to move into the analysis registry's table specs).
 Relations are stated as a reader of the published tables could use them:
 
 - ``Margin(total, parts)``: within one row, ``total = Σ parts``; a part named ``~x`` is a

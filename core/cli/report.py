@@ -59,6 +59,9 @@ def _parser() -> _Parser:
                    help="custom flare: and at least this UPCR, g/g")
     p.add_argument("--flare-creatinine-rise", type=float,
                    help="custom flare: or creatinine this %% above its post-response nadir")
+    p.add_argument("--suppress", type=int, metavar="N",
+                   help="small-cell suppression: blank counts 1 to N-1 and the cells they could "
+                        "be recovered from (docs/small-cell-suppression.md); off by default")
     p.add_argument("--decline-at-last-visit", choices=("counts", "ignored"), default="counts",
                    help="kidney outcomes: an unconfirmed decline at the last visit")
     p.add_argument("--max-read-seconds", type=float,
@@ -142,6 +145,7 @@ def _settings_filters(args: argparse.Namespace, cohort: Cohort) -> tuple[Setting
             flare_floor_upcr=args.flare_floor,
             flare_creatinine_rise_pct=args.flare_creatinine_rise,
             decline_at_last_visit=args.decline_at_last_visit == "counts",
+            suppression_threshold=args.suppress,
         )
     except ValueError as exc:
         raise BadInput(str(exc)) from exc

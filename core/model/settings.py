@@ -75,6 +75,9 @@ class Settings:
     flare_creatinine_rise_pct: float | None = None
     decline_at_last_visit: bool = True
     confirm_weeks: float = 4.0  # sustained_response: least gap to the confirming visit
+    # Small-cell suppression for outputs that leave the hospital: counts 1 to threshold − 1
+    # blanked with their complementary cells (docs/small-cell-suppression.md); None = off.
+    suppression_threshold: int | None = None
 
     def __post_init__(self) -> None:
         if self.criteria is not None and self.criteria not in CRITERIA:
@@ -85,6 +88,8 @@ class Settings:
             raise ValueError(f"Unknown time-to-response event {self.event!r}.")
         if self.ci not in CI_METHODS:
             raise ValueError(f"Unknown CI method {self.ci!r}.")
+        if self.suppression_threshold is not None and not 2 <= self.suppression_threshold <= 100:
+            raise ValueError("The small-cell threshold must be between 2 and 100.")
         if not 0 <= self.confirm_weeks <= 52:
             raise ValueError("The confirmation gap must be between 0 and 52 weeks.")
         if not 0 <= self.window <= 3:

@@ -143,6 +143,20 @@ def settings_footnote(settings: Settings, filters: Filters) -> str:
         f"{'Clopper–Pearson' if settings.ci == 'clopper-pearson' else 'Wilson'} 95% CI; "
         f"time-to-response event {EVENT_SHORT.get(settings.event, settings.event)}; reference "
         f"group {settings.reference or 'first group'}; patients: {filters_text(filters)}."
+        + suppression_text(settings, prefix=" ")
+    )
+
+
+def suppression_text(settings: Settings, prefix: str = "") -> str:
+    """The small-cell suppression in force, as a sentence (empty when off)."""
+    t = settings.suppression_threshold
+    if t is None:
+        return ""
+    return (
+        f"{prefix}Small-cell suppression: counts from 1 to {t - 1} were suppressed, with the "
+        "cells from which they could be recovered by subtraction from totals (complementary "
+        "suppression) and the percentages, confidence intervals and statistics computed from "
+        "them; tables with one row per patient or per event time were not released."
     )
 
 

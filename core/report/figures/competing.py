@@ -17,7 +17,7 @@ from plotly.subplots import make_subplots
 
 from core.model.results import AnalysisRun, FigureKey, Result
 from core.model.vocabulary import EVENT_LONG, group_order
-from core.report.export.display import p_text
+from core.report.export.display import count_text, p_text
 from core.report.figures.theme import (
     NOTE_SIZE,
     color_of,
@@ -69,7 +69,7 @@ def _footnote(
         for g in groups:
             n = r[r["group"] == g].sort_values("time")["n_risk"]
             if len(n):
-                lines.append(f"  {g}: " + ", ".join(str(int(x)) for x in n))
+                lines.append(f"  {g}: " + ", ".join(count_text(x) for x in n))
     return lines
 
 

@@ -16,6 +16,7 @@ from plotly.subplots import make_subplots
 
 from core.model.results import AnalysisRun, FigureKey, Result
 from core.model.vocabulary import group_order
+from core.report.export.display import count_text
 from core.report.figures.theme import (
     NOTE_SIZE,
     color_of,
@@ -71,7 +72,7 @@ def sustained_response_bars(
                         thickness=1.4,
                         width=4,
                     ),
-                    text=[f"{int(y)}/{int(n)}" for y, n in zip(d["n_yes"], d["n_evaluable"],
+                    text=[f"{count_text(y)}/{count_text(n)}" for y, n in zip(d["n_yes"], d["n_evaluable"],
                                                                 strict=True)],
                     textposition=["inside" if p >= 12 else "outside" for p in d["pct"]],
                     insidetextanchor="start",

@@ -15,7 +15,7 @@ from plotly.subplots import make_subplots
 
 from core.model.results import AnalysisRun, FigureKey, Result
 from core.model.vocabulary import EVENT_LONG, group_order
-from core.report.export.display import format_ci, format_ratio, p_text
+from core.report.export.display import count_text, format_ci, format_ratio, p_text
 from core.report.figures.theme import (
     FONT_SIZE,
     NOTE_SIZE,
@@ -223,7 +223,7 @@ def _risk_table(
             x=d["time"],
             y=[g] * len(d),
             mode="text",
-            text=[str(int(n)) for n in d["n_risk"]],
+            text=[count_text(n) for n in d["n_risk"]],
             textfont=dict(size=NOTE_SIZE, color=color_of(g, colors)),
             showlegend=False,
             hovertemplate=f"{g}: %{{text}} at risk at month %{{x:g}}<extra></extra>",

@@ -1,6 +1,6 @@
 """Small-cell suppression over a whole run: every table, the same count blanked alike.
 
-Each table is suppressed with :func:`core.report.suppression.suppress_table`; then the
+Each table is suppressed with :func:`core.analyses.suppression.suppress_table`; then the
 counts printed in two tables (``suppression_specs.LINKS``) are compared, a count blanked in
 one is forced blank in the other, and the touched tables are suppressed again, until
 nothing changes. Off (``threshold=None``) returns the results as they are.
@@ -13,9 +13,9 @@ from dataclasses import replace
 import numpy as np
 import pandas as pd
 
+from core.analyses.suppression import Suppressed, _match, suppress_table
 from core.analyses.suppression_specs import LINKS, Link, spec_for, withheld
 from core.model.results import Result
-from core.report.suppression import Suppressed, _match, suppress_table
 
 MAX_ROUNDS = 20
 

@@ -308,7 +308,7 @@ def suppress_table(
         t: counts 1 … t − 1 are blanked (t ≥ 2).
     forced
         (row position, column) of counts to blank whatever their size: the same count
-        blanked in another table (see :mod:`core.report.suppression_run`).
+        blanked in another table (see :mod:`core.analyses.suppression_run`).
 
     Returns
     -------
