@@ -17,7 +17,7 @@ import pandas as pd
 
 from core.analyses.context import RunContext
 from core.analyses.response import group_levels
-from core.analyses.spec import NO_FIGURE, AnalysisSkipped, AnalysisSpec, TableSpec
+from core.analyses.spec import AnalysisSkipped, AnalysisSpec, FigureRef, TableSpec
 from core.model.results import AnalysisRun, Result
 from core.model.schema import LABELS, UNITS, Cohort
 from core.model.settings import Settings
@@ -384,7 +384,8 @@ SPECS = (
             ),
         ),
         compute=_compute,
-        figures=NO_FIGURE,
+        figures=(FigureRef("core.report.figures.lab_slopes", "plot_lab_slopes", "lab_slopes",
+                           "Lab slopes over all visits (mixed model)"),),  # fmt: skip
         methods=_methods,
         r_call=(
             "lme4::lmer(y ~ time * group + (1 + time | patient_id), REML = TRUE); "

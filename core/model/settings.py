@@ -27,6 +27,8 @@ CIMethod = Literal["clopper-pearson", "wilson"]
 CI_METHODS: tuple[str, ...] = get_args(CIMethod)
 FlareConfirmation = Literal["none", "next-visit"]
 FLARE_CONFIRMATIONS: tuple[str, ...] = get_args(FlareConfirmation)
+ZphTransform = Literal["km", "identity", "log", "rank"]
+ZPH_TRANSFORMS: tuple[str, ...] = get_args(ZphTransform)
 
 
 @dataclass(frozen=True)
@@ -65,6 +67,12 @@ class Settings:
     exclude_baseline_cr: bool = False
     normal_vars: tuple[str, ...] = ()  # table1: variables summarised as mean (SD)
     mixed_measures: tuple[str, ...] = ("egfr",)  # labs modelled over all visits (lab_slopes)
+    # Restricted mean time to response up to rmst_tau months (None: the largest time every
+    # group reaches); cumulative incidence at milestone_months (None: the landmarks); the
+    # time scale g(t) of the proportional-hazards test (cox.zph transform).
+    rmst_tau: float | None = None
+    milestone_months: tuple[float, ...] | None = None
+    zph_transform: str = "km"
     # Long-term outcomes (core/analyses/flares.py, kidney_outcomes.py): renal flares are
     # confirmed at the next visit or not; the custom flare is UPCR ≥ fold × its post-response
     # nadir and ≥ floor (g/g), or creatinine ≥ (1 + rise/100) × its nadir when the rise (%)
@@ -100,8 +108,29 @@ class Settings:
             raise ValueError("The flare fold must be above 0 and its UPCR floor not below 0.")
         if self.flare_creatinine_rise_pct is not None and not self.flare_creatinine_rise_pct > 0:
             raise ValueError("The flare creatinine rise must be above 0 %.")
+        if self.rmst_tau is not None and not 0 < float(self.rmst_tau) < float("inf"):
+            raise ValueError("The restricted-mean horizon τ must be a number of months above 0.")
+        if self.milestone_months is not None and (
+            not self.milestone_months
+            or not all(0 < float(m) < float("inf") for m in self.milestone_months)
+        ):
+            raise ValueError("Milestone months must be one or more months after 0.")
+        if self.zph_transform not in ZPH_TRANSFORMS:
+            raise ValueError(f"Unknown proportional-hazards time transform {self.zph_transform!r}.")
+        if not self.mixed_measures or not all(str(m).strip() for m in self.mixed_measures):
+            raise ValueError("Name at least one lab to model over all visits.")
         object.__setattr__(self, "landmarks", tuple(float(m) for m in self.landmarks))
         object.__setattr__(self, "mixed_measures", tuple(str(m) for m in self.mixed_measures))
+        if self.rmst_tau is not None:
+            object.__setattr__(self, "rmst_tau", float(self.rmst_tau))
+        if self.milestone_months is not None:
+            months = tuple(sorted({float(m) for m in self.milestone_months}))
+            object.__setattr__(self, "milestone_months", months)
+
+    @property
+    def milestones(self) -> tuple[float, ...]:
+        """The months of the ``milestones`` table: ``milestone_months``, else the landmarks."""
+        return self.milestone_months if self.milestone_months is not None else self.landmarks
 
     def resolved(self, has_recorded_response: bool, groups: list[str]) -> Settings:
         """The same settings with ``criteria`` and ``reference`` filled in."""
