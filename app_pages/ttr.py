@@ -46,6 +46,11 @@ with st.expander("Curve values and numbers at risk"):
     v.table("cif_risk")
 
 st.header("Restricted mean time and milestones", divider="gray")
+st.caption(
+    "τ, the milestone months and the time scale of the proportional-hazards test are set in "
+    "the sidebar under *Time to response and lab trajectories*."
+)
+v.figure("rmst")
 v.table("rmst")
 v.table("rmst_difference")
 v.table("milestones")

@@ -11,8 +11,15 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from core.model.schema import ISN_CLASSES, PATIENT_FIELDS, Cohort
-from core.model.settings import CI_METHODS, CRITERIA, EVENTS, MISSING_STRATEGIES, CustomCriteria
+from core.model.schema import ISN_CLASSES, LABELS, PATIENT_FIELDS, VISIT_LABS, Cohort
+from core.model.settings import (
+    CI_METHODS,
+    CRITERIA,
+    EVENTS,
+    MISSING_STRATEGIES,
+    ZPH_TRANSFORMS,
+    CustomCriteria,
+)
 from core.model.vocabulary import EVENT_SHORT, default_reference
 from ui.state import Key, age_bounds, get_cohort, get_source
 
@@ -35,6 +42,12 @@ MISSING_LABELS = {
 EVENT_LABELS = EVENT_SHORT  # one vocabulary: the widgets name events as the tables do
 CI_LABELS = {"clopper-pearson": "Clopper-Pearson (exact)", "wilson": "Wilson score"}
 LANDMARK_CHOICES = (3, 6, 9, 12, 18, 24, 36, 48, 60)
+ZPH_LABELS = {
+    "km": "1 − Kaplan–Meier (R default)",
+    "identity": "Time (months)",
+    "log": "Log of time",
+    "rank": "Rank of time",
+}
 MAX_EXTRA_LEVELS = 12  # a pass-through column with more levels is not offered as a filter
 
 BIND = "query-params"  # widget keys double as URL parameter names (ui.state.Key)
@@ -175,6 +188,42 @@ def _settings(cohort: Cohort) -> None:
                       "the cells they could be recovered from; patient-level tables and "
                       "curves are not released."):  # fmt: skip
         st.number_input("Suppress counts below", 2, 20, 5, 1, key=Key.SUPPRESS_AT, bind=BIND)
+    _more_settings(cohort)
+
+
+def mixed_choices(cohort: Cohort) -> list[str]:
+    """Labs the mixed model can take: the visit labs with a value (eGFR also from creatinine)."""
+    v = cohort.visits
+    have = [m for m in VISIT_LABS if m in v and v[m].notna().any()]
+    if "egfr" not in have and "creatinine" in have:
+        have.insert(have.index("creatinine") + 1, "egfr")
+    return have
+
+
+def _more_settings(cohort: Cohort) -> None:
+    """Time-to-response and lab-trajectory settings (Time to response and Labs pages). Drawn
+    in the sidebar so they keep their value, and their URL parameter, on every page."""
+    with st.expander("Time to response and lab trajectories"):
+        st.number_input(
+            "Restricted mean up to τ (months)", min_value=0.5, max_value=600.0, value=None,
+            step=1.0, key=Key.RMST_TAU, bind=BIND, placeholder="largest time all groups reach",
+            help="Horizon of the restricted mean time without response; empty: the largest "
+                 "time every group reaches.",
+        )  # fmt: skip
+        _keep_valid(Key.MILESTONES, list(LANDMARK_CHOICES), multi=True)
+        st.multiselect("Milestone months", list(LANDMARK_CHOICES), key=Key.MILESTONES,
+                       placeholder="The landmark months", bind=BIND,
+                       help="Months at which the cumulative incidence of response is tabled.")  # fmt: skip
+        _select("Proportional-hazards time scale", list(ZPH_TRANSFORMS), Key.ZPH_TRANSFORM, "km",
+                ZPH_LABELS, help="The transform g(t) of R cox.zph.")  # fmt: skip
+        choices = mixed_choices(cohort)
+        if choices:
+            _keep_valid(Key.MIXED_MEASURES, choices, multi=True)
+            st.multiselect("Labs modelled over all visits (mixed model)", choices,
+                           ["egfr"] if "egfr" in choices else choices[:1], key=Key.MIXED_MEASURES,
+                           format_func=lambda m: LABELS.get(m, m), bind=BIND)  # fmt: skip
+            if not st.session_state.get(Key.MIXED_MEASURES):
+                st.caption("No lab chosen: eGFR is modelled.")
 
 
 def _privacy() -> None:

@@ -60,6 +60,10 @@ class Key:
     EXCLUDE_BASELINE_CR = "exclude_baseline_cr"
     SUPPRESS = "suppress"  # small-cell suppression on/off
     SUPPRESS_AT = "suppress_at"  # its threshold (5 by default)
+    RMST_TAU = "rmst_tau"  # restricted mean horizon τ, months (empty: the default)
+    MILESTONES = "milestone"  # milestone months (none chosen: the landmarks)
+    ZPH_TRANSFORM = "zph"  # time scale of the proportional-hazards test
+    MIXED_MEASURES = "mixed"  # labs modelled over all visits
     CUSTOM_PREFIX = "custom__"  # + CustomCriteria field name
 
 
@@ -247,4 +251,8 @@ def get_settings() -> Settings:
         custom=custom,
         exclude_baseline_cr=bool(ss.get(Key.EXCLUDE_BASELINE_CR, False)),
         suppression_threshold=int(ss.get(Key.SUPPRESS_AT, 5)) if ss.get(Key.SUPPRESS) else None,
+        rmst_tau=float(tau) if (tau := ss.get(Key.RMST_TAU)) else None,
+        milestone_months=tuple(float(m) for m in miles) if (miles := ss.get(Key.MILESTONES)) else None,
+        zph_transform=ss.get(Key.ZPH_TRANSFORM) or "km",
+        mixed_measures=tuple(ss.get(Key.MIXED_MEASURES) or ("egfr",)),
     )
