@@ -62,7 +62,7 @@ def test_a_page_builds_only_its_own_figures_and_an_upload_is_not_shared(recorded
     assert not at.exception, [e.value for e in at.exception]
     assert recorded["sections"] and set(recorded["sections"]) == {("ttr",)}
     charts = {c.key for c in at.get("plotly_chart")}  # the ttr page: its own charts only
-    assert charts == {"fig_ttr_curve", "fig_cif_curve", "fig_schoenfeld"}
+    assert charts == {"fig_ttr_curve", "fig_cif_curve", "fig_rmst", "fig_schoenfeld"}
     assert recorded["demo_analyses"] == [] and recorded["demo_figures"] == []
 
 
