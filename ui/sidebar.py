@@ -16,6 +16,7 @@ from core.model.settings import (
     CI_METHODS,
     CRITERIA,
     EVENTS,
+    FLARE_CONFIRMATIONS,
     MISSING_STRATEGIES,
     ZPH_TRANSFORMS,
     CustomCriteria,
@@ -42,6 +43,8 @@ MISSING_LABELS = {
 EVENT_LABELS = EVENT_SHORT  # one vocabulary: the widgets name events as the tables do
 CI_LABELS = {"clopper-pearson": "Clopper-Pearson (exact)", "wilson": "Wilson score"}
 LANDMARK_CHOICES = (3, 6, 9, 12, 18, 24, 36, 48, 60)
+FLARE_LABELS = {"none": "Not confirmed (first visit over the threshold)",
+                "next-visit": "Confirmed at the next visit"}
 ZPH_LABELS = {
     "km": "1 − Kaplan–Meier (R default)",
     "identity": "Time (months)",
@@ -189,6 +192,7 @@ def _settings(cohort: Cohort) -> None:
                       "curves are not released."):  # fmt: skip
         st.number_input("Suppress counts below", 2, 20, 5, 1, key=Key.SUPPRESS_AT, bind=BIND)
     _more_settings(cohort)
+    _long_term_settings()
 
 
 def mixed_choices(cohort: Cohort) -> list[str]:
@@ -224,6 +228,26 @@ def _more_settings(cohort: Cohort) -> None:
                            format_func=lambda m: LABELS.get(m, m), bind=BIND)  # fmt: skip
             if not st.session_state.get(Key.MIXED_MEASURES):
                 st.caption("No lab chosen: eGFR is modelled.")
+
+
+def _long_term_settings() -> None:
+    """Rules of the response and long-term outcomes (Response and Long-term pages), drawn in
+    the sidebar so they keep their value, and their URL parameter, on every page."""
+    with st.expander("Response durability and long-term outcomes"):
+        st.number_input("Confirmed response: next visit at least (weeks) later", 0.0, 52.0,
+                        4.0, 1.0, key=Key.CONFIRM_WEEKS, bind=BIND)  # fmt: skip
+        st.checkbox("Response audit: every visit, not only the landmarks",
+                    key=Key.AUDIT_EVERY_VISIT, bind=BIND)  # fmt: skip
+        _select("Renal flare confirmation", list(FLARE_CONFIRMATIONS), Key.FLARE_CONFIRMATION,
+                "none", FLARE_LABELS)  # fmt: skip
+        st.number_input("Custom flare: UPCR at least × post-response nadir", 1.1, 20.0, 2.0,
+                        0.5, key=Key.FLARE_FOLD, bind=BIND)  # fmt: skip
+        st.number_input("Custom flare: and UPCR at least (g/g)", 0.0, 10.0, 1.0, 0.1,
+                        key=Key.FLARE_FLOOR, bind=BIND)  # fmt: skip
+        st.number_input("Custom flare: or creatinine rise at least (%; 0 = not used)", 0.0,
+                        500.0, 0.0, 5.0, key=Key.FLARE_CREATININE, bind=BIND)  # fmt: skip
+        st.checkbox("Kidney outcomes: ignore an unconfirmed decline at the last visit",
+                    key=Key.DECLINE_AT_LAST, bind=BIND)  # fmt: skip
 
 
 def _privacy() -> None:

@@ -203,7 +203,8 @@ def _audit(ctx: RunContext) -> dict:
             "40 rows per patient and landmark). Filter to fewer patients, or call "
             "core.analyses.response_audit.response_audit(cohort, outcomes, patient_ids=[…]) "
             "for the patients to check.",))}  # fmt: skip
-    return {"response_audit": response_audit(ctx.filtered, ctx.outcomes)}
+    every = ctx.settings.audit_every_visit
+    return {"response_audit": response_audit(ctx.filtered, ctx.outcomes, every_visit=every)}
 
 
 def _methods(run: AnalysisRun) -> list[str]:

@@ -60,6 +60,10 @@ def _parser() -> _Parser:
                    help="custom flare: and at least this UPCR, g/g")
     p.add_argument("--flare-creatinine-rise", type=float,
                    help="custom flare: or creatinine this %% above its post-response nadir")
+    p.add_argument("--confirm-weeks", type=float, default=4.0,
+                   help="confirmed response: least gap to the confirming visit (weeks)")
+    p.add_argument("--audit-every-visit", action="store_true",
+                   help="response audit: every visit, not only the landmark visits")
     p.add_argument("--suppress", type=int, metavar="N",
                    help="small-cell suppression: blank counts 1 to N-1 and the cells they could "
                         "be recovered from (docs/small-cell-suppression.md); off by default")
@@ -156,6 +160,8 @@ def _settings_filters(args: argparse.Namespace, cohort: Cohort) -> tuple[Setting
             flare_creatinine_rise_pct=args.flare_creatinine_rise,
             decline_at_last_visit=args.decline_at_last_visit == "counts",
             suppression_threshold=args.suppress,
+            confirm_weeks=args.confirm_weeks,
+            audit_every_visit=args.audit_every_visit,
             rmst_tau=args.rmst_tau,
             milestone_months=tuple(args.milestones) if args.milestones else None,
             zph_transform=args.zph_transform,

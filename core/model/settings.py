@@ -83,6 +83,7 @@ class Settings:
     flare_creatinine_rise_pct: float | None = None
     decline_at_last_visit: bool = True
     confirm_weeks: float = 4.0  # sustained_response: least gap to the confirming visit
+    audit_every_visit: bool = False  # response_audit: every visit, not only the landmarks
     # Small-cell suppression for outputs that leave the hospital: counts 1 to threshold − 1
     # blanked with their complementary cells (docs/small-cell-suppression.md); None = off.
     suppression_threshold: int | None = None
