@@ -23,6 +23,7 @@ from core.report.figures.theme import (
     NOTE_SIZE,
     color_of,
     empty_figure,
+    interval_whiskers,
     journal_layout,
     run_colors,
 )
@@ -91,15 +92,7 @@ def lab_slopes_figure(slopes: pd.DataFrame, colors: dict[str, str] | None = None
                 mode="markers",
                 showlegend=False,
                 marker=dict(symbol="diamond" if diff else "square", size=11, color=color),
-                error_x=dict(
-                    type="data",
-                    symmetric=False,
-                    array=[hi - est],
-                    arrayminus=[est - lo],
-                    color=color,
-                    thickness=1.6,
-                    width=5,
-                ),
+                error_x=interval_whiskers(est, lo, hi, color),
                 customdata=[[lo, hi, r["n_patients"], r["n_obs"]]],
                 hovertemplate=f"{_row_label(r)}: %{{x:.3g}}{unit} per year "
                 "(95% CI %{customdata[0]:.3g} to %{customdata[1]:.3g}); "

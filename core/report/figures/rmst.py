@@ -19,6 +19,7 @@ from core.report.figures.theme import (
     NOTE_SIZE,
     color_of,
     empty_figure,
+    interval_whiskers,
     journal_layout,
     run_colors,
 )
@@ -64,15 +65,7 @@ def rmst_figure(
             name=g,
             showlegend=False,
             marker=dict(symbol="diamond" if g == ALL else "square", size=12, color=color),
-            error_x=dict(
-                type="data",
-                symmetric=False,
-                array=[hi - est],
-                arrayminus=[est - lo],
-                color=color,
-                thickness=1.6,
-                width=5,
-            ),
+            error_x=interval_whiskers(est, lo, hi, color),
             customdata=[[lo, hi, r["n"], r["n_events"]]],
             hovertemplate=f"{g}: %{{x:.2f}} months (95% CI %{{customdata[0]:.2f}}–"
             "%{customdata[1]:.2f}); %{customdata[3]} responses in %{customdata[2]} patients"
