@@ -4,7 +4,7 @@ import streamlit as st
 
 from ui import view
 
-v = view.current()
+v = view.current("cohort")
 st.title("Cohort")
 st.caption(v.summary)
 

@@ -6,7 +6,7 @@ from core.model.results import FigureKey
 from core.model.schema import label_with_unit
 from ui import view
 
-v = view.current()
+v = view.current("labs")
 st.title("Laboratory values")
 st.caption(v.summary)
 
@@ -25,6 +25,16 @@ else:
 
 st.header("All measures", divider="gray")
 v.figure("paired_changes", "Change from baseline, all measures")
+
+st.header("Trajectories over all visits (mixed model)", divider="gray")
+st.caption(
+    "Every visit counts: value ~ time × group with a random intercept and slope per patient "
+    "(REML). Choose the labs in the sidebar under *Time to response and lab trajectories*."
+)
+v.figure("lab_slopes")
+v.table("lab_slopes")
+with st.expander("Model terms (fixed and random effects)"):
+    v.table("lab_mixed")
 
 st.header("Steroid taper", divider="gray")
 v.figure("steroid_taper")

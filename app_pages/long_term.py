@@ -5,7 +5,7 @@ import streamlit as st
 
 from ui import view
 
-v = view.current()
+v = view.current("long_term")
 st.title("Long-term outcomes")
 st.caption(v.summary)
 

@@ -3,8 +3,9 @@
 import streamlit as st
 
 from ui import view
+from ui.audit import show_response_audit
 
-v = view.current()
+v = view.current("response")
 st.title("Renal response")
 st.caption(v.summary)
 
@@ -41,3 +42,26 @@ if forests:
     for key in forests:
         v.figure(key, f"Response by subgroup, month {key.month:g}")
     v.table("response_subgroups")
+
+st.header("Does the response last?", divider="gray")
+st.caption(
+    "Confirmed: met again at the next evaluable visit at least 4 weeks later. Sustained: met at "
+    "every landmark up to that month. Duration: from the first response to its loss."
+)
+v.figure("response_sustained")
+v.table("sustained_response")
+v.table("sustained_tests")
+for key in v.figure_keys("response_duration"):
+    v.figure(key)
+v.table("response_duration_summary")
+with st.expander("Curve values and per-patient statuses (patient-level)"):
+    v.table("response_duration")
+    v.table("sustained_patients")
+    v.table("response_duration_patients")
+
+st.header("Why each patient was called CR, PR or NR", divider="gray")
+audit = v.result("response_audit")
+if audit is not None:
+    show_response_audit(audit)
+    with st.expander("Every call of every patient (patient-level table)"):
+        v.table("response_audit", height=300)

@@ -14,7 +14,7 @@ def _sync_event() -> None:
     st.session_state[Key.EVENT] = st.session_state[TOGGLE]
 
 
-v = view.current()
+v = view.current("ttr")
 st.title("Time to response")
 st.session_state[TOGGLE] = st.session_state.get(Key.EVENT, "cr-or-pr")
 st.segmented_control("Event", list(EVENT_LABELS), key=TOGGLE, format_func=EVENT_LABELS.get,
@@ -46,6 +46,11 @@ with st.expander("Curve values and numbers at risk"):
     v.table("cif_risk")
 
 st.header("Restricted mean time and milestones", divider="gray")
+st.caption(
+    "τ, the milestone months and the time scale of the proportional-hazards test are set in "
+    "the sidebar under *Time to response and lab trajectories*."
+)
+v.figure("rmst")
 v.table("rmst")
 v.table("rmst_difference")
 v.table("milestones")

@@ -92,3 +92,11 @@ def test_no_patient_after_filters(cohort) -> None:
     assert run.n_patients == 0
     assert not run.results["flow"].table.empty
     assert all(r.table.empty for n, r in run.results.items() if n != "flow")
+
+
+def test_the_response_audit_is_not_listed_above_its_limit(cohort, monkeypatch) -> None:
+    import core.analyses.response_audit as audit
+
+    monkeypatch.setattr(audit, "AUDIT_MAX_PATIENTS", 10)
+    res = run_analyses(cohort, only=["response_audit"]).results["response_audit"]
+    assert res.table.empty and "not listed for 90 patients" in res.notes[0]

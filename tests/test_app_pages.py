@@ -186,3 +186,30 @@ def test_long_term_page_on_a_filtered_demo(demo_app: AppTest) -> None:
     assert "Class IV, IV+V" in caption and not caption.endswith("n = 29")
     assert demo_app.get("plotly_chart"), "the page drew its charts"
     assert demo_app.dataframe, "the page shows its tables"
+
+
+def test_small_cell_suppression_toggle_reaches_the_page(demo_app: AppTest) -> None:
+    """Switched on in the sidebar, suppression is named in the caption and no table of the
+    Response page prints a count from 1 to 4."""
+    demo_app.switch_page("app_pages/response.py").run()
+    demo_app.sidebar.toggle(key="suppress").set_value(True).run()
+    assert_clean(demo_app)
+    assert "counts < 5 suppressed" in demo_app.caption[0].value
+    rates = demo_app.dataframe[0].value
+    counts = rates[["cr_n", "pr_n", "orr_n", "n_evaluable"]].apply(pd.to_numeric, errors="coerce")
+    assert not ((counts >= 1) & (counts <= 4)).any().any()
+
+
+def test_long_term_rules_in_the_sidebar_change_the_tables(demo_app: AppTest) -> None:
+    """The custom flare fold and the flare confirmation chosen in the sidebar reach the
+    long-term page's flare table; the audit of every visit reaches the Response page."""
+    demo_app.switch_page("app_pages/long_term.py").run()
+    before = demo_app.dataframe[0].value.copy()
+    demo_app.sidebar.number_input(key="flare_fold").set_value(1.5).run()
+    demo_app.sidebar.selectbox(key="flare_confirm").set_value("next-visit").run()
+    assert_clean(demo_app)
+    after = demo_app.dataframe[0].value
+    assert not after.equals(before), "the flare table follows the sidebar rules"
+    demo_app.sidebar.checkbox(key="audit_visits").check().run()
+    demo_app.switch_page("app_pages/response.py").run()
+    assert_clean(demo_app)

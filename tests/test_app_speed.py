@@ -61,7 +61,8 @@ def test_a_page_builds_only_its_own_figures_and_an_upload_is_not_shared(recorded
     at.sidebar.multiselect(key="class").set_value(["III", "V"]).run()
     assert not at.exception, [e.value for e in at.exception]
     assert recorded["sections"] and set(recorded["sections"]) == {("ttr",)}
-    assert len(at.get("plotly_chart")) == 1
+    charts = {c.key for c in at.get("plotly_chart")}  # the ttr page: its own charts only
+    assert charts == {"fig_ttr_curve", "fig_cif_curve", "fig_rmst", "fig_schoenfeld"}
     assert recorded["demo_analyses"] == [] and recorded["demo_figures"] == []
 
 
@@ -137,3 +138,29 @@ def test_every_global_cache_is_a_demo_cache() -> None:
                     if not per_session:
                         found.append(f"{path.name}:{node.name}")
     assert found == ["cache.py:demo_analyses", "cache.py:demo_figures"]
+
+
+def test_a_page_computes_only_its_own_analyses(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The Time-to-response page asks the run for the registry's ttr analyses only; a filter
+    change recomputes those, not the other pages'."""
+    import core.analyses.run
+    from core.analyses.registry import analyses_of_page
+
+    asked: list = []
+    real = core.analyses.run.run_analyses
+
+    def recorded(*args, **kw):
+        asked.append(kw.get("only"))
+        return real(*args, **kw)
+
+    monkeypatch.setattr(core.analyses.run, "run_analyses", recorded)
+    at = _app()
+    at.file_uploader(key="cohort_file").upload(
+        "cohort_long.csv", (REF / "cohort_long.csv").read_bytes(), "text/csv"
+    )
+    at.run()
+    at.switch_page("app_pages/ttr.py").run()
+    at.sidebar.multiselect(key="class").set_value(["III+V", "IV"]).run()
+    assert not at.exception, [e.value for e in at.exception]
+    ttr = tuple(a.name for a in analyses_of_page("ttr"))
+    assert asked and set(asked) == {ttr}

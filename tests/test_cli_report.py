@@ -187,3 +187,17 @@ def test_full_report_on_the_demo_exports_every_figure(tmp_path: Path, capsys) ->
         (changes["measure"] == "steroid_mg") & (changes["month"] == 6) & (changes["group"] == "All")
     ].iloc[0]
     assert steroid["median_change"] < 0 and steroid["wilcoxon_p"] < 0.05
+
+
+def test_durability_options_reach_the_tables(tmp_path: Path, capsys) -> None:
+    """--audit-every-visit lists every visit's call; --confirm-weeks changes what confirms."""
+    demo = REF.parent.parent / "data" / "demo" / "demo_cohort_long.csv"
+    base, more = tmp_path / "base", tmp_path / "more"
+    assert run(capsys, str(demo), "--tables-only", "--out", str(base))[0] == 0
+    assert run(capsys, str(demo), "--tables-only", "--audit-every-visit", "--confirm-weeks",
+               "52", "--out", str(more))[0] == 0  # fmt: skip
+    a0, a1 = (pd.read_csv(d / "response_audit.csv") for d in (base, more))
+    assert len(a1) > len(a0)
+    s0, s1 = (pd.read_csv(d / "sustained_response.csv") for d in (base, more))
+    c0, c1 = (s[s["kind"] == "confirmed"]["n_yes"].sum() for s in (s0, s1))
+    assert c1 < c0  # a 52-week gap confirms fewer responses than 4 weeks

@@ -103,5 +103,5 @@ def test_registry_entries_are_complete_and_draw(competing_run):
                 competing_run.results[t.name].table.empty
             ), t.name
     stems = [k.stem for a in specs.values() for f in a.figures for k in f.load()(competing_run)]
-    assert stems == ["cif_curve", "schoenfeld"]
+    assert stems == ["cif_curve", "rmst", "schoenfeld"]
     assert any("Aalen–Johansen" in s for s in specs["competing_risks"].methods(competing_run))

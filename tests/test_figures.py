@@ -405,11 +405,12 @@ def test_build_figures_pages_build_one_page_and_the_same_figures(ref_run):
     full = build_figures(ref_run)
     parts = {s: build_figures(ref_run, pages=[s]) for s in PAGES}
     assert set(parts["ttr"]) == {FigureKey("ttr_curve"), FigureKey("cif_curve"),
-                                 FigureKey("schoenfeld")}  # fmt: skip
+                                 FigureKey("rmst"), FigureKey("schoenfeld")}  # fmt: skip
     assert {"flow", "completeness", "swimmer"} == {k.figure for k in parts["cohort"]}
     assert all(k.figure.startswith("response_") or k.figure == "criteria_sensitivity"
                for k in parts["response"])  # fmt: skip
     assert K("paired_upcr") in parts["labs"] and K("response_rates") not in parts["labs"]
+    assert FigureKey("lab_slopes") in parts["labs"]
     assert all(figure_page(k.figure) == s for s, p in parts.items() for k in p)
     merged = {n: f for p in parts.values() for n, f in p.items()}
     assert set(merged) == set(full) and sum(map(len, parts.values())) == len(full)

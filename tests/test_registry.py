@@ -79,7 +79,8 @@ def test_no_other_module_lists_analyses() -> None:
     # tables): no list of analyses.
     allowed = {"core/report/export/docx_content.py", "core/report/export/followup_content.py",
                "core/report/export/common.py", "core/report/export/methods.py",
-               "core/report/figures/ttr.py", "core/report/figures/long_term.py"}  # fmt: skip
+               "core/report/figures/ttr.py", "core/report/figures/long_term.py",
+               "core/report/export/longterm_content.py"}  # fmt: skip
     offenders = {}
     for path in sorted((ROOT / "core").rglob("*.py")) + sorted((ROOT / "ui").rglob("*.py")):
         rel = str(path.relative_to(ROOT))

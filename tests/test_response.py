@@ -87,6 +87,7 @@ def test_sensitivity_rows_and_extras(whole) -> None:
         "lunar",
         "aurora",
         "multitarget_cn",
+        "bliss_ln",
     ]
     k = t.set_index(["criteria", "month", "group"]).loc[("kdigo2024", 12.0, "All")]
     # expected/criteria_sensitivity.csv: 74 evaluable, CR 25, PR 17, 2 on a boundary.

@@ -109,12 +109,21 @@ def filtered(key: str, _cohort: Cohort, _filters: Filters) -> Cohort:
 
 
 @st.cache_resource(scope="session", ttl=3600, max_entries=6, show_spinner=False)
-def analyses(key: str, _cohort: Cohort, _settings: Settings, _filters: Filters) -> AnalysisRun:
+def analyses(
+    key: str, _cohort: Cohort, _settings: Settings, _filters: Filters, page: str | None = None
+) -> AnalysisRun:
     """The run for this view: ``core.analyses.run.run_analyses`` (unfiltered cohort in, the
-    filters applied inside, as the command line does). Read-only."""
+    filters applied inside, as the command line does); with ``page`` only that page's
+    analyses (the registry's), so a page pays for what it shows. Read-only."""
     from core.analyses.run import run_analyses
 
-    return run_analyses(_cohort, _settings, _filters)
+    return run_analyses(_cohort, _settings, _filters, only=_page_analyses(page))
+
+
+def _page_analyses(page: str | None) -> tuple[str, ...] | None:
+    from core.analyses.registry import analyses_of_page
+
+    return None if page is None else tuple(a.name for a in analyses_of_page(page))
 
 
 # Figures are cached as resources (per session): they are only read (the screen copy is
@@ -154,11 +163,13 @@ def shared_demo(source: Source | None) -> bool:
 
 
 @st.cache_resource(ttl=3600, max_entries=16, show_spinner=False)  # global: the demo only
-def demo_analyses(key: str, _cohort: Cohort, _settings: Settings, _filters: Filters) -> AnalysisRun:
+def demo_analyses(
+    key: str, _cohort: Cohort, _settings: Settings, _filters: Filters, page: str | None = None
+) -> AnalysisRun:
     """:func:`analyses` for the bundled demo, shared by all sessions (read-only)."""
     from core.analyses.run import run_analyses
 
-    return run_analyses(_cohort, _settings, _filters)
+    return run_analyses(_cohort, _settings, _filters, only=_page_analyses(page))
 
 
 @st.cache_resource(ttl=3600, max_entries=32, show_spinner=False)  # global: the demo only

@@ -11,9 +11,17 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from core.model.schema import ISN_CLASSES, PATIENT_FIELDS, Cohort
-from core.model.settings import CI_METHODS, CRITERIA, EVENTS, MISSING_STRATEGIES, CustomCriteria
-from core.model.vocabulary import EVENT_SHORT
+from core.model.schema import ISN_CLASSES, LABELS, PATIENT_FIELDS, VISIT_LABS, Cohort
+from core.model.settings import (
+    CI_METHODS,
+    CRITERIA,
+    EVENTS,
+    FLARE_CONFIRMATIONS,
+    MISSING_STRATEGIES,
+    ZPH_TRANSFORMS,
+    CustomCriteria,
+)
+from core.model.vocabulary import EVENT_SHORT, default_reference
 from ui.state import Key, age_bounds, get_cohort, get_source
 
 CRITERIA_LABELS = {
@@ -24,6 +32,7 @@ CRITERIA_LABELS = {
     "lunar": "LUNAR",
     "aurora": "AURORA 1",
     "multitarget_cn": "Multitarget (China)",
+    "bliss_ln": "BLISS-LN (PERR / CRR)",
     "custom": "Custom thresholds",
 }
 MISSING_LABELS = {
@@ -34,6 +43,14 @@ MISSING_LABELS = {
 EVENT_LABELS = EVENT_SHORT  # one vocabulary: the widgets name events as the tables do
 CI_LABELS = {"clopper-pearson": "Clopper-Pearson (exact)", "wilson": "Wilson score"}
 LANDMARK_CHOICES = (3, 6, 9, 12, 18, 24, 36, 48, 60)
+FLARE_LABELS = {"none": "Not confirmed (first visit over the threshold)",
+                "next-visit": "Confirmed at the next visit"}
+ZPH_LABELS = {
+    "km": "1 − Kaplan–Meier (R default)",
+    "identity": "Time (months)",
+    "log": "Log of time",
+    "rank": "Rank of time",
+}
 MAX_EXTRA_LEVELS = 12  # a pass-through column with more levels is not offered as a filter
 
 BIND = "query-params"  # widget keys double as URL parameter names (ui.state.Key)
@@ -165,10 +182,72 @@ def _settings(cohort: Cohort) -> None:
     _select("Interval for a proportion", list(CI_METHODS), Key.CI, "clopper-pearson", CI_LABELS)
     groups = cohort.groups
     if len(groups) >= 2:
-        ref = "refractory" if "refractory" in groups else groups[0]
+        ref = default_reference(groups)
         _select("Reference group", groups, Key.REFERENCE, ref,
                 help="The comparator for differences in rates and hazard ratios.")  # fmt: skip
     st.checkbox("Exclude patients already in CR at baseline", key=Key.EXCLUDE_BASELINE_CR)
+    if st.toggle("Small-cell suppression (for sharing)", key=Key.SUPPRESS, bind=BIND,
+                 help="Blank counts below the threshold in every table, chart and file, with "
+                      "the cells they could be recovered from; patient-level tables and "
+                      "curves are not released."):  # fmt: skip
+        st.number_input("Suppress counts below", 2, 20, 5, 1, key=Key.SUPPRESS_AT, bind=BIND)
+    _more_settings(cohort)
+    _long_term_settings()
+
+
+def mixed_choices(cohort: Cohort) -> list[str]:
+    """Labs the mixed model can take: the visit labs with a value (eGFR also from creatinine)."""
+    v = cohort.visits
+    have = [m for m in VISIT_LABS if m in v and v[m].notna().any()]
+    if "egfr" not in have and "creatinine" in have:
+        have.insert(have.index("creatinine") + 1, "egfr")
+    return have
+
+
+def _more_settings(cohort: Cohort) -> None:
+    """Time-to-response and lab-trajectory settings (Time to response and Labs pages). Drawn
+    in the sidebar so they keep their value, and their URL parameter, on every page."""
+    with st.expander("Time to response and lab trajectories"):
+        st.number_input(
+            "Restricted mean up to τ (months)", min_value=0.5, max_value=600.0, value=None,
+            step=1.0, key=Key.RMST_TAU, bind=BIND, placeholder="largest time all groups reach",
+            help="Horizon of the restricted mean time without response; empty: the largest "
+                 "time every group reaches.",
+        )  # fmt: skip
+        _keep_valid(Key.MILESTONES, list(LANDMARK_CHOICES), multi=True)
+        st.multiselect("Milestone months", list(LANDMARK_CHOICES), key=Key.MILESTONES,
+                       placeholder="The landmark months", bind=BIND,
+                       help="Months at which the cumulative incidence of response is tabled.")  # fmt: skip
+        _select("Proportional-hazards time scale", list(ZPH_TRANSFORMS), Key.ZPH_TRANSFORM, "km",
+                ZPH_LABELS, help="The transform g(t) of R cox.zph.")  # fmt: skip
+        choices = mixed_choices(cohort)
+        if choices:
+            _keep_valid(Key.MIXED_MEASURES, choices, multi=True)
+            st.multiselect("Labs modelled over all visits (mixed model)", choices,
+                           ["egfr"] if "egfr" in choices else choices[:1], key=Key.MIXED_MEASURES,
+                           format_func=lambda m: LABELS.get(m, m), bind=BIND)  # fmt: skip
+            if not st.session_state.get(Key.MIXED_MEASURES):
+                st.caption("No lab chosen: eGFR is modelled.")
+
+
+def _long_term_settings() -> None:
+    """Rules of the response and long-term outcomes (Response and Long-term pages), drawn in
+    the sidebar so they keep their value, and their URL parameter, on every page."""
+    with st.expander("Response durability and long-term outcomes"):
+        st.number_input("Confirmed response: next visit at least (weeks) later", 0.0, 52.0,
+                        4.0, 1.0, key=Key.CONFIRM_WEEKS, bind=BIND)  # fmt: skip
+        st.checkbox("Response audit: every visit, not only the landmarks",
+                    key=Key.AUDIT_EVERY_VISIT, bind=BIND)  # fmt: skip
+        _select("Renal flare confirmation", list(FLARE_CONFIRMATIONS), Key.FLARE_CONFIRMATION,
+                "none", FLARE_LABELS)  # fmt: skip
+        st.number_input("Custom flare: UPCR at least × post-response nadir", 1.1, 20.0, 2.0,
+                        0.5, key=Key.FLARE_FOLD, bind=BIND)  # fmt: skip
+        st.number_input("Custom flare: and UPCR at least (g/g)", 0.0, 10.0, 1.0, 0.1,
+                        key=Key.FLARE_FLOOR, bind=BIND)  # fmt: skip
+        st.number_input("Custom flare: or creatinine rise at least (%; 0 = not used)", 0.0,
+                        500.0, 0.0, 5.0, key=Key.FLARE_CREATININE, bind=BIND)  # fmt: skip
+        st.checkbox("Kidney outcomes: ignore an unconfirmed decline at the last visit",
+                    key=Key.DECLINE_AT_LAST, bind=BIND)  # fmt: skip
 
 
 def _privacy() -> None:

@@ -58,6 +58,19 @@ class Key:
     CI = "ci"
     REFERENCE = "ref"
     EXCLUDE_BASELINE_CR = "exclude_baseline_cr"
+    SUPPRESS = "suppress"  # small-cell suppression on/off
+    SUPPRESS_AT = "suppress_at"  # its threshold (5 by default)
+    RMST_TAU = "rmst_tau"  # restricted mean horizon τ, months (empty: the default)
+    MILESTONES = "milestone"  # milestone months (none chosen: the landmarks)
+    ZPH_TRANSFORM = "zph"  # time scale of the proportional-hazards test
+    MIXED_MEASURES = "mixed"  # labs modelled over all visits
+    CONFIRM_WEEKS = "confirm_weeks"  # confirmed response: least gap to the next visit
+    AUDIT_EVERY_VISIT = "audit_visits"  # response audit: every visit, not only landmarks
+    FLARE_CONFIRMATION = "flare_confirm"  # renal flares confirmed at the next visit or not
+    FLARE_FOLD = "flare_fold"  # custom flare: UPCR rise over the post-response nadir
+    FLARE_FLOOR = "flare_floor"  # custom flare: least UPCR, g/g
+    FLARE_CREATININE = "flare_creat"  # custom flare: creatinine rise %, 0 = not used
+    DECLINE_AT_LAST = "decline_last"  # kidney outcomes: unconfirmed decline at the last visit
     CUSTOM_PREFIX = "custom__"  # + CustomCriteria field name
 
 
@@ -244,4 +257,17 @@ def get_settings() -> Settings:
         reference=ss.get(Key.REFERENCE) or None,
         custom=custom,
         exclude_baseline_cr=bool(ss.get(Key.EXCLUDE_BASELINE_CR, False)),
+        suppression_threshold=int(ss.get(Key.SUPPRESS_AT, 5)) if ss.get(Key.SUPPRESS) else None,
+        rmst_tau=float(tau) if (tau := ss.get(Key.RMST_TAU)) else None,
+        milestone_months=tuple(float(m) for m in miles) if (miles := ss.get(Key.MILESTONES)) else None,
+        zph_transform=ss.get(Key.ZPH_TRANSFORM) or "km",
+        mixed_measures=tuple(ss.get(Key.MIXED_MEASURES) or ("egfr",)),
+        confirm_weeks=float(ss.get(Key.CONFIRM_WEEKS, 4.0)),
+        audit_every_visit=bool(ss.get(Key.AUDIT_EVERY_VISIT, False)),
+        flare_confirmation=ss.get(Key.FLARE_CONFIRMATION) or "none",
+        flare_fold=float(ss.get(Key.FLARE_FOLD, 2.0)),
+        flare_floor_upcr=float(ss.get(Key.FLARE_FLOOR, 1.0)),
+        flare_creatinine_rise_pct=float(ss[Key.FLARE_CREATININE]) or None
+        if ss.get(Key.FLARE_CREATININE) else None,
+        decline_at_last_visit=not ss.get(Key.DECLINE_AT_LAST, False),
     )

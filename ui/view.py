@@ -103,8 +103,10 @@ class View:
         return list(dict.fromkeys(res.table["measure"].astype(str)))
 
 
-def current() -> View:
-    """The view for this run; stops the page (with a prompt) when no usable cohort is loaded."""
+def current(page: str | None = None) -> View:
+    """The view for this page (``cohort``, ``response``… : only the registry's analyses of that
+    page are computed; None: all, as the report needs); stops the page (with a prompt) when no
+    usable cohort is loaded."""
     cohort: Cohort = state.require_cohort()
     source = state.get_source()
     filters: Filters = state.get_filters()
@@ -113,7 +115,7 @@ def current() -> View:
     shared = cache.shared_demo(source)
     analyses = cache.demo_analyses if shared else cache.analyses
     with guarded("run the analyses", stop=True), st.spinner("Analysing…"):
-        run = analyses(key, cohort, settings, filters)
+        run = analyses(key, cohort, settings, filters, page)
     if run.filtered.patients.empty:
         st.warning("No patient matches the filters in the sidebar. Widen them to see results.")
         st.stop()

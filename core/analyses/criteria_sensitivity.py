@@ -17,23 +17,12 @@ from core.outcomes.criteria import derivable
 from core.outcomes.derive import Outcomes, derive_outcomes
 
 SENSITIVITY_CORE = ("recorded", "kdigo2024", "eular2019", "creatinine15")
-SENSITIVITY_EXTRA = ("lunar", "aurora", "multitarget_cn")
+SENSITIVITY_EXTRA = ("lunar", "aurora", "multitarget_cn", "bliss_ln")
 
 
-def criteria_sensitivity(
-    cohort: Cohort, settings: Settings, base: Outcomes | None = None
-) -> Result:
-    """Response counts under every rule set the data can support, on the same patients.
-
-    ``recorded`` (when present), ``kdigo2024``, ``eular2019``, ``creatinine15``, then
-    ``lunar``, ``aurora``, ``multitarget_cn`` (and ``custom`` when chosen) as extra rows
-    when the file holds their inputs; same landmarks, window and missing strategy.
-
-    Returns
-    -------
-    Result ``criteria_sensitivity``: criteria, month, group, n_evaluable, cr_n, pr_n,
-    orr_n, orr_pct, n_patients, n_no_visit, n_on_boundary.
-    """
+def supported_criteria(cohort: Cohort, settings: Settings) -> list[str]:
+    """The rule sets whose inputs the file holds (eGFR from creatinine, age and sex; UPCR
+    from 24-h protein), in table order; ``custom`` when chosen and supported."""
     available = {c for c in cohort.visits if cohort.visits[c].notna().any()}
     if "creatinine" in available and {"age", "sex"} <= set(cohort.patients):
         available.add("egfr")
@@ -42,6 +31,24 @@ def criteria_sensitivity(
     names = [n for n in (*SENSITIVITY_CORE, *SENSITIVITY_EXTRA) if derivable(n, available)]
     if settings.criteria == "custom" and derivable("custom", available, settings.custom):
         names.append("custom")
+    return names
+
+
+def criteria_sensitivity(
+    cohort: Cohort, settings: Settings, base: Outcomes | None = None
+) -> Result:
+    """Response counts under every rule set the data can support, on the same patients.
+
+    ``recorded`` (when present), ``kdigo2024``, ``eular2019``, ``creatinine15``, then
+    ``lunar``, ``aurora``, ``multitarget_cn``, ``bliss_ln`` (and ``custom`` when chosen) as extra rows
+    when the file holds their inputs; same landmarks, window and missing strategy.
+
+    Returns
+    -------
+    Result ``criteria_sensitivity``: criteria, month, group, n_evaluable, cr_n, pr_n,
+    orr_n, orr_pct, n_patients, n_no_visit, n_on_boundary.
+    """
+    names = supported_criteria(cohort, settings)
     parts, notes = [], []
     for name in names:
         same = base is not None and name == base.settings.criteria

@@ -18,7 +18,7 @@ from core.analyses.competing_patients import (
 )
 from core.analyses.competing_risks import KM, cif_curves
 from core.analyses.context import RunContext
-from core.analyses.spec import NO_FIGURE, AnalysisSkipped, AnalysisSpec, TableSpec
+from core.analyses.spec import AnalysisSkipped, AnalysisSpec, FigureRef, TableSpec
 from core.model.results import AnalysisRun, Result
 from core.model.settings import Settings
 from core.model.vocabulary import ALL
@@ -125,7 +125,8 @@ def restricted_mean(
             }
         )
     diff = pd.DataFrame(rows, columns=RMST_DIFF_COLUMNS)
-    meta = {"tau": tau, "reference": ref, "event": settings.event}
+    meta = {"tau": tau, "tau_default": tau == default_tau(d), "reference": ref,
+            "event": settings.event}  # fmt: skip
     method = (
         "Restricted mean time without response up to τ (area under the Kaplan–Meier "
         "curve), Greenwood SE, as R print(survfit, rmean = τ) and survRM2."
@@ -151,14 +152,15 @@ def milestones(cr_patients: pd.DataFrame, settings: Settings, months=None) -> Re
     As ``summary(fit, times = months, extend = TRUE)`` of the ``cif_curve`` fits: the
     Aalen–Johansen estimate (every cause; log CI) and 1 − Kaplan–Meier (response;
     log-log CI) at each month, per group and overall; without competing events only
-    1 − Kaplan–Meier (the two are equal). ``months`` default: the settings' landmarks.
+    1 − Kaplan–Meier (the two are equal). ``months`` default: ``settings.milestones``
+    (``milestone_months``, else the landmarks).
 
     Returns
     -------
     Result ``milestones``: group, estimator, cause, month, cum_incidence, ci_low, ci_high
     (percent; empty while the incidence is 0), std_err (0–1), n_risk (time ≥ month).
     """
-    months = np.asarray(months if months is not None else settings.landmarks, float)
+    months = np.asarray(months if months is not None else settings.milestones, float)
     d = cr_patients.loc[cr_patients["time"].notna() & cr_patients["status"].notna()]
     curve = cif_curves(d, settings)
     if not (d["status"] > 1).any():
@@ -209,19 +211,26 @@ def _restricted(ctx: RunContext) -> dict[str, Result]:
         cr, _ = competing_patients(t, ctx.filtered.patients, s)
     else:
         cr = t.assign(status=t["event"], cause=np.where(t["event"] == 1, event_label(s), ""))
-    return restricted_mean(t, s) | {"milestones": milestones(cr, s)}
+    return restricted_mean(t, s, tau=s.rmst_tau) | {
+        "milestones": milestones(cr, s, months=s.milestones)
+    }
 
 
 def _methods_rmst(run: AnalysisRun) -> list[str]:
     t = run.table("rmst")
     if t is None:
         return []
+    chosen = not run.results["rmst"].meta.get("tau_default", True)
+    months = run.results["milestones"].meta.get("months", []) if "milestones" in run.results else []
+    at = ", ".join(f"{m:g}" for m in months)
     return [
-        f"Restricted mean time without response up to τ = {t['tau'].iloc[0]:g} months (the "
-        "largest time all groups reach) was compared between groups as a difference and a "
-        "ratio (Greenwood variance of the area under the Kaplan–Meier curve, R print(survfit, "
-        "rmean = τ), survRM2's rmst2 contrasts); cumulative incidence at the landmark months "
-        "is reported with 95% confidence intervals."
+        f"Restricted mean time without response up to τ = {t['tau'].iloc[0]:g} months ("
+        + ("chosen by the user" if chosen else "the largest time all groups reach")
+        + ") was compared between groups as a difference and a ratio (Greenwood variance of "
+        "the area under the Kaplan–Meier curve, R print(survfit, rmean = τ), survRM2's rmst2 "
+        "contrasts); cumulative incidence "
+        + (f"at month{'s' if len(months) != 1 else ''} {at} " if months else "")
+        + "is reported with 95% confidence intervals."
     ]
 
 
@@ -268,7 +277,14 @@ SPECS = (
             ),
         ),
         compute=_restricted,
-        figures=NO_FIGURE,
+        figures=(
+            FigureRef(
+                "core.report.figures.rmst",
+                "plot_rmst",
+                "rmst",
+                "Restricted mean time without response",
+            ),
+        ),
         methods=_methods_rmst,
         r_call="print(survfit(Surv(time, event) ~ group), rmean = tau); survRM2::rmst2 "
         "contrasts; summary(survfit(...), times = landmarks, extend = TRUE)",

@@ -23,6 +23,7 @@ import pandas as pd
 from core.analyses.context import RunContext
 from core.analyses.registry import ANALYSES, TABLE_NAMES
 from core.analyses.spec import AnalysisSkipped, AnalysisSpec
+from core.analyses.suppression_run import suppress_results
 from core.model.filters import filter_cohort, filter_summary
 from core.model.results import AnalysisRun, Result
 from core.model.schema import Cohort
@@ -98,6 +99,9 @@ def run_analyses(
     on the analysed patients). ``only``: compute just these analyses (registry names; a page
     needs its own); the other tables are absent from the run.
 
+    With ``settings.suppression_threshold`` every table is suppressed before the run is
+    returned (``core.analyses.suppression_run``), so no figure, page or file sees a small count.
+
     Returns
     -------
     AnalysisRun whose ``results`` hold a Result per table of ``registry.TABLE_NAMES`` (in that
@@ -126,6 +130,8 @@ def run_analyses(
         if len(filtered.groups) < 2:
             for n in spec.needs_groups:
                 results[n] = _with_note(results[n], ONE_GROUP)
+    if resolved.suppression_threshold is not None:  # before anything leaves the run
+        results = suppress_results(results, resolved.suppression_threshold)
     summary = filter_summary(filters, o.settings, len(filtered.patients))
     meta = {"settings": asdict(o.settings), "filters": asdict(filters), "summary": summary}
     ordered = {

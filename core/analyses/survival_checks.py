@@ -20,6 +20,12 @@ from core.stats.ph import cox_zph, pairwise_logrank
 
 PH_COLUMNS = ["term", "chisq", "df", "p_value", "transform"]
 PH_RESID_COLUMNS = ["term", "time", "g_time", "scaled_residual"]
+TRANSFORM_WORDS = {
+    "km": "transformed by 1 − Kaplan–Meier",
+    "identity": "on its own scale (months)",
+    "log": "on the log scale",
+    "rank": "replaced by its rank",
+}
 PAIRWISE_COLUMNS = ["group_a", "group_b", "n_a", "n_b", "statistic", "df", "p_value", "p_holm"]
 
 
@@ -29,8 +35,9 @@ def ph_test(
     """Proportional-hazards check of the Cox model ``cox`` (response ~ group, Efron).
 
     ``ph_test``: term (``group``, then ``GLOBAL``), chisq, df, p_value, transform; as
-    ``cox.zph(coxph(Surv(time, event) ~ group, ties = "efron"), transform = "km")``
-    (survival 3 score test; g(t) = 1 − KM(t−) by default). ``ph_residuals``: for the
+    ``cox.zph(coxph(Surv(time, event) ~ group, ties = "efron"), transform = transform)``
+    (survival 3 score test; g(t) = 1 − KM(t−) by default; ``identity``, ``log``,
+    ``rank`` as R; ``Settings.zph_transform`` in the run). ``ph_residuals``: for the
     residual plot, one row per response and group contrast: term, time (months), g_time,
     scaled_residual (β̂ + scaled Schoenfeld residual, ``cox.zph(fit, terms = FALSE)$y``).
     """
@@ -128,7 +135,8 @@ def pairwise_logrank_table(ttr_patients: pd.DataFrame, settings: Settings) -> Re
 
 
 def _ph(ctx: RunContext) -> dict[str, Result]:
-    return ph_test(ttr_or_skip(ctx), ctx.outcomes.settings)
+    s = ctx.outcomes.settings
+    return ph_test(ttr_or_skip(ctx), s, transform=s.zph_transform)
 
 
 def _pairwise(ctx: RunContext) -> dict[str, Result]:
@@ -139,9 +147,10 @@ def _pairwise(ctx: RunContext) -> dict[str, Result]:
 def _methods_ph(run: AnalysisRun) -> list[str]:
     if run.table("ph_test") is None:
         return []
+    how = run.results["ph_test"].meta.get("transform", "km")
     return [
         "Proportional hazards were checked with the Schoenfeld-residual score test, time "
-        'transformed by 1 − Kaplan–Meier (R cox.zph(transform = "km")).'
+        f'{TRANSFORM_WORDS.get(how, how)} (R cox.zph(transform = "{how}")).'
     ]
 
 
@@ -183,7 +192,8 @@ SPECS = (
             ),
         ),
         methods=_methods_ph,
-        r_call='cox.zph(coxph(Surv(time, event) ~ group, ties = "efron"), transform = "km")',
+        r_call='cox.zph(coxph(Surv(time, event) ~ group, ties = "efron"), transform = "km") '
+        "(or the chosen transform: identity, log, rank)",
         needs_groups=("ph_test", "ph_residuals"),
     ),
     AnalysisSpec(

@@ -21,6 +21,7 @@ from core.model.settings import (
     EVENTS,
     FLARE_CONFIRMATIONS,
     MISSING_STRATEGIES,
+    ZPH_TRANSFORMS,
     Filters,
     Settings,
 )
@@ -59,6 +60,22 @@ def _parser() -> _Parser:
                    help="custom flare: and at least this UPCR, g/g")
     p.add_argument("--flare-creatinine-rise", type=float,
                    help="custom flare: or creatinine this %% above its post-response nadir")
+    p.add_argument("--confirm-weeks", type=float, default=4.0,
+                   help="confirmed response: least gap to the confirming visit (weeks)")
+    p.add_argument("--audit-every-visit", action="store_true",
+                   help="response audit: every visit, not only the landmark visits")
+    p.add_argument("--suppress", type=int, metavar="N",
+                   help="small-cell suppression: blank counts 1 to N-1 and the cells they could "
+                        "be recovered from (docs/small-cell-suppression.md); off by default")
+    p.add_argument("--rmst-tau", type=float, metavar="MONTHS",
+                   help="restricted mean time to response up to this month "
+                        "(default: the largest time every group reaches)")
+    p.add_argument("--milestones", nargs="+", type=float, metavar="MONTH",
+                   help="months of the cumulative-incidence milestones (default: the landmarks)")
+    p.add_argument("--zph-transform", choices=ZPH_TRANSFORMS, default="km",
+                   help="time scale of the proportional-hazards test (R cox.zph transform)")
+    p.add_argument("--mixed-measures", nargs="+", metavar="LAB", default=["egfr"],
+                   help="labs modelled over all visits by the mixed model (default egfr)")
     p.add_argument("--decline-at-last-visit", choices=("counts", "ignored"), default="counts",
                    help="kidney outcomes: an unconfirmed decline at the last visit")
     p.add_argument("--max-read-seconds", type=float,
@@ -142,11 +159,24 @@ def _settings_filters(args: argparse.Namespace, cohort: Cohort) -> tuple[Setting
             flare_floor_upcr=args.flare_floor,
             flare_creatinine_rise_pct=args.flare_creatinine_rise,
             decline_at_last_visit=args.decline_at_last_visit == "counts",
+            suppression_threshold=args.suppress,
+            confirm_weeks=args.confirm_weeks,
+            audit_every_visit=args.audit_every_visit,
+            rmst_tau=args.rmst_tau,
+            milestone_months=tuple(args.milestones) if args.milestones else None,
+            zph_transform=args.zph_transform,
+            mixed_measures=tuple(args.mixed_measures),
         )
     except ValueError as exc:
         raise BadInput(str(exc)) from exc
     if any(m <= 0 for m in args.landmarks):
         raise BadInput("landmarks must be months after baseline (greater than 0)")
+    # eGFR is always offered (filled from creatinine); a file without either gets a note.
+    unknown = [m for m in settings.mixed_measures if m != "egfr" and m not in cohort.visits]
+    if unknown:
+        raise BadInput(
+            f"unknown lab {unknown[0]!r} for --mixed-measures: not a visit column of the file"
+        )
     return settings, Filters(classes=_classes(args.classes), groups=tuple(args.groups))
 
 

@@ -29,7 +29,7 @@ from core.ingest.units import (
 from core.model.schema import COMPETING_FIELDS, VISIT_LABS
 
 FLOATS = frozenset({*VISIT_LABS, "age", "month", "ttr_months", "ttr_event", *COMPETING_FIELDS,
-                    "steroid_pulse_days", "death_month", "dialysis_month", "transplant_month"})
+                    "steroid_pulse_days", "death_month", "dialysis_month", "transplant_month", "prior_egfr"})
 NUMERIC = FLOATS - {"urine_rbc", "anti_dsdna"}  # plain numbers; those two have text forms
 CATEGORY_CODES = {"sex": V.SEX_CODES, "response": V.RESPONSE_CODES, "group": V.GROUP_CODES}
 
@@ -99,14 +99,16 @@ def type_column(sheet: Sheet, plan: ColumnPlan, values: dict, log: V.IssueLog) -
                   "(classes run from I to VI; combinations III+V or IV+V).", **where)
         extra["isn_class_detail"] = s.astype(object).where(s.notna(), None)
         return Col(plan, field, cls, rows, extra)
-    if field == "anti_dsdna_pos":
+    if field in ("anti_dsdna_pos", "treatment_failure"):
         codes = {**V.BOOL_CODES, **{str(k).lower(): v for k, v in
                                     (values.get(field) or {}).items()}}
         out, bad = V.recode(s, None, codes)
         out = V.by_unique(out, lambda u: [v if isinstance(v, bool) else
                                           V.BOOL_CODES.get(str(v).lower()) for v in u])
-        log.cells("error", bad, rows, s, col, lambda v: f"'{v}' is not a positive/negative "
-                  "value (use positive/negative, pos/neg, TRUE/FALSE, 1/0, 양성/음성).", **where)
+        hint = ("positive/negative value (use positive/negative, pos/neg, TRUE/FALSE, 1/0, "
+                "양성/음성)") if field == "anti_dsdna_pos" else \
+            "yes/no value (use yes/no, TRUE/FALSE, 1/0, 예/아니오)"
+        log.cells("error", bad, rows, s, col, lambda v: f"'{v}' is not a {hint}.", **where)
         return Col(plan, field, out.astype("boolean"), rows, extra)
     if field in ("start_date", "visit_date"):
         dates, bad = V.parse_dates(s)

@@ -209,7 +209,7 @@ def _finish(patients: pd.DataFrame, visits: pd.DataFrame,
         s = visits[c]
         if c in FLOATS:
             s = s.astype(float)
-        elif c == "anti_dsdna_pos":
+        elif c in ("anti_dsdna_pos", "treatment_failure"):
             s = s.astype("boolean")
         return s.array if in_order else s.array.take(order)
 

@@ -25,7 +25,8 @@ TIME_FIELDS: tuple[str, ...] = ("month", "visit_date")
 TARGET_FIELDS: tuple[str, ...] = tuple(dict.fromkeys((*PATIENT_FIELDS, *TIME_FIELDS,
                                                       *VISIT_FIELDS)))
 VISIT_ONLY: frozenset[str] = frozenset(VISIT_FIELDS) - {"patient_id"}
-RECODE_FIELDS: tuple[str, ...] = ("group", "sex", "response", "isn_class", "anti_dsdna_pos")
+RECODE_FIELDS: tuple[str, ...] = ("group", "sex", "response", "isn_class", "anti_dsdna_pos",
+                                  "treatment_failure")
 _ALLOWED_LABELS = {"sex": {"F", "M"}, "response": {"CR", "PR", "NR"}}
 IGNORE = "ignore"
 _TARGET = re.compile(r"^(?P<field>[a-z0-9_]+?)_m(?P<month>-?\d+(?:\.\d+)?)$")

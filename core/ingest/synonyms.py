@@ -53,6 +53,13 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
                        "month dialysis started", "투석시작", "투석 시작 개월", "투석시점"),
     "transplant_month": ("transplant_month", "transplant month", "kidney transplant month",
                          "month of transplant", "신이식", "신장이식 시점", "이식시점"),
+    # LN response extensions (issue 13): BLISS-LN reference eGFR and treatment failure
+    "prior_egfr": ("prior_egfr", "prior egfr", "pre-flare egfr", "preflare egfr",
+                   "pre flare egfr", "egfr before flare", "reference egfr", "baseline egfr before flare",
+                   "재발 전 egfr", "재발전 egfr", "이전 egfr", "기준 egfr", "flare 전 egfr"),
+    "treatment_failure": ("treatment_failure", "treatment failure", "rescue", "rescue therapy",
+                          "rescue medication", "rescue treatment", "치료실패", "치료 실패",
+                          "구제요법", "구제 요법", "구제치료"),
     "month": ("month", "months", "visit month", "time", "time months", "follow-up month",
               "follow up", "followup", "fu month", "개월", "방문월", "시점", "추적기간", "경과월"),
     "week": ("week", "weeks", "visit week", "주", "주차"),

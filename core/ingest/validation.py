@@ -25,7 +25,7 @@ LIMITS: dict[str, tuple[float, float]] = {
     "upcr": (0, 50), "proteinuria_24h": (0, 50), "creatinine": (0, 30), "egfr": (0, 250),
     "albumin": (0.5, 7), "c3": (0, 400), "c4": (0, 150), "sledai": (0, 105),
     "steroid_mg": (0, 200), "steroid_pulse_mg": (0, 2000), "age": (0, 120),
-    "anti_dsdna": (0, 1e6), "urine_rbc": (0, 1000),
+    "anti_dsdna": (0, 1e6), "urine_rbc": (0, 1000), "prior_egfr": (0, 250),
 }
 LOW_OPEN = frozenset({"creatinine"})  # creatinine must be > 0, not >= 0
 USUAL: dict[str, tuple[float, float]] = {

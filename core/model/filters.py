@@ -95,6 +95,8 @@ def filter_summary(
         if settings.criteria:
             parts.append(str(settings.criteria))
         parts.append(settings.missing)
+        if settings.suppression_threshold is not None:
+            parts.append(f"counts < {settings.suppression_threshold} suppressed")
     if n is not None:
         parts.append(f"n = {n}")
     return " · ".join(parts)

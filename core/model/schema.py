@@ -36,6 +36,10 @@ PATIENT_FIELDS: tuple[str, ...] = (
     "ttr_months",
     "ttr_event",
     *LONG_TERM_PATIENT_FIELDS,
+    # --- LN response extensions (issue 13): BLISS-LN reference eGFR -----------------
+    # prior_egfr: eGFR before the flare (mL/min/1.73 m²), the BLISS-LN reference; when
+    # missing, the month-0 eGFR is the reference.
+    "prior_egfr",
 )
 
 # --- Competing events (optional patient fields; issue 14) -------------------------------
@@ -78,6 +82,10 @@ VISIT_FIELDS: tuple[str, ...] = (
     "anti_dsdna_pos",
     "response",
     *LONG_TERM_VISIT_FIELDS,
+    # --- LN response extensions (issue 13): treatment failure / rescue therapy -------
+    # treatment_failure: visit-level yes/no, the visit at which treatment failure or
+    # rescue therapy was recorded; it holds from that visit on (BLISS-LN rule set).
+    "treatment_failure",
 )
 
 # Labs analysed as paired changes by default, in the order of the R reference tables.
@@ -113,6 +121,7 @@ UNITS: dict[str, str] = {
     "dialysis_month": "months",
     "transplant_month": "months",
     "urine_rbc": "/HPF",
+    "prior_egfr": "mL/min/1.73 m²",
 }
 
 # Human labels for charts and tables.
@@ -138,6 +147,8 @@ LABELS: dict[str, str] = {
     "sex": "Sex",
     "isn_class": "ISN/RPS class",
     "group": "Group",
+    "prior_egfr": "Pre-flare eGFR",
+    "treatment_failure": "Treatment failure",
 }
 
 RESPONSE_STATES: tuple[str, ...] = ("CR", "PR", "NR")

@@ -15,6 +15,7 @@ Criteria = Literal[
     "lunar",
     "aurora",
     "multitarget_cn",
+    "bliss_ln",
     "custom",
 ]
 CRITERIA: tuple[str, ...] = get_args(Criteria)
@@ -26,6 +27,8 @@ CIMethod = Literal["clopper-pearson", "wilson"]
 CI_METHODS: tuple[str, ...] = get_args(CIMethod)
 FlareConfirmation = Literal["none", "next-visit"]
 FLARE_CONFIRMATIONS: tuple[str, ...] = get_args(FlareConfirmation)
+ZphTransform = Literal["km", "identity", "log", "rank"]
+ZPH_TRANSFORMS: tuple[str, ...] = get_args(ZphTransform)
 
 
 @dataclass(frozen=True)
@@ -63,6 +66,13 @@ class Settings:
     custom: CustomCriteria = field(default_factory=CustomCriteria)
     exclude_baseline_cr: bool = False
     normal_vars: tuple[str, ...] = ()  # table1: variables summarised as mean (SD)
+    mixed_measures: tuple[str, ...] = ("egfr",)  # labs modelled over all visits (lab_slopes)
+    # Restricted mean time to response up to rmst_tau months (None: the largest time every
+    # group reaches); cumulative incidence at milestone_months (None: the landmarks); the
+    # time scale g(t) of the proportional-hazards test (cox.zph transform).
+    rmst_tau: float | None = None
+    milestone_months: tuple[float, ...] | None = None
+    zph_transform: str = "km"
     # Long-term outcomes (core/analyses/flares.py, kidney_outcomes.py): renal flares are
     # confirmed at the next visit or not; the custom flare is UPCR ≥ fold × its post-response
     # nadir and ≥ floor (g/g), or creatinine ≥ (1 + rise/100) × its nadir when the rise (%)
@@ -72,6 +82,11 @@ class Settings:
     flare_floor_upcr: float = 1.0
     flare_creatinine_rise_pct: float | None = None
     decline_at_last_visit: bool = True
+    confirm_weeks: float = 4.0  # sustained_response: least gap to the confirming visit
+    audit_every_visit: bool = False  # response_audit: every visit, not only the landmarks
+    # Small-cell suppression for outputs that leave the hospital: counts 1 to threshold − 1
+    # blanked with their complementary cells (docs/small-cell-suppression.md); None = off.
+    suppression_threshold: int | None = None
 
     def __post_init__(self) -> None:
         if self.criteria is not None and self.criteria not in CRITERIA:
@@ -82,6 +97,10 @@ class Settings:
             raise ValueError(f"Unknown time-to-response event {self.event!r}.")
         if self.ci not in CI_METHODS:
             raise ValueError(f"Unknown CI method {self.ci!r}.")
+        if self.suppression_threshold is not None and not 2 <= self.suppression_threshold <= 100:
+            raise ValueError("The small-cell threshold must be between 2 and 100.")
+        if not 0 <= self.confirm_weeks <= 52:
+            raise ValueError("The confirmation gap must be between 0 and 52 weeks.")
         if not 0 <= self.window <= 3:
             raise ValueError("The landmark window must be between 0 and 3 months.")
         if self.flare_confirmation not in FLARE_CONFIRMATIONS:
@@ -90,7 +109,29 @@ class Settings:
             raise ValueError("The flare fold must be above 0 and its UPCR floor not below 0.")
         if self.flare_creatinine_rise_pct is not None and not self.flare_creatinine_rise_pct > 0:
             raise ValueError("The flare creatinine rise must be above 0 %.")
+        if self.rmst_tau is not None and not 0 < float(self.rmst_tau) < float("inf"):
+            raise ValueError("The restricted-mean horizon τ must be a number of months above 0.")
+        if self.milestone_months is not None and (
+            not self.milestone_months
+            or not all(0 < float(m) < float("inf") for m in self.milestone_months)
+        ):
+            raise ValueError("Milestone months must be one or more months after 0.")
+        if self.zph_transform not in ZPH_TRANSFORMS:
+            raise ValueError(f"Unknown proportional-hazards time transform {self.zph_transform!r}.")
+        if not self.mixed_measures or not all(str(m).strip() for m in self.mixed_measures):
+            raise ValueError("Name at least one lab to model over all visits.")
         object.__setattr__(self, "landmarks", tuple(float(m) for m in self.landmarks))
+        object.__setattr__(self, "mixed_measures", tuple(str(m) for m in self.mixed_measures))
+        if self.rmst_tau is not None:
+            object.__setattr__(self, "rmst_tau", float(self.rmst_tau))
+        if self.milestone_months is not None:
+            months = tuple(sorted({float(m) for m in self.milestone_months}))
+            object.__setattr__(self, "milestone_months", months)
+
+    @property
+    def milestones(self) -> tuple[float, ...]:
+        """The months of the ``milestones`` table: ``milestone_months``, else the landmarks."""
+        return self.milestone_months if self.milestone_months is not None else self.landmarks
 
     def resolved(self, has_recorded_response: bool, groups: list[str]) -> Settings:
         """The same settings with ``criteria`` and ``reference`` filled in."""

@@ -14,7 +14,13 @@ import pandas as pd
 
 from core.model.schema import RESPONSE_STATES, Cohort
 from core.model.settings import Settings
-from core.outcomes.criteria import add_egfr, evaluate, proteinuria_column, rule_set
+from core.outcomes.criteria import (
+    add_egfr,
+    add_rule_context,
+    evaluate,
+    proteinuria_column,
+    rule_set,
+)
 from core.outcomes.time_to_event import ttr_patients
 
 BASELINE_WINDOW = 1.0
@@ -125,14 +131,16 @@ def _landmark_table(
 
 
 def _visit_frame(cohort: Cohort) -> tuple[pd.DataFrame, list[str]]:
-    """Visits with eGFR filled from creatinine where missing, one per patient and month."""
+    """Visits with eGFR filled from creatinine where missing, one per patient and month, with
+    the BLISS-LN context (``prior_egfr``, ``treatment_failure_so_far``) when the file has it."""
     # A visit without a month can serve no landmark (and must not match a missing one).
     v = cohort.visits
     if v["month"].isna().any():  # dropna copies every column even when nothing goes
         v = v.dropna(subset=["month"])
     ids, _ = pd.factorize(v["patient_id"])  # numbers hash faster than ID texts
     twice = pd.DataFrame({"p": ids, "m": v["month"].to_numpy(float)}).duplicated().to_numpy()
-    return add_egfr(v[~twice] if twice.any() else v, cohort.patients)
+    v, notes = add_egfr(v[~twice] if twice.any() else v, cohort.patients)
+    return add_rule_context(v, cohort.patients), notes
 
 
 def take_rows(values: pd.Series, rows: np.ndarray) -> np.ndarray | pd.api.extensions.ExtensionArray:
@@ -164,7 +172,10 @@ def _visit_verdicts(
     fields: list[str] = []
     if settings.criteria != "recorded":
         rules = rule_set(str(settings.criteria), settings.custom)
-        fields = sorted({*rules.landmark_inputs, *rules.baseline_inputs, "urine_rbc"} & set(visits))
+        fields = sorted(
+            {*rules.landmark_inputs, *rules.baseline_inputs, *rules.optional_inputs, "urine_rbc"}
+            & set(visits)
+        )
     if rows is not None:  # only the columns read below
         keep = ["patient_id", "month", *fields, *(["response"] if "response" in visits else [])]
         at = pd.DataFrame({c: take_rows(visits[c], rows) for c in keep}, index=visits.index[rows],

@@ -35,7 +35,12 @@ from core.report.export.methods import methods_text, software_versions
 from core.report.export.provenance import provenance, provenance_json
 from core.report.export.reproduce import MAPPING_FILE, reproduce_script
 from core.report.export.safe import table_to_csv_bytes, tables_to_xlsx_bytes
-from core.report.export.wording import criteria_name, filters_text, landmarks_text
+from core.report.export.wording import (
+    criteria_name,
+    filters_text,
+    landmarks_text,
+    suppression_text,
+)
 
 IMAGES_NOTE_FILE = "images-not-available.txt"
 IMAGES_NOTE = (
@@ -96,6 +101,7 @@ def _readme(settings: Settings, filters: Filters, source: SourceInfo, n_dropped:
         "reference group": settings.reference or "",
         "patients (filters)": filters_text(filters),
         "values set to missing (invalid)": n_dropped,
+        "small-cell suppression": suppression_text(settings) or "off",
         "precision": "full (16 significant digits); rounded values only in tables.docx and report.html",
         "created (UTC)": created,
         "app version": software_versions()["app"],

@@ -91,6 +91,14 @@ def format_ratio(x: Any, decimals: int = 2, minus: str = "-", missing: str = "")
     return format_pct(x, decimals=decimals, minus=minus)
 
 
+SUPPRESSED = "–"  # a count blanked by small-cell suppression (primary or complementary alike)
+
+
+def count_text(x: Any) -> str:
+    """A count as a whole number for a chart label; a blank (suppressed) count reads "–"."""
+    return format_count(x, missing=SUPPRESSED)
+
+
 def format_count(x: Any, missing: str = "") -> str:
     """A count as a whole number."""
     return missing if _missing(x) else str(int(round(float(x))))
@@ -128,7 +136,7 @@ def format_ci(
 def n_pct(n: Any, pct: Any, total: Any | None = None, minus: str = "-") -> str:
     """``'7 (15.2%)'`` or, with ``total``, ``'7/46 (15.2%)'``."""
     if _missing(n):
-        return ""
+        return SUPPRESSED if not _missing(total) else ""
     count = (
         format_count(n)
         if total is None or _missing(total)

@@ -17,6 +17,7 @@ from core.model.vocabulary import CI_TEXT, TEST_SHORT, TEST_TEXT
 from core.report.export.common import TableContent, group_order, group_sizes, header_with_n, table
 from core.report.export.display import (
     MINUS,
+    count_text,
     format_ci,
     format_num,
     format_p,
@@ -134,7 +135,7 @@ def response_content(
             rows.append([label, *[make(r) if r else "" for r in cell.values()], p])
             spans.append(False)
 
-        line("Evaluable, n", lambda r: str(int(r["n_evaluable"])))
+        line("Evaluable, n", lambda r: count_text(r["n_evaluable"]))
         line(
             "CR, n (%) [95% CI]",
             lambda r: (

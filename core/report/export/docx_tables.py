@@ -22,6 +22,7 @@ from docx.shared import Inches, Pt
 from core.model.results import AnalysisRun, Result
 from core.model.settings import Filters, Settings
 from core.report.export import docx_content as content
+from core.report.export.longterm_content import long_term_content
 from core.report.export.safe import safe_text
 
 RULE_OUTER = 12  # eighths of a point: 1.5 pt top and bottom rules
@@ -33,6 +34,7 @@ TABLE_TITLES: dict[str, str] = {
     "response": "Table 2. Renal response at each landmark",
     "labs": "Table 3. Change in laboratory measures from baseline",
     "ttr": "Table 4. Time to renal response",
+    "long_term": "Table 5. Outcomes after response: renal flares, kidney outcomes, steroid exposure",
 }
 
 
@@ -131,26 +133,28 @@ def _section(doc, landscape: bool) -> None:
 
 Builder = Callable[[Mapping[str, Result], Settings, Filters], content.TableContent | None]
 
-_BUILDERS: tuple[tuple[str, Builder, bool], ...] = (
+JOURNAL_TABLES: tuple[tuple[str, Builder, bool], ...] = (  # key, builder, landscape
     ("table1", content.baseline_content, False),
     ("response", content.response_content, False),
     ("labs", content.labs_content, True),
     ("ttr", content.ttr_content, False),
+    ("long_term", long_term_content, True),
 )
 
 
 def journal_tables_docx(run: AnalysisRun) -> bytes:
-    """Tables 1-4 of a manuscript as one Word document, from the run's results.
+    """Tables 1-5 of a manuscript as one Word document, from the run's results.
 
     Uses ``table1``, ``response_rates``, ``response_tests``, ``response_difference``,
-    ``paired_changes``, ``ttr_summary``, ``ttr_tests``, ``cox`` and, for the n in the
-    headers, ``landmark_visits``; the run's settings and filters are named in every table's
+    ``paired_changes``, ``ttr_summary``, ``ttr_tests``, ``cox``, the long-term tables
+    (``flares``, ``kidney_outcomes``, ``steroid_thresholds`` and their tests) and, for the n in
+    the headers, ``landmark_visits``; the run's settings and filters are named in every table's
     footnotes.
 
     Returns
     -------
     bytes
-        A .docx with Tables 1-4, each a three-line table (rules above and below the header
+        A .docx with Tables 1-5, each a three-line table (rules above and below the header
         and under the last row) followed by footnotes naming the tests (and their R calls)
         and the settings. A table whose results are missing (for example one group only: no
         Cox model) is replaced by a sentence, so the four headings are always there.
@@ -160,7 +164,7 @@ def journal_tables_docx(run: AnalysisRun) -> bytes:
     style = doc.styles["Normal"]
     style.font.name = "Arial"
     style.font.size = Pt(10)
-    for k, (key, build, landscape) in enumerate(_BUILDERS):
+    for k, (key, build, landscape) in enumerate(JOURNAL_TABLES):
         if k > 0:
             _section(doc, landscape)
         doc.add_paragraph().add_run(TABLE_TITLES[key]).bold = True
@@ -182,4 +186,10 @@ def docx_table_texts(data: bytes) -> list[list[list[str]]]:
     return [[[c.text for c in row.cells] for row in t.rows] for t in doc.tables]
 
 
-__all__ = ["journal_tables_docx", "docx_table_texts", "add_three_line_table", "TABLE_TITLES"]
+__all__ = [
+    "JOURNAL_TABLES",
+    "TABLE_TITLES",
+    "add_three_line_table",
+    "docx_table_texts",
+    "journal_tables_docx",
+]

@@ -14,7 +14,16 @@ from core.model.schema import label_with_unit
 from core.model.settings import Filters, Settings
 from core.model.vocabulary import EVENT_SHORT, TEST_TEXT
 from core.report.export.common import ALL, TableContent, group_order, table
-from core.report.export.display import MINUS, format_ci, format_num, format_p, format_ratio, n_pct
+from core.report.export.display import (
+    MINUS,
+    SUPPRESSED,
+    count_text,
+    format_ci,
+    format_num,
+    format_p,
+    format_ratio,
+    n_pct,
+)
 from core.report.export.wording import landmarks_text, months, settings_footnote
 
 
@@ -50,7 +59,7 @@ def labs_content(
                 label_with_unit(measure) if measure != last_measure else "",
                 months(month) if (measure, month) != (last_measure, last_month) else "",
                 str(r["group"]),
-                str(int(r["n_pairs"])),
+                count_text(r["n_pairs"]),
                 f"{_num(r['baseline_median'])} ({_num(r['baseline_q1'])}–{_num(r['baseline_q3'])})",
                 f"{_num(r['followup_median'])} ({_num(r['followup_q1'])}–{_num(r['followup_q3'])})",
                 _num(r["median_change"]),
@@ -113,7 +122,7 @@ def ttr_content(
     spans: list[bool] = []
     for g in groups:
         r = by_group[g]
-        n, ev = int(r["n"]), int(r["n_events"])
+        n, ev = r["n"], r["n_events"]
         if g == ALL:
             hr_text, p = "", ""
         elif g == settings.reference and cox is not None:
@@ -123,8 +132,8 @@ def ttr_content(
         rows.append(
             [
                 g,
-                str(n),
-                n_pct(ev, 100.0 * ev / n if n else float("nan")),
+                count_text(n),
+                n_pct(ev, 100.0 * ev / n if n else float("nan")) or SUPPRESSED,
                 _median_text(r),
                 hr_text,
                 p,

@@ -21,7 +21,7 @@ from core.model.results import AnalysisRun, FigureKey
 from core.report.export import docx_content as content
 from core.report.export.common import split_patient_level
 from core.report.export.display import round_for_display
-from core.report.export.docx_tables import TABLE_TITLES
+from core.report.export.docx_tables import JOURNAL_TABLES, TABLE_TITLES
 from core.report.export.imaging import figure_div, plotly_min_js
 from core.report.export.wording import settings_footnote
 
@@ -151,12 +151,7 @@ def report_html(
         label = label or name.replace("_", " ")
         section(f"fig-{name}", f"Figure: {label}", f'<div class="figure">{figure_div(fig)}</div>')
     journal = []
-    for key, build in (
-        ("table1", content.baseline_content),
-        ("response", content.response_content),
-        ("labs", content.labs_content),
-        ("ttr", content.ttr_content),
-    ):
+    for key, build, _ in JOURNAL_TABLES:  # the Word document's tables, in its order
         body = build(results, settings, filters)
         if body is not None:
             journal.append(journal_table_html(body, TABLE_TITLES[key]))

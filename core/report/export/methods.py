@@ -23,6 +23,7 @@ from core.model.vocabulary import CI_TEXT, TEST_SHORT
 from core.report.export.common import ALL, group_order, group_sizes, table
 from core.report.export.display import (
     MINUS,
+    count_text,
     format_ci,
     format_num,
     format_p,
@@ -35,6 +36,8 @@ from core.report.export.wording import (
     filters_text,
     landmarks_text,
     months,
+    sensitivity_text,
+    suppression_text,
 )
 
 # The packages that compute the reported numbers (figures and files are not numbers; lifelines
@@ -69,6 +72,15 @@ def _unit_sentence(mapping: Mapping | None) -> str:
     return ""
 
 
+def _sensitivity_definitions(run: AnalysisRun) -> str:
+    """The other rule sets of the criteria sensitivity table, each with its definition."""
+    t = run.table("criteria_sensitivity")
+    if t is None or "criteria" not in t:
+        return ""
+    text = sensitivity_text(list(dict.fromkeys(t["criteria"].astype(str))), run.settings)
+    return f" {text}." if text else ""
+
+
 def _response_paragraph(settings: Settings) -> str:
     text = f"Renal response was defined by {criteria_text(settings)}."
     if settings.criteria != "recorded":
@@ -100,6 +112,8 @@ def _statistics_paragraph(run: AnalysisRun) -> str:
         "All p-values are two-sided, unadjusted for multiple comparisons and exploratory, "
         "except the Holm-adjusted pairwise comparisons between months (column p_holm)."
     )
+    if sentence := suppression_text(run.settings):
+        parts.append(sentence)
     return " ".join(parts)
 
 
@@ -129,14 +143,14 @@ def _results_paragraph(results: Mapping[str, Result], settings: Settings) -> str
                 continue
             r = allrow.iloc[0]
             text = (
-                f"At {months(float(month))} months, {int(r['orr_n'])} of {int(r['n_evaluable'])} evaluable "
+                f"At {months(float(month))} months, {count_text(r['orr_n'])} of {count_text(r['n_evaluable'])} evaluable "
                 f"patients responded (ORR {format_pct(r['orr_pct'])}%, {_ci(r['orr_ci_low'], r['orr_ci_high'])}); "
-                f"CR {int(r['cr_n'])} ({format_pct(r['cr_pct'])}%, {_ci(r['cr_ci_low'], r['cr_ci_high'])})."
+                f"CR {count_text(r['cr_n'])} ({format_pct(r['cr_pct'])}%, {_ci(r['cr_ci_low'], r['cr_ci_high'])})."
             )
             others = block[block["group"].astype(str) != ALL]
             if len(others) > 1:
                 text += " ORR by group: " + ", ".join(
-                    f"{g} {int(o['orr_n'])}/{int(o['n_evaluable'])} ({format_pct(o['orr_pct'])}%)"
+                    f"{g} {count_text(o['orr_n'])}/{count_text(o['n_evaluable'])} ({format_pct(o['orr_pct'])}%)"
                     for g, o in zip(
                         others["group"].astype(str), others.to_dict("records"), strict=True
                     )
@@ -243,7 +257,7 @@ def methods_text(run: AnalysisRun, versions: Mapping[str, str] | None = None) ->
             [
                 "# Methods",
                 data,
-                _response_paragraph(settings),
+                _response_paragraph(settings) + _sensitivity_definitions(run),
                 landmarks,
                 _statistics_paragraph(run),
                 software,

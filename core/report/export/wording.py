@@ -52,6 +52,20 @@ CRITERIA_TEXT: dict[str, tuple[str, str]] = {
         "albumin ≥ 3.0 g/dL and creatinine ≤ 115% of baseline. 'Normal creatinine' was read as "
         "≤ 115% of baseline (an analysis choice)",
     ),
+    "bliss_ln": (
+        "BLISS-LN",
+        "the BLISS-LN trial definitions (Furie 2020, belimumab): primary efficacy renal response "
+        "(PERR) UPCR ≤ 0.7 g/g, eGFR no more than 20% below the pre-flare value or ≥ 60 "
+        "mL/min/1.73 m², and no treatment failure; complete renal response (CRR) UPCR < 0.5 "
+        "g/g, eGFR no more than 10% below the pre-flare value or ≥ 90, and no treatment "
+        "failure. CR is the CRR, PR a PERR that is not a CRR, so the overall response is the "
+        "PERR. Analysis choices: the reference eGFR is the file's pre-flare eGFR "
+        "(prior_egfr) when given, else the month-0 eGFR; treatment failure (rescue therapy) "
+        "is read from the optional treatment_failure column and holds from the first visit "
+        "flagged on (a missing cell is no failure recorded; without the column it is not "
+        "assessed); the trial's week-100/104 confirmation is not part of the landmark "
+        "response (see confirmed response)",
+    ),
 }
 
 MISSING_TEXT: dict[str, str] = {
@@ -129,4 +143,36 @@ def settings_footnote(settings: Settings, filters: Filters) -> str:
         f"{'Clopper–Pearson' if settings.ci == 'clopper-pearson' else 'Wilson'} 95% CI; "
         f"time-to-response event {EVENT_SHORT.get(settings.event, settings.event)}; reference "
         f"group {settings.reference or 'first group'}; patients: {filters_text(filters)}."
+        + suppression_text(settings, prefix=" ")
+    )
+
+
+def suppression_text(settings: Settings, prefix: str = "") -> str:
+    """The small-cell suppression in force, as a sentence (empty when off)."""
+    t = settings.suppression_threshold
+    if t is None:
+        return ""
+    return (
+        f"{prefix}Small-cell suppression: counts from 1 to {t - 1} were suppressed, with the "
+        "cells from which they could be recovered by subtraction from totals (complementary "
+        "suppression) and the percentages, confidence intervals and statistics computed from "
+        "them; tables with one row per patient or per event time were not released."
+    )
+
+
+def sensitivity_text(names: list[str], settings: Settings) -> str:
+    """The rule sets of the criteria sensitivity table, each with its definition."""
+    defs = []
+    for n in names:
+        if n == settings.criteria:
+            continue
+        if n == "custom":
+            defs.append(custom_criteria_text(settings.custom))
+        elif n in CRITERIA_TEXT:
+            defs.append(f"{CRITERIA_TEXT[n][0]} ({CRITERIA_TEXT[n][1]})")
+    if not defs:
+        return ""
+    return (
+        "Sensitivity to the response definition: the same patients, landmark visits and "
+        "missing-landmark rule under " + "; ".join(defs)
     )

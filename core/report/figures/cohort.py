@@ -9,6 +9,7 @@ import plotly.graph_objects as go
 from core.model.results import AnalysisRun, FigureKey
 from core.model.schema import LABELS
 from core.model.vocabulary import group_order
+from core.report.export.display import count_text
 from core.report.figures.theme import (
     NOTE_SIZE,
     OKABE_ITO,
@@ -38,16 +39,16 @@ def flow_steps(flow: pd.DataFrame) -> pd.DataFrame:
         if step == "evaluable":
             at = flow[flow["month"] == month]
             extra = [
-                f"{r}: {int(k)}" if r else f"{s}: {int(k)}"
+                f"{r}: {count_text(k)}" if r else f"{s}: {count_text(k)}"
                 for s, r, k in at.loc[
                     at["step"].isin(["not evaluable", "imputed"]), ["step", "reason", "n"]
                 ].itertuples(index=False)
             ]
             label = f"Evaluable at {month_label(month).lower()}"
-            rows.append((label, int(n), "; ".join(extra)))
+            rows.append((label, n, "; ".join(extra)))
         else:
             label = STEP_LABELS.get(str(step), str(step)[:1].upper() + str(step)[1:])
-            rows.append((label, int(n), ""))
+            rows.append((label, n, ""))
     return pd.DataFrame(rows, columns=FLOW_COLUMNS)
 
 
@@ -57,7 +58,7 @@ def patient_flow(flow: pd.DataFrame, *, title: str | None = None) -> go.Figure:
         return empty_figure("No patients.")
     y = list(flow["step"])
     text = [
-        f"{int(n)}" + (f"  ({d})" if d else "")
+        count_text(n) + (f"  ({d})" if d else "")
         for n, d in zip(flow["n"], flow["detail"], strict=True)
     ]
     fig = go.Figure(
@@ -92,7 +93,7 @@ def completeness(table: pd.DataFrame, *, title: str | None = None) -> go.Figure:
     fig = go.Figure(
         go.Heatmap(
             z=share.to_numpy(),
-            x=[f"{m:g}<br>({int(n)})" for m, n in zip(share.columns, n_visits, strict=True)],
+            x=[f"{m:g}<br>({count_text(n)})" for m, n in zip(share.columns, n_visits, strict=True)],
             y=[LABELS.get(c, c) for c in labs],
             zmin=0,
             zmax=100,

@@ -11,19 +11,18 @@ core.report.figures.ph_check.
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from core.model.results import AnalysisRun, FigureKey, Result
 from core.model.vocabulary import EVENT_LONG, group_order
-from core.report.export.display import p_text
+from core.report.export.display import count_text, p_text
+from core.report.figures.steps import add_step_curve, from_origin
 from core.report.figures.theme import (
     NOTE_SIZE,
     color_of,
     empty_figure,
     journal_layout,
-    rgba,
     run_colors,
 )
 from core.report.figures.ttr import MONTH_TITLE
@@ -32,16 +31,6 @@ PANEL_TITLES = {
     "aalen_johansen": "Competing risks (Aalen–Johansen)",
     "one_minus_km": "1 − Kaplan–Meier (competing events censored)",
 }
-
-
-def _steps(d: pd.DataFrame) -> pd.DataFrame:
-    """The curve from (0, 0): a leading row at time 0 with a zero-width band."""
-    origin = pd.DataFrame(
-        {"time": [0.0], "cum_incidence": [0.0], "ci_low": [0.0], "ci_high": [0.0], "n_censor": [0]}
-    )
-    return pd.concat([origin, d[origin.columns]], ignore_index=True).fillna(
-        {"ci_low": 0.0, "ci_high": 0.0}
-    )
 
 
 def _footnote(
@@ -69,7 +58,7 @@ def _footnote(
         for g in groups:
             n = r[r["group"] == g].sort_values("time")["n_risk"]
             if len(n):
-                lines.append(f"  {g}: " + ", ".join(str(int(x)) for x in n))
+                lines.append(f"  {g}: " + ", ".join(count_text(x) for x in n))
     return lines
 
 
@@ -118,61 +107,8 @@ def cif_curve_figure(
             d = resp[(resp["group"] == g) & (resp["estimator"] == est)].sort_values("time")
             if d.empty:
                 continue
-            d = _steps(d)
-            color = color_of(g, colors)
-            fig.add_scatter(
-                x=d["time"],
-                y=d["ci_high"],
-                mode="lines",
-                line=dict(width=0, shape="hv"),
-                legendgroup=g,
-                showlegend=False,
-                hoverinfo="skip",
-                row=1,
-                col=col,
-            )
-            fig.add_scatter(
-                x=d["time"],
-                y=d["ci_low"],
-                mode="lines",
-                line=dict(width=0, shape="hv"),
-                fill="tonexty",
-                fillcolor=rgba(color, 0.12),
-                legendgroup=g,
-                showlegend=False,
-                hoverinfo="skip",
-                row=1,
-                col=col,
-            )
-            fig.add_scatter(
-                x=d["time"],
-                y=d["cum_incidence"],
-                mode="lines",
-                name=g,
-                legendgroup=g,
-                showlegend=col == 1,
-                line=dict(color=color, width=2.6, shape="hv"),
-                customdata=np.column_stack([d["ci_low"], d["ci_high"]]),
-                hovertemplate=f"{g}, month %{{x:g}}: %{{y:.1f}}% "
-                "(95% CI %{customdata[0]:.1f}–%{customdata[1]:.1f})<extra></extra>",
-                row=1,
-                col=col,
-            )
-            c = d[d["n_censor"] > 0]
-            fig.add_scatter(
-                x=c["time"],
-                y=c["cum_incidence"],
-                mode="markers",
-                legendgroup=g,
-                showlegend=False,
-                name=f"{g} censored",
-                marker=dict(
-                    symbol="line-ns-open", size=11, color=color, line=dict(width=2, color=color)
-                ),
-                hoverinfo="skip",
-                row=1,
-                col=col,
-            )
+            add_step_curve(fig, from_origin(d), g, color_of(g, colors), row=1, col=col,
+                           showlegend=col == 1)  # fmt: skip
         fig.update_xaxes(title_text=MONTH_TITLE, row=1, col=col)
     t_max = float(t["time"].max())
     ticks = np.arange(0, t_max + 3, 3) if t_max <= 36 else None

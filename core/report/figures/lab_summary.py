@@ -10,7 +10,7 @@ from plotly.subplots import make_subplots
 from core.model.results import AnalysisRun, FigureKey, Result
 from core.model.schema import label_with_unit
 from core.model.vocabulary import group_order
-from core.report.export.display import p_text
+from core.report.export.display import count_text, p_text
 from core.report.figures.theme import (
     NOTE_SIZE,
     color_of,
@@ -113,7 +113,7 @@ def paired_changes(
                 ticks="",
                 range=[-0.6, len(groups) - 0.4],
                 ticktext=[
-                    f"{g} ({int(n)})" if n == n else g
+                    f"{g} ({count_text(n)})"
                     for g, n in zip(groups, d["n_pairs"], strict=True)
                 ],
             )
@@ -161,7 +161,7 @@ def dsdna_shift(result: Result, *, title: str | None = None) -> go.Figure:
     top = float((t[["pos_to_neg", "neg_to_pos"]].max(axis=1)).max())
     for c, mo in enumerate(months, start=1):
         d = t[t["month"] == mo].set_index("group").reindex(groups).dropna(subset=["n_pairs"])
-        ticks = [f"{g}<br>n = {int(n)}" for g, n in zip(d.index, d["n_pairs"], strict=True)]
+        ticks = [f"{g}<br>n = {count_text(n)}" for g, n in zip(d.index, d["n_pairs"], strict=True)]
         for col, name, color in (
             ("pos_to_neg", "Positive → negative", "#009E73"),
             ("neg_to_pos", "Negative → positive", "#CC79A7"),
@@ -173,7 +173,7 @@ def dsdna_shift(result: Result, *, title: str | None = None) -> go.Figure:
                 legendgroup=name,
                 showlegend=c == 1,
                 marker_color=color,
-                text=d[col].astype(int),
+                text=[count_text(x) for x in d[col]],
                 textposition="outside",
                 textfont_size=NOTE_SIZE - 1,
                 cliponaxis=False,

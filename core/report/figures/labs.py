@@ -18,7 +18,7 @@ from core.analyses.labs_values import TRAJECTORY_COLUMNS
 from core.model.results import AnalysisRun, FigureKey
 from core.model.schema import LABELS, label_with_unit
 from core.model.vocabulary import group_order
-from core.report.export.display import p_text
+from core.report.export.display import count_text, p_text
 from core.report.figures.axes import log_ticks, tick_text
 from core.report.figures.lab_summary import dsdna_shift, paired_changes  # noqa: F401 (re-exported)
 from core.report.figures.theme import (
@@ -142,7 +142,7 @@ def paired_plot(
             tickvals=landmarks,
             row=1,
             col=col,
-            ticktext=[f"{month_label(lm)}<br>n = {int(n.get(lm, 0))}" for lm in landmarks],
+            ticktext=[f"{month_label(lm)}<br>n = {count_text(n.get(lm, 0))}" for lm in landmarks],
         )
         if changes is not None and not changes.empty:
             c = changes[(changes["measure"] == measure) & (changes["group"] == g)]

@@ -14,6 +14,7 @@ from plotly.subplots import make_subplots
 
 from core.model.results import AnalysisRun, FigureKey, Result
 from core.model.vocabulary import ALL, group_order
+from core.report.export.display import SUPPRESSED, count_text
 from core.report.figures.theme import (
     FONT_SIZE,
     NOTE_SIZE,
@@ -36,6 +37,7 @@ CRITERIA_LABELS: dict[str, str] = {
     "lunar": "LUNAR",
     "aurora": "AURORA",
     "multitarget_cn": "Multitarget (CN)",
+    "bliss_ln": "BLISS-LN",
     "custom": "Custom",
 }
 
@@ -72,7 +74,7 @@ def response_rates(result: Result, *, title: str | None = None) -> go.Figure:
             marker_color=RESPONSE_COLORS[state],
             width=0.72,
             marker_line=dict(color="white", width=0.8),
-            text=[f"{v:.0f}%" if v >= 6 else "" for v in y],
+            text=[f"{v:.0f}%" if v >= 6 else "" for v in y],  # NaN (suppressed): no label
             textposition="inside",
             insidetextanchor="middle",
             textfont=dict(size=NOTE_SIZE, color="#111111"),
@@ -109,7 +111,7 @@ def response_rates(result: Result, *, title: str | None = None) -> go.Figure:
         tickvals=x,
         ticks="",
         ticktext=[
-            f"{g}<br>n = {int(n)}" for g, n in zip(t["group"], t["n_evaluable"], strict=True)
+            f"{g}<br>n = {count_text(n)}" for g, n in zip(t["group"], t["n_evaluable"], strict=True)
         ],
         range=[x.min() - 0.6, x.max() + 0.6],
     )
@@ -156,7 +158,7 @@ def criteria_sensitivity(
                 legendgroup=g,
                 showlegend=col == 1,
                 marker_color=color_of(g, colors),
-                text=[f"{v:.0f}" for v in d["orr_pct"]],
+                text=[f"{v:.0f}" if v == v else SUPPRESSED for v in d["orr_pct"]],
                 textposition="outside",
                 textfont=dict(size=NOTE_SIZE - 2),
                 cliponaxis=False,
@@ -290,7 +292,7 @@ def response_forest(subgroups: pd.DataFrame, *, title: str | None = None) -> go.
             yref="y",
             xanchor="left",
             showarrow=False,
-            text=f"{orr:.0f} ({lo:.0f}–{hi:.0f}), n = {int(n)}",
+            text=(f"{orr:.0f} ({lo:.0f}–{hi:.0f})" if orr == orr else SUPPRESSED) + f", n = {count_text(n)}",
             font=dict(size=NOTE_SIZE),
         )
     journal_layout(fig, title=title or "Overall response by subgroup", height=110 + 34 * len(d))

@@ -284,3 +284,9 @@ def run_colors(run: AnalysisRun) -> dict[str, str]:
         if (t := run.table(name)) is not None and "group" in t:
             groups += [str(g) for g in t["group"].unique()]
     return group_colors([*groups, "All"])
+
+
+def interval_whiskers(est: float, lo: float, hi: float, color: str) -> dict:
+    """``error_x`` of one dot-and-whisker estimate: its 95% CI from ``lo`` to ``hi``."""
+    return dict(type="data", symmetric=False, array=[hi - est], arrayminus=[est - lo],
+                color=color, thickness=1.6, width=5)  # fmt: skip

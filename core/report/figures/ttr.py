@@ -15,40 +15,18 @@ from plotly.subplots import make_subplots
 
 from core.model.results import AnalysisRun, FigureKey, Result
 from core.model.vocabulary import EVENT_LONG, group_order
-from core.report.export.display import format_ci, format_ratio, p_text
+from core.report.export.display import count_text, format_ci, format_ratio, p_text
+from core.report.figures.steps import add_step_curve, from_origin
 from core.report.figures.theme import (
     FONT_SIZE,
     NOTE_SIZE,
     color_of,
     empty_figure,
     journal_layout,
-    rgba,
     run_colors,
 )
 
 MONTH_TITLE = "Months since start of therapy"
-
-
-def _with_origin(d: pd.DataFrame) -> pd.DataFrame:
-    """Prepend time 0 with incidence 0 (and a zero-width interval): the curve starts there."""
-    origin = pd.DataFrame(
-        {
-            "time": [0.0],
-            "cum_incidence": [0.0],
-            "ci_low": [0.0],
-            "ci_high": [0.0],
-            "n_censor": [0],
-            "n_risk": [np.nan],
-            "n_event": [0],
-        }
-    )
-    out = pd.concat([origin, d[origin.columns]], ignore_index=True)
-    # Before the first event the incidence is 0 and its interval is [0, 0] (survfit: 1 to 1);
-    # a missing bound there would break the band's fill into a diagonal.
-    flat = out["cum_incidence"].eq(0)
-    for col in ("ci_low", "ci_high"):
-        out[col] = out[col].mask(flat & out[col].isna(), 0.0).ffill()
-    return out
 
 
 def _fmt_months(x: float, **_: object) -> str:
@@ -120,61 +98,8 @@ def ttr_curve(
         row_heights=[400 / (400 + risk_px), risk_px / (400 + risk_px)] if has_risk else None,
     )
     for g in groups:
-        d = _with_origin(t[t["group"] == g].sort_values("time"))
-        color = color_of(g, colors)
-        fig.add_scatter(
-            x=d["time"],
-            y=d["ci_high"],
-            mode="lines",
-            line=dict(width=0, shape="hv"),
-            legendgroup=g,
-            showlegend=False,
-            hoverinfo="skip",
-            row=1,
-            col=1,
-        )
-        fig.add_scatter(
-            x=d["time"],
-            y=d["ci_low"],
-            mode="lines",
-            line=dict(width=0, shape="hv"),
-            fill="tonexty",
-            fillcolor=rgba(color, 0.12),
-            legendgroup=g,
-            showlegend=False,
-            hoverinfo="skip",
-            row=1,
-            col=1,
-        )
-        fig.add_scatter(
-            x=d["time"],
-            y=d["cum_incidence"],
-            mode="lines",
-            name=g,
-            legendgroup=g,
-            line=dict(color=color, width=2.6, shape="hv"),
-            customdata=np.column_stack([d["ci_low"], d["ci_high"]]),
-            hovertemplate=f"{g}, month %{{x:g}}: %{{y:.1f}}% "
-            "(95% CI %{customdata[0]:.1f}–%{customdata[1]:.1f})<extra></extra>",
-            row=1,
-            col=1,
-        )
-        c = d[d["n_censor"] > 0]
-        fig.add_scatter(
-            x=c["time"],
-            y=c["cum_incidence"],
-            mode="markers",
-            legendgroup=g,
-            showlegend=False,
-            marker=dict(
-                symbol="line-ns-open", size=11, color=color, line=dict(width=2, color=color)
-            ),
-            customdata=c["n_censor"],
-            name=f"{g} censored",
-            hovertemplate=f"{g}: %{{customdata}} censored at month %{{x:g}}<extra></extra>",
-            row=1,
-            col=1,
-        )
+        d = from_origin(t[t["group"] == g].sort_values("time"))
+        add_step_curve(fig, d, g, color_of(g, colors))
     t_max = float(t["time"].max())
     ticks = np.arange(0, t_max + 3, 3) if t_max <= 36 else None
     xrange = [-0.03 * max(t_max, 1), t_max * 1.03 + 0.3]
@@ -223,7 +148,7 @@ def _risk_table(
             x=d["time"],
             y=[g] * len(d),
             mode="text",
-            text=[str(int(n)) for n in d["n_risk"]],
+            text=[count_text(n) for n in d["n_risk"]],
             textfont=dict(size=NOTE_SIZE, color=color_of(g, colors)),
             showlegend=False,
             hovertemplate=f"{g}: %{{text}} at risk at month %{{x:g}}<extra></extra>",
