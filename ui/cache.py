@@ -178,12 +178,3 @@ def demo_figures(key: str, page: str, show_ids: bool, _run: AnalysisRun) -> dict
     from core.report.figures import build_figures
 
     return build_figures(_run, pages=[page], show_ids=show_ids)
-
-
-@st.cache_data(scope="session", ttl=3600, max_entries=2, show_spinner=False)
-def report_zip(key: str, _run: AnalysisRun, _figures: dict, include_patient_level: bool = False) -> bytes:
-    """The whole report (tables, figures, Word, methods, code) as ZIP bytes, in memory;
-    patient-level tables only with ``include_patient_level`` (in ``patient_level/``)."""
-    from core.report.export import bundle_zip
-
-    return bundle_zip(_run, _figures, include_patient_level=include_patient_level)

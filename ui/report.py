@@ -8,7 +8,6 @@ from ui.state import Key, get_source
 from ui.view import View, title
 from ui.widgets import file_name, guarded
 
-ZIP_KEY = "report_zip"  # (view key, bytes) of the last bundle built in this session
 
 
 def bundle(v: View) -> None:
@@ -30,8 +29,8 @@ def bundle(v: View) -> None:
     warm_up()  # the browser for PNG/SVG starts now, while the user reads the page
     if st.button("Build the report", type="primary", icon=":material/folder_zip:", key="build_zip"):
         with guarded("build the report"):
-            st.session_state[ZIP_KEY] = (key, _build(v, patient_level))
-    built = st.session_state.get(ZIP_KEY)
+            st.session_state[Key.REPORT_ZIP] = (key, _build(v, patient_level))
+    built = st.session_state.get(Key.REPORT_ZIP)
     if built is not None and built[0] == key:
         marked = "patient-level_" if patient_level else ""
         what = "Report with patient-level tables" if patient_level else "Report"

@@ -40,6 +40,7 @@ class Key:
     # Privacy widgets elsewhere (not in the URL)
     SHOW_IDS = "show_ids"  # sidebar toggle: patient IDs in chart hover texts
     INCLUDE_PATIENT_LEVEL = "include_patient_level"  # Report page: patient-level tables in ZIP
+    REPORT_ZIP = "report_zip"  # Report page: (view key, bytes) of the last bundle built
 
     # Sidebar filter widgets; these keys are also the URL's query parameters
     CLASSES = "class"
