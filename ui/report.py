@@ -9,7 +9,6 @@ from ui.view import View, title
 from ui.widgets import file_name, guarded
 
 
-
 def bundle(v: View) -> None:
     """One button builds the ZIP in memory; the download appears under it."""
     st.header("Everything in one file", divider="gray")
