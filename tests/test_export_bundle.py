@@ -19,10 +19,11 @@ import openpyxl
 import pandas as pd
 import plotly.graph_objects as go
 import pytest
+import reference_run
 from docx import Document
 
 from core.model.results import AnalysisRun, FigureKey, Result
-from core.model.schema import Cohort, SourceInfo, ValidationReport
+from core.model.schema import SourceInfo
 from core.model.settings import Filters, Settings
 from core.report.export import bundle_zip, write_report
 from core.report.export.bundle import IMAGES_NOTE_FILE, PATIENT_LEVEL_DIR
@@ -47,23 +48,8 @@ def hostile_results() -> dict[str, Result]:
     return out
 
 
-def as_run(
-    results: dict[str, Result],
-    settings: Settings = SETTINGS,
-    filters: Filters | None = None,
-    source: SourceInfo | None = None,
-    mapping: dict | None = None,
-    n_dropped: int = 0,
-) -> AnalysisRun:
-    """The reference tables as a run: the source, mapping and dropped count on its cohort."""
-    cohort = Cohort(
-        pd.DataFrame(),
-        pd.DataFrame(),
-        ValidationReport(n_dropped=n_dropped),
-        source or SourceInfo(),
-        mapping,
-    )
-    return AnalysisRun(cohort, cohort, filters or Filters(), settings, "summary", results)
+def as_run(results: dict[str, Result], settings: Settings = SETTINGS, *args, **kw) -> AnalysisRun:
+    return reference_run.as_run(results, settings, *args, **kw)
 
 
 def figures(run: AnalysisRun) -> dict[FigureKey, go.Figure]:

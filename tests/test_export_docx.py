@@ -17,11 +17,12 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+import reference_run
 from docx import Document
 from docx.oxml.ns import qn
 
 from core.model.results import AnalysisRun, Result
-from core.model.schema import Cohort, SourceInfo, ValidationReport
+from core.model.schema import SourceInfo
 from core.model.settings import Filters, Settings
 from core.report.export.display import MINUS, format_num, format_p, format_pct
 from core.report.export.docx_tables import docx_table_texts, journal_tables_docx
@@ -39,23 +40,8 @@ def expected_results(folder: Path = EXPECTED) -> dict[str, Result]:
     return {p.stem: Result(p.stem, pd.read_csv(p)) for p in sorted(folder.glob("*.csv"))}
 
 
-def as_run(
-    results: dict[str, Result],
-    settings: Settings = SETTINGS,
-    filters: Filters | None = None,
-    source: SourceInfo | None = None,
-    mapping: dict | None = None,
-    n_dropped: int = 0,
-) -> AnalysisRun:
-    """The reference tables as a run: the source, mapping and dropped count on its cohort."""
-    cohort = Cohort(
-        pd.DataFrame(),
-        pd.DataFrame(),
-        ValidationReport(n_dropped=n_dropped),
-        source or SourceInfo(),
-        mapping,
-    )
-    return AnalysisRun(cohort, cohort, filters or Filters(), settings, "summary", results)
+def as_run(results: dict[str, Result], settings: Settings = SETTINGS, *args, **kw) -> AnalysisRun:
+    return reference_run.as_run(results, settings, *args, **kw)
 
 
 @pytest.fixture(scope="module")

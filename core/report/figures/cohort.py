@@ -118,6 +118,30 @@ def completeness(table: pd.DataFrame, *, title: str | None = None) -> go.Figure:
     return fig
 
 
+def swimmer_lanes(
+    fig: go.Figure, lanes: pd.DataFrame, colors: dict[str, str] | None, max_patients: int
+) -> tuple[pd.DataFrame, int]:
+    """Draw one lane per patient (patient_id, group, last month) from month 0, patients sorted
+    by group then longest follow-up, at most ``max_patients``; returns the lanes shown with
+    their ``row`` and the number of patients before the cap."""
+    order = {g: i for i, g in enumerate(group_order(lanes["group"].dropna()))}
+    lanes = lanes.assign(_g=lanes["group"].map(order).fillna(len(order)))
+    lanes = lanes.sort_values(["_g", "last", "patient_id"], ascending=[True, False, True])
+    n_total = len(lanes)
+    lanes = lanes.head(max_patients).reset_index(drop=True)
+    lanes["row"] = np.arange(len(lanes))[::-1]
+    for g in group_order(lanes["group"].dropna()):
+        d = lanes[lanes["group"] == g]
+        k = len(d)
+        fig.add_scatter(
+            x=np.column_stack([np.zeros(k), d["last"], np.full(k, np.nan)]).ravel(),
+            y=np.column_stack([d["row"], d["row"], np.full(k, np.nan)]).ravel(),
+            mode="lines", name=g, line=dict(color=color_of(g, colors), width=1.6),
+            hoverinfo="skip", legendgroup="groups",
+        )  # fmt: skip
+    return lanes, n_total
+
+
 def swimmer(
     follow_up: pd.DataFrame,
     *,
@@ -137,27 +161,8 @@ def swimmer(
     lanes = lanes.reset_index()
     if lanes["group"].isna().all():
         lanes["group"] = "All"
-    order = {g: i for i, g in enumerate(group_order(lanes["group"].dropna()))}
-    lanes = lanes.assign(_g=lanes["group"].map(order).fillna(len(order)))
-    lanes = lanes.sort_values(["_g", "last", "patient_id"], ascending=[True, False, True])
-    n_total = len(lanes)
-    lanes = lanes.head(max_patients).reset_index(drop=True)
-    lanes["row"] = np.arange(len(lanes))[::-1]
     fig = go.Figure()
-    for g in group_order(lanes["group"].dropna()):
-        d = lanes[lanes["group"] == g]
-        k = len(d)
-        xs = np.column_stack([np.zeros(k), d["last"], np.full(k, np.nan)]).ravel()
-        ys = np.column_stack([d["row"], d["row"], np.full(k, np.nan)]).ravel()
-        fig.add_scatter(
-            x=xs,
-            y=ys,
-            mode="lines",
-            name=g,
-            line=dict(color=color_of(g, colors), width=1.6),
-            hoverinfo="skip",
-            legendgroup="groups",
-        )
+    lanes, n_total = swimmer_lanes(fig, lanes, colors, max_patients)
     pts = v[["patient_id", "month", "response"]]
     pts = pts.merge(lanes[["patient_id", "row"]], on="patient_id", how="inner")
     states = (

@@ -19,14 +19,9 @@ import plotly.graph_objects as go
 from core.analyses.kidney_outcomes import OUTCOMES
 from core.model.results import AnalysisRun, FigureKey, Result
 from core.model.vocabulary import group_order
+from core.report.figures.cohort import swimmer_lanes
 from core.report.figures.theme import color_of, empty_figure, journal_layout, rgba, run_colors
 from core.report.figures.ttr import MONTH_TITLE, ttr_curve
-
-
-def ordered_groups(values) -> list[str]:
-    """Group labels in order of first appearance, ``All`` last."""
-    return group_order(values)
-
 
 FLARE_NAMES = {"aurora2": "AURORA 2", "custom": "custom definition"}
 EVENT_STYLE: dict[str, tuple[str, str]] = {  # event -> (marker symbol, colour)
@@ -101,7 +96,7 @@ def steroid_exposure_plot(results: Mapping[str, Result], *, colors=None) -> go.F
         return empty_figure("No steroid dose in the file.")
     t = exp.table
     fig = go.Figure()
-    groups = ordered_groups(t["group"].dropna())
+    groups = group_order(t["group"].dropna())
     for g in groups:
         d = t[t["group"] == g].sort_values(["patient_id", "month"])
         breaks = d["patient_id"].ne(d["patient_id"].shift()).to_numpy()
@@ -149,22 +144,8 @@ def swimmer_events(
     lanes = t[t["event"] == "last visit"][["patient_id", "group", "month"]].rename(
         columns={"month": "last"}
     )
-    order = {g: i for i, g in enumerate(ordered_groups(lanes["group"].dropna()))}
-    lanes = lanes.assign(_g=lanes["group"].map(order).fillna(len(order)))
-    lanes = lanes.sort_values(["_g", "last", "patient_id"], ascending=[True, False, True])
-    n_total = len(lanes)
-    lanes = lanes.head(max_patients).reset_index(drop=True)
-    lanes["row"] = np.arange(len(lanes))[::-1]
     fig = go.Figure()
-    for g in ordered_groups(lanes["group"].dropna()):
-        d = lanes[lanes["group"] == g]
-        k = len(d)
-        fig.add_scatter(
-            x=np.column_stack([np.zeros(k), d["last"], np.full(k, np.nan)]).ravel(),
-            y=np.column_stack([d["row"], d["row"], np.full(k, np.nan)]).ravel(),
-            mode="lines", name=g, line=dict(color=color_of(g, colors), width=1.6),
-            hoverinfo="skip", legendgroup="groups",
-        )  # fmt: skip
+    lanes, n_total = swimmer_lanes(fig, lanes, colors, max_patients)
     pts = t[t["event"] != "last visit"].merge(lanes[["patient_id", "row"]], on="patient_id")
     for event, (symbol, color) in EVENT_STYLE.items():
         d = pts[pts["event"] == event]
