@@ -14,7 +14,7 @@ import pandas as pd
 
 from core.model.schema import COMPETING_LABELS, COMPETING_MONTH_FIELDS
 from core.model.settings import Settings
-from core.model.vocabulary import EVENT_LONG, default_reference, group_order
+from core.model.vocabulary import EVENT_LONG, groups_with_reference
 
 RESPONSE = 1  # status code of the event of interest; 0 = censored, 2… = competing events
 CODES = {f: i + 2 for i, f in enumerate(COMPETING_MONTH_FIELDS)}  # death 2, ESKD 3, stop 4
@@ -28,11 +28,8 @@ def event_label(settings: Settings) -> str:
 
 
 def groups_and_reference(groups: pd.Series, settings: Settings) -> tuple[list[str], str | None]:
-    """Groups present (sorted), the reference first: the settings' when present, else
-    ``refractory``, else the first."""
-    labels = group_order(groups, sort=True)
-    ref = settings.reference if settings.reference in labels else default_reference(labels)
-    return group_order(labels, ref), ref
+    """Groups present (sorted), the reference first (``vocabulary.groups_with_reference``)."""
+    return groups_with_reference(groups, settings.reference)
 
 
 def has_competing(patients: pd.DataFrame) -> bool:

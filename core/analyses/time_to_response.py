@@ -21,8 +21,7 @@ from core.model.vocabulary import (
     EVENT_LONG,
     EVENT_SHORT,
     TEST_TEXT,
-    default_reference,
-    group_order,
+    groups_with_reference,
 )
 from core.stats.survival import cox_efron, kaplan_meier, km_median, logrank, risk_counts
 
@@ -78,9 +77,7 @@ def _event_label(settings: Settings) -> str:
 
 def _group_order(groups: pd.Series, settings: Settings) -> tuple[list[str], str | None]:
     """Groups present, reference first (settings, else 'refractory', else the first)."""
-    labels = group_order(groups, sort=True)
-    ref = settings.reference if settings.reference in labels else default_reference(labels)
-    return group_order(labels, ref), ref
+    return groups_with_reference(groups, settings.reference)
 
 
 def default_risk_times(max_time: float, step: float = RISK_STEP) -> np.ndarray:

@@ -39,6 +39,16 @@ def group_order(
     return body + ([ALL] if ALL in seen else [])
 
 
+def groups_with_reference(
+    groups: Iterable[object], reference: str | None
+) -> tuple[list[str], str | None]:
+    """Groups present, sorted, with the reference first: ``reference`` when present, else
+    :func:`default_reference`; returns (groups, reference)."""
+    labels = group_order(groups, sort=True)
+    ref = reference if reference in labels else default_reference(labels)
+    return group_order(labels, ref), ref
+
+
 # Time-to-event events: (short, long) names.
 EVENT_SHORT: dict[str, str] = {"cr-or-pr": "CR or PR", "cr": "CR"}
 EVENT_LONG: dict[str, str] = {"cr-or-pr": "response (CR or PR)", "cr": "complete response"}
