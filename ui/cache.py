@@ -100,14 +100,6 @@ def view_key(source: Source, filters: Filters, settings: Settings | None = None)
     return f"{source.key}|{filters!r}|{settings!r}"
 
 
-@st.cache_data(**_CACHE)
-def filtered(key: str, _cohort: Cohort, _filters: Filters) -> Cohort:
-    """The cohort restricted to the sidebar filters: ``core.model.filters.filter_cohort``."""
-    from core.model.filters import filter_cohort
-
-    return filter_cohort(_cohort, _filters)
-
-
 @st.cache_resource(scope="session", ttl=3600, max_entries=6, show_spinner=False)
 def analyses(
     key: str, _cohort: Cohort, _settings: Settings, _filters: Filters, page: str | None = None

@@ -14,7 +14,7 @@ import pandas as pd
 
 from core.model.schema import COMPETING_LABELS, COMPETING_MONTH_FIELDS
 from core.model.settings import Settings
-from core.model.vocabulary import EVENT_LONG, groups_with_reference
+from core.model.vocabulary import EVENT_LONG
 
 RESPONSE = 1  # status code of the event of interest; 0 = censored, 2… = competing events
 CODES = {f: i + 2 for i, f in enumerate(COMPETING_MONTH_FIELDS)}  # death 2, ESKD 3, stop 4
@@ -25,11 +25,6 @@ PATIENT_COLUMNS = ["patient_id", "group", "time", "status", "cause"]
 def event_label(settings: Settings) -> str:
     """'response (CR or PR)' or 'complete response': the cause label of the event."""
     return EVENT_LONG.get(settings.event, settings.event)
-
-
-def groups_and_reference(groups: pd.Series, settings: Settings) -> tuple[list[str], str | None]:
-    """Groups present (sorted), the reference first (``vocabulary.groups_with_reference``)."""
-    return groups_with_reference(groups, settings.reference)
 
 
 def has_competing(patients: pd.DataFrame) -> bool:

@@ -16,7 +16,6 @@ from core.analyses.competing_patients import (
     RESPONSE,
     competing_patients,
     event_label,
-    groups_and_reference,
     has_competing,
 )
 from core.analyses.context import RunContext
@@ -24,7 +23,7 @@ from core.analyses.spec import AnalysisSkipped, AnalysisSpec, FigureRef, TableSp
 from core.analyses.time_to_response import default_risk_times
 from core.model.results import AnalysisRun, Result
 from core.model.settings import Settings
-from core.model.vocabulary import ALL
+from core.model.vocabulary import ALL, groups_with_reference
 from core.stats.competing import aalen_johansen, gray_test
 from core.stats.finegray import fine_gray
 from core.stats.survival import kaplan_meier
@@ -106,7 +105,7 @@ def _km_rows(s: pd.DataFrame, group: str, label: str) -> pd.DataFrame:
 def cif_curves(cr_patients: pd.DataFrame, settings: Settings) -> pd.DataFrame:
     """The ``cif_curve`` table of :func:`competing_risks` alone (per group, then All)."""
     d = cr_patients.loc[cr_patients["time"].notna() & cr_patients["status"].notna()]
-    groups, _ = groups_and_reference(d["group"], settings)
+    groups, _ = groups_with_reference(d["group"], settings.reference)
     label = event_label(settings)
     names = _names(d) or {RESPONSE: label}
     names.setdefault(RESPONSE, label)
@@ -157,7 +156,7 @@ def competing_risks(
       ``crr(time, status, cov1 = model.matrix(~ group)[, -1], failcode = 1)``.
     """
     d = cr_patients.loc[cr_patients["time"].notna() & cr_patients["status"].notna()]
-    groups, ref = groups_and_reference(d["group"], settings)
+    groups, ref = groups_with_reference(d["group"], settings.reference)
     label = event_label(settings)
     names = _names(d) or {RESPONSE: label}
     names.setdefault(RESPONSE, label)

@@ -13,7 +13,6 @@ import pandas as pd
 from core.analyses.competing_patients import (
     competing_patients,
     event_label,
-    groups_and_reference,
     has_competing,
 )
 from core.analyses.competing_risks import KM, cif_curves
@@ -21,7 +20,7 @@ from core.analyses.context import RunContext
 from core.analyses.spec import AnalysisSkipped, AnalysisSpec, FigureRef, TableSpec
 from core.model.results import AnalysisRun, Result
 from core.model.settings import Settings
-from core.model.vocabulary import ALL
+from core.model.vocabulary import ALL, groups_with_reference
 from core.stats.competing import step_at
 from core.stats.rmst import rmst, rmst_compare
 
@@ -73,7 +72,7 @@ def restricted_mean(
     all groups reach (survRM2's default).
     """
     d = ttr_patients.loc[ttr_patients["time"].notna() & ttr_patients["event"].notna()]
-    groups, ref = groups_and_reference(d["group"], settings)
+    groups, ref = groups_with_reference(d["group"], settings.reference)
     tau = default_tau(d) if tau is None else float(tau)
     notes = [
         f"Restricted to τ = {tau:g} months"

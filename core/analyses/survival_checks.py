@@ -10,12 +10,12 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from core.analyses.competing_patients import groups_and_reference
 from core.analyses.context import RunContext
 from core.analyses.restricted_mean import ttr_or_skip
 from core.analyses.spec import NO_FIGURE, AnalysisSpec, FigureRef, TableSpec
 from core.model.results import AnalysisRun, Result
 from core.model.settings import Settings
+from core.model.vocabulary import groups_with_reference
 from core.stats.ph import cox_zph, pairwise_logrank
 
 PH_COLUMNS = ["term", "chisq", "df", "p_value", "transform"]
@@ -44,7 +44,7 @@ def ph_test(
     d = ttr_patients.loc[
         ttr_patients["time"].notna() & ttr_patients["event"].notna() & ttr_patients["group"].notna()
     ]
-    groups, ref = groups_and_reference(d["group"], settings)
+    groups, ref = groups_with_reference(d["group"], settings.reference)
     empty = (pd.DataFrame(columns=PH_COLUMNS), pd.DataFrame(columns=PH_RESID_COLUMNS))
     meta = {"transform": transform, "reference": ref}
     method = (

@@ -75,11 +75,6 @@ def _event_label(settings: Settings) -> str:
     return EVENT_LONG.get(settings.event, settings.event)
 
 
-def _group_order(groups: pd.Series, settings: Settings) -> tuple[list[str], str | None]:
-    """Groups present, reference first (settings, else 'refractory', else the first)."""
-    return groups_with_reference(groups, settings.reference)
-
-
 def default_risk_times(max_time: float, step: float = RISK_STEP) -> np.ndarray:
     """0, 3, 6, … up to the last observed time (R's ``seq(0, max(time), by = 3)``)."""
     if not np.isfinite(max_time) or max_time < 0:
@@ -129,7 +124,7 @@ def time_to_response(
     reached), ``ttr_tests`` (``survdiff``) and ``cox`` (``coxph(ties = "efron")``, Wald p).
     """
     d = ttr_patients.loc[ttr_patients["time"].notna() & ttr_patients["event"].notna()]
-    groups, ref = _group_order(d["group"], settings)
+    groups, ref = groups_with_reference(d["group"], settings.reference)
     label = _event_label(settings)
     subsets = [(g, d[d["group"].astype(str) == g]) for g in groups] + [(ALL, d)]
     times = (
