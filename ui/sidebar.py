@@ -182,7 +182,7 @@ def _settings(cohort: Cohort) -> None:
     _select("Interval for a proportion", list(CI_METHODS), Key.CI, "clopper-pearson", CI_LABELS)
     groups = cohort.groups
     if len(groups) >= 2:
-        ref = default_reference(groups)
+        ref = default_reference(groups, cohort.group_levels)
         _select("Reference group", groups, Key.REFERENCE, ref,
                 help="The comparator for differences in rates and hazard ratios.")  # fmt: skip
     st.checkbox("Exclude patients already in CR at baseline", key=Key.EXCLUDE_BASELINE_CR)

@@ -105,7 +105,7 @@ def _km_rows(s: pd.DataFrame, group: str, label: str) -> pd.DataFrame:
 def cif_curves(cr_patients: pd.DataFrame, settings: Settings) -> pd.DataFrame:
     """The ``cif_curve`` table of :func:`competing_risks` alone (per group, then All)."""
     d = cr_patients.loc[cr_patients["time"].notna() & cr_patients["status"].notna()]
-    groups, _ = groups_with_reference(d["group"], settings.reference)
+    groups, _ = groups_with_reference(d["group"], settings.reference, settings.group_order)
     label = event_label(settings)
     names = _names(d) or {RESPONSE: label}
     names.setdefault(RESPONSE, label)
@@ -156,7 +156,7 @@ def competing_risks(
       ``crr(time, status, cov1 = model.matrix(~ group)[, -1], failcode = 1)``.
     """
     d = cr_patients.loc[cr_patients["time"].notna() & cr_patients["status"].notna()]
-    groups, ref = groups_with_reference(d["group"], settings.reference)
+    groups, ref = groups_with_reference(d["group"], settings.reference, settings.group_order)
     label = event_label(settings)
     names = _names(d) or {RESPONSE: label}
     names.setdefault(RESPONSE, label)

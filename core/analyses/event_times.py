@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from core.analyses.time_to_response import _curve, default_risk_times
-from core.model.vocabulary import ALL, default_reference
+from core.model.vocabulary import ALL, groups_with_reference
 from core.stats.survival import cox_efron, kaplan_meier, km_median, logrank, risk_counts
 
 CURVE_COLUMNS = [
@@ -44,15 +44,19 @@ class EventTables:
     notes: tuple[str, ...]
 
 
-def group_order(groups: pd.Series, reference: str | None) -> tuple[list[str], str | None]:
-    """Groups present, reference first (the given one, else 'refractory', else the first)."""
-    labels = sorted(groups.dropna().astype(str).unique())
-    ref = reference if reference in labels else default_reference(labels)
-    return ([ref] if ref else []) + [g for g in labels if g != ref], ref
+def group_order(
+    groups: pd.Series, reference: str | None, order: tuple[str, ...] = ()
+) -> tuple[list[str], str | None]:
+    """Groups present in display order, reference first (``vocabulary.groups_with_reference``)."""
+    return groups_with_reference(groups.dropna(), reference, order)
 
 
 def event_time_tables(
-    patients: pd.DataFrame, reference: str | None, what: dict[str, str], risk_step: float = 3.0
+    patients: pd.DataFrame,
+    reference: str | None,
+    what: dict[str, str],
+    risk_step: float = 3.0,
+    order: tuple[str, ...] = (),
 ) -> EventTables:
     """Kaplan–Meier, numbers at risk, medians, log-rank and Cox per outcome and group.
 
@@ -83,7 +87,7 @@ def event_time_tables(
     curves, risks, rows, tests, notes = [], [], [], [], []
     for outcome, words in what.items():
         d = patients[(patients["outcome"] == outcome) & patients["time"].notna()]
-        groups, ref = group_order(d["group"], reference)
+        groups, ref = group_order(d["group"], reference, order)
         times = default_risk_times(float(d["time"].max()) if len(d) else 0.0, risk_step)
         for name in [*groups, ALL]:
             s = d if name == ALL else d[d["group"].astype(str) == name]
@@ -145,7 +149,7 @@ def _tests(d: pd.DataFrame, outcome: str, groups: list[str], ref: str | None, wo
             "reference": ref, "converged": True,
         }
     ]  # fmt: skip
-    fit = cox_efron(g["time"], g["event"], grp, ref)
+    fit = cox_efron(g["time"], g["event"], grp, ref, levels=groups)
     for rec in fit.to_dict("records"):
         rows.append(
             {

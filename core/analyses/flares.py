@@ -257,11 +257,12 @@ def flares(
     events, pats = flare_tables(o, definitions)
     words = {d.name: f"Renal flare ({d.name})" for d in definitions}
     ref = settings.reference
-    et = event_time_tables(pats.rename(columns={"definition": "outcome"}), ref, words)
+    et = event_time_tables(pats.rename(columns={"definition": "outcome"}), ref, words,
+                          order=settings.group_order)
     rates, ratios = [], []
     for d in definitions:
         pd_ = pats[pats["definition"] == d.name]
-        groups, gref = group_order(pd_["group"], ref)
+        groups, gref = group_order(pd_["group"], ref, settings.group_order)
         per = {}
         for g in [*groups, ALL]:
             s = pd_ if g == ALL else pd_[pd_["group"].astype(str) == g]

@@ -200,7 +200,8 @@ def kidney_outcomes(
     if not _has_death(cohort):
         notes.append("No death column: death and the composite's death component not assessed.")
     pats = pats[pats["outcome"].isin(present)].reset_index(drop=True)
-    et = event_time_tables(pats, settings.reference, {k: OUTCOMES[k] for k in present})
+    et = event_time_tables(pats, settings.reference, {k: OUTCOMES[k] for k in present},
+                          order=settings.group_order)
     conf = (
         "a decline at the last visit counts unconfirmed"
         if rules.last_visit_counts

@@ -21,6 +21,7 @@ from core.analyses.spec import AnalysisSkipped, AnalysisSpec, FigureRef, TableSp
 from core.model.results import AnalysisRun, Result
 from core.model.schema import LABELS, UNITS, Cohort
 from core.model.settings import Settings
+from core.model.vocabulary import groups_with_reference
 from core.outcomes.criteria import add_egfr
 from core.stats.mixed import MixedFit, reml_fit
 
@@ -101,9 +102,7 @@ class Trajectory:
 
 
 def _reference(groups: list[str], settings: Settings) -> str | None:
-    if settings.reference in groups:
-        return settings.reference
-    return "refractory" if "refractory" in groups else (groups[0] if groups else None)
+    return groups_with_reference(groups, settings.reference, settings.group_order)[1]
 
 
 def model_frame(cohort: Cohort, measure: str) -> tuple[pd.DataFrame, str, list[str]]:
@@ -163,7 +162,8 @@ def fit_trajectory(cohort: Cohort, measure: str, settings: Settings) -> Trajecto
     the slope variance sits on its boundary). Too little data is a note, not an error."""
     v, scale, notes = model_frame(cohort, measure)
     label = LABELS.get(measure, measure)
-    levels = group_levels(v["group"].astype(str), _reference(sorted(set(v["group"])), settings))
+    levels = group_levels(v["group"].astype(str), _reference(sorted(set(v["group"])), settings),
+                          settings.group_order)
 
     def skipped(why: str) -> Trajectory:
         return Trajectory(measure, scale, "", None, tuple(levels), (*notes, f"{label}: {why}"))

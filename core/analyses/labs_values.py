@@ -14,7 +14,7 @@ from core.analyses.context import RunContext
 from core.analyses.spec import AnalysisSkipped, AnalysisSpec, FigureRef, TableSpec
 from core.model.results import AnalysisRun, Result
 from core.model.schema import PAIRED_MEASURES, VISIT_FIELDS, Cohort
-from core.model.vocabulary import ALL
+from core.model.vocabulary import ALL, group_order
 from core.outcomes.criteria import add_egfr
 from core.outcomes.derive import Outcomes, take_rows
 
@@ -145,6 +145,14 @@ def trajectory_table(cohort: Cohort, measure: str) -> pd.DataFrame:
 
 
 
+def _in_group_order(t: pd.DataFrame, settings) -> pd.DataFrame:
+    """Rows by month, then the groups in display order (reference first, ``All`` last)."""
+    order = group_order(t["group"], settings.reference, sort=True, order=settings.group_order)
+    rank = t["group"].astype(str).map({g: i for i, g in enumerate(order)})
+    keys = t.assign(_rank=rank.to_numpy())
+    return keys.sort_values(["month", "_rank"], kind="stable").drop(columns="_rank")
+
+
 def lab_trajectories(ctx: RunContext) -> Result:
     """Median and quartiles of each lab by scheduled visit month and group (trajectory plots).
 
@@ -158,7 +166,7 @@ def lab_trajectories(ctx: RunContext) -> Result:
             continue
         t = trajectory_table(ctx.filtered, m)
         if not t.empty:
-            parts.append(t.assign(measure=m))
+            parts.append(_in_group_order(t, ctx.settings).assign(measure=m))
     cols = ["measure", *TRAJECTORY_COLUMNS]
     table = pd.concat(parts, ignore_index=True)[cols] if parts else pd.DataFrame(columns=cols)
     return Result(
@@ -201,10 +209,9 @@ def steroid_trajectory(cohort: Cohort, o) -> Result:
         total = _dose_summary(x.groupby("month")["steroid_mg"]).reset_index()
         total.insert(1, "group", ALL)
         t = pd.concat([per, total], ignore_index=True)
-        t = t.sort_values(["month", "group"], kind="stable").reset_index(drop=True)
     return Result(
         "steroid_trajectory",
-        t[cols],
+        _in_group_order(t, o.settings).reset_index(drop=True)[cols],
         ("Median (IQR) dose at the visits of each month.",),
         {"settings": o.settings},
     )

@@ -20,17 +20,21 @@ from core.stats.contingency import group_outcome_test
 STATES = ("CR", "PR", "NR", "not evaluable")
 
 
-def group_levels(groups: pd.Series | Outcomes, reference: str | None) -> list[str]:
-    """Group labels present, the reference first, the others alphabetically.
+def group_levels(
+    groups: pd.Series | Outcomes, reference: str | None, order: tuple[str, ...] = ()
+) -> list[str]:
+    """Group labels present, the reference first, the others in the display order
+    (``order``, or the outcomes' ``settings.group_order``; else alphabetically).
 
     ``groups``: the group column, or outcomes (their patients' groups, found once).
     """
     if isinstance(groups, Outcomes):
         names = groups.group_names
         names = names if names is not None else pd.unique(groups.landmarks["group"].dropna())
+        order = order or groups.settings.group_order
     else:
         names = pd.unique(groups.dropna())
-    return group_order(names, reference, sort=True)
+    return group_order(names, reference, sort=True, order=order)
 
 
 def _meta(o: Outcomes) -> dict:

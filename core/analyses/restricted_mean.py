@@ -72,7 +72,7 @@ def restricted_mean(
     all groups reach (survRM2's default).
     """
     d = ttr_patients.loc[ttr_patients["time"].notna() & ttr_patients["event"].notna()]
-    groups, ref = groups_with_reference(d["group"], settings.reference)
+    groups, ref = groups_with_reference(d["group"], settings.reference, settings.group_order)
     tau = default_tau(d) if tau is None else float(tau)
     notes = [
         f"Restricted to τ = {tau:g} months"

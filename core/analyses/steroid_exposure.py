@@ -123,7 +123,7 @@ def steroid_exposure(cohort: Cohort, o: Outcomes, settings: Settings) -> dict[st
     """
     exp = exposure_table(cohort, o)
     at = _landmark_doses(exp, o)
-    groups, _ = group_order(exp["group"], settings.reference)
+    groups, _ = group_order(exp["group"], settings.reference, settings.group_order)
     ci = clopper_pearson if settings.ci == "clopper-pearson" else wilson
     cum, thr = [], []
     for g in [*groups, ALL]:
@@ -160,7 +160,8 @@ def steroid_exposure(cohort: Cohort, o: Outcomes, settings: Settings) -> dict[st
                             "no_longer_at_or_below": c, "test": test, "p_value": p}  # fmt: skip
                 thr.append(row)
     taper, taper_notes = taper_patients(exp, o)
-    et = event_time_tables(taper, settings.reference, {"steroid_le_7_5": "Time to ≤ 7.5 mg/day"})
+    et = event_time_tables(taper, settings.reference, {"steroid_le_7_5": "Time to ≤ 7.5 mg/day"},
+                          order=settings.group_order)
     defs = (
         "Cumulative prednisolone-equivalent dose by the trapezoid rule between visit doses "
         "(30.4375 days per month); IV pulses added when the number of pulse days is given, "

@@ -44,7 +44,7 @@ def ph_test(
     d = ttr_patients.loc[
         ttr_patients["time"].notna() & ttr_patients["event"].notna() & ttr_patients["group"].notna()
     ]
-    groups, ref = groups_with_reference(d["group"], settings.reference)
+    groups, ref = groups_with_reference(d["group"], settings.reference, settings.group_order)
     empty = (pd.DataFrame(columns=PH_COLUMNS), pd.DataFrame(columns=PH_RESID_COLUMNS))
     meta = {"transform": transform, "reference": ref}
     method = (
@@ -124,7 +124,9 @@ def pairwise_logrank_table(ttr_patients: pd.DataFrame, settings: Settings) -> Re
     d = ttr_patients.loc[
         ttr_patients["time"].notna() & ttr_patients["event"].notna() & ttr_patients["group"].notna()
     ]
-    table = pairwise_logrank(d["time"], d["event"], d["group"].astype(str))[PAIRWISE_COLUMNS]
+    levels, _ = groups_with_reference(d["group"], settings.reference, settings.group_order)
+    table = pairwise_logrank(d["time"], d["event"], d["group"].astype(str), levels)
+    table = table[PAIRWISE_COLUMNS]
     notes = ["Log-rank for each pair of groups, Holm-adjusted, as R survdiff and p.adjust."]
     if d["group"].nunique() < 3:
         notes.append("Fewer than three groups: the pairwise table repeats the log-rank test.")

@@ -16,7 +16,7 @@ from core.analyses.spec import NO_FIGURE, AnalysisSpec, TableSpec
 from core.model.results import AnalysisRun, Result
 from core.model.schema import ISN_CLASSES, PATIENT_FIELDS, VISIT_LABS, Cohort
 from core.model.settings import Settings
-from core.model.vocabulary import ALL
+from core.model.vocabulary import ALL, groups_with_reference
 from core.stats.contingency import fisher_or_chisq_expected
 from core.stats.ranks import kruskal, rank_sum, signif, welch_anova, welch_t
 
@@ -201,11 +201,8 @@ def baseline_table(cohort: Cohort, settings: Settings) -> Result:
     smd, n_missing, p_method.
     """
     pts = cohort.patients.drop_duplicates("patient_id").reset_index(drop=True)
-    ref = settings.reference
-    labels = sorted(pts["group"].dropna().astype(str).unique()) if "group" in pts else []
-    if ref not in labels:
-        ref = "refractory" if "refractory" in labels else (labels[0] if labels else None)
-    groups = ([ref] if ref else []) + [g for g in labels if g != ref]
+    present = pts["group"].dropna() if "group" in pts else ()
+    groups, ref = groups_with_reference(present, settings.reference, settings.group_order)
     grp = (
         pts["group"].astype(str).where(pts["group"].notna(), None).to_numpy()
         if "group" in pts

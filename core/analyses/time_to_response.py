@@ -124,7 +124,7 @@ def time_to_response(
     reached), ``ttr_tests`` (``survdiff``) and ``cox`` (``coxph(ties = "efron")``, Wald p).
     """
     d = ttr_patients.loc[ttr_patients["time"].notna() & ttr_patients["event"].notna()]
-    groups, ref = groups_with_reference(d["group"], settings.reference)
+    groups, ref = groups_with_reference(d["group"], settings.reference, settings.group_order)
     label = _event_label(settings)
     subsets = [(g, d[d["group"].astype(str) == g]) for g in groups] + [(ALL, d)]
     times = (
@@ -213,7 +213,7 @@ def _group_tests(d: pd.DataFrame, groups: list[str], ref: str | None):
         [{"test": "log-rank", "statistic": lr.statistic, "df": lr.df, "p_value": lr.p}],
         columns=TEST_COLUMNS,
     )
-    fit = cox_efron(g["time"], g["event"], grp, ref)
+    fit = cox_efron(g["time"], g["event"], grp, ref, levels=groups)
     fit["reference"] = ref
     cox = fit[COX_COLUMNS]
     notes = []

@@ -11,6 +11,8 @@ from typing import Literal
 
 import pandas as pd
 
+from core.model.vocabulary import group_order
+
 # Long-term outcomes (core/analyses/kidney_outcomes.py, steroid_exposure.py), all optional.
 # Patient level: ``death`` (1/0, yes/no), ``death_month``, ``dialysis_month`` (start of chronic
 # dialysis) and ``transplant_month`` (kidney transplant), months since therapy start.
@@ -245,10 +247,20 @@ class Cohort:
     mapping: dict | None = None  # the mapping (contract §3 JSON form) that was applied
 
     @property
+    def group_levels(self) -> tuple[str, ...]:
+        """The groups' display order the mapping states: its ``values.group`` labels in the
+        order of the entries (the first is the default reference); () without one."""
+        recode = ((self.mapping or {}).get("values") or {}).get("group") or {}
+        return tuple(dict.fromkeys(str(label) for label in recode.values()))
+
+    @property
     def groups(self) -> list[str]:
+        """The groups present, in display order: :attr:`group_levels` (groups it does not
+        name after them, alphabetically), else alphabetical."""
         if "group" not in self.patients:
             return []
-        return sorted(self.patients["group"].dropna().astype(str).unique())
+        present = self.patients["group"].dropna().astype(str).unique()
+        return group_order(present, sort=True, order=self.group_levels)
 
     @property
     def has_recorded_response(self) -> bool:

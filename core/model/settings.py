@@ -53,7 +53,8 @@ class Settings:
     """Analysis settings with the contract's defaults.
 
     ``criteria=None`` means: ``recorded`` when the cohort has a response column, else
-    ``kdigo2024``; ``reference=None``: ``refractory`` if present, else the first group.
+    ``kdigo2024``; ``reference=None``: the first group of ``group_order`` (the mapping's
+    order), else ``refractory`` if present, else the first group.
     """
 
     criteria: str | None = None
@@ -63,6 +64,9 @@ class Settings:
     event: str = "cr-or-pr"
     ci: str = "clopper-pearson"
     reference: str | None = None
+    # Display order of the groups (first = default reference); () = the cohort's order
+    # (Cohort.group_levels, from the mapping), filled in by resolved().
+    group_order: tuple[str, ...] = ()
     custom: CustomCriteria = field(default_factory=CustomCriteria)
     exclude_baseline_cr: bool = False
     normal_vars: tuple[str, ...] = ()  # table1: variables summarised as mean (SD)
@@ -122,6 +126,7 @@ class Settings:
             raise ValueError("Name at least one lab to model over all visits.")
         object.__setattr__(self, "landmarks", tuple(float(m) for m in self.landmarks))
         object.__setattr__(self, "mixed_measures", tuple(str(m) for m in self.mixed_measures))
+        object.__setattr__(self, "group_order", tuple(str(g) for g in self.group_order))
         if self.rmst_tau is not None:
             object.__setattr__(self, "rmst_tau", float(self.rmst_tau))
         if self.milestone_months is not None:
@@ -133,13 +138,17 @@ class Settings:
         """The months of the ``milestones`` table: ``milestone_months``, else the landmarks."""
         return self.milestone_months if self.milestone_months is not None else self.landmarks
 
-    def resolved(self, has_recorded_response: bool, groups: list[str]) -> Settings:
-        """The same settings with ``criteria`` and ``reference`` filled in."""
+    def resolved(
+        self, has_recorded_response: bool, groups: list[str], order: tuple[str, ...] = ()
+    ) -> Settings:
+        """The same settings with ``criteria``, ``group_order`` (``order``, the cohort's,
+        unless set) and ``reference`` filled in."""
         criteria = self.criteria or ("recorded" if has_recorded_response else "kdigo2024")
+        group_order = self.group_order or tuple(str(g) for g in order)
         reference = self.reference
         if reference is None or reference not in groups:
-            reference = default_reference(groups)
-        return replace(self, criteria=criteria, reference=reference)
+            reference = default_reference(groups, group_order)
+        return replace(self, criteria=criteria, reference=reference, group_order=group_order)
 
 
 @dataclass(frozen=True)

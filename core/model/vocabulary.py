@@ -4,7 +4,7 @@ is described in the methods text (with the R call it agrees with)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -13,25 +13,38 @@ ALL = "All"  # the row or column over every group
 DEFAULT_REFERENCE = "refractory"  # the seed study's comparison: relapse vs refractory
 
 
-def default_reference(groups: Iterable[str]) -> str | None:
-    """The reference group when the user names none: ``refractory`` if present, else the
-    first group in the order given."""
+def default_reference(groups: Iterable[str], order: Sequence[str] = ()) -> str | None:
+    """The reference group when the user names none: the first label of ``order`` (the
+    mapping's order of ``values.group``) that is among ``groups``; without an order,
+    ``refractory`` if present, else the first group in the order given."""
     groups = [str(g) for g in groups]
+    for label in order:
+        if str(label) in groups:
+            return str(label)
     if DEFAULT_REFERENCE in groups:
         return DEFAULT_REFERENCE
     return groups[0] if groups else None
 
 
 def group_order(
-    groups: Iterable[object], reference: str | None = None, *, sort: bool = False
+    groups: Iterable[object],
+    reference: str | None = None,
+    *,
+    sort: bool = False,
+    order: Sequence[str] = (),
 ) -> list[str]:
-    """Distinct groups as text: in order of first appearance (or sorted with ``sort``), the
-    ``reference`` first when present, ``All`` last; missing values dropped."""
+    """Distinct groups as text, ``All`` last, missing values dropped: in the display
+    ``order`` (the mapping's order of ``values.group``; groups it does not name follow,
+    alphabetically) when one is given, else in order of first appearance (or sorted with
+    ``sort``); the ``reference`` first when present."""
     values = groups if isinstance(groups, (pd.Series, pd.Index, np.ndarray)) else list(groups)
     distinct = pd.unique(np.asarray(values, dtype=object).ravel())
     seen = list(dict.fromkeys(str(g) for g in distinct if not pd.isna(g)))
     body = [g for g in seen if g != ALL]
-    if sort:
+    if order:
+        rank = {str(label): i for i, label in enumerate(dict.fromkeys(map(str, order)))}
+        body.sort(key=lambda g: (rank.get(g, len(rank)), g))
+    elif sort:
         body.sort()
     if reference in body:
         body.remove(reference)
@@ -40,13 +53,13 @@ def group_order(
 
 
 def groups_with_reference(
-    groups: Iterable[object], reference: str | None
+    groups: Iterable[object], reference: str | None, order: Sequence[str] = ()
 ) -> tuple[list[str], str | None]:
-    """Groups present, sorted, with the reference first: ``reference`` when present, else
-    :func:`default_reference`; returns (groups, reference)."""
-    labels = group_order(groups, sort=True)
-    ref = reference if reference in labels else default_reference(labels)
-    return group_order(labels, ref), ref
+    """Groups present in display order (``order``, else sorted) with the reference first:
+    ``reference`` when present, else :func:`default_reference`; returns (groups, reference)."""
+    labels = group_order(groups, sort=True, order=order)
+    ref = reference if reference in labels else default_reference(labels, order)
+    return group_order(labels, ref, order=order), ref
 
 
 # Time-to-event events: (short, long) names.

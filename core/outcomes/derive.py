@@ -262,9 +262,11 @@ def derive_outcomes(
         == (tuple(settings.landmarks), settings.window)
     )
     if same and settings.criteria is not None:  # same cohort: its groups are known
-        settings = settings.resolved(True, sorted({str(g) for g in reuse.group_names}))
+        settings = settings.resolved(True, sorted({str(g) for g in reuse.group_names}),
+                                     cohort.group_levels)
     else:
-        settings = settings.resolved(cohort.has_recorded_response, cohort.groups)
+        settings = settings.resolved(cohort.has_recorded_response, cohort.groups,
+                                     cohort.group_levels)
     notes: list[str] = []
     pats = None if same and not with_ttr else _groups_of(cohort)
     if same:

@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import combinations
 
@@ -167,11 +168,12 @@ def cox_zph(time, event, x, terms, assign=None, transform: str = "km") -> Zph:
     return Zph(tuple(tests), transform, tuple(float(b) for b in beta), res, True)
 
 
-def pairwise_logrank(time, event, group) -> pd.DataFrame:
+def pairwise_logrank(time, event, group, levels: Sequence[str] = ()) -> pd.DataFrame:
     """Log-rank test for every pair of groups, Holm-adjusted over the pairs.
 
     As ``survdiff(Surv(time, event) ~ group, subset = group %in% c(a, b))`` for each pair
-    (groups in sorted order, a < b) and ``p.adjust(p, "holm")``.
+    (groups in the order of ``levels``, those it does not name after them in sorted order;
+    a before b) and ``p.adjust(p, "holm")``.
 
     Returns
     -------
@@ -181,7 +183,8 @@ def pairwise_logrank(time, event, group) -> pd.DataFrame:
     e = np.asarray(event, float)
     g = pd.Series(np.asarray(group, dtype=object)).astype(str).to_numpy()
     ok = ~np.isnan(t) & ~np.isnan(e) & pd.notna(np.asarray(group, dtype=object))
-    levels = sorted(set(g[ok]))
+    rank = {str(v): i for i, v in enumerate(levels)}
+    levels = sorted(set(g[ok]), key=lambda v: (rank.get(v, len(rank)), v))
     rows = []
     for a, b in combinations(levels, 2):
         m = ok & np.isin(g, [a, b])

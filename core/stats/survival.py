@@ -9,6 +9,8 @@ it is a test-only, independent cross-check (tests/test_lifelines_crosscheck.py).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 import pandas as pd
 from scipy import special  # not scipy.stats: importing it costs ~0.5 s per process
@@ -261,10 +263,14 @@ def efron_fit(time, event, x) -> CoxFit:
     return CoxFit(beta, info, converged)
 
 
-def cox_efron(time, event, group, reference: str, conf: float = 0.95) -> pd.DataFrame:
+def cox_efron(
+    time, event, group, reference: str, conf: float = 0.95, levels: Sequence[str] = ()
+) -> pd.DataFrame:
     """Cox proportional hazards of each group against ``reference``, Efron ties, Wald p.
 
-    As ``coxph(Surv(time, event) ~ group, ties = "efron")`` with the reference level first:
+    As ``coxph(Surv(time, event) ~ factor(group, levels), ties = "efron")`` with the reference
+    level first and the others in the order of ``levels`` (groups it does not name after
+    them, alphabetically; the rows follow this order):
     Newton–Raphson with step halving from 0, iterated to full convergence (step < 1e-12),
     so coefficients, SEs and Wald p agree with R to ~1e-9.
 
@@ -278,7 +284,8 @@ def cox_efron(time, event, group, reference: str, conf: float = 0.95) -> pd.Data
     g = np.asarray(group, dtype=object)[
         ~np.isnan(np.asarray(time, float)) & ~np.isnan(np.asarray(event, float))
     ]
-    others = sorted(set(map(str, g)) - {str(reference)})
+    rank = {str(v): i for i, v in enumerate(levels)}
+    others = sorted(set(map(str, g)) - {str(reference)}, key=lambda v: (rank.get(v, len(rank)), v))
     codes, levels = _group_codes(g, [str(reference), *others])
     x = (codes[:, None] == np.arange(1, len(levels))[None, :]).astype(float)
     ok = len(others) > 0 and e.sum() > 0

@@ -54,7 +54,7 @@ def baseline_content(
         return None
     cols = list(df.columns)
     start, stop = cols.index("level") + 1, cols.index("p_value") if "p_value" in cols else len(cols)
-    groups = group_order([c for c in cols[start:stop] if c not in _NON_GROUP], settings.reference)
+    groups = group_order([c for c in cols[start:stop] if c not in _NON_GROUP], settings.reference, order=settings.group_order)
     sizes = group_sizes(results)
     header = ["Characteristic", *[header_with_n(g, sizes) for g in groups], "p", "SMD"]
     rows: list[list[str]] = []
@@ -111,7 +111,7 @@ def response_content(
         return None
     tests = table(results, "response_tests")
     diffs = table(results, "response_difference")
-    groups = group_order(rates["group"], settings.reference)
+    groups = group_order(rates["group"], settings.reference, order=settings.group_order)
     sizes = group_sizes(results)
     header = ["Landmark / outcome", *[header_with_n(g, sizes) for g in groups], "p"]
     rows: list[list[str]] = []

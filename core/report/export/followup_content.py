@@ -98,7 +98,7 @@ def ttr_content(
     if summary is None:
         return None
     cox, logrank = table(results, "cox"), table(results, "ttr_tests")
-    groups = group_order(summary["group"], settings.reference)
+    groups = group_order(summary["group"], settings.reference, order=settings.group_order)
     by_group = {str(r["group"]): r for r in summary.to_dict("records")}
     hr: dict[str, tuple[str, str]] = {}
     if cox is not None:

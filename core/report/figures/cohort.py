@@ -123,14 +123,16 @@ def swimmer_lanes(
 ) -> tuple[pd.DataFrame, int]:
     """Draw one lane per patient (patient_id, group, last month) from month 0, patients sorted
     by group then longest follow-up, at most ``max_patients``; returns the lanes shown with
-    their ``row`` and the number of patients before the cap."""
-    order = {g: i for i, g in enumerate(group_order(lanes["group"].dropna()))}
+    their ``row`` and the number of patients before the cap. Groups in the order of
+    ``colors`` (the run's display order, ``run_colors``), else alphabetically."""
+    groups = group_order(lanes["group"].dropna(), sort=True, order=tuple(colors or ()))
+    order = {g: i for i, g in enumerate(groups)}
     lanes = lanes.assign(_g=lanes["group"].map(order).fillna(len(order)))
     lanes = lanes.sort_values(["_g", "last", "patient_id"], ascending=[True, False, True])
     n_total = len(lanes)
     lanes = lanes.head(max_patients).reset_index(drop=True)
     lanes["row"] = np.arange(len(lanes))[::-1]
-    for g in group_order(lanes["group"].dropna()):
+    for g in [g for g in groups if g in set(lanes["group"].dropna())]:
         d = lanes[lanes["group"] == g]
         k = len(d)
         fig.add_scatter(

@@ -91,7 +91,7 @@ def cif_curve_figure(
         and t.loc[t["cause"] != label, "n_event"].sum() > 0
     )
     panels = ["aalen_johansen", "one_minus_km"] if competing else ["one_minus_km"]
-    groups = group_order(resp["group"], sort=True)
+    groups = group_order(resp["group"])  # the table's order: reference first, display order
     if show_all is None:
         show_all = len([g for g in groups if g != "All"]) < 2
     groups = [g for g in groups if g != "All" or show_all]

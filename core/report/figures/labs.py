@@ -266,7 +266,9 @@ def plot_paired_values(
         return {}
     changes, colors = run.table("paired_changes"), run_colors(run)
     # panels in the run's group order (reference first), as every other chart
-    rank = {g: i for i, g in enumerate(group_order(values["group"], run.settings.reference, sort=True))}
+    order = group_order(values["group"], run.settings.reference, sort=True,
+                        order=run.settings.group_order)
+    rank = {g: i for i, g in enumerate(order)}
     values = values.assign(_g=values["group"].map(rank)).sort_values("_g", kind="stable")
     return {
         FigureKey("paired", measure=m): paired_plot(

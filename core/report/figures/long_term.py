@@ -96,7 +96,7 @@ def steroid_exposure_plot(results: Mapping[str, Result], *, colors=None) -> go.F
         return empty_figure("No steroid dose in the file.")
     t = exp.table
     fig = go.Figure()
-    groups = group_order(t["group"].dropna())
+    groups = group_order(t["group"].dropna(), sort=True, order=tuple(colors or ()))
     for g in groups:
         d = t[t["group"] == g].sort_values(["patient_id", "month"])
         breaks = d["patient_id"].ne(d["patient_id"].shift()).to_numpy()

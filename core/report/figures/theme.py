@@ -17,6 +17,7 @@ from collections.abc import Iterable
 import plotly.graph_objects as go
 
 from core.model.results import AnalysisRun
+from core.model.vocabulary import group_order
 
 OKABE_ITO: dict[str, str] = {
     "black": "#000000",
@@ -70,19 +71,21 @@ COLUMN_WIDTH = 600  # export width for a single 85-mm column
 
 
 def group_colors(groups: Iterable[str]) -> dict[str, str]:
-    """Colour of each group label, stable across charts.
+    """Colour of each group label, stable across charts, keyed in the order given (the
+    run's display order, so legends and panels can follow it).
 
     ``refractory`` vermillion, ``relapse`` blue, ``All`` dark grey; any other label takes
-    the spare Okabe–Ito colours in alphabetical order (cycling past eight labels). Pass
-    the cohort's full group list so a chart showing a subset keeps the same colours.
+    the spare Okabe–Ito colours in alphabetical order, then vermillion and blue when no
+    group holds them: eight distinct colours for up to eight groups (cycling past that).
+    Pass the cohort's full group list so a chart showing a subset keeps the same colours.
     """
-    colors: dict[str, str] = {}
-    others = sorted({str(g) for g in groups} - FIXED_GROUP_COLORS.keys())
-    for label in {str(g) for g in groups} & FIXED_GROUP_COLORS.keys():
-        colors[label] = FIXED_GROUP_COLORS[label]
-    for i, label in enumerate(others):
-        colors[label] = _SPARE_COLORS[i % len(_SPARE_COLORS)]
-    return colors
+    labels = list(dict.fromkeys(str(g) for g in groups))
+    spare = [*_SPARE_COLORS] + [
+        c for label, c in FIXED_GROUP_COLORS.items() if label != "All" and label not in labels
+    ]
+    others = sorted(set(labels) - FIXED_GROUP_COLORS.keys())
+    assigned = {label: spare[i % len(spare)] for i, label in enumerate(others)}
+    return {label: FIXED_GROUP_COLORS.get(label) or assigned[label] for label in labels}
 
 
 def color_of(group: str, colors: dict[str, str] | None) -> str:
@@ -279,7 +282,7 @@ def empty_figure(message: str) -> go.Figure:
 def run_colors(run: AnalysisRun) -> dict[str, str]:
     """Group colours for every chart of a run: the analysed groups and any group a result
     table names, plus ``All``; the same group keeps its colour in every chart."""
-    groups = list(run.filtered.groups)
+    groups = group_order(run.filtered.groups, sort=True, order=run.settings.group_order)
     for name in ("response_rates", "ttr_curve"):
         if (t := run.table(name)) is not None and "group" in t:
             groups += [str(g) for g in t["group"].unique()]
