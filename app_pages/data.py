@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from ui import loader
+from ui import group_order, loader
 from ui.state import get_cohort
 from ui.widgets import guarded
 
@@ -23,3 +23,5 @@ if cohort is None:
 else:
     with guarded("show the loaded cohort"):
         loader.loaded(cohort, waiting)
+    with guarded("set the group order"):
+        group_order.editor(cohort)

@@ -13,7 +13,7 @@ import pandas as pd
 import streamlit as st
 
 from core.model.schema import Cohort
-from ui import cache, privacy, session
+from ui import cache, group_order, privacy, session
 from ui.state import Key, Source, clear_cohort, get_source, make_source
 from ui.widgets import guarded
 
@@ -94,6 +94,8 @@ def mapping_step() -> bool:
         _mapping_download(mapping, up.name)
     active = get_source()
     same_file = active is not None and active.sha256 == source.sha256 and active.name == up.name
+    if same_file:  # the group order set on the Data page stays (ui/group_order.py)
+        mapping = group_order.carried(mapping, active)
     candidate = replace(
         source, mapping=mapping,
         drop_invalid=active.drop_invalid if same_file else False,

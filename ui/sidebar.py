@@ -183,6 +183,11 @@ def _settings(cohort: Cohort) -> None:
     groups = cohort.groups
     if len(groups) >= 2:
         ref = default_reference(groups, cohort.group_levels)
+        # a reference left at the previous default follows a new group order
+        last = st.session_state.get(Key.REFERENCE_DEFAULT)
+        if last not in (None, ref) and st.session_state.get(Key.REFERENCE) == last:
+            st.session_state[Key.REFERENCE] = ref
+        st.session_state[Key.REFERENCE_DEFAULT] = ref
         _select("Reference group", groups, Key.REFERENCE, ref,
                 help="The comparator for differences in rates and hazard ratios.")  # fmt: skip
     st.checkbox("Exclude patients already in CR at baseline", key=Key.EXCLUDE_BASELINE_CR)

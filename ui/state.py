@@ -58,6 +58,9 @@ class Key:
     EVENT = "event"
     CI = "ci"
     REFERENCE = "ref"
+    REFERENCE_DEFAULT = "ref_default"  # the default reference last offered (group order)
+    GROUP_ORDER_PICK = "group_order_pick"  # Data page: groups picked in display order
+    GROUP_ORDER_APPLY = "group_order_apply"  # Data page: reload with that order
     EXCLUDE_BASELINE_CR = "exclude_baseline_cr"
     SUPPRESS = "suppress"  # small-cell suppression on/off
     SUPPRESS_AT = "suppress_at"  # its threshold (5 by default)

@@ -113,6 +113,23 @@ def mapping_to_json(mapping: dict) -> str:
     return json.dumps(full, ensure_ascii=False, indent=2)
 
 
+def with_group_order(mapping: dict | None, order: list[str] | tuple[str, ...]) -> dict:
+    """The mapping with its ``values.group`` entries in the display ``order`` of the group
+    labels (after recoding; the first is the default reference, contract §3): recodes are
+    kept, sorted by their label's place; a label no entry produces gets an identity entry."""
+    out = dict(mapping or {})
+    values = dict(out.get("values", {}))
+    recode = dict(values.get("group", {}))
+    rank = {str(g): i for i, g in enumerate(order)}
+    produced = {str(v) for v in recode.values()}
+    for g in order:
+        if str(g) not in produced and str(g) not in recode:
+            recode[str(g)] = str(g)
+    values["group"] = dict(sorted(recode.items(), key=lambda kv: rank.get(str(kv[1]), len(rank))))
+    out["values"] = values
+    return out
+
+
 def plan_columns(raw: RawTable, mapping: dict | None = None) -> list[ColumnPlan]:
     """Resolve every source column: mapping entry first, then the header synonyms."""
     mapping = mapping or {}
