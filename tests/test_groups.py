@@ -277,3 +277,33 @@ def test_csv_of_the_split_cohort_has_the_groups_r_uses():
     d = pd.read_csv(io.BytesIO(groups_csv(4)))
     sizes = d.drop_duplicates("patient_id")["group"].value_counts().to_dict()
     assert sizes == {"refractory": 33, "relapse": 22, "new-onset": 19, "partial": 16}
+
+
+# --- the Data page's order into the mapping ------------------------------------------------
+
+
+def test_with_group_order_sorts_recodes_by_label_and_adds_identity_entries():
+    from core.ingest.mapping import with_group_order
+
+    mapping = {"columns": {"arm": "group"},
+               "values": {"group": {"불응": "refractory", "재발": "relapse"}, "sex": {"여": "F"}}}
+    out = with_group_order(mapping, ["relapse", "new-onset", "refractory"])
+    assert list(out["values"]["group"].items()) == [
+        ("재발", "relapse"), ("new-onset", "new-onset"), ("불응", "refractory")]
+    assert out["values"]["sex"] == {"여": "F"} and out["columns"] == mapping["columns"]
+    assert list(mapping["values"]["group"]) == ["불응", "재발"]  # the input is not changed
+    assert with_group_order(None, ["b", "a"]) == {"values": {"group": {"b": "b", "a": "a"}}}
+
+
+def test_picked_order_and_the_order_kept_through_the_mapping_step():
+    from ui.group_order import carried, picked_order
+    from ui.state import make_source
+
+    assert picked_order(["a", "b", "c"], ["c"]) == ["c", "a", "b"]
+    assert picked_order(["a", "b", "c"], []) == ["a", "b", "c"]
+    active = make_source(b"x", "f.csv", mapping={"values": {"group": {"c": "c", "a": "a"}}})
+    kept = carried(None, active)
+    assert list(kept["values"]["group"].values()) == ["c", "a"]
+    other = {"values": {"group": {"x": "a"}}}  # a new mapping file with its own recodes
+    assert carried(other, active) == other
+    assert carried(other, None) == other
