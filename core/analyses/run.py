@@ -112,7 +112,9 @@ def run_analyses(
     settings = settings or Settings()
     # criteria from the whole file, the reference among the analysed patients' groups
     criteria = settings.criteria or ("recorded" if cohort.has_recorded_response else "kdigo2024")
-    resolved = replace(settings, criteria=criteria).resolved(True, filtered.groups, cohort.group_levels)
+    resolved = replace(settings, criteria=criteria).resolved(
+        True, filtered.groups, cohort.group_levels
+    )
     o = derive_outcomes(filtered, resolved)
     ctx = RunContext(cohort, filtered, filters, resolved, o)
     wanted = None if only is None else set(only)

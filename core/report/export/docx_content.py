@@ -54,7 +54,8 @@ def baseline_content(
         return None
     cols = list(df.columns)
     start, stop = cols.index("level") + 1, cols.index("p_value") if "p_value" in cols else len(cols)
-    groups = group_order([c for c in cols[start:stop] if c not in _NON_GROUP], settings.reference, order=settings.group_order)
+    names = [c for c in cols[start:stop] if c not in _NON_GROUP]
+    groups = group_order(names, settings.reference, order=settings.group_order)
     sizes = group_sizes(results)
     header = ["Characteristic", *[header_with_n(g, sizes) for g in groups], "p", "SMD"]
     rows: list[list[str]] = []

@@ -41,7 +41,9 @@ def long_term_content(
     present = [t for t in (flares, kidney, steroid) if t is not None]
     if not present:
         return None
-    groups = group_order(pd.concat([t["group"] for t in present]), settings.reference, order=settings.group_order)
+    groups = group_order(
+        pd.concat([t["group"] for t in present]), settings.reference, order=settings.group_order
+    )
     header = ["Outcome", *groups, "p"]
     rows: list[list[str]] = []
     spans: list[bool] = []

@@ -126,7 +126,8 @@ def _results_paragraph(results: Mapping[str, Result], settings: Settings) -> str
     parts: list[str] = []
     sizes = group_sizes(results)
     if sizes:
-        groups = [g for g in group_order(sizes, settings.reference, order=settings.group_order) if g != ALL]
+        ordered = group_order(sizes, settings.reference, order=settings.group_order)
+        groups = [g for g in ordered if g != ALL]
         split = ", ".join(f"{sizes[g]} {g}" for g in groups)
         parts.append(
             f"{sizes.get(ALL, sum(sizes[g] for g in groups))} patients were analysed ({split})."
