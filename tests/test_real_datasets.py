@@ -387,3 +387,21 @@ def test_comparison_detects_a_wrong_number() -> None:
         columns={"group_a": "group_b", "group_b": "group_a", "n_a": "n_b", "n_b": "n_a"}
     )
     assert not compare_table("pairwise_logrank", pw, swapped)
+
+
+def test_actg175_file_is_the_published_data_reshaped() -> None:
+    """actg175_wide.csv is byte for byte what make_actg175.py writes from lifelines' copy of
+    ACTG175 (speff2trial), and its CD4/CD8 counts, days and events are the source's."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("make_actg175", REF / "make_actg175.py")
+    make = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(make)
+    built = make.build()
+    text = built.to_csv(index=False, lineterminator="\n")
+    assert (REF / "actg175_wide.csv").read_text(encoding="utf-8") == text
+    src = pd.read_csv(make.SRC, index_col=0).set_index("pidnum")
+    ours = pd.read_csv(REF / "actg175_wide.csv").set_index("pidnum").loc[src.index]
+    for col in ("cd40", "cd420", "cd496", "cd80", "cd820", "days", "cens", "arms", "age"):
+        pd.testing.assert_series_equal(ours[col], src[col], check_dtype=False)
+    assert (ours["gender"] == src["gender"].map({0: "female", 1: "male"})).all()

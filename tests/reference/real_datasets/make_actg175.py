@@ -30,7 +30,8 @@ SRC = Path(lifelines.__file__).parent / "datasets" / "ACTG175.csv"
 OUT = Path(__file__).parent / "actg175_wide.csv"
 
 
-def main() -> None:
+def build() -> pd.DataFrame:
+    """The exported table, from lifelines' copy of ACTG175."""
     d = pd.read_csv(SRC, index_col=0)
     assert len(d) == 2139 and d["pidnum"].is_unique
     yes_no = {0: "no", 1: "yes"}
@@ -67,7 +68,11 @@ def main() -> None:
         }
     )
     assert out.drop(columns=["cd496", "notes"]).notna().all().all()
-    out.to_csv(OUT, index=False, lineterminator="\n")
+    return out
+
+
+def main() -> None:
+    build().to_csv(OUT, index=False, lineterminator="\n")
 
 
 if __name__ == "__main__":
