@@ -17,6 +17,7 @@ model chosen exactly.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -25,10 +26,11 @@ import pytest
 
 from core.analyses.lab_mixed import LOG_SCALE, lab_mixed_models, model_frame
 from core.analyses.run import run_analyses
-from core.ingest.load import load_path
+from core.ingest.load import load_cohort, load_path
 from core.model.filters import filter_cohort
 from core.model.schema import PAIRED_MEASURES, Cohort
 from core.model.settings import Filters, Settings
+from core.stats import mixed
 from core.stats.mixed import containment_df, reml_fit
 
 REF = Path(__file__).parent / "reference"
@@ -216,3 +218,83 @@ def test_a_cohort_without_groups_is_one_group() -> None:
     r = lab_mixed_models(Cohort(c.patients.drop(columns="group"), c.visits), Settings())
     t = r["lab_slopes"].table
     assert t[["kind", "group"]].values.tolist() == [["slope", "All"]]
+
+
+PBC = REF / "real_datasets"
+
+
+@pytest.fixture(scope="module")
+def pbcseq_albumin() -> dict:
+    """survival::pbcseq as exported (tests/reference/real_datasets): its mapping without the
+    `options` section, the labs other than albumin ignored, invalid values dropped (one
+    albumin of 8.01 g/dL), placebo the reference, as reference_real.R."""
+    mapping = json.loads((PBC / "pbcseq_long.mapping.json").read_text())
+    mapping.pop("options")
+    keep = {"patient_id", "group", "month", "albumin"}
+    mapping["columns"] = {h: f if f in keep else "ignore" for h, f in mapping["columns"].items()}
+    mapping["units"] = {f: u for f, u in mapping["units"].items() if f in keep}
+    data = (PBC / "pbcseq_long.csv").read_bytes()
+    cohort = load_cohort(data, "pbcseq_long.csv", mapping, drop_invalid=True)
+    assert cohort.report.n_dropped == 1
+    return lab_mixed_models(cohort, Settings(reference="Placebo"), ("albumin",))
+
+
+def test_pbcseq_albumin_reaches_lme4s_optimum(pbcseq_albumin) -> None:
+    """Visits up to 14 years apart: L-BFGS-B from Λ = I overshoots onto the slope's bound,
+    where the deviance (even in that diagonal) has a zero gradient, and stopped there
+    (singular, REML log-lik −928.6); lme4 and nlme reach −895.6 with sd(time) 0.057. The
+    edge restart must get there: every term and slope as lme4, within 1e-5 (p 1e-4)."""
+    expected = PBC / "expected" / "pbcseq"
+    ref = pd.read_csv(expected / "lab_mixed.csv")
+    ref = ref[ref["measure"] == "albumin"]
+    ours = pbcseq_albumin["lab_mixed"].table
+    keys = ["measure", "effect", "term"]
+    m = ref.merge(ours, on=keys, suffixes=("_r", ""), how="left", validate="one_to_one")
+    assert len(m) == len(ref) == len(ours)
+    assert (m["model"] == "random intercept and slope").all() and m["converged"].all()
+    assert (m["n_obs_r"] == m["n_obs"]).all() and (m["n_patients_r"] == m["n_patients"]).all()
+    _close(m["reml_loglik"], m["reml_loglik_r"], 1e-9, "reml_loglik")
+    _close(m["estimate"], m["estimate_r"], 1e-5, "estimate")
+    f = m[m["effect"] == "fixed"]
+    for c in ("se", "t_value", "ci_low", "ci_high"):
+        _close(f[c], f[f"{c}_r"], 1e-5, c)
+    assert (f["df"] == f["df_r"]).all()
+    _close(f["p_value"], f["p_value_r"], 1e-4, "p_value")
+    ref = pd.read_csv(expected / "lab_slopes.csv")
+    ref = ref[ref["measure"] == "albumin"]
+    ours = pbcseq_albumin["lab_slopes"].table
+    m = ref.merge(ours, on=["measure", "kind", "group"], suffixes=("_r", ""), how="left")
+    assert len(m) == len(ref) == len(ours) and (m["reference_r"] == m["reference"]).all()
+    for c in ("estimate", "se", "ci_low", "ci_high"):
+        _close(m[c], m[f"{c}_r"], 1e-5, c)
+    _close(m["p_value"], m["p_value_r"], 1e-4, "p_value")
+    assert not any(
+        "singular" in n or "did not meet" in n for n in pbcseq_albumin["lab_slopes"].notes
+    )
+
+
+def test_a_zero_gradient_on_the_bound_is_not_taken_for_an_optimum() -> None:
+    """Long follow-up (0-10 years), a true slope SD of 0.06: from Λ = I, L-BFGS-B
+    overshoots onto the slope's bound, where the deviance (even in that diagonal) has a
+    gradient of exactly 0, and the old optimiser stopped there (singular, REML deviance
+    4.0 too high). Moving off the bound lowers the deviance, so the fit must go on to the
+    interior optimum, and a point on the bound must not pass the convergence test."""
+    rng = np.random.default_rng(11)
+    m, k = 60, 6
+    pid = np.repeat(np.arange(m), k)
+    t = np.tile(np.linspace(0, 10, k), m)
+    y = 3.5 + rng.normal(0, 0.35, m)[pid] + (-0.09 + rng.normal(0, 0.06, m)[pid]) * t
+    y += rng.normal(0, 0.3, m * k)
+    Z = np.column_stack([np.ones_like(t), t])
+    fit = reml_fit(y, Z, Z, pid, ("intercept", "time"), ("intercept", "time"))
+    assert fit.converged and not fit.singular
+    assert fit.theta[2] > 0.1
+    sd_time = fit.random_table().set_index("term").loc["sd(time)", "estimate"]
+    assert sd_time == pytest.approx(0.06, rel=0.3)
+    prof = mixed._Profile(y - y.mean(), Z, Z, pid, m)
+    lower = np.array([0.0, -np.inf, 0.0])
+    on_bound = mixed._descend(prof.deviance, np.array([1.0, 0.0, 1.0]), lower)
+    assert on_bound[2] == 0.0  # where the old optimiser stopped
+    assert mixed._grad(prof.deviance, on_bound, np.ones(3, bool))[2] == 0.0
+    assert mixed._edge_drop(prof.deviance, on_bound, lower)[0] > 1e-3  # a saddle
+    assert -2 * fit.reml_loglik < prof.deviance(on_bound) - 1
