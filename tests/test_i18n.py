@@ -42,6 +42,7 @@ CONVERTED = [
     "ui/audit.py",
     "ui/columns.py",
     "ui/language.py",
+    "ui/session.py",
 ]
 CONVERTED_PAGES = ["response", "labs", "ttr", "long_term", "report"]
 # Text on those pages that other modules make and that later rounds convert; each is named
@@ -339,3 +340,26 @@ def test_korean_png_draws_glyphs_not_boxes() -> None:
     first, second, blank = png("불응군"), png("재발군"), png(" ")
     assert first != blank and second != blank
     assert first != second, "Korean text rendered as identical boxes: no Korean font"
+
+
+def test_cli_warns_when_korean_figures_have_no_font(tmp_path: Path, capsys, monkeypatch) -> None:
+    """The wiring of the CLI's warning: figures drawn, Korean asked for, no Korean font (the
+    figures and the writing are replaced here: their own tests cover them)."""
+    from types import SimpleNamespace
+
+    import core.report.export as export
+    import core.report.figures as figures
+    from core.__main__ import main
+    from core.report import fonts
+    from core.report.export import imaging
+
+    monkeypatch.setattr(fonts, "korean_fonts", lambda: ())
+    monkeypatch.setattr(imaging, "images_available", lambda: True)
+    monkeypatch.setattr(figures, "build_figures", lambda run: {})
+    monkeypatch.setattr(export, "write_report", lambda *a, **k: SimpleNamespace(notes=[]))
+    long = str(ROOT / "tests" / "reference" / "cohort_long.csv")
+    assert main(["report", long, "--lang", "ko", "--out", str(tmp_path)]) == 0
+    err = capsys.readouterr().err
+    assert err.startswith("경고:") and "fonts-nanum" in err, err
+    assert main(["report", long, "--lang", "en", "--out", str(tmp_path)]) == 0
+    assert capsys.readouterr().err == ""  # English groups, English interface: no warning

@@ -26,7 +26,7 @@ log = logging.getLogger(__name__)
 def guarded(what: str, *, stop: bool = False) -> Iterator[None]:
     """Turn any unexpected exception inside into one ``st.error`` sentence, never a traceback.
 
-    ``what`` (translated by the caller) completes "Could not ...". Only the exception's type is logged: its message may
+    ``what`` completes "Could not ..." (an English msgid, or already translated). Only the exception's type is logged: its message may
     quote patient values. ``st.stop``/``st.rerun`` pass through (they are BaseExceptions).
     With ``stop`` the page stops after the message; otherwise the page goes on without it.
     """
@@ -38,7 +38,7 @@ def guarded(what: str, *, stop: bool = False) -> Iterator[None]:
             _(
                 "Could not {what}. Something in the data or settings was not expected "
                 "({error}). Try other settings or check the file on the Data page."
-            ).format(what=what, error=type(exc).__name__)
+            ).format(what=_(what), error=type(exc).__name__)
         )
         if stop:
             st.stop()
