@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint bench clean
+.PHONY: run test lint bench clean messages
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -15,6 +15,7 @@ $(STAMP): $(PY) requirements.txt requirements-dev.txt
 	touch $(STAMP)
 
 run: $(STAMP)
+	@fc-list :lang=ko 2>/dev/null | grep -q . || echo "warning: no Korean font (fc-list :lang=ko is empty): Korean text in PNG/SVG figures will be empty boxes; install one with: sudo bash deploy/install.sh --system (Debian: fonts-nanum)" >&2
 	$(PY) -m streamlit run app.py
 
 test: $(STAMP)
@@ -22,6 +23,13 @@ test: $(STAMP)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
+
+# Interface strings: extract every _()/N_() string and the registry titles (babel.cfg), merge
+# them into the ko and en catalogues, then fill the new Korean msgstr (tests/test_i18n.py).
+messages: $(STAMP)
+	PYTHONPATH=. $(VENV)/bin/pybabel extract -F babel.cfg -c TRANSLATORS: --no-location --sort-output -o messages.pot .
+	$(VENV)/bin/pybabel update -i messages.pot -d core/model/locales --no-fuzzy-matching --ignore-obsolete -w 100
+	rm -f messages.pot
 
 bench: $(STAMP)
 	$(PY) bench/run.py

@@ -2,44 +2,54 @@
 
 import streamlit as st
 
+from core.model.i18n import gettext as _
 from core.model.results import FigureKey
-from core.model.schema import label_with_unit
 from ui import view
 
+# The sidebar expander's label as ui/sidebar.py draws it (English until the sidebar is converted).
+SIDEBAR_SECTION = "Time to response and lab trajectories"
+
 v = view.current("labs")
-st.title("Laboratory values")
+st.title(_("Laboratory values"))
 st.caption(v.summary)
 
 measures = v.measures()
 if measures:
-    measure = st.selectbox("Measure", measures, format_func=label_with_unit, key="lab_measure")
-    st.header(label_with_unit(measure), divider="gray")
-    v.figure(FigureKey("paired", measure=measure), f"{label_with_unit(measure)} before and after")
-    v.figure(FigureKey("trajectory", measure=measure), f"{label_with_unit(measure)} over follow-up")
+    measure = st.selectbox(
+        _("Measure"), measures, format_func=view.measure_label, key="lab_measure"
+    )
+    what = view.measure_label(measure)
+    st.header(what, divider="gray")
+    before_after = _("{measure} before and after").format(measure=what)
+    v.figure(FigureKey("paired", measure=measure), before_after)
+    v.figure(FigureKey("trajectory", measure=measure),
+             _("{measure} over follow-up").format(measure=what))  # fmt: skip
     v.table("paired_changes", measure=measure)
     v.table("repeated_measures", measure=measure)
     v.table("repeated_pairwise", measure=measure)
     v.table("change_between_groups", measure=measure)
 else:
-    st.info("No laboratory value is paired between baseline and a landmark in these patients.")
+    st.info(_("No laboratory value is paired between baseline and a landmark in these patients."))
 
-st.header("All measures", divider="gray")
-v.figure("paired_changes", "Change from baseline, all measures")
+st.header(_("All measures"), divider="gray")
+v.figure("paired_changes", _("Change from baseline, all measures"))
 
-st.header("Trajectories over all visits (mixed model)", divider="gray")
+st.header(_("Trajectories over all visits (mixed model)"), divider="gray")
 st.caption(
-    "Every visit counts: value ~ time × group with a random intercept and slope per patient "
-    "(REML). Choose the labs in the sidebar under *Time to response and lab trajectories*."
+    _(
+        "Every visit counts: value ~ time × group with a random intercept and slope per patient "
+        "(REML). Choose the labs in the sidebar under *{section}*."
+    ).format(section=_(SIDEBAR_SECTION))
 )
 v.figure("lab_slopes")
 v.table("lab_slopes")
-with st.expander("Model terms (fixed and random effects)"):
+with st.expander(_("Model terms (fixed and random effects)")):
     v.table("lab_mixed")
 
-st.header("Steroid taper", divider="gray")
+st.header(_("Steroid taper"), divider="gray")
 v.figure("steroid_taper")
 v.table("steroid_trajectory", height=250)
 
-st.header("Anti-dsDNA positivity", divider="gray")
+st.header(_("Anti-dsDNA positivity"), divider="gray")
 v.figure("dsdna_shift")
 v.table("dsdna_shift")

@@ -2,12 +2,14 @@
 
 import streamlit as st
 
+from core.model.i18n import gettext as _
 from ui import report, view
 
 v = view.current()
-st.title("Report")
+st.title(_("Report"))
 st.caption(v.summary)
 
+report.font_warning(v)
 report.bundle(v)
 report.methods(v)
 report.code(v)

@@ -2,51 +2,54 @@
 
 import streamlit as st
 
+from core.model.i18n import gettext as _
 from ui import view
 from ui.audit import show_response_audit
 
 v = view.current("response")
-st.title("Renal response")
+st.title(_("Renal response"))
 st.caption(v.summary)
 
-st.header("Response rates", divider="gray")
+st.header(_("Response rates"), divider="gray")
 v.figure("response_rates")
 v.table("response_rates")
 
-st.header("Between groups", divider="gray")
+st.header(_("Between groups"), divider="gray")
 v.table("response_tests")
 v.table("response_difference")
 
-st.header("Response criteria compared", divider="gray")
+st.header(_("Response criteria compared"), divider="gray")
 st.caption(
-    "The same patients under each rule set: how much the headline depends on the definition."
+    _("The same patients under each rule set: how much the headline depends on the definition.")
 )
 v.figure("criteria_sensitivity")
 v.table("criteria_sensitivity")
 
-st.header("Transitions between landmarks", divider="gray")
+st.header(_("Transitions between landmarks"), divider="gray")
 sankeys = v.figure_keys("response_sankey")
 if sankeys:
-    names = ["All patients" if k.group is None else k.group for k in sankeys]
+    names = [_("All patients") if k.group is None else k.group for k in sankeys]
     for tab, key, name in zip(st.tabs(names), sankeys, names, strict=True):
         with tab:
-            v.figure(key, "Transitions, " + (name.lower() if key.group is None else name))
+            v.figure(key, _("Transitions, {who}").format(who=name))
 v.table("response_transitions", height=300)
 
 forests = v.figure_keys("response_forest")
 if forests:
-    st.header("Subgroups", divider="gray")
+    st.header(_("Subgroups"), divider="gray")
     st.caption(
-        "Overall response within each subgroup; exploratory, no adjustment for multiplicity."
+        _("Overall response within each subgroup; exploratory, no adjustment for multiplicity.")
     )
     for key in forests:
-        v.figure(key, f"Response by subgroup, month {key.month:g}")
+        v.figure(key, _("Response by subgroup, month {month}").format(month=f"{key.month:g}"))
     v.table("response_subgroups")
 
-st.header("Does the response last?", divider="gray")
+st.header(_("Does the response last?"), divider="gray")
 st.caption(
-    "Confirmed: met again at the next evaluable visit at least 4 weeks later. Sustained: met at "
-    "every landmark up to that month. Duration: from the first response to its loss."
+    _(
+        "Confirmed: met again at the next evaluable visit at least 4 weeks later. Sustained: "
+        "met at every landmark up to that month. Duration: from the first response to its loss."
+    )
 )
 v.figure("response_sustained")
 v.table("sustained_response")
@@ -54,14 +57,14 @@ v.table("sustained_tests")
 for key in v.figure_keys("response_duration"):
     v.figure(key)
 v.table("response_duration_summary")
-with st.expander("Curve values and per-patient statuses (patient-level)"):
+with st.expander(_("Curve values and per-patient statuses (patient-level)")):
     v.table("response_duration")
     v.table("sustained_patients")
     v.table("response_duration_patients")
 
-st.header("Why each patient was called CR, PR or NR", divider="gray")
+st.header(_("Why each patient was called CR, PR or NR"), divider="gray")
 audit = v.result("response_audit")
 if audit is not None:
     show_response_audit(audit)
-    with st.expander("Every call of every patient (patient-level table)"):
+    with st.expander(_("Every call of every patient (patient-level table)")):
         v.table("response_audit", height=300)

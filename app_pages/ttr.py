@@ -2,11 +2,14 @@
 
 import streamlit as st
 
+from core.model.i18n import gettext as _
 from ui import view
 from ui.sidebar import EVENT_LABELS
 from ui.state import Key
 
 TOGGLE = "ttr_event_toggle"
+# The sidebar expander's label as ui/sidebar.py draws it (English until the sidebar is converted).
+SIDEBAR_SECTION = "Time to response and lab trajectories"
 
 
 def _sync_event() -> None:
@@ -15,10 +18,11 @@ def _sync_event() -> None:
 
 
 v = view.current("ttr")
-st.title("Time to response")
+st.title(_("Time to response"))
 st.session_state[TOGGLE] = st.session_state.get(Key.EVENT, "cr-or-pr")
-st.segmented_control("Event", list(EVENT_LABELS), key=TOGGLE, format_func=EVENT_LABELS.get,
-                     on_change=_sync_event, required=True)  # fmt: skip
+st.segmented_control(_("Event"), list(EVENT_LABELS), key=TOGGLE,
+                     format_func=lambda e: _(EVENT_LABELS[e]), on_change=_sync_event,
+                     required=True)  # fmt: skip
 st.caption(v.summary)
 
 v.figure("ttr_curve")
@@ -28,34 +32,39 @@ with left:
     v.table("ttr_tests")
 with right:
     v.table("cox")
-with st.expander("Numbers at risk, curve values and per-patient times"):
+with st.expander(_("Numbers at risk, curve values and per-patient times")):
     v.table("ttr_risk")
     v.table("ttr_curve")
     v.table("ttr_patients")
 
-st.header("Competing risks", divider="gray")
+st.header(_("Competing risks"), divider="gray")
 st.caption(
-    "Cumulative incidence of response when death, ESKD or stopping treatment can come first "
-    "(Aalen–Johansen), beside 1 − Kaplan–Meier; Gray's test and Fine–Gray hazard ratios."
+    _(
+        "Cumulative incidence of response when death, ESKD or stopping treatment can come "
+        "first (Aalen–Johansen), beside 1 − Kaplan–Meier; Gray's test and Fine–Gray hazard "
+        "ratios."
+    )
 )
 v.figure("cif_curve")
 v.table("cif_tests")
 v.table("cif_regression")
-with st.expander("Curve values and numbers at risk"):
+with st.expander(_("Curve values and numbers at risk")):
     v.table("cif_curve")
     v.table("cif_risk")
 
-st.header("Restricted mean time and milestones", divider="gray")
+st.header(_("Restricted mean time and milestones"), divider="gray")
 st.caption(
-    "τ, the milestone months and the time scale of the proportional-hazards test are set in "
-    "the sidebar under *Time to response and lab trajectories*."
+    _(
+        "τ, the milestone months and the time scale of the proportional-hazards test are set "
+        "in the sidebar under *{section}*."
+    ).format(section=_(SIDEBAR_SECTION))
 )
 v.figure("rmst")
 v.table("rmst")
 v.table("rmst_difference")
 v.table("milestones")
 
-st.header("Proportional hazards and pairwise comparisons", divider="gray")
+st.header(_("Proportional hazards and pairwise comparisons"), divider="gray")
 v.figure("schoenfeld")
 v.table("ph_test")
 v.table("pairwise_logrank")

@@ -21,12 +21,19 @@ PY=/usr/bin/python3
 install_system() {
   local need=()
   command -v chromium >/dev/null 2>&1 || need+=(chromium)
-  fc-list 2>/dev/null | grep -qi nanum || need+=(fonts-nanum)
+  command -v fc-list >/dev/null 2>&1 || need+=(fontconfig)
+  fc-list :lang=ko 2>/dev/null | grep -qi nanum || need+=(fonts-nanum)
   [ -x "$PY" ] && "$PY" -c 'import venv, ensurepip' 2>/dev/null || need+=(python3 python3-venv)
   command -v make >/dev/null 2>&1 || need+=(make)
   if ((${#need[@]})); then
     apt-get update -qq
     apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+  fi
+  # Korean group names and the Korean interface in PNG/SVG need a Korean font for Chromium
+  # (kaleido); without one they are drawn as empty boxes (core/report/fonts.py warns too).
+  if ! fc-list :lang=ko | grep -q .; then
+    echo "deploy/install.sh: no Korean font found by fontconfig (fc-list :lang=ko)" >&2
+    exit 1
   fi
 }
 

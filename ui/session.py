@@ -6,6 +6,7 @@ import os
 
 import streamlit as st
 
+from core.model.i18n import gettext as _
 from core.model.schema import Cohort
 from ui import cache
 from ui.state import Key, Source, get_cohort, set_cohort
@@ -28,7 +29,7 @@ def load_demo() -> bool:
     """Load the bundled demo cohort; False (with a message) when it is not there."""
     source = cache.demo_source()
     if source is None:
-        st.session_state[Key.LOAD_ERROR] = "The demo cohort is not installed with this copy."
+        st.session_state[Key.LOAD_ERROR] = _("The demo cohort is not installed with this copy.")
         return False
     activate(source)
     return True
@@ -42,12 +43,12 @@ def activate(source: Source) -> Cohort | None:
     failure of the code itself ends here with a sentence instead of a cohort.
     """
     cohort = None
-    with guarded("load this file"):
+    with guarded(_("load this file")):
         cohort = cache.load(source.load_key, source)
     if cohort is None:
         return None
     findings, study_key = [], {}
-    with guarded("check the file for direct identifiers"):
+    with guarded(_("check the file for direct identifiers")):
         findings = cache.identifiers(source.load_key, cohort, _headers(source))
     if source.cleaned:
         cohort, study_key = cache.cleaned(source.key, cohort, source)

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import streamlit as st
 
+from core.model.i18n import gettext as _
 from core.model.schema import Cohort
 from core.model.settings import CustomCriteria, Filters, Settings
 
@@ -26,6 +27,7 @@ class Key:
     LOAD_ERROR = "load_error"  # a sentence to show on the data page after a failed load
     FINDINGS = "identifier_findings"  # direct identifiers found in the loaded file (no values)
     STUDY_KEY = "study_code_key"  # {study code: original patient ID}; memory only, never saved
+    LANG = "lang"  # interface language, ko or en (ui.language; also the URL parameter)
 
     # Data-page widgets
     COHORT_FILE = "cohort_file"
@@ -182,16 +184,21 @@ def require_cohort() -> Cohort:
     """
     cohort = get_cohort()
     if cohort is None or cohort.patients.empty:
-        st.info("No cohort is loaded yet. Load a file (or the demo cohort) on the Data page.")
-        st.page_link("app_pages/data.py", label="Go to the Data page", icon=":material/upload:")
+        st.info(_("No cohort is loaded yet. Load a file (or the demo cohort) on the Data page."))
+        st.page_link("app_pages/data.py", label=_("Go to the Data page"), icon=":material/upload:")
         st.stop()
     if not cohort.ok:
         n = len(cohort.report.errors)
         st.warning(
-            f"The loaded file has {n} error{'s' if n != 1 else ''} that block the analysis. "
-            "Fix the file, or on the Data page choose to set every invalid value to missing."
+            (
+                _("The loaded file has 1 error that blocks the analysis.")
+                if n == 1
+                else _("The loaded file has {n} errors that block the analysis.").format(n=n)
+            )
+            + " "
+            + _("Fix the file, or on the Data page choose to set every invalid value to missing.")
         )
-        st.page_link("app_pages/data.py", label="Go to the Data page", icon=":material/upload:")
+        st.page_link("app_pages/data.py", label=_("Go to the Data page"), icon=":material/upload:")
         st.stop()
     return cohort
 

@@ -13,16 +13,25 @@ from dataclasses import dataclass, field
 import streamlit as st
 
 from core.analyses.registry import FIGURES, figure_page, figure_title, table_title
+from core.model.i18n import gettext as _
 from core.model.results import AnalysisRun, FigureKey, Result
-from core.model.schema import LABELS, Cohort
+from core.model.schema import LABELS, UNITS, Cohort
 from core.model.settings import Filters, Settings
 from ui import cache, state
 from ui.widgets import guarded, show_figure, show_table
 
 
 def title(name: str) -> str:
-    """Title of a table or a figure (registry)."""
-    return figure_title(name) if name in FIGURES else table_title(name)
+    """Title of a table or a figure (registry; its English is the msgid), in the session's
+    language."""
+    return _(figure_title(name) if name in FIGURES else table_title(name))
+
+
+def measure_label(name: str) -> str:
+    """'UPCR (g/g)', '혈청 알부민 (g/dL)': a canonical field's label, translated, with its unit."""
+    label = _(LABELS.get(name, name))
+    unit = UNITS.get(name)
+    return f"{label} ({unit})" if unit and unit != LABELS.get(name) else label
 
 
 @dataclass
@@ -52,7 +61,7 @@ class View:
         if (page, ids) not in self._figures:
             self._figures[(page, ids)] = {}
             build = cache.demo_figures if self.shared else cache.figures
-            with guarded("draw the figures"):
+            with guarded(_("draw the figures")):
                 self._figures[(page, ids)] = build(self.key, page, ids, self.run)
         return self._figures[(page, ids)]
 
@@ -78,7 +87,7 @@ class View:
             # Downloads are made without patient IDs even when the screen shows them.
             exported = self.page_figures(page, show_ids=False).get(key) if state.show_ids() else fig
             label = label or title(key.figure)
-            with guarded(f"show the figure '{label}'"):
+            with guarded(_("show the figure '{name}'").format(name=label)):
                 show_figure(key.stem, label, fig, self.summary, exported)
 
     def table(
@@ -88,11 +97,11 @@ class View:
         res = self.result(name)
         if res is None:
             return
-        with guarded(f"show the table '{label or title(name)}'"):
+        with guarded(_("show the table '{name}'").format(name=label or title(name))):
             table, item, label = res.table, None, label or title(name)
             if measure is not None and "measure" in table:
                 table, item = table[table["measure"] == measure], f"{name}_{measure}"
-                label = f"{label}, {LABELS.get(measure, measure)}"
+                label = f"{label}, {_(LABELS.get(measure, measure))}"
             show_table(name, label, table, self.summary, result=res, item=item, **kw)
 
     def measures(self) -> list[str]:
@@ -114,12 +123,12 @@ def current(page: str | None = None) -> View:
     key = cache.view_key(source, filters, settings)
     shared = cache.shared_demo(source)
     analyses = cache.demo_analyses if shared else cache.analyses
-    with guarded("run the analyses", stop=True), st.spinner("Analysing…"):
+    with guarded(_("run the analyses"), stop=True), st.spinner(_("Analysing…")):
         run = analyses(key, cohort, settings, filters, page)
     if run.filtered.patients.empty:
-        st.warning("No patient matches the filters in the sidebar. Widen them to see results.")
+        st.warning(_("No patient matches the filters in the sidebar. Widen them to see results."))
         st.stop()
     return View(run, key, shared=shared)
 
 
-__all__ = ["View", "current", "title"]
+__all__ = ["View", "current", "measure_label", "title"]

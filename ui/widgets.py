@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import pandas as pd
 import streamlit as st
 
+from core.model.i18n import gettext as _
 from core.model.results import Result
 from core.model.settings import Filters, Settings
 from ui.columns import column_config
@@ -25,7 +26,7 @@ log = logging.getLogger(__name__)
 def guarded(what: str, *, stop: bool = False) -> Iterator[None]:
     """Turn any unexpected exception inside into one ``st.error`` sentence, never a traceback.
 
-    ``what`` completes "Could not ...". Only the exception's type is logged: its message may
+    ``what`` completes "Could not ..." (an English msgid, or already translated). Only the exception's type is logged: its message may
     quote patient values. ``st.stop``/``st.rerun`` pass through (they are BaseExceptions).
     With ``stop`` the page stops after the message; otherwise the page goes on without it.
     """
@@ -34,8 +35,10 @@ def guarded(what: str, *, stop: bool = False) -> Iterator[None]:
     except Exception as exc:
         log.warning("UI section failed (%s): %s", what, type(exc).__name__)
         st.error(
-            f"Could not {what}. Something in the data or settings was not expected "
-            f"({type(exc).__name__}). Try other settings or check the file on the Data page."
+            _(
+                "Could not {what}. Something in the data or settings was not expected "
+                "({error}). Try other settings or check the file on the Data page."
+            ).format(what=_(what), error=type(exc).__name__)
         )
         if stop:
             st.stop()
@@ -96,12 +99,12 @@ def table_downloads(name: str, title: str, table: pd.DataFrame, summary: str) ->
     from core.report.export import table_to_csv_bytes, table_to_xlsx_bytes
 
     marked = patient_level(name, table)
-    label = f"{title} — patient-level" if marked else title
+    label = _("{title} — patient-level").format(title=title) if marked else title
     prefix = PATIENT_LEVEL_PREFIX if marked else ""
     return [
-        Download(f"{label} (CSV)", prefix + file_name(name, summary, "csv"), "text/csv",
+        Download(_("{title} (CSV)").format(title=label), prefix + file_name(name, summary, "csv"), "text/csv",
                  lambda: table_to_csv_bytes(table), f"dl_{name}_csv"),
-        Download(f"{label} (XLSX)", prefix + file_name(name, summary, "xlsx"),
+        Download(_("{title} (XLSX)").format(title=label), prefix + file_name(name, summary, "xlsx"),
                  "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                  lambda: table_to_xlsx_bytes(table), f"dl_{name}_xlsx"),
     ]  # fmt: skip
@@ -115,13 +118,13 @@ def figure_downloads(name: str, title: str, fig, summary: str) -> list[Download]
     if images.images_available():
         images.warm_up()  # started while the page is read, so the first PNG is quick
         out += [
-            Download(f"{title} (PNG)", file_name(name, summary, "png"), "image/png",
+            Download(_("{title} (PNG)").format(title=title), file_name(name, summary, "png"), "image/png",
                      lambda: images.to_png(fig), f"dl_{name}_png"),
-            Download(f"{title} (SVG)", file_name(name, summary, "svg"), "image/svg+xml",
+            Download(_("{title} (SVG)").format(title=title), file_name(name, summary, "svg"), "image/svg+xml",
                      lambda: images.to_svg(fig), f"dl_{name}_svg"),
         ]  # fmt: skip
     out.append(
-        Download(f"{title} (HTML)", file_name(name, summary, "html"), "text/html",
+        Download(_("{title} (HTML)").format(title=title), file_name(name, summary, "html"), "text/html",
                  lambda: images.to_html(fig), f"dl_{name}_html")
     )  # fmt: skip
     return out
@@ -166,7 +169,7 @@ def show_table(
     from core.report.export import round_for_display
 
     if table is None or table.empty:
-        st.info(f"{title}: nothing to show for this selection.")
+        st.info(_("{title}: nothing to show for this selection.").format(title=title))
         if result is not None:
             notes(result)
         return
@@ -177,8 +180,8 @@ def show_table(
                  column_config=column_config(shown))  # fmt: skip
     st.caption(summary)
     if patient_level(name, table):
-        st.caption(":material/badge: Patient-level table: one row per patient, with the "
-                   "patient ID. Its downloads identify patients.")  # fmt: skip
+        st.caption(":material/badge: " + _("Patient-level table: one row per patient, with "
+                                           "the patient ID. Its downloads identify patients."))  # fmt: skip
     if result is not None:
         notes(result)
     download_row(table_downloads(item or name, title, table, summary))

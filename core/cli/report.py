@@ -13,6 +13,8 @@ from pathlib import Path
 from core.analyses.run import run_analyses
 from core.ingest.io import Limits
 from core.ingest.isn import normalise_class
+from core.model import i18n
+from core.model.i18n import gettext as _
 from core.model.results import AnalysisRun
 from core.model.schema import ISN_CLASSES, Cohort
 from core.model.settings import (
@@ -82,6 +84,8 @@ def _parser() -> _Parser:
                    help="CPU seconds reading the file may take before it is refused (default 5)")
     p.add_argument("--tables-only", action="store_true", help="write the CSV tables only")
     p.add_argument("--zip", action="store_true", help="also pack DIR as report.zip")
+    p.add_argument("--lang", choices=i18n.LANGUAGES, default=i18n.DEFAULT,
+                   help="language of the report's translated text and messages (ko, en)")
     p.add_argument("--out", required=True)
     return p
 
@@ -187,9 +191,16 @@ def _write(run: AnalysisRun, out: Path, *, tables_only: bool, make_zip: bool) ->
 
     figures = {}
     if not tables_only:
+        from core.report.export import imaging
         from core.report.figures import build_figures
+        from core.report.fonts import korean_font_warning
 
         figures = build_figures(run)
+        warning = imaging.images_available() and korean_font_warning(
+            run.cohort.groups, i18n.language()
+        )
+        if warning:
+            print(_("warning: {message}").format(message=warning), file=sys.stderr)
     written = write_report(
         out,
         run,
@@ -201,7 +212,7 @@ def _write(run: AnalysisRun, out: Path, *, tables_only: bool, make_zip: bool) ->
     lines = [f"[{name}] {note}" for name, r in run.results.items() for note in r.notes]
     lines += [f"[report] {note}" for note in written.notes]
     (out / "notes.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
-    what = "tables" if tables_only else "full report"
+    what = _("tables") if tables_only else _("full report")
     return what + (", report.zip" if make_zip else "")
 
 
@@ -217,8 +228,10 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except SystemExit as exc:  # --help
         return int(exc.code or 0)
-    run = run_analyses(cohort, settings, filters)
-    out = Path(args.out)
-    what = _write(run, out, tables_only=args.tables_only, make_zip=args.zip)
-    print(f"{run.summary}: {what} written to {out}")
+    with i18n.use(args.lang):
+        run = run_analyses(cohort, settings, filters)
+        out = Path(args.out)
+        what = _write(run, out, tables_only=args.tables_only, make_zip=args.zip)
+        print(_("{summary}: {what} written to {out}").format(summary=run.summary, what=what,
+                                                              out=out))  # fmt: skip
     return 0

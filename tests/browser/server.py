@@ -28,6 +28,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-background-networking", "--disable-component-update",
+                 "--lang=en-US",  # the app follows the browser language: tests expect English
                  "--no-first-run", "--disable-dev-shm-usage"]
 APP_PARTS = ("app.py", "app_pages", "pages", "ui", "core", "data", ".streamlit")
 IDLE = '[data-test-script-state="notRunning"]'
