@@ -16,6 +16,8 @@ from core.model.vocabulary import EVENT_SHORT, TEST_TEXT
 from core.report.export.common import ALL, TableContent, group_order, table
 from core.report.export.display import (
     MINUS,
+    NOT_REACHED,
+    NOT_REACHED_NOTE,
     SUPPRESSED,
     count_text,
     format_ci,
@@ -46,7 +48,7 @@ def labs_content(
         "Baseline, median (IQR)",
         "Follow-up, median (IQR)",
         "Median change",
-        "Mean change [95% CI]",
+        "Mean change (95% CI)",
         "Wilcoxon p",
         "t-test p",
     ]
@@ -83,7 +85,7 @@ def labs_content(
 
 def _median_text(r: Mapping) -> str:
     if pd.isna(r.get("median_time")):
-        med = "not reached"
+        med = NOT_REACHED
     else:
         med = _num(r["median_time"])
     ci = format_ci(r.get("median_ci_low"), r.get("median_ci_high"), minus=MINUS)
@@ -114,8 +116,8 @@ def ttr_content(
         "Group",
         "n",
         f"Responded ({event}), n (%)",
-        "Median months [95% CI]",
-        "HR [95% CI]",
+        "Median months (95% CI)",
+        "HR (95% CI)",
         "p",
     ]
     rows: list[list[str]] = []
@@ -160,6 +162,7 @@ def ttr_content(
         + ". HR: "
         + TEST_TEXT["cox"]
         + f"; reference group {settings.reference}.",
+        NOT_REACHED_NOTE,
         settings_footnote(settings, filters),
     ]
     return TableContent(header, rows, spans, notes)
