@@ -24,7 +24,7 @@ from docx.oxml.ns import qn
 from core.model.results import AnalysisRun, Result
 from core.model.schema import SourceInfo
 from core.model.settings import Filters, Settings
-from core.report.export.display import MINUS, format_num, format_p, format_pct
+from core.report.export.display import MINUS, format_measure, format_num, format_p, format_pct
 from core.report.export.docx_tables import docx_table_texts, journal_tables_docx
 from core.report.export.methods import methods_text
 from core.report.export.provenance import provenance, provenance_json
@@ -131,9 +131,9 @@ def test_lab_table_numbers(tables, results) -> None:
     assert len(body) == len(pc)
     for row, r in zip(body, pc.itertuples(), strict=True):
         assert row[2] == r.group and row[3] == str(r.n_pairs)
-        assert row[6] == format_num(r.median_change, minus=MINUS)
+        assert row[6] == format_measure(r.measure, r.median_change, minus=MINUS)
         assert row[8] == format_p(r.wilcoxon_p) and row[9] == format_p(r.ttest_p)
-    assert body[0][7] == f"{MINUS}0.169 ({MINUS}0.894 to 0.556)"
+    assert body[0][7] == f"{MINUS}0.17 ({MINUS}0.89 to 0.56)"  # UPCR: 2 decimals
 
 
 def test_ttr_table_numbers(tables) -> None:

@@ -153,3 +153,11 @@ def test_demo_ttr_curve_draws_both_bands():
     )
     fig = ttr.plot_ttr_curve(run)[next(iter(ttr.plot_ttr_curve(run)))]
     assert set(bands(fig)) == {"refractory", "relapse"}
+
+
+def test_bar_labels_are_percentages_to_one_decimal():
+    t = pd.read_csv(REF / "expected" / "response_rates.csv")
+    t.loc[0, ["cr_pct", "pr_pct"]] = [99.8, 0.0]
+    fig = response.response_rates(response.Result("response_rates", t))
+    cr = next(tr for tr in fig.data if tr.name == "CR")
+    assert "99.8%" in list(cr.text) and "100%" not in list(cr.text)

@@ -20,10 +20,13 @@ from core.report.export.display import (
     NOT_REACHED_NOTE,
     SUPPRESSED,
     count_text,
+    estimate_ci,
     format_ci,
     format_num,
     format_p,
     format_ratio,
+    measure_formatter,
+    median_iqr,
     n_pct,
 )
 from core.report.export.wording import landmarks_text, months, settings_footnote
@@ -56,16 +59,17 @@ def labs_content(
     last_measure, last_month = None, None
     for r in df.to_dict("records"):
         measure, month = str(r["measure"]), float(r["month"])
+        lab = measure_formatter(measure)  # the measure's decimals (eGFR 0, UPCR 2 …)
         rows.append(
             [
                 label_with_unit(measure) if measure != last_measure else "",
                 months(month) if (measure, month) != (last_measure, last_month) else "",
                 str(r["group"]),
                 count_text(r["n_pairs"]),
-                f"{_num(r['baseline_median'])} ({_num(r['baseline_q1'])}–{_num(r['baseline_q3'])})",
-                f"{_num(r['followup_median'])} ({_num(r['followup_q1'])}–{_num(r['followup_q3'])})",
-                _num(r["median_change"]),
-                f"{_num(r['mean_change'])} {format_ci(r['mean_change_ci_low'], r['mean_change_ci_high'], minus=MINUS)}".strip(),
+                median_iqr(r["baseline_median"], r["baseline_q1"], r["baseline_q3"], lab, MINUS),
+                median_iqr(r["followup_median"], r["followup_q1"], r["followup_q3"], lab, MINUS),
+                lab(r["median_change"], minus=MINUS),
+                estimate_ci(r["mean_change"], r["mean_change_ci_low"], r["mean_change_ci_high"], lab, MINUS),
                 format_p(r["wilcoxon_p"]),
                 format_p(r["ttest_p"]),
             ]

@@ -14,7 +14,7 @@ from plotly.subplots import make_subplots
 
 from core.model.results import AnalysisRun, FigureKey, Result
 from core.model.vocabulary import ALL, group_order
-from core.report.export.display import SUPPRESSED, count_text, estimate_ci
+from core.report.export.display import SUPPRESSED, count_text, estimate_ci, format_pct
 from core.report.figures.theme import (
     FONT_SIZE,
     NOTE_SIZE,
@@ -74,7 +74,7 @@ def response_rates(result: Result, *, title: str | None = None) -> go.Figure:
             marker_color=RESPONSE_COLORS[state],
             width=0.72,
             marker_line=dict(color="white", width=0.8),
-            text=[f"{v:.0f}%" if v >= 6 else "" for v in y],  # NaN (suppressed): no label
+            text=[f"{format_pct(v)}%" if v >= 6 else "" for v in y],  # NaN (suppressed): no label
             textposition="inside",
             insidetextanchor="middle",
             textfont=dict(size=NOTE_SIZE, color="#111111"),
@@ -158,7 +158,7 @@ def criteria_sensitivity(
                 legendgroup=g,
                 showlegend=col == 1,
                 marker_color=color_of(g, colors),
-                text=[f"{v:.0f}" if v == v else SUPPRESSED for v in d["orr_pct"]],
+                text=[format_pct(v, missing=SUPPRESSED) for v in d["orr_pct"]],
                 textposition="outside",
                 textfont=dict(size=NOTE_SIZE - 2),
                 cliponaxis=False,
