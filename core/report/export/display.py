@@ -298,10 +298,32 @@ def round_for_display(table_name: str, df: pd.DataFrame) -> pd.DataFrame:
             continue
         if col in pct:
             out[col] = s.round(1)
+        elif col in MEASURE_VALUE_COLUMNS and "measure" in out.columns:
+            out[col] = _round_by_measure(s, out["measure"])
         elif col in counts:
             out[col] = s.round(0).astype("Int64") if s.notna().all() else s.round(0)
         else:
             out[col] = _round_sig(s, 3)
+    return out
+
+
+# Columns holding a laboratory value (or its change) in tables with a ``measure`` column:
+# rounded on screen to the measure's decimals (MEASURE_DECIMALS), not to 3 significant digits.
+MEASURE_VALUE_COLUMNS = frozenset({
+    "median", "q1", "q3", "value", "baseline_median", "baseline_q1", "baseline_q3",
+    "followup_median", "followup_q1", "followup_q3", "median_change", "mean_change",
+    "mean_change_ci_low", "mean_change_ci_high", "sd_change",
+})  # fmt: skip
+
+
+def _round_by_measure(s: pd.Series, measures: pd.Series) -> pd.Series:
+    """Each row rounded to its measure's decimals; a measure without a rule to 3 significant
+    digits."""
+    decimals = measures.astype(str).map(MEASURE_DECIMALS)
+    out = _round_sig(s, 3)
+    for d in decimals.dropna().unique():
+        rows = decimals == d
+        out[rows] = s[rows].round(int(d))
     return out
 
 
