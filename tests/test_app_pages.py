@@ -170,8 +170,9 @@ def test_report_page_builds_the_zip_in_memory(monkeypatch) -> None:
     data = at.session_state["report_zip"][1]
     with zipfile.ZipFile(io.BytesIO(data)) as zf:
         names = set(zf.namelist())
-        assert {"response_rates.csv", "report.xlsx", "methods.md", "reproduce.py"} <= names
-        got = pd.read_csv(io.BytesIO(zf.read("response_rates.csv")))
+        assert {"tables/response_rates.csv", "tables/report.xlsx", "manuscript/methods.md",
+                "reproduce/reproduce.py", "README.txt"} <= names  # fmt: skip
+        got = pd.read_csv(io.BytesIO(zf.read("tables/response_rates.csv")))
     exp = pd.read_csv(EXPECTED / "class_IV_IVV" / "response_rates.csv")
     assert got["orr_n"].tolist() == exp["orr_n"].tolist()
     assert got["orr_ci_low"].to_numpy() == pytest.approx(exp["orr_ci_low"].to_numpy(), rel=1e-5)

@@ -31,10 +31,16 @@ def test_table_downloads_are_full_precision_csv_and_xlsx() -> None:
     assert (csv.label, xlsx.label) == ("Response rates (CSV)", "Response rates (XLSX)")
     back = pd.read_csv(io.BytesIO(csv.data()))
     pd.testing.assert_frame_equal(back, table, check_exact=False, rtol=1e-12)
-    sheet = pd.read_excel(io.BytesIO(xlsx.data()))
-    assert sheet["orr_ci_low"].to_numpy() == pytest.approx(
+    # The workbook: README, the table in the journal style under its header block, and the
+    # full precision in the hidden "values" sheet (its table name, then the CSV's columns).
+    book = pd.ExcelFile(io.BytesIO(xlsx.data()))
+    assert book.sheet_names == ["README", "Response rates", "values"]
+    values = pd.read_excel(book, "values", skiprows=1, nrows=len(table))
+    assert values["orr_ci_low"].to_numpy() == pytest.approx(
         table["orr_ci_low"].to_numpy(), rel=1e-12
     )
+    shown = pd.read_excel(book, "Response rates", header=None)
+    assert shown.iloc[0, 0] == "Response rates" and "All patients" in shown[1].astype(str).tolist()
 
 
 def test_figure_downloads_include_offline_html() -> None:

@@ -24,7 +24,7 @@ from docx.oxml.ns import qn
 from core.model.results import AnalysisRun, Result
 from core.model.schema import SourceInfo
 from core.model.settings import Filters, Settings
-from core.report.export.display import MINUS, format_num, format_p, format_pct
+from core.report.export.display import MINUS, format_measure, format_num, format_p, format_pct
 from core.report.export.docx_tables import docx_table_texts, journal_tables_docx
 from core.report.export.methods import methods_text
 from core.report.export.provenance import provenance, provenance_json
@@ -104,17 +104,17 @@ def test_baseline_table_numbers(tables, results) -> None:
     ]
     sex = by_label["Sex, n (%)"]
     s = t1[t1["variable"] == "sex"].iloc[0]
-    assert sex[-2:] == [format_p(s["p_value"]), format_num(s["smd"])] == ["0.0639", "0.393"]
+    assert sex[-2:] == [format_p(s["p_value"]), format_num(s["smd"])] == ["0.064", "0.393"]
 
 
 def test_response_table_numbers(tables, results) -> None:
     rates, tests = results["response_rates"].table, results["response_tests"].table
     cells = _cells(tables[1])
     for r in rates.itertuples():
-        cr = f"{r.cr_n} ({format_pct(r.cr_pct)}%) [{format_pct(r.cr_ci_low)}, {format_pct(r.cr_ci_high)}]"
-        orr = f"{r.orr_n} ({format_pct(r.orr_pct)}%) [{format_pct(r.orr_ci_low)}, {format_pct(r.orr_ci_high)}]"
+        cr = f"{r.cr_n} ({format_pct(r.cr_pct)}%; {format_pct(r.cr_ci_low)}–{format_pct(r.cr_ci_high)})"
+        orr = f"{r.orr_n} ({format_pct(r.orr_pct)}%; {format_pct(r.orr_ci_low)}–{format_pct(r.orr_ci_high)})"
         assert cr in cells and orr in cells
-    assert "45 (54.2%) [42.9, 65.2]" in cells  # README headline: 6-month ORR, All
+    assert "45 (54.2%; 42.9–65.2)" in cells  # README headline: 6-month ORR, All
     rows = {tuple(row[:1]) + (i,): row for i, row in enumerate(tables[1])}
     orr_rows = [row for key, row in rows.items() if key[0].startswith("CR or PR (ORR)")]
     assert [row[-1] for row in orr_rows] == [
@@ -122,7 +122,7 @@ def test_response_table_numbers(tables, results) -> None:
     ]
     assert orr_rows[0][-1] == "< 0.001"
     diff = [row for row in tables[1] if row[0].startswith("CR difference")][0]
-    assert diff[2] == f"17.2 [{MINUS}1.0, 35.0]"  # typographic minus, no formula trigger
+    assert diff[2] == f"17.2 ({MINUS}1.0 to 35.0)"  # typographic minus, "to" beside it
 
 
 def test_lab_table_numbers(tables, results) -> None:
@@ -131,24 +131,24 @@ def test_lab_table_numbers(tables, results) -> None:
     assert len(body) == len(pc)
     for row, r in zip(body, pc.itertuples(), strict=True):
         assert row[2] == r.group and row[3] == str(r.n_pairs)
-        assert row[6] == format_num(r.median_change, minus=MINUS)
+        assert row[6] == format_measure(r.measure, r.median_change, minus=MINUS)
         assert row[8] == format_p(r.wilcoxon_p) and row[9] == format_p(r.ttest_p)
-    assert body[0][7] == f"{MINUS}0.169 [{MINUS}0.894, 0.556]"
+    assert body[0][7] == f"{MINUS}0.17 ({MINUS}0.89 to 0.56)"  # UPCR: 2 decimals
 
 
 def test_ttr_table_numbers(tables) -> None:
     rows = {row[0]: row for row in tables[3][1:]}
-    assert rows["refractory"][3:5] == ["6 [6, 9]", "1 (reference)"]
-    assert rows["relapse"][3:] == ["3 [3, 6]", "2.16 [1.35, 3.44]", "0.00131"]
+    assert rows["refractory"][3:5] == ["6 (6–9)", "1 (reference)"]
+    assert rows["relapse"][3:] == ["3 (3–6)", "2.16 (1.35–3.44)", "0.001"]
     assert rows["All"][2] == "72 (80.0%)"
     logrank = [r for r in tables[3] if r[0].startswith("Log-rank")][0][0]
-    assert "χ² = 10.45, df = 1, p = 0.00123" in logrank
+    assert "χ² = 10.45, df = 1, p = 0.001" in logrank
 
 
 def test_midpoint_median_shown() -> None:
     res = expected_results(EXPECTED / "class_IV_IVV")
     rows = {row[0]: row for row in docx_table_texts(journal_tables_docx(as_run(res)))[3]}
-    assert rows["All"][3] == "5.5 [3, 6]"  # README: survfit midpoint rule
+    assert rows["All"][3] == "5.5 (3–6)"  # README: survfit midpoint rule
 
 
 def test_docx_cells_are_formula_safe(results) -> None:
@@ -238,8 +238,8 @@ def test_methods_text_states_settings_and_tests(results) -> None:
         "refractory 6 months (95% CI 6 to 9)",
         "relapse 3 months (95% CI 3 to 6)",
         "χ² = 10.45",
-        "p = 0.00123",
-        "2.16 (95% CI 1.35 to 3.44), Wald p = 0.00131",
+        "p = 0.001.",
+        "2.16 (95% CI 1.35 to 3.44), Wald p = 0.001.",
         "90 patients were analysed (49 refractory, 41 relapse)",
     ):
         assert phrase in text, phrase

@@ -131,11 +131,14 @@ def test_sheet_name_rules() -> None:
     ("p", "text"),
     [
         (0.000775116633188193, "< 0.001"),
-        (0.0725337843163518, "0.0725"),
+        (0.0725337843163518, "0.073"),
         (0.14, "0.140"),
-        (0.00122530670590627, "0.00123"),
-        (0.001, "0.00100"),
-        (0.99996, "1.00"),
+        (0.00122530670590627, "0.001"),
+        (0.001, "0.001"),
+        (0.0009999, "< 0.001"),
+        (0.9994, "0.999"),
+        (0.99996, "> 0.999"),
+        (1.0, "> 0.999"),
         (np.nan, ""),
     ],
 )
@@ -178,7 +181,7 @@ def test_round_for_display_rules() -> None:
 
 def test_unreached_median_and_bound_read_not_reached() -> None:
     """ttr_summary from ``core.analyses.time_to_response`` (R ``summary(survfit(...))$table`` gives NA for them):
-    a median or upper bound the cumulative incidence never reaches reads "not reached" on
+    a median or upper bound the cumulative incidence never reaches reads "NR" on
     screen, not an empty cell; reached values keep 3 significant digits."""
     from core.analyses.time_to_response import time_to_response
     from core.model.settings import Settings
@@ -195,10 +198,10 @@ def test_unreached_median_and_bound_read_not_reached() -> None:
     summary = time_to_response(patients, Settings())["ttr_summary"].table.set_index("group")
     assert summary.loc["a", ["median_time", "median_ci_high"]].isna().all()
     out = round_for_display("ttr_summary", summary.reset_index()).set_index("group")
-    assert out.loc["a", "median_time"] == "not reached"
-    assert out.loc["a", "median_ci_high"] == "not reached"
+    assert out.loc["a", "median_time"] == "NR"
+    assert out.loc["a", "median_ci_high"] == "NR"
     assert float(out.loc["a", "median_ci_low"]) == 3 and out.loc["b", "median_time"] == "4.5"
-    assert out.loc["All", "median_ci_high"] == "not reached"
+    assert out.loc["All", "median_ci_high"] == "NR"
     # Another table's missing value stays missing (an empty cell, not "not reached").
     other = round_for_display("cox", pd.DataFrame({"hr": [np.nan], "ci_low": [np.nan]}))
     assert other["hr"].isna().all()

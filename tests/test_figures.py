@@ -131,8 +131,9 @@ def test_for_app_writes_axis_defaults_but_keeps_explicit_ones():
 
 
 def test_format_p_follows_display_rule():
-    assert p_text(0.0436475) == "p = 0.0436"
+    assert p_text(0.0436475) == "p = 0.044"
     assert p_text(0.000775) == "p < 0.001"
+    assert p_text(1.0) == "p > 0.999"
 
 
 # --- response --------------------------------------------------------------------------
@@ -222,7 +223,7 @@ def test_ttr_curve_steps_equal_cum_incidence_with_risk_table_and_tests():
     assert list(at_risk.text) == [str(n) for n in risk.loc[risk["group"] == "relapse", "n_risk"]]
     assert "All" not in [t.name for t in fig.data]  # two groups: All not drawn
     text = " ".join(a.text for a in fig.layout.annotations)
-    assert "Log-rank p = 0.00123" in text  # survdiff p 0.001225
+    assert "Log-rank p = 0.001" in text  # survdiff p 0.001225, 3 decimals
     assert "HR relapse vs refractory 2.16 (95% CI 1.35–3.44)" in text  # coxph, Efron
     assert "refractory 6 (6–9); relapse 3 (3–6)" in text  # summary(fit)$table medians
     assert "Number at risk" in text
@@ -256,7 +257,7 @@ def test_paired_plot_boxes_from_landmark_values(ref_run):
     np.testing.assert_allclose(box.median, ref.median())
     np.testing.assert_allclose(box.q1, ref.quantile(0.25))
     notes = [a.text for a in fig.layout.annotations]
-    assert "p = 0.0367" in notes  # paired_changes wilcoxon_p, upcr month 6 refractory
+    assert "p = 0.037" in notes  # paired_changes wilcoxon_p, upcr month 6 refractory
     assert fig.layout.yaxis.type == "log"
     ticks = list(fig.layout.xaxis.ticktext)
     assert ticks[0] == f"Baseline<br>n = {ref.size().loc[0]}"
@@ -325,7 +326,7 @@ def test_dsdna_shift_bars_equal_counts():
     m6 = [tr for tr in fig.data if tr.xaxis == "x"]
     np.testing.assert_array_equal(m6[0].y, t[t["month"] == 6]["pos_to_neg"])
     np.testing.assert_array_equal(m6[1].y, t[t["month"] == 6]["neg_to_pos"])
-    assert "p = 0.00781" in [a.text for a in fig.layout.annotations]  # binom.test(8, 8)
+    assert "p = 0.008" in [a.text for a in fig.layout.annotations]  # binom.test(8, 8)
 
 
 # --- cohort ----------------------------------------------------------------------------

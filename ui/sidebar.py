@@ -261,6 +261,15 @@ def _privacy() -> None:
               help="Name the patient on hover in per-patient charts (before/after lines, "
                    "follow-up per patient), on screen only: chart downloads and the report "
                    "never name patients.")  # fmt: skip
+    st.checkbox(DOWNLOAD_CONTEXT_LABEL, key=Key.DOWNLOAD_CONTEXT, help=DOWNLOAD_CONTEXT_HELP)
+
+
+DOWNLOAD_CONTEXT_LABEL = "Downloads say where they came from"
+DOWNLOAD_CONTEXT_HELP = (
+    "Adds the file name, filters, settings and n as a caption line under PNG/SVG figures and "
+    "as a first line starting with # in CSV files (read with comment=\"#\"). Off: the CSV is "
+    "the plain table, for scripts. Excel files always carry this header block."
+)
 
 
 def _custom_criteria() -> None:

@@ -43,6 +43,7 @@ class Key:
     SHOW_IDS = "show_ids"  # sidebar toggle: patient IDs in chart hover texts
     INCLUDE_PATIENT_LEVEL = "include_patient_level"  # Report page: patient-level tables in ZIP
     REPORT_ZIP = "report_zip"  # Report page: (view key, bytes) of the last bundle built
+    DOWNLOAD_CONTEXT = "download_context"  # sidebar: file, filters and n on each download
 
     # Sidebar filter widgets; these keys are also the URL's query parameters
     CLASSES = "class"
@@ -174,6 +175,12 @@ def get_study_key() -> dict[str, str]:
 def show_ids() -> bool:
     """Whether charts may name patients on hover (sidebar toggle, off by default)."""
     return bool(st.session_state.get(Key.SHOW_IDS, False))
+
+
+def download_context() -> bool:
+    """Whether single downloads carry their context: a caption line under PNG/SVG figures and
+    a commented first line in CSVs (sidebar checkbox, off by default: scripts stay clean)."""
+    return bool(st.session_state.get(Key.DOWNLOAD_CONTEXT, False))
 
 
 def require_cohort() -> Cohort:

@@ -96,24 +96,67 @@ def table_downloads(name: str, title: str, table: pd.DataFrame, summary: str) ->
     """CSV and XLSX of a result table at full precision (``core.report.export``). A patient-level
     table says so in the label ("… — patient-level (CSV)") and the file name
     (``patient-level_…``)."""
-    from core.report.export import table_to_csv_bytes, table_to_xlsx_bytes
+    from core.report.export.context import table_to_csv_with_context
+    from core.report.export.workbook import report_workbook
 
     marked = patient_level(name, table)
     label = _("{title} — patient-level").format(title=title) if marked else title
     prefix = PATIENT_LEVEL_PREFIX if marked else ""
+    csv_context = _context(summary) if _with_context() else None
+    block = _context_block(summary)
     return [
-        Download(_("{title} (CSV)").format(title=label), prefix + file_name(name, summary, "csv"), "text/csv",
-                 lambda: table_to_csv_bytes(table), f"dl_{name}_csv"),
+        Download(_("{title} (CSV)").format(title=label), prefix + file_name(name, summary, "csv"),
+                 "text/csv", lambda: table_to_csv_with_context(table, csv_context), f"dl_{name}_csv"),
         Download(_("{title} (XLSX)").format(title=label), prefix + file_name(name, summary, "xlsx"),
                  "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                 lambda: table_to_xlsx_bytes(table), f"dl_{name}_xlsx"),
+                 lambda: report_workbook({name: table}, block), f"dl_{name}_xlsx"),
     ]  # fmt: skip
+
+
+def _with_context() -> bool:
+    from ui import state
+
+    return state.download_context()
+
+
+def _source_name() -> str:
+    from ui import state
+
+    source = state.get_source()
+    return source.name if source is not None else ""
+
+
+def _context(summary: str) -> str:
+    """``'cohort.csv · Class IV · kdigo2024 · complete-case · n = 56'``."""
+    from core.report.export.context import context_line
+
+    return context_line(_source_name(), summary)
+
+
+def _context_block(summary: str) -> dict:
+    """The header block of a single XLSX download: file, date, filters and settings, app."""
+    from datetime import UTC, datetime
+
+    from core.report.export.methods import software_versions
+    from core.report.export.workbook import CONTEXT_LABELS
+
+    created = datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+    return {
+        CONTEXT_LABELS["source"]: _source_name(),
+        CONTEXT_LABELS["created"]: created,
+        CONTEXT_LABELS["filters"] + ", " + CONTEXT_LABELS["settings"].lower() + ", n": summary,
+        CONTEXT_LABELS["app_version"]: software_versions()["app"],
+    }
 
 
 def figure_downloads(name: str, title: str, fig, summary: str) -> list[Download]:
     """PNG and SVG (when Chromium is there for kaleido) and standalone HTML of a figure."""
     from core.report import images
 
+    if _with_context():  # the caption line of filters and n under the exported figure
+        from core.report.export.context import captioned
+
+        fig = captioned(fig, _context(summary))
     out = []
     if images.images_available():
         images.warm_up()  # started while the page is read, so the first PNG is quick

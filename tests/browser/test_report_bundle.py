@@ -14,6 +14,7 @@ import sys
 import zipfile
 from pathlib import Path
 
+import openpyxl
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -30,6 +31,7 @@ from server import (  # noqa: E402, F401 (fixtures are used by name)
 
 from core.__main__ import main as cli  # noqa: E402
 from core.analyses.registry import TABLES  # noqa: E402
+from core.report.export.bundle import README_FILE, zip_path  # noqa: E402
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 DEMO = Path(__file__).resolve().parents[2] / "data" / "demo" / "demo_cohort_long.csv"
@@ -104,5 +106,25 @@ def test_report_page_download_holds_the_cli_report_files(
     with zipfile.ZipFile(io.BytesIO(path.read_bytes())) as zf:
         assert zf.testzip() is None
         in_zip = set(zf.namelist())
+        readme = zf.read(README_FILE).decode("utf-8")
+        workbook = openpyxl.load_workbook(io.BytesIO(zf.read("tables/report.xlsx")))
+    # The CLI's files, in the ZIP's folders (data-contract §6), with README.txt naming each.
     from_cli = {p.name for p in cli_report.iterdir()} - {"notes.txt"} - PATIENT_LEVEL
-    assert in_zip == from_cli, (sorted(in_zip - from_cli), sorted(from_cli - in_zip))
+    expected = {zip_path(n) for n in from_cli} | {README_FILE}
+    assert in_zip == expected, (sorted(in_zip - expected), sorted(expected - in_zip))
+    assert {n.split("/")[0] for n in in_zip if "/" in n} == {
+        "figures", "tables", "manuscript", "reproduce"
+    }  # fmt: skip
+    for name in from_cli:
+        assert f"  - {name}\n" in readme, name
+    assert "Source file: demo_cohort_long.csv" in readme
+    # The workbook: README, one sheet per table with its header block and frozen header row,
+    # the hidden full-precision values sheet.
+    assert workbook.sheetnames[0] == "README" and workbook.sheetnames[-1] == "values"
+    assert workbook["values"].sheet_state == "hidden"
+    rates = workbook["Response rates"]
+    assert rates["A2"].value == "Source file" and rates["B2"].value == "demo_cohort_long.csv"
+    header_row = rates.freeze_panes  # e.g. "A12": the row under the column headers
+    headers = [c.value for c in rates[int(header_row[1:]) - 1]]
+    assert headers[:3] == ["Month", "Group", "Evaluable (n)"]
+    assert all(len(s) <= 31 for s in workbook.sheetnames)

@@ -9,7 +9,8 @@ Patient-level tables (``landmark_visits``, ``ttr_patients``, any table with a ``
 column) identify patients: they are left out unless asked for (``include_patient_level``),
 then written as CSV under ``patient_level/`` with a README saying so (the command line puts
 them beside the other tables, as the data contract names them). ``report.xlsx`` and
-``report.html`` hold the aggregate tables only.
+``report.html`` hold the aggregate tables only. The ZIP (browser download, ``--zip``) puts
+the files in folders with a ``README.txt`` (:mod:`core.report.export.layout`).
 """
 
 from __future__ import annotations
@@ -20,7 +21,6 @@ import json
 import re
 import zipfile
 from collections.abc import Callable, Mapping
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -28,19 +28,21 @@ import plotly.graph_objects as go
 
 from core.model.results import AnalysisRun, FigureKey, Result
 from core.model.schema import SourceInfo
-from core.model.settings import Filters, Settings
 from core.report.export import imaging
 from core.report.export.common import split_patient_level
-from core.report.export.methods import methods_text, software_versions
+from core.report.export.context import run_context
+from core.report.export.layout import (  # noqa: F401 (README_FILE, zip_path re-exported)
+    PATIENT_LEVEL_DIR,
+    PATIENT_LEVEL_README,
+    README_FILE,
+    zip_layout,
+    zip_path,
+)
+from core.report.export.methods import methods_text
 from core.report.export.provenance import provenance, provenance_json
 from core.report.export.reproduce import MAPPING_FILE, reproduce_script
-from core.report.export.safe import table_to_csv_bytes, tables_to_xlsx_bytes
-from core.report.export.wording import (
-    criteria_name,
-    filters_text,
-    landmarks_text,
-    suppression_text,
-)
+from core.report.export.safe import table_to_csv_bytes
+from core.report.export.workbook import report_workbook
 
 IMAGES_NOTE_FILE = "images-not-available.txt"
 IMAGES_NOTE = (
@@ -62,13 +64,6 @@ class WrittenReport:
 _RESERVED = {"report", "tables", "methods", "provenance", "reproduce", "mapping", "plotly.min"}
 
 
-PATIENT_LEVEL_DIR = "patient_level/"
-PATIENT_LEVEL_README = (
-    "These tables identify patients: one row per patient (or patient and landmark), with "
-    "the patient ID. Keep them with the patient records; do not share them as a supplement."
-)
-
-
 def _patient_level_files(patient_level: Mapping[str, Result], folder: str) -> dict[str, bytes]:
     """The patient-level tables as CSV in ``folder`` (``""``: beside the others), with a
     README in that folder saying they identify patients."""
@@ -86,27 +81,6 @@ def _file_stem(name: str) -> str:
     """A safe file stem for a figure that never collides with the report's own files."""
     stem = re.sub(r"[^A-Za-z0-9_.-]+", "_", name).strip("._") or "figure"
     return f"figure_{stem}" if stem.lower() in _RESERVED else stem
-
-
-def _readme(settings: Settings, filters: Filters, source: SourceInfo, n_dropped: int) -> dict:
-    created = datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
-    items = {
-        "source file": source.name,
-        "source sha256": source.sha256,
-        "response criteria": criteria_name(settings.criteria),
-        "landmarks": landmarks_text(settings),
-        "missing landmark": settings.missing,
-        "confidence interval": settings.ci,
-        "time-to-response event": settings.event,
-        "reference group": settings.reference or "",
-        "patients (filters)": filters_text(filters),
-        "values set to missing (invalid)": n_dropped,
-        "small-cell suppression": suppression_text(settings) or "off",
-        "precision": "full (16 significant digits); rounded values only in tables.docx and report.html",
-        "created (UTC)": created,
-        "app version": software_versions()["app"],
-    }
-    return items
 
 
 Progress = Callable[[str, float], None]
@@ -260,9 +234,8 @@ def report_files(
 
     say("Writing the interactive figures (HTML)", 0.2 * share)
     pages = _figure_pages(stems)
-    readme = _readme(settings, filters, source, n_dropped)
     say("Writing the Excel workbook", 0.4 * share)
-    workbook = tables_to_xlsx_bytes({n: r.table for n, r in aggregate.items()}, readme)
+    workbook = report_workbook({n: r.table for n, r in aggregate.items()}, run_context(run))
     say("Writing the Word tables", 0.6 * share)
     docx = journal_tables_docx(run)
     methods = methods_text(run)
@@ -320,7 +293,7 @@ def bundle_zip(
         progress=lambda step, fraction: say(step, 0.95 * fraction),
     )
     say("Packing the ZIP", 0.95)
-    data = _zip(files)
+    data = _zip(zip_layout(files, run_context(run)))
     say("Done", 1.0)
     return data
 
@@ -381,6 +354,6 @@ def write_report(
         (out / name).write_bytes(data)
     names = list(files)
     if make_zip:
-        (out / "report.zip").write_bytes(_zip(files))
+        (out / "report.zip").write_bytes(_zip(zip_layout(files, run_context(run))))
         names.append("report.zip")
     return WrittenReport(out, tuple(names), tuple(notes))

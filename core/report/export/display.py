@@ -1,8 +1,23 @@
-"""Rounding for reading: screen tables and Word tables (data-contract §6).
+"""The journal style: one formatting policy for everything a person reads (data-contract §6).
 
-Downloads and CSVs carry full precision; only what a person reads is rounded: percentages to
-1 decimal, p-values to 3 significant digits with ``< 0.001`` below that, other numbers to 3
-significant digits (whole numbers from 100 up, never scientific notation).
+Screen tables, the XLSX's formatted sheets, Word tables, the HTML report and figure labels
+all format through this module; CSVs and the XLSX's hidden ``values`` sheet keep full
+precision. The policy:
+
+- counts as whole numbers; percentages to 1 decimal (``15.2``);
+- a confidence interval after its estimate in brackets with an en dash, never a hyphen:
+  ``12.3 (4.5–20.1)`` (:func:`estimate_ci`); medians as ``median (Q1–Q3)``, means as
+  ``mean (SD)``;
+- p-values to 3 decimals, ``< 0.001`` below that and ``> 0.999`` for what would print
+  ``1.000`` (:func:`format_p`);
+- hazard, odds and rate ratios to 2 decimals (:func:`format_ratio`); laboratory values to the
+  decimals of their measure (:data:`MEASURE_DECIMALS`: eGFR 0, UPCR 2 …), other numbers to
+  3 significant digits;
+- a median or bound the data never reach reads ``NR`` everywhere, explained once by
+  :data:`NOT_REACHED_NOTE` in the table's footnote.
+
+Every word a reader sees here (``NR``, the footnote) is one constant, so a translation
+replaces them in one place.
 
 Word tables use the typographic minus sign (U+2212), as journals print it; it also keeps a
 negative estimate at the start of a Word cell from looking like a spreadsheet formula when a
@@ -22,6 +37,10 @@ from core.analyses.registry import table_spec
 
 MINUS = "\u2212"
 P_FLOOR = 0.001
+P_BELOW = "< 0.001"
+P_ABOVE = "> 0.999"
+EN_DASH = "\u2013"  # between the bounds of an interval or range, never a hyphen
+CI_TO = " to "  # between bounds when one is negative: "(−0.89 to 0.56)"
 
 def _missing(x: Any) -> bool:
     return x is None or x is pd.NA or (isinstance(x, (float, np.floating)) and math.isnan(x))
@@ -42,20 +61,22 @@ def format_pct(x: Any, decimals: int = 1, minus: str = "-", missing: str = "") -
 
 
 def format_p(p: Any, missing: str = "") -> str:
-    """A p-value to 3 significant digits, ``'< 0.001'`` below 0.001 (``0.0725`` -> ``'0.0725'``,
-    ``0.14`` -> ``'0.140'``, ``0.000775`` -> ``'< 0.001'``)."""
+    """A p-value to 3 decimals, ``'< 0.001'`` below 0.001 and ``'> 0.999'`` where 3 decimals
+    would print 1.000 (``0.0725`` -> ``'0.073'``, ``0.14`` -> ``'0.140'``, ``0.000775`` ->
+    ``'< 0.001'``, ``1`` -> ``'> 0.999'``)."""
     if _missing(p):
         return missing
     p = float(p)
     if p < P_FLOOR:
-        return "< 0.001"
-    return f"{p:#.3g}".rstrip(".")
+        return P_BELOW
+    text = f"{p:.3f}"
+    return P_ABOVE if text == "1.000" else text
 
 
 def p_text(p: Any) -> str:
-    """A p-value as a phrase for figures: ``'p = 0.0436'``, ``'p < 0.001'``, ``'p = n/a'``."""
+    """A p-value as a phrase for figures: ``'p = 0.044'``, ``'p < 0.001'``, ``'p = n/a'``."""
     text = format_p(p, missing="n/a")
-    return f"p {text}" if text.startswith("<") else f"p = {text}"
+    return f"p {text}" if text.startswith(("<", ">")) else f"p = {text}"
 
 
 def format_num(x: Any, digits: int = 3, minus: str = "-", missing: str = "") -> str:
@@ -113,24 +134,101 @@ def format_ci(
     fmt: Callable[..., str] = format_num,
     minus: str = "-",
     *,
-    style: CIStyle = "brackets",
-    missing: str = "NA",
+    style: CIStyle = "dash",
+    missing: str | None = None,
 ) -> str:
     """A confidence interval, both ends with the same formatter; empty when both are missing.
 
-    Styles: ``brackets`` ``[1.2, 3.4]`` (tables), ``prose`` ``95% CI 1.2 to 3.4`` (the methods
-    text), ``dash`` ``(1.2–3.4)`` (figure annotations). ``missing`` names an end that is not
-    there (``not reached`` for a median's bound the curve never crosses).
+    Styles: ``dash`` ``(1.2–3.4)`` (the journal style: tables, figures; en dash), ``prose``
+    ``95% CI 1.2 to 3.4`` (the methods text), ``brackets`` ``[1.2, 3.4]``. ``missing`` names
+    an end that is not there: ``NR`` (:data:`NOT_REACHED`) unless given.
     """
     if _missing(low) and _missing(high):
         return ""
+    missing = NOT_REACHED if missing is None else missing
     lo = fmt(low, minus=minus, missing=missing)
     hi = fmt(high, minus=minus, missing=missing)
     if style == "prose":
         return f"95% CI {lo} to {hi}"
     if style == "dash":
-        return f"({lo}–{hi})"
+        # "−0.89–0.56" reads as a subtraction: with a negative bound, "to" (AMA style)
+        sep = CI_TO if lo.startswith(("-", MINUS)) or hi.startswith(("-", MINUS)) else EN_DASH
+        return f"({lo}{sep}{hi})"
     return f"[{lo}, {hi}]"
+
+
+def estimate_ci(
+    est: Any, low: Any, high: Any, fmt: Callable[..., str] = format_pct, minus: str = "-"
+) -> str:
+    """An estimate with its interval, as journals print it: ``'12.3 (4.5–20.1)'``; an upper
+    bound of 99.8 % reads 99.8, never 100. A missing estimate reads ``NR``; a missing
+    interval leaves the estimate alone."""
+    head = fmt(est, minus=minus, missing=NOT_REACHED)
+    ci = format_ci(low, high, fmt, minus)
+    return f"{head} {ci}".strip()
+
+
+def median_iqr(median: Any, q1: Any, q3: Any, fmt: Callable[..., str] = format_num,
+               minus: str = "-") -> str:  # fmt: skip
+    """``'1.06 (0.97–1.21)'``: a median with its quartiles (en dash)."""
+    if _missing(median):
+        return ""
+    return estimate_ci(median, q1, q3, fmt, minus)
+
+
+def mean_sd(mean: Any, sd: Any, fmt: Callable[..., str] = format_num, minus: str = "-") -> str:
+    """``'63.2 (12.1)'``: a mean with its standard deviation."""
+    if _missing(mean):
+        return ""
+    if _missing(sd):
+        return fmt(mean, minus=minus)
+    return f"{fmt(mean, minus=minus)} ({fmt(sd, minus=minus)})"
+
+
+# Decimals of each laboratory measure as clinical journals print it (canonical units of
+# data-contract §2); a measure not listed keeps 3 significant digits (format_num).
+MEASURE_DECIMALS: dict[str, int] = {
+    "egfr": 0,
+    "creatinine": 2,
+    "upcr": 2,
+    "proteinuria_24h": 2,
+    "albumin": 1,
+    "c3": 0,
+    "c4": 0,
+    "anti_dsdna": 0,
+    "steroid_mg": 1,
+    "sledai": 0,
+    "steroid_pulse_mg": 0,
+    "urine_rbc": 0,
+}
+
+
+def format_measure(measure: str, x: Any, minus: str = "-", missing: str = "") -> str:
+    """A laboratory value with its measure's decimals (:data:`MEASURE_DECIMALS`), e.g. eGFR
+    ``63.4`` -> ``'63'``, UPCR ``1.0634`` -> ``'1.06'``."""
+    decimals = MEASURE_DECIMALS.get(measure)
+    if decimals is None:
+        return format_num(x, minus=minus, missing=missing)
+    return format_pct(x, decimals=decimals, minus=minus, missing=missing)
+
+
+def measure_formatter(measure: str) -> Callable[..., str]:
+    """``format_measure`` for one measure, with the signature of the other formatters."""
+
+    def fmt(x: Any, minus: str = "-", missing: str = "") -> str:
+        return format_measure(measure, x, minus=minus, missing=missing)
+
+    return fmt
+
+
+def n_pct_ci(n: Any, pct: Any, low: Any, high: Any, minus: str = "-") -> str:
+    """``'7 (15.2%; 6.3–28.9)'``: a count, its percentage and the percentage's interval in
+    one cell (header ``n (%; 95% CI)``); without an interval as :func:`n_pct`."""
+    head = n_pct(n, pct, minus=minus)
+    ci = format_ci(low, high, format_pct, minus)
+    if not ci or not head.endswith("%)"):
+        return head
+    return f"{head[:-1]}; {ci[1:]}"
 
 
 def n_pct(n: Any, pct: Any, total: Any | None = None, minus: str = "-") -> str:
@@ -145,7 +243,11 @@ def n_pct(n: Any, pct: Any, total: Any | None = None, minus: str = "-") -> str:
     return f"{count} ({format_pct(pct, minus=minus)}%)" if not _missing(pct) else count
 
 
-NOT_REACHED = "not reached"
+NOT_REACHED = "NR"
+NOT_REACHED_NOTE = (
+    "NR, not reached: the curve did not cross 50 % (a median) or the interval has no bound "
+    "there."
+)
 
 
 def _roles(table_name: str, columns) -> tuple[set, set, set, set]:
@@ -173,7 +275,7 @@ def round_for_display(table_name: str, df: pd.DataFrame) -> pd.DataFrame:
     rounded to 1 decimal; p-value columns become text
     (:func:`format_p`, so ``< 0.001`` can be shown); counts stay integers; every other float
     column is rounded to 3 significant digits (numbers stay numbers so the screen can sort).
-    A median or interval bound that was not reached (``not_reached`` columns) reads ``not reached``
+    A median or interval bound that was not reached (``not_reached`` columns) reads ``NR``
     (those columns become text).
     """
     out = df.copy()
@@ -196,10 +298,32 @@ def round_for_display(table_name: str, df: pd.DataFrame) -> pd.DataFrame:
             continue
         if col in pct:
             out[col] = s.round(1)
+        elif col in MEASURE_VALUE_COLUMNS and "measure" in out.columns:
+            out[col] = _round_by_measure(s, out["measure"])
         elif col in counts:
             out[col] = s.round(0).astype("Int64") if s.notna().all() else s.round(0)
         else:
             out[col] = _round_sig(s, 3)
+    return out
+
+
+# Columns holding a laboratory value (or its change) in tables with a ``measure`` column:
+# rounded on screen to the measure's decimals (MEASURE_DECIMALS), not to 3 significant digits.
+MEASURE_VALUE_COLUMNS = frozenset({
+    "median", "q1", "q3", "value", "baseline_median", "baseline_q1", "baseline_q3",
+    "followup_median", "followup_q1", "followup_q3", "median_change", "mean_change",
+    "mean_change_ci_low", "mean_change_ci_high", "sd_change",
+})  # fmt: skip
+
+
+def _round_by_measure(s: pd.Series, measures: pd.Series) -> pd.Series:
+    """Each row rounded to its measure's decimals; a measure without a rule to 3 significant
+    digits."""
+    decimals = measures.astype(str).map(MEASURE_DECIMALS)
+    out = _round_sig(s, 3)
+    for d in decimals.dropna().unique():
+        rows = decimals == d
+        out[rows] = s[rows].round(int(d))
     return out
 
 

@@ -23,6 +23,7 @@ from core.report.export.display import (
     format_p,
     format_pct,
     n_pct,
+    n_pct_ci,
 )
 from core.report.export.followup_content import labs_content, ttr_content  # Tables 3 and 4
 from core.report.export.wording import criteria_name, landmarks_text, months, settings_footnote
@@ -87,19 +88,21 @@ def baseline_content(
         + TEST_TEXT["chi_square"]
         + ". SMD: standardised mean difference (categorical: Yang & "
         "Dalton; more than two groups: the largest pairwise). p-values unadjusted.",
-        "Tests used: "
-        + "; ".join(
-            sorted(
-                {
-                    TEST_SHORT.get(str(t), str(t))
-                    for t in df.get("test", pd.Series(dtype=str)).dropna()
-                }
-            )
-        )
-        + ".",
+        used_tests_note(df.get("test", pd.Series(dtype=str))),
         settings_footnote(settings, filters),
     ]
+    notes = [n for n in notes if n]
     return TableContent(header, rows, [False] * len(rows), notes)
+
+
+TESTS_USED = "Tests used: {tests}."
+
+
+def used_tests_note(tests: pd.Series) -> str:
+    """``'Tests used: Fisher's exact test; Wilcoxon rank-sum test.'``: the distinct tests of a
+    table, blanks (variables without a test) left out; empty when no test was run."""
+    names = {TEST_SHORT.get(str(t), str(t)) for t in tests.dropna() if str(t).strip()}
+    return TESTS_USED.format(tests="; ".join(sorted(names))) if names else ""
 
 
 def response_content(
@@ -138,17 +141,17 @@ def response_content(
 
         line("Evaluable, n", lambda r: count_text(r["n_evaluable"]))
         line(
-            "CR, n (%) [95% CI]",
+            "CR, n (%; 95% CI)",
             lambda r: (
-                f"{n_pct(r['cr_n'], r['cr_pct'])} {_pct_ci(r['cr_ci_low'], r['cr_ci_high'])}".strip()
+                n_pct_ci(r["cr_n"], r["cr_pct"], r["cr_ci_low"], r["cr_ci_high"])
             ),
             p_for(month, "CR"),
         )
         line("PR, n (%)", lambda r: n_pct(r["pr_n"], r["pr_pct"]))
         line(
-            "CR or PR (ORR), n (%) [95% CI]",
+            "CR or PR (ORR), n (%; 95% CI)",
             lambda r: (
-                f"{n_pct(r['orr_n'], r['orr_pct'])} {_pct_ci(r['orr_ci_low'], r['orr_ci_high'])}".strip()
+                n_pct_ci(r["orr_n"], r["orr_pct"], r["orr_ci_low"], r["orr_ci_high"])
             ),
             p_for(month, "ORR"),
         )
@@ -166,7 +169,7 @@ def response_content(
                 }
                 rows.append(
                     [
-                        f"{outcome} difference vs {ref}, points [95% CI]",
+                        f"{outcome} difference vs {ref}, points (95% CI)",
                         *[vals.get(g, "") for g in groups],
                         "",
                     ]

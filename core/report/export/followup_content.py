@@ -16,12 +16,17 @@ from core.model.vocabulary import EVENT_SHORT, TEST_TEXT
 from core.report.export.common import ALL, TableContent, group_order, table
 from core.report.export.display import (
     MINUS,
+    NOT_REACHED,
+    NOT_REACHED_NOTE,
     SUPPRESSED,
     count_text,
+    estimate_ci,
     format_ci,
     format_num,
     format_p,
     format_ratio,
+    measure_formatter,
+    median_iqr,
     n_pct,
 )
 from core.report.export.wording import landmarks_text, months, settings_footnote
@@ -46,7 +51,7 @@ def labs_content(
         "Baseline, median (IQR)",
         "Follow-up, median (IQR)",
         "Median change",
-        "Mean change [95% CI]",
+        "Mean change (95% CI)",
         "Wilcoxon p",
         "t-test p",
     ]
@@ -54,16 +59,17 @@ def labs_content(
     last_measure, last_month = None, None
     for r in df.to_dict("records"):
         measure, month = str(r["measure"]), float(r["month"])
+        lab = measure_formatter(measure)  # the measure's decimals (eGFR 0, UPCR 2 …)
         rows.append(
             [
                 label_with_unit(measure) if measure != last_measure else "",
                 months(month) if (measure, month) != (last_measure, last_month) else "",
                 str(r["group"]),
                 count_text(r["n_pairs"]),
-                f"{_num(r['baseline_median'])} ({_num(r['baseline_q1'])}–{_num(r['baseline_q3'])})",
-                f"{_num(r['followup_median'])} ({_num(r['followup_q1'])}–{_num(r['followup_q3'])})",
-                _num(r["median_change"]),
-                f"{_num(r['mean_change'])} {format_ci(r['mean_change_ci_low'], r['mean_change_ci_high'], minus=MINUS)}".strip(),
+                median_iqr(r["baseline_median"], r["baseline_q1"], r["baseline_q3"], lab, MINUS),
+                median_iqr(r["followup_median"], r["followup_q1"], r["followup_q3"], lab, MINUS),
+                lab(r["median_change"], minus=MINUS),
+                estimate_ci(r["mean_change"], r["mean_change_ci_low"], r["mean_change_ci_high"], lab, MINUS),
                 format_p(r["wilcoxon_p"]),
                 format_p(r["ttest_p"]),
             ]
@@ -83,7 +89,7 @@ def labs_content(
 
 def _median_text(r: Mapping) -> str:
     if pd.isna(r.get("median_time")):
-        med = "not reached"
+        med = NOT_REACHED
     else:
         med = _num(r["median_time"])
     ci = format_ci(r.get("median_ci_low"), r.get("median_ci_high"), minus=MINUS)
@@ -114,8 +120,8 @@ def ttr_content(
         "Group",
         "n",
         f"Responded ({event}), n (%)",
-        "Median months [95% CI]",
-        "HR [95% CI]",
+        "Median months (95% CI)",
+        "HR (95% CI)",
         "p",
     ]
     rows: list[list[str]] = []
@@ -160,6 +166,7 @@ def ttr_content(
         + ". HR: "
         + TEST_TEXT["cox"]
         + f"; reference group {settings.reference}.",
+        NOT_REACHED_NOTE,
         settings_footnote(settings, filters),
     ]
     return TableContent(header, rows, spans, notes)

@@ -61,7 +61,7 @@ def long_term_content(
                 r["n_patients_flare"], 100 * r["n_patients_flare"] / r["n_responders"]
                 if r["n_responders"] else float("nan"), r["n_responders"])),
                 _log_rank_p(tests, "definition", definition)])  # fmt: skip
-            rows.append([f"{name}, per 100 patient-years [95% CI]", *_cells(block, groups, lambda r: (
+            rows.append([f"{name}, per 100 patient-years (95% CI)", *_cells(block, groups, lambda r: (
                 f"{format_num(r['rate_per_100py'], minus=MINUS)} "
                 f"{format_ci(r['rate_ci_low'], r['rate_ci_high'], minus=MINUS)}").strip()), ""])  # fmt: skip
             spans += [False, False]
@@ -75,7 +75,7 @@ def long_term_content(
                 _log_rank_p(tests, "outcome", outcome)])  # fmt: skip
             spans.append(False)
     if steroid is not None:
-        section("Prednisolone ≤ 7.5 mg/day, n/N (%) [95% CI]")
+        section("Prednisolone ≤ 7.5 mg/day, n/N (%) (95% CI)")
         at = steroid[steroid["threshold_mg"] == 7.5]
         for month, block in at.groupby("landmark", sort=True):
             label = "Baseline" if float(month) == 0 else f"Month {float(month):g}"

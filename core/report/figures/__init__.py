@@ -8,13 +8,16 @@ adapted with ``theme.for_app``.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable
 
+import numpy as np
 import plotly.graph_objects as go
 
-from core.analyses.registry import ANALYSES
+from core.analyses.registry import ANALYSES, is_patient_level_table
 from core.analyses.spec import PAGES
 from core.model.results import AnalysisRun, FigureKey
+from core.model.vocabulary import ALL, groups_with_reference
 from core.report.figures.theme import group_colors
 
 __all__ = ["PAGES", "build_figures", "group_colors"]
@@ -45,9 +48,30 @@ def build_figures(
     if unknown:
         raise ValueError(f"unknown pages {sorted(unknown)}; use {PAGES}")
     figs: dict[FigureKey, go.Figure] = {}
+    run = in_group_order(run)
     for spec in ANALYSES:
         if spec.page not in want:
             continue
         for ref in spec.figures:
             figs |= ref.load()(run, show_ids=show_ids)
     return figs
+
+
+def in_group_order(run: AnalysisRun) -> AnalysisRun:
+    """The run with every aggregate table's rows in one group order, so that every chart
+    (drawing groups in order of appearance) shows them alike: the run's groups sorted with
+    the resolved reference first (``vocabulary.groups_with_reference``), ``All`` last; rows
+    of one group keep their order. Patient-level tables are left as they are (their
+    builders order them: the Labs paired plot ranks its panels the same way)."""
+    groups, _ = groups_with_reference(run.filtered.patients.get("group", []), run.settings.reference)
+    rank = {g: i for i, g in enumerate([*groups, ALL])}
+    results = dict(run.results)
+    for name, res in run.results.items():
+        t = res.table
+        if t is None or t.empty or "group" not in t or is_patient_level_table(name):
+            continue
+        keys = t["group"].astype(str).map(rank).fillna(len(rank)).to_numpy()
+        order = np.argsort(keys, kind="stable")
+        if (order != np.arange(len(order))).any():
+            results[name] = dataclasses.replace(res, table=t.iloc[order].reset_index(drop=True))
+    return dataclasses.replace(run, results=results)

@@ -17,7 +17,7 @@ from plotly.subplots import make_subplots
 from core.analyses.labs_values import TRAJECTORY_COLUMNS
 from core.model.results import AnalysisRun, FigureKey
 from core.model.schema import LABELS, label_with_unit
-from core.model.vocabulary import group_order
+from core.model.vocabulary import group_order, groups_with_reference
 from core.report.export.display import count_text, p_text
 from core.report.figures.axes import log_ticks, tick_text
 from core.report.figures.lab_summary import dsdna_shift, paired_changes  # noqa: F401 (re-exported)
@@ -33,6 +33,7 @@ from core.report.figures.theme import (
 
 SKEWED = ("upcr", "proteinuria_24h", "anti_dsdna")  # drawn on a log axis when all > 0
 MONTH_TITLE = "Months since start of therapy"
+N_ROW_TITLE = "Patients with a value (n)"
 
 
 def _log_axis(measure: str, values: pd.Series) -> bool:
@@ -212,7 +213,11 @@ def trajectory(
     if table.empty:
         return empty_figure(f"No {LABELS.get(measure, measure)} values over follow-up.")
     groups = [g for g in group_order(table["group"]) if g != "All"] or ["All"]
-    fig = go.Figure()
+    # n per month: a row per group under the x-axis, as the numbers at risk of a survival
+    # chart (a median of 4 patients and one of 40 must not look alike).
+    n_px = 26 * len(groups) + 6
+    fig = make_subplots(rows=2, cols=1, vertical_spacing=125 / (420 + 125 + n_px),
+                        row_heights=[420 / (420 + n_px), n_px / (420 + n_px)])  # fmt: skip
     for i, g in enumerate(groups):
         d = table[table["group"] == g].sort_values("month")
         color = color_of(g, colors)
@@ -229,6 +234,8 @@ def trajectory(
             hoverinfo="skip",
             legendgroup=g,
             showlegend=False,
+            row=1,
+            col=1,
         )
         fig.add_scatter(
             x=d["month"],
@@ -241,10 +248,31 @@ def trajectory(
             customdata=np.column_stack([d["n"], d["q1"], d["q3"]]),
             hovertemplate=f"{g}, month %{{x:g}}: median %{{y:.3g}} "
             "(IQR %{customdata[1]:.3g}–%{customdata[2]:.3g}), n = %{customdata[0]}<extra></extra>",
+            row=1,
+            col=1,
         )
-    journal_layout(fig, title=title or f"{LABELS.get(measure, measure)} over follow-up", height=500)
-    fig.update_xaxes(title_text=MONTH_TITLE, tickvals=sorted(table["month"].unique()))
-    fig.update_yaxes(title_text=f"{label_with_unit(measure)}, median (IQR)", rangemode="tozero")
+        fig.add_scatter(
+            x=d["month"], y=[g] * len(d), mode="text", text=[count_text(n) for n in d["n"]],
+            textfont=dict(size=NOTE_SIZE, color=color), showlegend=False, legendgroup=g,
+            name=f"{g} n", hovertemplate=f"{g}: n = %{{text}} at month %{{x:g}}<extra></extra>",
+            row=2, col=1,
+        )  # fmt: skip
+    months = sorted(table["month"].unique())
+    pad = 0.04 * (max(months) - min(months) or 6)
+    xrange = [min(months) - pad, max(months) + pad]
+    journal_layout(fig, title=title or f"{LABELS.get(measure, measure)} over follow-up",
+                   height=420 + 125 + n_px + 150)  # fmt: skip
+    fig.update_xaxes(title_text=MONTH_TITLE, tickvals=months, range=xrange, row=1, col=1)
+    fig.update_yaxes(title_text=f"{label_with_unit(measure)}, median (IQR)", rangemode="tozero",
+                     row=1, col=1)  # fmt: skip
+    fig.update_xaxes(range=xrange, showline=False, ticks="", showticklabels=False, row=2, col=1)
+    fig.update_yaxes(categoryorder="array", categoryarray=groups[::-1], showline=False, ticks="",
+                     tickfont=dict(size=NOTE_SIZE), range=[-0.6, len(groups) - 0.4],
+                     row=2, col=1)  # fmt: skip
+    fig.add_annotation(text=N_ROW_TITLE, x=0, xref="paper", xanchor="left", y=1.0,
+                       yref="y2 domain", yanchor="bottom", yshift=6, showarrow=False,
+                       font=dict(size=NOTE_SIZE))  # fmt: skip
+    fig.update_layout(margin=dict(l=120))
     return fig
 
 

@@ -14,7 +14,7 @@ from plotly.subplots import make_subplots
 
 from core.model.results import AnalysisRun, FigureKey, Result
 from core.model.vocabulary import ALL, group_order
-from core.report.export.display import SUPPRESSED, count_text
+from core.report.export.display import SUPPRESSED, count_text, estimate_ci, format_pct
 from core.report.figures.theme import (
     FONT_SIZE,
     NOTE_SIZE,
@@ -74,7 +74,7 @@ def response_rates(result: Result, *, title: str | None = None) -> go.Figure:
             marker_color=RESPONSE_COLORS[state],
             width=0.72,
             marker_line=dict(color="white", width=0.8),
-            text=[f"{v:.0f}%" if v >= 6 else "" for v in y],  # NaN (suppressed): no label
+            text=[f"{format_pct(v)}%" if v >= 6 else "" for v in y],  # NaN (suppressed): no label
             textposition="inside",
             insidetextanchor="middle",
             textfont=dict(size=NOTE_SIZE, color="#111111"),
@@ -158,7 +158,7 @@ def criteria_sensitivity(
                 legendgroup=g,
                 showlegend=col == 1,
                 marker_color=color_of(g, colors),
-                text=[f"{v:.0f}" if v == v else SUPPRESSED for v in d["orr_pct"]],
+                text=[format_pct(v, missing=SUPPRESSED) for v in d["orr_pct"]],
                 textposition="outside",
                 textfont=dict(size=NOTE_SIZE - 2),
                 cliponaxis=False,
@@ -240,6 +240,9 @@ def response_transitions(result: Result, *, group: str = "All") -> go.Figure:
     return fig
 
 
+FOREST_LABEL_GAP = 16  # px between the plot's right edge and the estimate column
+
+
 def response_forest(subgroups: pd.DataFrame, *, title: str | None = None) -> go.Figure:
     """Forest plot of ORR (%) with its interval per subgroup level, n on each row.
 
@@ -285,20 +288,25 @@ def response_forest(subgroups: pd.DataFrame, *, title: str | None = None) -> go.
             x=float(overall.iloc[0]), line_dash="dash", line_color="#888888", line_width=1
         )
     for yi, n, orr, lo, hi in zip(y, d["n"], d["orr_pct"], d["ci_low"], d["ci_high"], strict=True):
+        # The labels sit in their own column right of the axis, clear of the largest
+        # marker at 100 % (FOREST_LABEL_GAP px), with one decimal: 99.8 reads 99.8, not 100.
         fig.add_annotation(
-            x=1.01,
+            x=1.0,
             y=yi,
             xref="paper",
             yref="y",
             xanchor="left",
+            xshift=FOREST_LABEL_GAP,
             showarrow=False,
-            text=(f"{orr:.0f} ({lo:.0f}–{hi:.0f})" if orr == orr else SUPPRESSED) + f", n = {count_text(n)}",
+            text=(estimate_ci(orr, lo, hi) if orr == orr else SUPPRESSED) + f", n = {count_text(n)}",
             font=dict(size=NOTE_SIZE),
         )
     journal_layout(fig, title=title or "Overall response by subgroup", height=110 + 34 * len(d))
     fig.update_yaxes(tickvals=y, ticktext=rows, showline=False, ticks="")
-    fig.update_xaxes(title_text="Overall response, % (95% CI)", range=[0, 100], dtick=20)
-    fig.update_layout(margin=dict(r=210))
+    # A little room past 0 and 100 so a marker at either end is drawn whole, inside the axis.
+    fig.update_xaxes(title_text="Overall response, % (95% CI)", range=[-3, 103],
+                     tickvals=list(range(0, 101, 20)))  # fmt: skip
+    fig.update_layout(margin=dict(r=260))
     return fig
 
 
