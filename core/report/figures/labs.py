@@ -17,7 +17,7 @@ from plotly.subplots import make_subplots
 from core.analyses.labs_values import TRAJECTORY_COLUMNS
 from core.model.results import AnalysisRun, FigureKey
 from core.model.schema import LABELS, label_with_unit
-from core.model.vocabulary import group_order, groups_with_reference
+from core.model.vocabulary import group_order
 from core.report.export.display import count_text, p_text
 from core.report.figures.axes import log_ticks, tick_text
 from core.report.figures.lab_summary import dsdna_shift, paired_changes  # noqa: F401 (re-exported)
