@@ -11,7 +11,8 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from core.model.schema import ISN_CLASSES, LABELS, PATIENT_FIELDS, VISIT_LABS, Cohort
+from core.model.filters import filter_columns
+from core.model.schema import ISN_CLASSES, LABELS, VISIT_LABS, Cohort
 from core.model.settings import (
     CI_METHODS,
     CRITERIA,
@@ -51,7 +52,6 @@ ZPH_LABELS = {
     "log": "Log of time",
     "rank": "Rank of time",
 }
-MAX_EXTRA_LEVELS = 12  # a pass-through column with more levels is not offered as a filter
 
 BIND = "query-params"  # widget keys double as URL parameter names (ui.state.Key)
 
@@ -120,7 +120,7 @@ def _filters(cohort: Cohort) -> None:
             st.slider(
                 "Age (years)", lo, hi, (lo, hi), step=1.0, format="%d", key=Key.AGE, bind=BIND
             )
-    for col in _extra_columns(p):
+    for col in filter_columns(p):
         _multi(col, _present(p[col]), Key.EXTRA_PREFIX + col, "All", bind=False)
 
 
@@ -138,20 +138,6 @@ def _fit_age(lo: float, hi: float) -> None:
     a, b = min(max(a, lo), hi), min(max(b, lo), hi)
     if (a, b) != (float(value[0]), float(value[1])):
         ss[Key.AGE] = (a, min(max(a, b), hi))
-
-
-def _extra_columns(p: pd.DataFrame) -> list[str]:
-    """Categorical pass-through columns worth a filter: text, 2 to 12 levels."""
-    out = []
-    for col in p.columns:
-        if col in PATIENT_FIELDS or str(col).startswith("_"):
-            continue
-        s = p[col]
-        if pd.api.types.is_numeric_dtype(s) or pd.api.types.is_datetime64_any_dtype(s):
-            continue
-        if 2 <= s.nunique(dropna=True) <= MAX_EXTRA_LEVELS:
-            out.append(col)
-    return out
 
 
 def _select(label: str, options: list, key: str, default, labels: dict | None = None, **kw):
