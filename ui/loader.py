@@ -13,8 +13,9 @@ import pandas as pd
 import streamlit as st
 
 from core.model.schema import Cohort
+from core.model.settings import remember_choices
 from ui import cache, privacy, session
-from ui.state import Key, Source, clear_cohort, get_source, make_source
+from ui.state import Key, Source, clear_cohort, get_settings, get_source, make_source
 from ui.widgets import guarded
 
 FILE_TYPES = ["csv", "tsv", "txt", "xlsx", "xlsm", "xls", "parquet"]
@@ -94,9 +95,10 @@ def mapping_step() -> bool:
         _mapping_download(mapping, up.name)
     active = get_source()
     same_file = active is not None and active.sha256 == source.sha256 and active.name == up.name
+    remembered = bool(((mapping or {}).get("options") or {}).get("drop_invalid", False))
     candidate = replace(
         source, mapping=mapping,
-        drop_invalid=active.drop_invalid if same_file else False,
+        drop_invalid=active.drop_invalid if same_file else remembered,
         unit_overrides=active.unit_overrides if same_file else (),
         drop_columns=active.drop_columns if same_file else (),
         pseudonymise=active.pseudonymise if same_file else False,
@@ -181,7 +183,8 @@ def _mapping(edited: pd.DataFrame, file_mapping: dict | None, changed: bool) -> 
         return file_mapping
     from core.ingest.mapping import mapping_from_table
 
-    return mapping_from_table(edited, (file_mapping or {}).get("values"))
+    return mapping_from_table(edited, (file_mapping or {}).get("values"),
+                              (file_mapping or {}).get("options"))
 
 
 def _mapping_download(mapping: dict, name: str, key: str = "dl_mapping") -> None:
@@ -224,9 +227,27 @@ def loaded(cohort: Cohort, waiting: bool = False) -> None:
                                       groups and f"groups: {groups}",
                                       classes and f"classes: {classes}") if x))  # fmt: skip
     privacy.identifiers(source)
+    _derived(cohort)
     _report(cohort, source)
     _units(cohort, source)
     _preview(cohort)
+
+
+def _derived(cohort: Cohort) -> None:
+    """What the loader computed rather than read, said once after loading: eGFR from
+    creatinine (CKD-EPI 2021), and the censored anti-dsDNA titres."""
+    from core.model.dsdna import censored_counts
+
+    d = cohort.derived
+    if d.egfr_visits:
+        st.info(f"eGFR computed from creatinine, age and sex (CKD-EPI 2021, without race) at "
+                f"{d.egfr_visits:,} visit(s) of {d.egfr_patients:,} patient(s) where the file "
+                "gives none; the methods text says so.", icon=":material/calculate:")  # fmt: skip
+    below, above = censored_counts(cohort.visits)
+    if below or above:
+        st.info(f"{below + above:,} anti-dsDNA titre(s) are censored ({below:,} like <10, "
+                f"{above:,} like >300): they are analysed at the limit value; the notes and "
+                "the methods text say so.", icon=":material/info:")  # fmt: skip
 
 
 def _counts(frame: pd.DataFrame, col: str) -> list[tuple[str, int]]:
@@ -301,5 +322,6 @@ def _preview(cohort: Cohort) -> None:
         st.dataframe(cohort.patients.head(200), hide_index=True, height=250, placeholder="")
         st.markdown("**Canonical visits** (first 200)")
         st.dataframe(cohort.visits.head(200), hide_index=True, height=250, placeholder="")
-        if cohort.mapping:
-            _mapping_download(cohort.mapping, cohort.source.name or "cohort", "dl_loaded_mapping")
+        mapping = remember_choices(cohort.mapping, get_settings())
+        if mapping:
+            _mapping_download(mapping, cohort.source.name or "cohort", "dl_loaded_mapping")

@@ -178,6 +178,7 @@ def _settings(cohort: Cohort) -> None:
                       "curves are not released."):  # fmt: skip
         st.number_input("Suppress counts below", 2, 20, 5, 1, key=Key.SUPPRESS_AT, bind=BIND)
     _more_settings(cohort)
+    _dsdna_settings(cohort)
     _long_term_settings()
 
 
@@ -214,6 +215,24 @@ def _more_settings(cohort: Cohort) -> None:
                            format_func=lambda m: LABELS.get(m, m), bind=BIND)  # fmt: skip
             if not st.session_state.get(Key.MIXED_MEASURES):
                 st.caption("No lab chosen: eGFR is modelled.")
+
+
+def _dsdna_settings(cohort: Cohort) -> None:
+    """Anti-dsDNA positivity from the titre where the file gives none (clinical-rules §4)."""
+    v = cohort.visits
+    if "anti_dsdna" not in v or v["anti_dsdna"].isna().all():
+        return
+    with st.expander("Anti-dsDNA positivity", expanded=bool(st.session_state.get(Key.DSDNA_CUTOFF))):
+        st.number_input(
+            "Positive at or above (titre)", min_value=0.001, max_value=100000.0, value=None,
+            step=1.0, key=Key.DSDNA_CUTOFF, bind=BIND, placeholder="not derived",
+            help="Derives positivity from the titre where the file gives none; a recorded "
+                 "positivity is never overridden. Empty: positivity as recorded only.",
+        )  # fmt: skip
+        units = ["IU/mL", "U/mL"]
+        given = ((cohort.mapping or {}).get("units") or {}).get("anti_dsdna")
+        _select("Unit of the cutoff", units, Key.DSDNA_CUTOFF_UNIT,
+                given if given in units else "IU/mL")  # fmt: skip
 
 
 def _long_term_settings() -> None:

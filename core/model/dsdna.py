@@ -98,5 +98,6 @@ def censored_note(below: int, above: int) -> str | None:
     parts = [f"{below} below a detection limit (like <10)" if below else "",
              f"{above} above an upper limit (like >300)" if above else ""]
     return (f"{below + above} anti-dsDNA titre(s) were censored ("
-            + ", ".join(p for p in parts if p) + "): they enter medians, quartiles and rank "
-            "tests at the limit itself, and means (paired t-test, mean change) as that value.")
+            + ", ".join(p for p in parts if p) + "): analysed at the limit value; medians, "
+            "quartiles and rank tests are unaffected when no uncensored titre lies beyond the "
+            "limit, means (paired t-test, mean change) use the limit as the value.")

@@ -185,6 +185,25 @@ def options_settings(options: dict | None) -> dict:
     return out
 
 
+SETTING_OPTIONS: tuple[str, ...] = ("anti_dsdna_cutoff", "baseline_include", "baseline_exclude")
+
+
+def remember_choices(mapping: dict | None, settings: Settings) -> dict | None:
+    """``mapping`` with its ``options`` holding the choices of ``settings`` (the cutoff and
+    the baseline lists replace the mapping's own; other options kept), so a saved mapping
+    restores them. None when there is neither a mapping nor a choice."""
+    chosen = settings.mapping_options()
+    if mapping is None and not chosen:
+        return None
+    out = dict(mapping or {"columns": {}, "units": {}, "values": {}})
+    options = {k: v for k, v in (out.get("options") or {}).items() if k not in SETTING_OPTIONS}
+    options.update(chosen)
+    out.pop("options", None)
+    if options:
+        out["options"] = options
+    return out
+
+
 @dataclass(frozen=True)
 class Filters:
     """Which patients to analyse. Empty tuples mean 'no restriction'."""
