@@ -276,9 +276,14 @@ def _report(cohort: Cohort, source: Source | None) -> None:
         st.info(f"{report.n_dropped} invalid value(s) were set to missing.")
     if source is None:
         return
+    if (st.session_state.get(Key.DROP_INVALID_FOR) != (source.sha256, source.name)
+            or Key.DROP_INVALID not in st.session_state):
+        # another file, or back on this page: the box shows how the file was loaded (a
+        # mapping may have ticked it)
+        st.session_state[Key.DROP_INVALID_FOR] = (source.sha256, source.name)
+        st.session_state[Key.DROP_INVALID] = source.drop_invalid
     want = st.checkbox(
         "Set every invalid value to missing",
-        value=source.drop_invalid,
         key=Key.DROP_INVALID,
         disabled=not (report.errors or source.drop_invalid),
     )

@@ -53,14 +53,14 @@ def activate(source: Source) -> Cohort | None:
         cohort, study_key = cache.cleaned(source.key, cohort, source)
     set_cohort(source, cohort, findings, study_key)
     st.session_state.pop(Key.LOAD_ERROR, None)
-    seed_options(cohort)
     return cohort
 
 
 def seed_options(cohort: Cohort) -> None:
     """Copy the mapping's remembered choices (contract §3 ``options``: anti-dsDNA cutoff,
     Table 1 include/exclude) into their widgets, once per distinct set of options, so a
-    reload for another reason (units, invalid values) keeps what the user changed since."""
+    reload for another reason (units, invalid values) keeps what the user changed since.
+    Called before the sidebar draws its widgets (a drawn widget's value cannot be set)."""
     from core.model.settings import options_settings
 
     options = (cohort.mapping or {}).get("options") or {}

@@ -23,6 +23,7 @@ from core.model.settings import (
     CustomCriteria,
 )
 from core.model.vocabulary import EVENT_SHORT, default_reference
+from ui import session
 from ui.state import Key, age_bounds, get_cohort, get_source
 
 CRITERIA_LABELS = {
@@ -76,6 +77,7 @@ def render() -> None:
         if cohort is None:
             st.caption("No cohort loaded. Start on the Data page.")
             return
+        session.seed_options(cohort)
         _badge(cohort)
         _filters(cohort)
         _settings(cohort)

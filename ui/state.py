@@ -32,6 +32,7 @@ class Key:
     MAPPING_FILE = "mapping_file"
     USE_DEMO = "use_demo"
     DROP_INVALID = "drop_invalid"
+    DROP_INVALID_FOR = "drop_invalid_for"  # the file the checkbox was last set for
     CONFIRM = "confirm_mapping"
     MAPPING_EDITOR = "mapping_editor"
     DROP_IDENTIFIERS = "drop_identifiers"  # button: drop the identifier columns

@@ -150,7 +150,7 @@ def _uses_dsdna(res: Result) -> bool:
     for col in ("measure", "variable"):
         if col in t and (t[col].astype(str) == "anti_dsdna").any():
             return True
-    return res.name == "dsdna_shift" and not t.empty
+    return False
 
 
 def _dsdna_notes(results: dict[str, Result], filtered: Cohort, settings: Settings,
@@ -160,7 +160,8 @@ def _dsdna_notes(results: dict[str, Result], filtered: Cohort, settings: Setting
     censored = censored_note(*censored_counts(filtered.visits))
     out = dict(results)
     for name, res in results.items():
-        if censored and _uses_dsdna(res):
+        derived_from_titres = name == "dsdna_shift" and positivity is not None
+        if censored and (_uses_dsdna(res) or derived_from_titres):
             out[name] = _with_note(out[name], censored)
     if positivity is not None and "dsdna_shift" in out:
         note = positivity_note(positivity, settings.dsdna_cutoff, settings.dsdna_cutoff_unit)
