@@ -206,6 +206,12 @@ def test_cutoff_feeds_the_shift_table_with_a_note(cohort) -> None:
     assert not res.table.empty
     note = next(n for n in res.notes if n.startswith("Anti-dsDNA positivity derived"))
     assert "at or above 15 IU/mL" in note and "never overridden" in note
+    assert "not comparable" not in note  # the titres carry no unit: none to compare
+    u = load_cohort(csv_bytes(long_frame().rename(columns={"anti_dsdna": "anti-dsDNA (IU/mL)"})),
+                    "x.csv")
+    res = run_analyses(u, Settings(dsdna_cutoff=15, dsdna_cutoff_unit="U/mL"),
+                       only=["dsdna_shift"]).results["dsdna_shift"]
+    assert any("cutoff is in U/mL and the titres in IU/mL" in n for n in res.notes)
 
 
 def test_censored_titres_are_counted_in_notes_and_methods(cohort) -> None:

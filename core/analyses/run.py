@@ -164,7 +164,9 @@ def _dsdna_notes(results: dict[str, Result], filtered: Cohort, settings: Setting
         if censored and (_uses_dsdna(res) or derived_from_titres):
             out[name] = _with_note(out[name], censored)
     if positivity is not None and "dsdna_shift" in out:
-        note = positivity_note(positivity, settings.dsdna_cutoff, settings.dsdna_cutoff_unit)
+        titre_unit = ((filtered.mapping or {}).get("units") or {}).get("anti_dsdna")
+        note = positivity_note(positivity, settings.dsdna_cutoff, settings.dsdna_cutoff_unit,
+                               titre_unit)
         out["dsdna_shift"] = _with_note(out["dsdna_shift"], note)
     return out
 

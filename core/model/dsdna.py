@@ -79,8 +79,10 @@ def censored_counts(visits: pd.DataFrame) -> tuple[int, int]:
     return int(((flag == "<") & known).sum()), int(((flag == ">") & known).sum())
 
 
-def positivity_note(counts: Positivity, cutoff: float, unit: str) -> str:
-    """The note saying what the cutoff derived."""
+def positivity_note(counts: Positivity, cutoff: float, unit: str,
+                    titre_unit: str | None = None) -> str:
+    """The note saying what the cutoff derived (and when the cutoff's unit is not the one
+    the titres were read in)."""
     text = (f"Anti-dsDNA positivity derived from the titre (positive at or above {cutoff:g} "
             f"{unit}) at {counts.derived} visit(s) without a recorded positivity "
             f"({counts.positive} positive, {counts.negative} negative); a recorded positivity "
@@ -88,7 +90,11 @@ def positivity_note(counts: Positivity, cutoff: float, unit: str) -> str:
     if counts.undetermined:
         text += (f"; {counts.undetermined} censored titre(s) whose limit lies on the other side "
                  "of the cutoff left undetermined")
-    return text + "."
+    text += "."
+    if titre_unit and titre_unit.lower() != unit.lower():
+        text += (f" The cutoff is in {unit} and the titres in {titre_unit}: assays are not "
+                 "comparable, the cutoff was applied to the numbers as given.")
+    return text
 
 
 def censored_note(below: int, above: int) -> str | None:
