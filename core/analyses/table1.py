@@ -184,8 +184,10 @@ def smd_continuous(a: np.ndarray, b: np.ndarray) -> float:
     """|m1 − m2| / sqrt((s1² + s2²) / 2), SDs with n − 1."""
     if len(a) < 2 or len(b) < 2:
         return float("nan")
-    pooled = np.sqrt((a.var(ddof=1) + b.var(ddof=1)) / 2)
-    return float(abs(a.mean() - b.mean()) / pooled) if pooled > 0 else float("nan")
+    with np.errstate(over="ignore", invalid="ignore"):  # extreme values give no SMD, no warning
+        pooled = np.sqrt((a.var(ddof=1) + b.var(ddof=1)) / 2)
+        smd = abs(a.mean() - b.mean()) / pooled if pooled > 0 else float("nan")
+    return float(smd) if np.isfinite(smd) else float("nan")
 
 
 def smd_categorical(p1: np.ndarray, p2: np.ndarray) -> float:
