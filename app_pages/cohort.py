@@ -2,7 +2,8 @@
 
 import streamlit as st
 
-from ui import view
+from ui import baseline, view
+from ui.widgets import guarded
 
 v = view.current("cohort")
 st.title("Cohort")
@@ -10,6 +11,8 @@ st.caption(v.summary)
 
 st.header("Baseline characteristics", divider="gray")
 v.table("table1")
+with guarded("choose the variables of the baseline table"):
+    baseline.choose_variables(v.cohort)
 
 st.header("Patient flow", divider="gray")
 v.figure("flow")

@@ -13,8 +13,9 @@ import pandas as pd
 import streamlit as st
 
 from core.model.schema import Cohort
+from core.model.settings import remember_choices
 from ui import cache, group_order, privacy, session
-from ui.state import Key, Source, clear_cohort, get_source, make_source
+from ui.state import Key, Source, clear_cohort, get_settings, get_source, make_source
 from ui.widgets import guarded
 
 FILE_TYPES = ["csv", "tsv", "txt", "xlsx", "xlsm", "xls", "parquet"]
@@ -96,9 +97,10 @@ def mapping_step() -> bool:
     same_file = active is not None and active.sha256 == source.sha256 and active.name == up.name
     if same_file:  # the group order set on the Data page stays (ui/group_order.py)
         mapping = group_order.carried(mapping, active)
+    remembered = bool(((mapping or {}).get("options") or {}).get("drop_invalid", False))
     candidate = replace(
         source, mapping=mapping,
-        drop_invalid=active.drop_invalid if same_file else False,
+        drop_invalid=active.drop_invalid if same_file else remembered,
         unit_overrides=active.unit_overrides if same_file else (),
         drop_columns=active.drop_columns if same_file else (),
         pseudonymise=active.pseudonymise if same_file else False,
@@ -183,7 +185,8 @@ def _mapping(edited: pd.DataFrame, file_mapping: dict | None, changed: bool) -> 
         return file_mapping
     from core.ingest.mapping import mapping_from_table
 
-    return mapping_from_table(edited, (file_mapping or {}).get("values"))
+    return mapping_from_table(edited, (file_mapping or {}).get("values"),
+                              (file_mapping or {}).get("options"))
 
 
 def _mapping_download(mapping: dict, name: str, key: str = "dl_mapping") -> None:
@@ -226,9 +229,27 @@ def loaded(cohort: Cohort, waiting: bool = False) -> None:
                                       groups and f"groups: {groups}",
                                       classes and f"classes: {classes}") if x))  # fmt: skip
     privacy.identifiers(source)
+    _derived(cohort)
     _report(cohort, source)
     _units(cohort, source)
     _preview(cohort)
+
+
+def _derived(cohort: Cohort) -> None:
+    """What the loader computed rather than read, said once after loading: eGFR from
+    creatinine (CKD-EPI 2021), and the censored anti-dsDNA titres."""
+    from core.model.dsdna import censored_counts
+
+    d = cohort.derived
+    if d.egfr_visits:
+        st.info(f"eGFR computed from creatinine, age and sex (CKD-EPI 2021, without race) at "
+                f"{d.egfr_visits:,} visit(s) of {d.egfr_patients:,} patient(s) where the file "
+                "gives none; the methods text says so.", icon=":material/calculate:")  # fmt: skip
+    below, above = censored_counts(cohort.visits)
+    if below or above:
+        st.info(f"{below + above:,} anti-dsDNA titre(s) are censored ({below:,} like <10, "
+                f"{above:,} like >300): they are analysed at the limit value; the notes and "
+                "the methods text say so.", icon=":material/info:")  # fmt: skip
 
 
 def _counts(frame: pd.DataFrame, col: str) -> list[tuple[str, int]]:
@@ -257,9 +278,14 @@ def _report(cohort: Cohort, source: Source | None) -> None:
         st.info(f"{report.n_dropped} invalid value(s) were set to missing.")
     if source is None:
         return
+    if (st.session_state.get(Key.DROP_INVALID_FOR) != (source.sha256, source.name)
+            or Key.DROP_INVALID not in st.session_state):
+        # another file, or back on this page: the box shows how the file was loaded (a
+        # mapping may have ticked it)
+        st.session_state[Key.DROP_INVALID_FOR] = (source.sha256, source.name)
+        st.session_state[Key.DROP_INVALID] = source.drop_invalid
     want = st.checkbox(
         "Set every invalid value to missing",
-        value=source.drop_invalid,
         key=Key.DROP_INVALID,
         disabled=not (report.errors or source.drop_invalid),
     )
@@ -303,5 +329,6 @@ def _preview(cohort: Cohort) -> None:
         st.dataframe(cohort.patients.head(200), hide_index=True, height=250, placeholder="")
         st.markdown("**Canonical visits** (first 200)")
         st.dataframe(cohort.visits.head(200), hide_index=True, height=250, placeholder="")
-        if cohort.mapping:
-            _mapping_download(cohort.mapping, cohort.source.name or "cohort", "dl_loaded_mapping")
+        mapping = remember_choices(cohort.mapping, get_settings())
+        if mapping:
+            _mapping_download(mapping, cohort.source.name or "cohort", "dl_loaded_mapping")

@@ -57,6 +57,30 @@ def activate(source: Source) -> Cohort | None:
     return cohort
 
 
+def seed_options(cohort: Cohort) -> None:
+    """Copy the mapping's remembered choices (contract §3 ``options``: anti-dsDNA cutoff,
+    Table 1 include/exclude) into their widgets, once per distinct set of options, so a
+    reload for another reason (units, invalid values) keeps what the user changed since.
+    Called before the sidebar draws its widgets (a drawn widget's value cannot be set)."""
+    from core.model.settings import options_settings
+
+    options = (cohort.mapping or {}).get("options") or {}
+    seen = repr(sorted(options.items(), key=str))
+    ss = st.session_state
+    if ss.get(Key.OPTIONS_SEEDED) == seen:
+        return
+    ss[Key.OPTIONS_SEEDED] = seen
+    chosen = options_settings(options)
+    for key, name in ((Key.BASELINE_INCLUDE, "baseline_include"),
+                      (Key.BASELINE_EXCLUDE, "baseline_exclude")):
+        ss[key] = list(chosen.get(name, ()))
+    if "dsdna_cutoff" in chosen:
+        ss[Key.DSDNA_CUTOFF] = chosen["dsdna_cutoff"]
+        ss[Key.DSDNA_CUTOFF_UNIT] = chosen["dsdna_cutoff_unit"]
+    else:  # a cutoff an earlier mapping brought does not stay with another file
+        ss.pop(Key.DSDNA_CUTOFF, None)
+
+
 def _headers(source: Source) -> tuple[str, ...]:
     """The file's own column headers (a record-number header changes what counts as one)."""
     if source.demo:

@@ -11,7 +11,8 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from core.model.schema import ISN_CLASSES, LABELS, PATIENT_FIELDS, VISIT_LABS, Cohort
+from core.model.filters import filter_columns
+from core.model.schema import ISN_CLASSES, LABELS, VISIT_LABS, Cohort
 from core.model.settings import (
     CI_METHODS,
     CRITERIA,
@@ -22,6 +23,7 @@ from core.model.settings import (
     CustomCriteria,
 )
 from core.model.vocabulary import EVENT_SHORT, default_reference
+from ui import session
 from ui.state import Key, age_bounds, get_cohort, get_source
 
 CRITERIA_LABELS = {
@@ -51,7 +53,6 @@ ZPH_LABELS = {
     "log": "Log of time",
     "rank": "Rank of time",
 }
-MAX_EXTRA_LEVELS = 12  # a pass-through column with more levels is not offered as a filter
 
 BIND = "query-params"  # widget keys double as URL parameter names (ui.state.Key)
 
@@ -76,6 +77,7 @@ def render() -> None:
         if cohort is None:
             st.caption("No cohort loaded. Start on the Data page.")
             return
+        session.seed_options(cohort)
         _badge(cohort)
         _filters(cohort)
         _settings(cohort)
@@ -120,7 +122,7 @@ def _filters(cohort: Cohort) -> None:
             st.slider(
                 "Age (years)", lo, hi, (lo, hi), step=1.0, format="%d", key=Key.AGE, bind=BIND
             )
-    for col in _extra_columns(p):
+    for col in filter_columns(p):
         _multi(col, _present(p[col]), Key.EXTRA_PREFIX + col, "All", bind=False)
 
 
@@ -138,20 +140,6 @@ def _fit_age(lo: float, hi: float) -> None:
     a, b = min(max(a, lo), hi), min(max(b, lo), hi)
     if (a, b) != (float(value[0]), float(value[1])):
         ss[Key.AGE] = (a, min(max(a, b), hi))
-
-
-def _extra_columns(p: pd.DataFrame) -> list[str]:
-    """Categorical pass-through columns worth a filter: text, 2 to 12 levels."""
-    out = []
-    for col in p.columns:
-        if col in PATIENT_FIELDS or str(col).startswith("_"):
-            continue
-        s = p[col]
-        if pd.api.types.is_numeric_dtype(s) or pd.api.types.is_datetime64_any_dtype(s):
-            continue
-        if 2 <= s.nunique(dropna=True) <= MAX_EXTRA_LEVELS:
-            out.append(col)
-    return out
 
 
 def _select(label: str, options: list, key: str, default, labels: dict | None = None, **kw):
@@ -197,6 +185,7 @@ def _settings(cohort: Cohort) -> None:
                       "curves are not released."):  # fmt: skip
         st.number_input("Suppress counts below", 2, 20, 5, 1, key=Key.SUPPRESS_AT, bind=BIND)
     _more_settings(cohort)
+    _dsdna_settings(cohort)
     _long_term_settings()
 
 
@@ -233,6 +222,24 @@ def _more_settings(cohort: Cohort) -> None:
                            format_func=lambda m: LABELS.get(m, m), bind=BIND)  # fmt: skip
             if not st.session_state.get(Key.MIXED_MEASURES):
                 st.caption("No lab chosen: eGFR is modelled.")
+
+
+def _dsdna_settings(cohort: Cohort) -> None:
+    """Anti-dsDNA positivity from the titre where the file gives none (clinical-rules §4)."""
+    v = cohort.visits
+    if "anti_dsdna" not in v or v["anti_dsdna"].isna().all():
+        return
+    with st.expander("Anti-dsDNA positivity", expanded=bool(st.session_state.get(Key.DSDNA_CUTOFF))):
+        st.number_input(
+            "Positive at or above (titre)", min_value=0.001, max_value=100000.0, value=None,
+            step=1.0, key=Key.DSDNA_CUTOFF, bind=BIND, placeholder="not derived",
+            help="Derives positivity from the titre where the file gives none; a recorded "
+                 "positivity is never overridden. Empty: positivity as recorded only.",
+        )  # fmt: skip
+        units = ["IU/mL", "U/mL"]
+        given = ((cohort.mapping or {}).get("units") or {}).get("anti_dsdna")
+        _select("Unit of the cutoff", units, Key.DSDNA_CUTOFF_UNIT,
+                given if given in units else "IU/mL")  # fmt: skip
 
 
 def _long_term_settings() -> None:

@@ -34,6 +34,7 @@ class Key:
     MAPPING_FILE = "mapping_file"
     USE_DEMO = "use_demo"
     DROP_INVALID = "drop_invalid"
+    DROP_INVALID_FOR = "drop_invalid_for"  # the file the checkbox was last set for
     CONFIRM = "confirm_mapping"
     MAPPING_EDITOR = "mapping_editor"
     DROP_IDENTIFIERS = "drop_identifiers"  # button: drop the identifier columns
@@ -79,6 +80,13 @@ class Key:
     FLARE_CREATININE = "flare_creat"  # custom flare: creatinine rise %, 0 = not used
     DECLINE_AT_LAST = "decline_last"  # kidney outcomes: unconfirmed decline at the last visit
     CUSTOM_PREFIX = "custom__"  # + CustomCriteria field name
+    DSDNA_CUTOFF = "dsdna_cutoff"  # anti-dsDNA positivity from the titre: cutoff (empty: none)
+    DSDNA_CUTOFF_UNIT = "dsdna_unit"  # its unit
+
+    # Cohort page: Table 1 variables added / left out (saved in the mapping's options)
+    BASELINE_INCLUDE = "baseline_include"
+    BASELINE_EXCLUDE = "baseline_exclude"
+    OPTIONS_SEEDED = "mapping_options_seeded"  # the mapping options last copied into widgets
 
 
 @dataclass(frozen=True)
@@ -288,4 +296,8 @@ def get_settings() -> Settings:
         flare_creatinine_rise_pct=float(ss[Key.FLARE_CREATININE]) or None
         if ss.get(Key.FLARE_CREATININE) else None,
         decline_at_last_visit=not ss.get(Key.DECLINE_AT_LAST, False),
+        dsdna_cutoff=float(cut) if (cut := ss.get(Key.DSDNA_CUTOFF)) else None,
+        dsdna_cutoff_unit=ss.get(Key.DSDNA_CUTOFF_UNIT) or "IU/mL",
+        baseline_include=tuple(ss.get(Key.BASELINE_INCLUDE) or ()),
+        baseline_exclude=tuple(ss.get(Key.BASELINE_EXCLUDE) or ()),
     )

@@ -24,6 +24,7 @@ from core.analyses.context import RunContext
 from core.analyses.registry import ANALYSES, TABLE_NAMES
 from core.analyses.spec import AnalysisSkipped, AnalysisSpec
 from core.analyses.suppression_run import suppress_results
+from core.model.dsdna import censored_counts, censored_note, positivity_note, with_cutoff
 from core.model.filters import filter_cohort, filter_summary
 from core.model.results import AnalysisRun, Result
 from core.model.schema import Cohort
@@ -108,8 +109,9 @@ def run_analyses(
     order), each with ``meta`` recording the resolved settings, filters and summary line.
     """
     filters = filters or Filters()
-    filtered = filter_cohort(cohort, filters)
     settings = settings or Settings()
+    cohort, positivity = with_cutoff(cohort, settings.dsdna_cutoff)
+    filtered = filter_cohort(cohort, filters)
     # criteria from the whole file, the reference among the analysed patients' groups
     criteria = settings.criteria or ("recorded" if cohort.has_recorded_response else "kdigo2024")
     resolved = replace(settings, criteria=criteria).resolved(
@@ -132,6 +134,7 @@ def run_analyses(
         if len(filtered.groups) < 2:
             for n in spec.needs_groups:
                 results[n] = _with_note(results[n], ONE_GROUP)
+    results = _dsdna_notes(results, filtered, resolved, positivity)
     if resolved.suppression_threshold is not None:  # before anything leaves the run
         results = suppress_results(results, resolved.suppression_threshold)
     summary = filter_summary(filters, o.settings, len(filtered.patients))
@@ -142,6 +145,32 @@ def run_analyses(
         if n in results
     }
     return AnalysisRun(cohort, filtered, filters, o.settings, summary, ordered)
+
+
+def _uses_dsdna(res: Result) -> bool:
+    t = res.table
+    for col in ("measure", "variable"):
+        if col in t and (t[col].astype(str) == "anti_dsdna").any():
+            return True
+    return False
+
+
+def _dsdna_notes(results: dict[str, Result], filtered: Cohort, settings: Settings,
+                 positivity) -> dict[str, Result]:
+    """Censored titres (how many, how treated) on every table showing anti-dsDNA titres, and
+    what the positivity cutoff derived on ``dsdna_shift`` (clinical-rules §4)."""
+    censored = censored_note(*censored_counts(filtered.visits))
+    out = dict(results)
+    for name, res in results.items():
+        derived_from_titres = name == "dsdna_shift" and positivity is not None
+        if censored and (_uses_dsdna(res) or derived_from_titres):
+            out[name] = _with_note(out[name], censored)
+    if positivity is not None and "dsdna_shift" in out:
+        titre_unit = ((filtered.mapping or {}).get("units") or {}).get("anti_dsdna")
+        note = positivity_note(positivity, settings.dsdna_cutoff, settings.dsdna_cutoff_unit,
+                               titre_unit)
+        out["dsdna_shift"] = _with_note(out["dsdna_shift"], note)
+    return out
 
 
 def compute_one(

@@ -1,12 +1,17 @@
 """Baseline characteristics table (``table1``, data-contract §6, clinical-rules §3).
 
-Rows: age, sex, ISN/RPS class, each canonical lab at the baseline visit (the visit nearest
-month 0 within ± 1 month, earlier on a tie), then pass-through patient columns. Columns:
+Rows: age, sex, ISN/RPS class, each canonical lab and each extra numeric visit measure at the
+baseline visit (the visit nearest month 0 within ± 1 month, earlier on a tie), then
+pass-through patient columns that are not free text (``core.model.variables``); the user
+adds or leaves out any of them (``Settings.baseline_include`` / ``baseline_exclude``,
+:func:`baseline_variables`). Columns:
 one text column per group and ``All``, p_value, test, smd, n_missing, p_method. Every
 p-value comes from ``core.stats``, each agreeing with the R call named there.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -14,8 +19,9 @@ import pandas as pd
 from core.analyses.context import RunContext
 from core.analyses.spec import NO_FIGURE, AnalysisSpec, TableSpec
 from core.model.results import AnalysisRun, Result
-from core.model.schema import ISN_CLASSES, PATIENT_FIELDS, VISIT_LABS, Cohort
+from core.model.schema import ISN_CLASSES, PATIENT_FIELDS, VISIT_FIELDS, VISIT_LABS, Cohort
 from core.model.settings import Settings
+from core.model.variables import is_free_text
 from core.model.vocabulary import ALL, groups_with_reference
 from core.stats.contingency import fisher_or_chisq_expected
 from core.stats.ranks import kruskal, rank_sum, signif, welch_anova, welch_t
@@ -23,6 +29,103 @@ from core.stats.ranks import kruskal, rank_sum, signif, welch_anova, welch_t
 CLASS_ORDER = ("I", "II", "III", "III+V", "IV", "IV+V", "V", "VI")
 MAX_LEVELS = 20  # a pass-through text column with more levels is not tabulated
 _SKIP = set(PATIENT_FIELDS) | {"patient_id", "group"}
+_NEVER = {"patient_id", "group", "start_date"}  # identifiers, the grouping, dates
+
+
+@dataclass(frozen=True)
+class BaselineVariable:
+    """One candidate row of ``table1``.
+
+    ``source`` is ``patient`` (a patient column) or ``baseline visit`` (a visit measure at
+    the baseline visit); ``default`` whether it is a row unless the user leaves it out;
+    ``reason`` why it is not a default row (``free text``, ``more than 20 levels``,
+    ``not a baseline characteristic``); ``includable`` False when it cannot be a row at all.
+    """
+
+    name: str
+    kind: str  # "continuous" or "categorical"
+    source: str
+    default: bool
+    reason: str = ""
+    includable: bool = True
+
+
+def _numeric(s: pd.Series) -> bool:
+    return pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s)
+
+
+def visit_measures(visits: pd.DataFrame) -> list[str]:
+    """Numeric visit measures with a value: the canonical labs, then every extra numeric
+    visit column (a measure the file or the mapping names)."""
+    labs = [lab for lab in VISIT_LABS if lab in visits and visits[lab].notna().any()]
+    extra = [c for c in visits.columns
+             if c not in VISIT_FIELDS and not str(c).startswith("_") and c not in _NEVER
+             and _numeric(visits[c]) and visits[c].notna().any()]
+    return labs + extra
+
+
+def baseline_variables(cohort: Cohort) -> list[BaselineVariable]:
+    """Every variable ``table1`` can show for this cohort, in table order, with whether it is
+    a row by default (data-contract §6 ``table1``; the Cohort page offers these)."""
+    pts = cohort.patients
+    out: list[BaselineVariable] = []
+    if "age" in pts and pts["age"].notna().any():
+        out.append(BaselineVariable("age", "continuous", "patient", True))
+    for name in ("sex", "isn_class"):
+        if name in pts and pts[name].notna().any():
+            out.append(BaselineVariable(name, "categorical", "patient", True))
+    for m in visit_measures(cohort.visits):
+        out.append(BaselineVariable(m, "continuous", "baseline visit", True))
+    taken = {v.name for v in out}
+    for col in pts.columns:
+        if col in taken or col in _NEVER or str(col).startswith("_"):
+            continue
+        s = pts[col]
+        if s.notna().sum() == 0 or pd.api.types.is_datetime64_any_dtype(s):
+            continue
+        canonical = col in _SKIP
+        reason = "not a baseline characteristic" if canonical else ""
+        if _numeric(s):
+            out.append(BaselineVariable(col, "continuous", "patient", not canonical, reason))
+        elif s.dropna().astype(str).nunique() > MAX_LEVELS:
+            out.append(BaselineVariable(col, "categorical", "patient", False,
+                                        f"more than {MAX_LEVELS} levels", includable=False))
+        elif is_free_text(col, s):
+            out.append(BaselineVariable(col, "categorical", "patient", False, "free text"))
+        else:
+            out.append(BaselineVariable(col, "categorical", "patient", not canonical, reason))
+    return out
+
+
+def chosen_variables(
+    candidates: list[BaselineVariable], settings: Settings
+) -> tuple[list[BaselineVariable], list[str]]:
+    """The rows ``table1`` shows under the user's include/exclude lists, and notes saying
+    what was left out and why."""
+    include, exclude = set(settings.baseline_include), set(settings.baseline_exclude)
+    chosen = [v for v in candidates if v.includable and v.name not in exclude
+              and (v.default or v.name in include)]
+    notes = []
+    free = [v.name for v in candidates if v.reason == "free text" and v.name not in include]
+    if free:
+        notes.append(
+            "Free text is not tabulated: " + ", ".join(f"'{c}'" for c in free) + " (a header "
+            "naming notes or comments, mostly distinct texts, or long texts); a column can be "
+            "included on the Cohort page."
+        )
+    for v in candidates:
+        if not v.includable:
+            notes.append(f"Column '{v.name}' has more than {MAX_LEVELS} distinct values and is "
+                         "not tabulated.")
+    left = [v.name for v in candidates if v.name in exclude]
+    if left:
+        notes.append("Left out of the table by choice: " + ", ".join(left) + ".")
+    known = {v.name for v in candidates}
+    absent = sorted((include | exclude) - known)
+    if absent:
+        notes.append("Chosen for the baseline table but not in the analysed data: "
+                     + ", ".join(absent) + ".")
+    return chosen, notes
 
 
 def baseline_values(visits: pd.DataFrame, labs: list[str]) -> pd.DataFrame:
@@ -81,8 +184,10 @@ def smd_continuous(a: np.ndarray, b: np.ndarray) -> float:
     """|m1 − m2| / sqrt((s1² + s2²) / 2), SDs with n − 1."""
     if len(a) < 2 or len(b) < 2:
         return float("nan")
-    pooled = np.sqrt((a.var(ddof=1) + b.var(ddof=1)) / 2)
-    return float(abs(a.mean() - b.mean()) / pooled) if pooled > 0 else float("nan")
+    with np.errstate(over="ignore", invalid="ignore"):  # extreme values give no SMD, no warning
+        pooled = np.sqrt((a.var(ddof=1) + b.var(ddof=1)) / 2)
+        smd = abs(a.mean() - b.mean()) / pooled if pooled > 0 else float("nan")
+    return float(smd) if np.isfinite(smd) else float("nan")
 
 
 def smd_categorical(p1: np.ndarray, p2: np.ndarray) -> float:
@@ -210,34 +315,18 @@ def baseline_table(cohort: Cohort, settings: Settings) -> Result:
     )
     normal = set(settings.normal_vars)
     rows: list[dict] = []
-    notes = []
-    if "age" in pts and pts["age"].notna().any():
-        rows.append(
-            _continuous_row("age", pts["age"].to_numpy(float), grp, groups, "age" in normal)
-        )
-    for name, order in (
-        ("sex", ("F", "M")),
-        ("isn_class", tuple(dict.fromkeys(CLASS_ORDER + ISN_CLASSES))),
-    ):
-        if name in pts and pts[name].notna().any():
-            rows += _categorical_rows(name, pts[name], grp, groups, _levels(pts[name], order))
-    labs = [lab for lab in VISIT_LABS if lab in cohort.visits and cohort.visits[lab].notna().any()]
-    base = baseline_values(cohort.visits, labs) if labs else pd.DataFrame(columns=["patient_id"])
+    chosen, notes = chosen_variables(baseline_variables(cohort), settings)
+    measures = [v.name for v in chosen if v.source == "baseline visit"]
+    base = (baseline_values(cohort.visits, measures) if measures
+            else pd.DataFrame(columns=["patient_id"]))
     base = pts[["patient_id"]].merge(base, on="patient_id", how="left")
-    for lab in labs:
-        rows.append(_continuous_row(lab, base[lab].to_numpy(float), grp, groups, lab in normal))
-    for col in (c for c in pts.columns if c not in _SKIP and not c.startswith("_")):
-        s = pts[col]
-        if s.notna().sum() == 0:
-            continue
-        if pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s):
-            rows.append(_continuous_row(col, s.to_numpy(float), grp, groups, col in normal))
-        elif s.dropna().astype(str).nunique() <= MAX_LEVELS:
-            rows += _categorical_rows(col, s, grp, groups, _levels(s))
+    orders = {"sex": ("F", "M"), "isn_class": tuple(dict.fromkeys(CLASS_ORDER + ISN_CLASSES))}
+    for v in chosen:
+        s = base[v.name] if v.source == "baseline visit" else pts[v.name]
+        if v.kind == "continuous":
+            rows.append(_continuous_row(v.name, s.to_numpy(float), grp, groups, v.name in normal))
         else:
-            notes.append(
-                f"Column '{col}' has more than {MAX_LEVELS} distinct values and is not tabulated."
-            )
+            rows += _categorical_rows(v.name, s, grp, groups, _levels(s, orders.get(v.name, ())))
     cols = ["variable", "level", *groups, ALL, "p_value", "test", "smd", "n_missing", "p_method"]
     table = pd.DataFrame(rows, columns=cols)
     notes = [
@@ -245,7 +334,8 @@ def baseline_table(cohort: Cohort, settings: Settings) -> Result:
         "groups), or mean (SD) with Welch's test for variables marked normal; categorical: "
         "n (%) of the non-missing with Fisher's exact test when any expected count is below "
         "5, else chi-square without continuity correction. Labs at the baseline visit "
-        "(nearest month 0 within ± 1 month). p-values unadjusted.",
+        "(nearest month 0 within ± 1 month), extra numeric measures included. p-values "
+        "unadjusted.",
         *notes,
     ]
     if len(groups) < 2:
@@ -272,7 +362,13 @@ def _methods(run: AnalysisRun) -> list[str]:
         + (f" ({', '.join(normal)})" if normal else "")
         + "; n (%) with Fisher's exact test when any expected count is below 5, else "
         "chi-square without continuity correction; standardised mean differences (Yang & "
-        "Dalton for categorical variables)."
+        "Dalton for categorical variables). Laboratory values, including extra measures of the "
+        "file, were those of the baseline visit; free-text columns were not tabulated"
+        + (f"; added by choice: {', '.join(run.settings.baseline_include)}"
+           if run.settings.baseline_include else "")
+        + (f"; left out by choice: {', '.join(run.settings.baseline_exclude)}"
+           if run.settings.baseline_exclude else "")
+        + "."
     ]
 
 

@@ -26,6 +26,7 @@ from core.model.settings import (
     ZPH_TRANSFORMS,
     Filters,
     Settings,
+    options_settings,
 )
 
 
@@ -51,7 +52,14 @@ def _parser() -> _Parser:
     p.add_argument("--reference")
     p.add_argument("--class", dest="classes", nargs="+", default=[])
     p.add_argument("--group", dest="groups", nargs="+", default=[])
-    p.add_argument("--drop-invalid", action="store_true")
+    p.add_argument("--drop-invalid", action="store_true", default=None,
+                   help="set every invalid value to missing (also the mapping's "
+                        "options.drop_invalid)")
+    p.add_argument("--dsdna-cutoff", type=float, metavar="TITRE",
+                   help="derive anti-dsDNA positivity where missing: positive at or above this "
+                        "titre (default: the mapping's options.anti_dsdna_cutoff, else none)")
+    p.add_argument("--dsdna-cutoff-unit", metavar="UNIT",
+                   help="unit of --dsdna-cutoff, IU/mL or U/mL (default: the titres' unit)")
     p.add_argument("--max-rows", type=int, help="refuse files with more visit rows than this")
     p.add_argument("--max-mb", type=float, help="refuse files larger than this many MB")
     p.add_argument("--flare-confirmation", choices=FLARE_CONFIRMATIONS, default="none",
@@ -120,7 +128,9 @@ def _load(args: argparse.Namespace) -> Cohort:
             if v is not None
         )
         readable = not cohort.patients.empty  # else the file itself was refused
-        hint = "" if args.drop_invalid or not readable else "; fix the file or use --drop-invalid"
+        dropped = args.drop_invalid or ((cohort.mapping or {}).get("options") or {}).get(
+            "drop_invalid")
+        hint = "" if dropped or not readable else "; fix the file or use --drop-invalid"
         raise BadInput(
             f"{path.name}: {len(errors)} error(s), first: "
             f"{first.message.rstrip('.')}{' (' + where + ')' if where else ''}{hint}"
@@ -149,8 +159,22 @@ def _settings_filters(args: argparse.Namespace, cohort: Cohort) -> tuple[Setting
     for g in [*args.groups, *([args.reference] if args.reference else [])]:
         if g not in groups:
             raise BadInput(f"unknown group {g!r}: the file has {', '.join(groups) or 'none'}")
+    remembered = options_settings((cohort.mapping or {}).get("options"))
+    if args.dsdna_cutoff is not None:
+        remembered["dsdna_cutoff"] = args.dsdna_cutoff
+    if args.dsdna_cutoff_unit is not None or "dsdna_cutoff_unit" not in remembered:
+        unit = args.dsdna_cutoff_unit or ((cohort.mapping or {}).get("units") or {}).get(
+            "anti_dsdna") or "IU/mL"
+        from core.ingest.units import display_unit, normalise_unit
+
+        known = normalise_unit(unit, "anti_dsdna")
+        if known is None:
+            raise BadInput(f"unknown anti-dsDNA unit {unit!r} for --dsdna-cutoff-unit: use IU/mL "
+                           "or U/mL")
+        remembered["dsdna_cutoff_unit"] = display_unit(known)
     try:
         settings = Settings(
+            **remembered,
             criteria=args.criteria,
             landmarks=tuple(args.landmarks),
             window=args.window,

@@ -39,6 +39,7 @@ from core.model.schema import (
     PATIENT_FIELDS,
     VISIT_FIELDS,
     Cohort,
+    Derived,
     Issue,
     SourceInfo,
     ValidationReport,
@@ -57,13 +58,14 @@ def load_path(path: str | Path, mapping_path: str | Path | None = None, **kw) ->
 
 
 def load_cohort(data: bytes, filename: str, mapping: dict | None = None, *,
-                drop_invalid: bool = False, unit_overrides: dict[str, str] | None = None,
+                drop_invalid: bool | None = None, unit_overrides: dict[str, str] | None = None,
                 limits: Limits | None = None) -> Cohort:
     """Read, map, convert and validate a cohort file (any form of data-contract §1).
 
     ``unit_overrides`` (field or column -> unit) is the unit the user picked in the page,
     used for columns whose unit neither the mapping nor the header states. With
-    ``drop_invalid`` invalid values become missing (counted in ``report.n_dropped``).
+    ``drop_invalid`` invalid values become missing (counted in ``report.n_dropped``); None
+    (the default) takes the mapping's ``options.drop_invalid`` (False without it).
     Patients are sorted by patient_id, visits by (patient_id, month). Spreadsheet error
     cells and "not done" markers are missing values (a warning per column); a cell over
     ``limits.max_cell_chars`` is an error in an analysed column and is cut elsewhere.
@@ -72,6 +74,8 @@ def load_cohort(data: bytes, filename: str, mapping: dict | None = None, *,
         mapping, err = validate_mapping(mapping)
         if err:
             return _empty(filename, data, [Issue("error", err)])
+    if drop_invalid is None:
+        drop_invalid = bool(((mapping or {}).get("options") or {}).get("drop_invalid", False))
     limits = limits or Limits()
     raw = read_table(data, filename, limits)
     if not raw.ok or not raw.sheets:
@@ -155,15 +159,23 @@ def _build(raw: RawTable, data: bytes, filename: str, mapping: dict, overrides: 
     if visits is None:
         visits = pd.DataFrame({"patient_id": pd.Series(dtype=object),
                                "month": pd.Series(dtype=float), "_row": pd.Series(dtype=int)})
-    patients, visits = _finish(patients, visits, log)
+    patients, visits, derived = _finish(patients, visits, log)
     used = _mapping_used(plans, every, values)
+    options = dict(mapping.get("options") or {})
+    options.pop("drop_invalid", None)
+    if log.drop_invalid:  # remembered as it was applied (contract §3 options)
+        options["drop_invalid"] = True
+    if options:
+        used["options"] = options
     src = SourceInfo(filename, hashlib.sha256(data).hexdigest(), form, len(data))
-    return Cohort(patients, visits, ValidationReport(tuple(log.items), log.n_dropped), src, used)
+    return Cohort(patients, visits, ValidationReport(tuple(log.items), log.n_dropped), src, used,
+                  derived)
 
 
 def _finish(patients: pd.DataFrame, visits: pd.DataFrame,
-            log: V.IssueLog) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """eGFR from creatinine, canonical column order and dtypes, sorting."""
+            log: V.IssueLog) -> tuple[pd.DataFrame, pd.DataFrame, Derived]:
+    """eGFR from creatinine, canonical column order and dtypes, sorting; what was computed."""
+    derived = Derived()
     visits = visits.copy(deep=False)  # columns are replaced below, never written into
     if len(patients):
         V.check_baseline(visits, log, patients["patient_id"])
@@ -184,10 +196,16 @@ def _finish(patients: pd.DataFrame, visits: pd.DataFrame,
         computed = ckd_epi_2021(visits["creatinine"].to_numpy(float), age, sex)
         child = age < 18
         computed = np.where(child, np.nan, computed)
+        given = visits["egfr"].notna().to_numpy() if "egfr" in visits else \
+            np.zeros(len(visits), dtype=bool)
         if "egfr" in visits:
             visits["egfr"] = visits["egfr"].where(visits["egfr"].notna(), computed)
         else:
             visits["egfr"] = computed
+        filled = ~given & np.isfinite(computed)
+        if filled.any():
+            derived = Derived(egfr_visits=int(filled.sum()),
+                              egfr_patients=int(len(np.unique(codes[filled]))))
         kids = visits.loc[child & visits["creatinine"].notna().to_numpy(), "patient_id"].unique()
         if len(kids):
             log.add("warning", f"eGFR was not computed for {len(kids)} patient(s) under 18 "
@@ -214,7 +232,7 @@ def _finish(patients: pd.DataFrame, visits: pd.DataFrame,
         return s.array if in_order else s.array.take(order)
 
     visits = pd.DataFrame({c: final(c) for c in v_order + v_extra}, copy=False)
-    return patients, visits
+    return patients, visits, derived
 
 
 def _mapping_used(plans: list[ColumnPlan], cols: list[Col], values: dict) -> dict:

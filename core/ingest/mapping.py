@@ -1,7 +1,8 @@
 """The mapping step: which source column holds which canonical field, month and unit.
 
 A mapping (data-contract §3) is ``{"columns": {header: field or field_m<month>}, "units":
-{field: unit}, "values": {field: {text: label}}}``. Headers the synonyms recognise need no
+{field: unit}, "values": {field: {text: label}}, "options": {...}}`` (``options`` optional:
+choices remembered with the mapping, :data:`OPTION_KEYS`). Headers the synonyms recognise need no
 entry. :func:`parse_mapping_json` and :func:`mapping_to_json` read and write the same form;
 :func:`suggest_mapping` shows the resolved plan as an editable table and
 :func:`mapping_from_table` turns the edited table back into a mapping.
@@ -30,6 +31,15 @@ RECODE_FIELDS: tuple[str, ...] = ("group", "sex", "response", "isn_class", "anti
 _ALLOWED_LABELS = {"sex": {"F", "M"}, "response": {"CR", "PR", "NR"}}
 IGNORE = "ignore"
 _TARGET = re.compile(r"^(?P<field>[a-z0-9_]+?)_m(?P<month>-?\d+(?:\.\d+)?)$")
+SECTIONS: tuple[str, ...] = ("columns", "units", "values", "options")
+# options (contract §3): choices remembered with the mapping; each key -> what it holds
+OPTION_KEYS: dict[str, str] = {
+    "drop_invalid": "true or false",
+    "anti_dsdna_cutoff": 'an object such as {"value": 15, "unit": "IU/mL"}',
+    "event_name": "a text such as \"death\"",
+    "baseline_include": "a list of column or measure names",
+    "baseline_exclude": "a list of column or measure names",
+}
 
 
 @dataclass(frozen=True)
@@ -76,9 +86,12 @@ def validate_mapping(obj: object) -> tuple[dict | None, str | None]:
     """Check a mapping dict (contract §3); ``(normalised copy, None)`` or ``(None, error)``."""
     if not isinstance(obj, dict):
         return None, "The mapping file must be a JSON object with 'columns', 'units', 'values'."
-    extra = set(obj) - {"columns", "units", "values"}
+    extra = set(obj) - set(SECTIONS)
     if extra:
         return None, f"The mapping file has an unknown section '{sorted(extra)[0]}'."
+    options, problem = validate_options(obj.get("options", {}))
+    if problem:
+        return None, problem
     columns, units, values = obj.get("columns", {}), obj.get("units", {}), obj.get("values", {})
     if not all(isinstance(x, dict) for x in (columns, units, values)):
         return None, "The mapping's 'columns', 'units' and 'values' must each be an object."
@@ -104,12 +117,66 @@ def validate_mapping(obj: object) -> tuple[dict | None, str | None]:
                               f"{fld} label ({', '.join(sorted(allowed))}).")
             if not isinstance(dst, str | bool):
                 return None, f"The mapping recodes '{src}' to a non-text value."
-    return {"columns": dict(columns), "units": dict(units), "values": dict(values)}, None
+    out = {"columns": dict(columns), "units": dict(units), "values": dict(values)}
+    if options:
+        out["options"] = options
+    return out, None
+
+
+def _names(value: object) -> bool:
+    return isinstance(value, list) and all(isinstance(v, str) and v.strip() for v in value)
+
+
+def validate_options(obj: object) -> tuple[dict, str | None]:
+    """Check the mapping's ``options`` section (contract §3): ``(normalised copy, None)`` or
+    ``({}, one sentence)``. Unknown keys are refused."""
+    if not isinstance(obj, dict):
+        return {}, "The mapping's 'options' must be an object."
+    unknown = sorted(set(obj) - set(OPTION_KEYS))
+    if unknown:
+        return {}, (f"The mapping has an unknown option '{unknown[0]}' (known: "
+                    f"{', '.join(OPTION_KEYS)}).")
+    out: dict = {}
+    for key, value in obj.items():
+        bad = f"The mapping's option '{key}' must be {OPTION_KEYS[key]}."
+        if key == "drop_invalid":
+            if not isinstance(value, bool):
+                return {}, bad
+            out[key] = value
+        elif key == "event_name":
+            if not isinstance(value, str) or not value.strip():
+                return {}, bad
+            out[key] = value.strip()
+        elif key in ("baseline_include", "baseline_exclude"):
+            if not _names(value):
+                return {}, bad
+            out[key] = list(dict.fromkeys(v.strip() for v in value))
+        elif key == "anti_dsdna_cutoff":
+            number = value.get("value") if isinstance(value, dict) else None
+            unit = value.get("unit", "IU/mL") if isinstance(value, dict) else None
+            if (not isinstance(value, dict) or set(value) - {"value", "unit"}
+                    or isinstance(number, bool) or not isinstance(number, int | float)
+                    or not math.isfinite(number) or number <= 0):
+                return {}, ("The mapping's option 'anti_dsdna_cutoff' must be an object with a "
+                            'titre above 0 and its unit, such as {"value": 15, "unit": "IU/mL"}.')
+            if not isinstance(unit, str) or normalise_unit(unit, "anti_dsdna") is None:
+                return {}, (f"The mapping's anti-dsDNA cutoff unit '{unit}' is not a unit of "
+                            f"anti-dsDNA titres (known: IU/mL, U/mL).")
+            out[key] = {"value": float(number), "unit": display_unit(
+                normalise_unit(unit, "anti_dsdna"))}
+    both = set(out.get("baseline_include", ())) & set(out.get("baseline_exclude", ()))
+    if both:
+        return {}, (f"The mapping both includes and excludes '{sorted(both)[0]}' in the "
+                    "baseline table.")
+    return out, None
 
 
 def mapping_to_json(mapping: dict) -> str:
-    """The mapping as the JSON text :func:`parse_mapping_json` reads back (UTF-8, indented)."""
+    """The mapping as the JSON text :func:`parse_mapping_json` reads back (UTF-8, indented);
+    ``options`` only when there are any."""
     full = {k: mapping.get(k, {}) for k in ("columns", "units", "values")}
+    if mapping.get("options"):
+        full["options"] = mapping["options"]
     return json.dumps(full, ensure_ascii=False, indent=2)
 
 
@@ -180,11 +247,12 @@ def _blank(v: object) -> bool:
     return v is None or (isinstance(v, float) and math.isnan(v)) or str(v).strip() == ""
 
 
-def mapping_from_table(df: pd.DataFrame, values: dict | None = None) -> dict:
+def mapping_from_table(df: pd.DataFrame, values: dict | None = None,
+                       options: dict | None = None) -> dict:
     """The mapping dict (contract §3) for an edited :func:`suggest_mapping` table.
 
     Rows with an empty field are left out (the column passes through unchanged); ``values``
-    (recodes) are carried over as given.
+    (recodes) and ``options`` are carried over as given.
     """
     columns: dict[str, str] = {}
     units: dict[str, str] = {}
@@ -199,4 +267,7 @@ def mapping_from_table(df: pd.DataFrame, values: dict | None = None) -> dict:
         columns[str(rec["column"])] = field if month is None else f"{field}_m{format_month(month)}"
         if not _blank(rec.get("unit")) and field not in units:
             units[field] = str(rec["unit"]).strip()
-    return {"columns": columns, "units": units, "values": dict(values or {})}
+    out = {"columns": columns, "units": units, "values": dict(values or {})}
+    if options:
+        out["options"] = dict(options)
+    return out

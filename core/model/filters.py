@@ -7,8 +7,26 @@ from dataclasses import replace
 import numpy as np
 import pandas as pd
 
-from core.model.schema import Cohort
+from core.model.schema import PATIENT_FIELDS, Cohort
 from core.model.settings import Filters, Settings
+from core.model.variables import is_free_text
+
+MAX_FILTER_LEVELS = 12  # a pass-through column with more levels is not offered as a filter
+
+
+def filter_columns(patients: pd.DataFrame) -> list[str]:
+    """Pass-through patient columns worth a filter: text (not free text, ``is_free_text``)
+    with 2 to ``MAX_FILTER_LEVELS`` levels."""
+    out = []
+    for col in patients.columns:
+        if col in PATIENT_FIELDS or str(col).startswith("_"):
+            continue
+        s = patients[col]
+        if pd.api.types.is_numeric_dtype(s) or pd.api.types.is_datetime64_any_dtype(s):
+            continue
+        if 2 <= s.nunique(dropna=True) <= MAX_FILTER_LEVELS and not is_free_text(col, s):
+            out.append(col)
+    return out
 
 
 def _isin(values: pd.Series, allowed: tuple[str, ...]) -> np.ndarray:
@@ -22,7 +40,8 @@ def patient_mask(patients: pd.DataFrame, filters: Filters) -> np.ndarray:
 
     Classes, groups and sexes keep the listed values; the age range is inclusive and drops
     patients without an age once a bound is set; ``extra`` filters any categorical column
-    and is ignored for a column the cohort does not have.
+    and is ignored for a column the cohort does not have or that holds free text
+    (``core.model.variables.is_free_text``).
     """
     keep = np.ones(len(patients), dtype=bool)
     for column, allowed in (
@@ -37,6 +56,8 @@ def patient_mask(patients: pd.DataFrame, filters: Filters) -> np.ndarray:
             if column in ("isn_class", "group", "sex"):
                 keep &= False  # asked for a class but the file has none: nobody matches
             continue
+        if column not in ("isn_class", "group", "sex") and is_free_text(column, patients[column]):
+            continue  # free text is never a filter
         keep &= _isin(patients[column], tuple(allowed))
     if filters.age_min is not None or filters.age_max is not None:
         age = pd.to_numeric(

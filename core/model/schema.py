@@ -232,6 +232,14 @@ class SourceInfo:
 
 
 @dataclass(frozen=True)
+class Derived:
+    """Values the loader computed instead of reading them (Data page, methods text)."""
+
+    egfr_visits: int = 0  # visits whose eGFR was computed from creatinine (CKD-EPI 2021)
+    egfr_patients: int = 0  # patients with at least one such visit
+
+
+@dataclass(frozen=True)
 class Cohort:
     """The canonical cohort: ``patients`` (one row per patient) and ``visits`` (one row
     per patient per visit), columns and units as data-contract §2, plus the report.
@@ -245,6 +253,7 @@ class Cohort:
     report: ValidationReport = field(default_factory=ValidationReport)
     source: SourceInfo = field(default_factory=SourceInfo)
     mapping: dict | None = None  # the mapping (contract §3 JSON form) that was applied
+    derived: Derived = field(default_factory=Derived)  # what the loader computed
 
     @property
     def group_levels(self) -> tuple[str, ...]:

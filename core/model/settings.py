@@ -70,6 +70,14 @@ class Settings:
     custom: CustomCriteria = field(default_factory=CustomCriteria)
     exclude_baseline_cr: bool = False
     normal_vars: tuple[str, ...] = ()  # table1: variables summarised as mean (SD)
+    # table1: variables added to / left out of the default rows (Cohort page; the mapping's
+    # options.baseline_include / baseline_exclude), by column or measure name
+    baseline_include: tuple[str, ...] = ()
+    baseline_exclude: tuple[str, ...] = ()
+    # anti-dsDNA positivity derived from the titre where the file gives none: positive when
+    # the titre is at or above the cutoff (unit as given; clinical-rules §4); None = not derived
+    dsdna_cutoff: float | None = None
+    dsdna_cutoff_unit: str = "IU/mL"
     mixed_measures: tuple[str, ...] = ("egfr",)  # labs modelled over all visits (lab_slopes)
     # Restricted mean time to response up to rmst_tau months (None: the largest time every
     # group reaches); cumulative incidence at milestone_months (None: the landmarks); the
@@ -124,6 +132,14 @@ class Settings:
             raise ValueError(f"Unknown proportional-hazards time transform {self.zph_transform!r}.")
         if not self.mixed_measures or not all(str(m).strip() for m in self.mixed_measures):
             raise ValueError("Name at least one lab to model over all visits.")
+        if self.dsdna_cutoff is not None and not 0 < float(self.dsdna_cutoff) < float("inf"):
+            raise ValueError("The anti-dsDNA cutoff must be a titre above 0.")
+        object.__setattr__(self, "baseline_include", tuple(str(v) for v in self.baseline_include))
+        object.__setattr__(self, "baseline_exclude", tuple(str(v) for v in self.baseline_exclude))
+        if set(self.baseline_include) & set(self.baseline_exclude):
+            raise ValueError("A baseline variable cannot be both included and excluded.")
+        if self.dsdna_cutoff is not None:
+            object.__setattr__(self, "dsdna_cutoff", float(self.dsdna_cutoff))
         object.__setattr__(self, "landmarks", tuple(float(m) for m in self.landmarks))
         object.__setattr__(self, "mixed_measures", tuple(str(m) for m in self.mixed_measures))
         object.__setattr__(self, "group_order", tuple(str(g) for g in self.group_order))
@@ -132,6 +148,18 @@ class Settings:
         if self.milestone_months is not None:
             months = tuple(sorted({float(m) for m in self.milestone_months}))
             object.__setattr__(self, "milestone_months", months)
+
+    def mapping_options(self) -> dict:
+        """The choices of these settings that a mapping file remembers (contract §3
+        ``options``): the anti-dsDNA cutoff and the baseline include/exclude lists."""
+        out: dict = {}
+        if self.dsdna_cutoff is not None:
+            out["anti_dsdna_cutoff"] = {"value": self.dsdna_cutoff, "unit": self.dsdna_cutoff_unit}
+        if self.baseline_include:
+            out["baseline_include"] = list(self.baseline_include)
+        if self.baseline_exclude:
+            out["baseline_exclude"] = list(self.baseline_exclude)
+        return out
 
     @property
     def milestones(self) -> tuple[float, ...]:
@@ -149,6 +177,40 @@ class Settings:
         if reference is None or reference not in groups:
             reference = default_reference(groups, group_order)
         return replace(self, criteria=criteria, reference=reference, group_order=group_order)
+
+
+def options_settings(options: dict | None) -> dict:
+    """:class:`Settings` keyword arguments from a mapping's ``options`` (contract §3, already
+    validated): ``dsdna_cutoff``, ``dsdna_cutoff_unit``, ``baseline_include``,
+    ``baseline_exclude``; absent options give no argument."""
+    options = options or {}
+    out: dict = {}
+    if cutoff := options.get("anti_dsdna_cutoff"):
+        out["dsdna_cutoff"] = float(cutoff["value"])
+        out["dsdna_cutoff_unit"] = str(cutoff.get("unit") or "IU/mL")
+    for key in ("baseline_include", "baseline_exclude"):
+        if options.get(key):
+            out[key] = tuple(options[key])
+    return out
+
+
+SETTING_OPTIONS: tuple[str, ...] = ("anti_dsdna_cutoff", "baseline_include", "baseline_exclude")
+
+
+def remember_choices(mapping: dict | None, settings: Settings) -> dict | None:
+    """``mapping`` with its ``options`` holding the choices of ``settings`` (the cutoff and
+    the baseline lists replace the mapping's own; other options kept), so a saved mapping
+    restores them. None when there is neither a mapping nor a choice."""
+    chosen = settings.mapping_options()
+    if mapping is None and not chosen:
+        return None
+    out = dict(mapping or {"columns": {}, "units": {}, "values": {}})
+    options = {k: v for k, v in (out.get("options") or {}).items() if k not in SETTING_OPTIONS}
+    options.update(chosen)
+    out.pop("options", None)
+    if options:
+        out["options"] = options
+    return out
 
 
 @dataclass(frozen=True)

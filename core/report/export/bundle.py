@@ -28,6 +28,7 @@ import plotly.graph_objects as go
 
 from core.model.results import AnalysisRun, FigureKey, Result
 from core.model.schema import SourceInfo
+from core.model.settings import Filters, Settings, remember_choices
 from core.report.export import imaging
 from core.report.export.common import split_patient_level
 from core.report.export.context import run_context
@@ -204,7 +205,7 @@ def report_files(
     say = progress or _quiet
     results, settings, filters = run.results, run.settings, run.filters
     source = run.cohort.source or SourceInfo()
-    mapping, n_dropped = run.cohort.mapping, run.cohort.report.n_dropped
+    mapping, n_dropped = remember_choices(run.cohort.mapping, settings), run.cohort.report.n_dropped
     aggregate, patient_level = split_patient_level(results)
     stems: dict[str, tuple[str, go.Figure]] = {}
     drawing = _Images({}, False)

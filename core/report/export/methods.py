@@ -16,6 +16,7 @@ import pandas as pd
 
 import core
 from core.analyses.registry import ANALYSES
+from core.model.dsdna import censored_counts
 from core.model.results import AnalysisRun, Result
 from core.model.schema import SourceInfo
 from core.model.settings import Settings
@@ -70,6 +71,39 @@ def _unit_sentence(mapping: Mapping | None) -> str:
             "the exact factor (an analysis choice)."
         )
     return ""
+
+
+def _derivation_sentences(run: AnalysisRun) -> str:
+    """What was computed rather than read: eGFR from creatinine, anti-dsDNA positivity from
+    the titre, and how censored titres were treated (clinical-rules §4)."""
+    text = ""
+    derived = getattr(run.cohort, "derived", None)
+    if derived is not None and derived.egfr_visits:
+        text += (
+            f" eGFR was not recorded at {derived.egfr_visits} visit(s) of {derived.egfr_patients} "
+            "patient(s) and was computed from serum creatinine, age and sex by the CKD-EPI 2021 "
+            "creatinine equation without race (Inker, NEJM 2021), unrounded; not computed "
+            "under 18 years."
+        )
+    settings = run.settings
+    if settings.dsdna_cutoff is not None and "anti_dsdna" in run.cohort.visits:
+        text += (
+            " Where the file gave no anti-dsDNA positivity it was derived from the titre: "
+            f"positive at or above {settings.dsdna_cutoff:g} {settings.dsdna_cutoff_unit} (a "
+            "titre censored below a limit at or under the cutoff counted as negative, above a "
+            "limit at or over it as positive, any other censored titre as undetermined); a "
+            "recorded positivity was never overridden."
+        )
+    below, above = censored_counts(run.filtered.visits)
+    if below or above:
+        text += (
+            f" {below + above} anti-dsDNA titre(s) of the analysed patients were censored "
+            f"({below} below a detection limit, {above} above an upper limit); they were "
+            "analysed at the limit value (an analysis choice): medians, quartiles and rank "
+            "tests are unaffected when no uncensored titre lies beyond the limit, and means "
+            "use the limit as the value."
+        )
+    return text
 
 
 def _sensitivity_definitions(run: AnalysisRun) -> str:
@@ -239,6 +273,7 @@ def methods_text(run: AnalysisRun, versions: Mapping[str, str] | None = None) ->
         else " No value was set to missing for implausibility."
     )
     data += _unit_sentence(mapping)
+    data += _derivation_sentences(run)
     landmarks = (
         f"The baseline visit was the visit nearest month 0 within ± 1 month (the earlier on a tie). "
         f"Landmarks were {landmarks_text(settings)}: the landmark visit was the visit nearest the "
