@@ -28,7 +28,7 @@ import plotly.graph_objects as go
 
 from core.model.results import AnalysisRun, FigureKey, Result
 from core.model.schema import SourceInfo
-from core.model.settings import Filters, Settings, remember_choices
+from core.model.settings import remember_choices
 from core.report.export import imaging
 from core.report.export.common import split_patient_level
 from core.report.export.context import run_context
