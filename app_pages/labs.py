@@ -3,7 +3,6 @@
 import streamlit as st
 
 from core.model.results import FigureKey
-from core.model.schema import label_with_unit
 from ui import view
 
 v = view.current("labs")
@@ -12,10 +11,10 @@ st.caption(v.summary)
 
 measures = v.measures()
 if measures:
-    measure = st.selectbox("Measure", measures, format_func=label_with_unit, key="lab_measure")
-    st.header(label_with_unit(measure), divider="gray")
-    v.figure(FigureKey("paired", measure=measure), f"{label_with_unit(measure)} before and after")
-    v.figure(FigureKey("trajectory", measure=measure), f"{label_with_unit(measure)} over follow-up")
+    measure = st.selectbox("Measure", measures, format_func=v.label, key="lab_measure")
+    st.header(v.label(measure), divider="gray")
+    v.figure(FigureKey("paired", measure=measure), f"{v.label(measure)} before and after")
+    v.figure(FigureKey("trajectory", measure=measure), f"{v.label(measure)} over follow-up")
     v.table("paired_changes", measure=measure)
     v.table("repeated_measures", measure=measure)
     v.table("repeated_pairwise", measure=measure)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import streamlit as st
 
 from core.model.schema import Cohort
-from core.model.settings import CustomCriteria, Filters, Settings
+from core.model.settings import CustomCriteria, Filters, Settings, landmark_settings
 
 
 class Key:
@@ -237,6 +237,15 @@ def age_bounds(cohort: Cohort) -> tuple[float, float]:
     return float(int(lo)), float(int(hi) + (hi > int(hi)))
 
 
+def _landmarks(chosen) -> dict:
+    """``landmarks`` and ``landmark_names`` from the sidebar (months, or 20w / 180d)."""
+    try:
+        marks = landmark_settings(chosen or ("6", "12"))
+    except ValueError:
+        return landmark_settings(("6", "12"))
+    return marks if all(m > 0 for m in marks["landmarks"]) else landmark_settings(("6", "12"))
+
+
 def get_settings() -> Settings:
     """The analysis settings chosen in the sidebar, with the contract's defaults."""
     ss = st.session_state
@@ -250,7 +259,7 @@ def get_settings() -> Settings:
     )
     return Settings(
         criteria=criteria or None,
-        landmarks=tuple(sorted(ss.get(Key.LANDMARKS) or (6.0, 12.0))),
+        **_landmarks(ss.get(Key.LANDMARKS)),
         window=float(ss.get(Key.WINDOW, 1.0)),
         missing=ss.get(Key.MISSING, "complete-case"),
         event=ss.get(Key.EVENT, "cr-or-pr"),

@@ -14,7 +14,7 @@ import streamlit as st
 
 from core.analyses.registry import FIGURES, figure_page, figure_title, table_title
 from core.model.results import AnalysisRun, FigureKey, Result
-from core.model.schema import LABELS, Cohort
+from core.model.schema import Cohort, label_with_unit, measure_units
 from core.model.settings import Filters, Settings
 from ui import cache, state
 from ui.widgets import guarded, show_figure, show_table
@@ -92,8 +92,12 @@ class View:
             table, item, label = res.table, None, label or title(name)
             if measure is not None and "measure" in table:
                 table, item = table[table["measure"] == measure], f"{name}_{measure}"
-                label = f"{label}, {LABELS.get(measure, measure)}"
+                label = f"{label}, {self.label(measure)}"
             show_table(name, label, table, self.summary, result=res, item=item, **kw)
+
+    def label(self, measure: str) -> str:
+        """'UPCR (g/g)', or 'CD4 (cells/µL)' for a measure named in the mapping."""
+        return label_with_unit(measure, measure_units(self.cohort))
 
     def measures(self) -> list[str]:
         """Measures with paired values, in the order of the paired-change table."""

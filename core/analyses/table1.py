@@ -12,9 +12,10 @@ import numpy as np
 import pandas as pd
 
 from core.analyses.context import RunContext
+from core.analyses.labs_values import measures_of
 from core.analyses.spec import NO_FIGURE, AnalysisSpec, TableSpec
 from core.model.results import AnalysisRun, Result
-from core.model.schema import ISN_CLASSES, PATIENT_FIELDS, VISIT_LABS, Cohort
+from core.model.schema import ISN_CLASSES, PATIENT_FIELDS, VISIT_LABS, Cohort, measure_units
 from core.model.settings import Settings
 from core.model.vocabulary import ALL
 from core.stats.contingency import fisher_or_chisq_expected
@@ -225,6 +226,7 @@ def baseline_table(cohort: Cohort, settings: Settings) -> Result:
         if name in pts and pts[name].notna().any():
             rows += _categorical_rows(name, pts[name], grp, groups, _levels(pts[name], order))
     labs = [lab for lab in VISIT_LABS if lab in cohort.visits and cohort.visits[lab].notna().any()]
+    labs += [m for m in measures_of(cohort.visits) if m not in labs]  # extra and user-named labs
     base = baseline_values(cohort.visits, labs) if labs else pd.DataFrame(columns=["patient_id"])
     base = pts[["patient_id"]].merge(base, on="patient_id", how="left")
     for lab in labs:
@@ -258,7 +260,8 @@ def baseline_table(cohort: Cohort, settings: Settings) -> Result:
             "Some categorical tables had expected counts below 5 but were too large for "
             "the exact test: chi-square used instead (named in the test column)."
         )
-    return Result("table1", table, tuple(notes), {"groups": groups, "reference": ref})
+    return Result("table1", table, tuple(notes), {"groups": groups, "reference": ref,
+                                                  "units": measure_units(cohort)})
 
 
 def _table1(ctx: RunContext) -> dict:

@@ -16,7 +16,7 @@ from plotly.subplots import make_subplots
 
 from core.analyses.labs_values import TRAJECTORY_COLUMNS
 from core.model.results import AnalysisRun, FigureKey
-from core.model.schema import LABELS, label_with_unit
+from core.model.schema import label_of, label_with_unit, measure_units
 from core.model.vocabulary import group_order
 from core.report.export.display import count_text, p_text
 from core.report.figures.axes import log_ticks, tick_text
@@ -71,6 +71,8 @@ def paired_plot(
     changes: pd.DataFrame | None = None,
     colors: dict[str, str] | None = None,
     show_ids: bool = False,
+    units: dict[str, str] | None = None,
+    names: dict[float, str] | None = None,
 ) -> go.Figure:
     """Before/after plot: one line per patient across landmarks, a box per landmark, one
     panel per group (lines for at most 1,000 patients per panel, a fixed random choice;
@@ -82,7 +84,7 @@ def paired_plot(
     then hovering a patient's line names the patient.
     """
     if values.empty:
-        return empty_figure(f"No {LABELS.get(measure, measure)} values at the landmarks.")
+        return empty_figure(f"No {label_of(measure, units)} values at the landmarks.")
     groups = [g for g in group_order(values["group"].dropna()) if g != "All"] or ["All"]
     fig = make_subplots(
         rows=1, cols=len(groups), shared_yaxes=True, subplot_titles=groups, horizontal_spacing=0.05
@@ -142,7 +144,7 @@ def paired_plot(
             tickvals=landmarks,
             row=1,
             col=col,
-            ticktext=[f"{month_label(lm)}<br>n = {count_text(n.get(lm, 0))}" for lm in landmarks],
+            ticktext=[f"{month_label(lm, names)}<br>n = {count_text(n.get(lm, 0))}" for lm in landmarks],
         )
         if changes is not None and not changes.empty:
             c = changes[(changes["measure"] == measure) & (changes["group"] == g)]
@@ -158,10 +160,10 @@ def paired_plot(
                     font=dict(size=NOTE_SIZE),
                 )
     journal_layout(
-        fig, title=f"{LABELS.get(measure, measure)} at baseline and follow-up", height=560
+        fig, title=f"{label_of(measure, units)} at baseline and follow-up", height=560
     )
     fig.update_layout(margin=dict(t=120))
-    fig.update_yaxes(title_text=label_with_unit(measure), row=1, col=1)
+    fig.update_yaxes(title_text=label_with_unit(measure, units), row=1, col=1)
     if changes is not None and not changes.empty:
         fig.add_annotation(
             text="p: Wilcoxon signed-rank test against baseline (paired patients)",
@@ -201,6 +203,7 @@ def trajectory(
     colors: dict[str, str] | None = None,
     title: str | None = None,
     min_share: float = 0.2,
+    units: dict[str, str] | None = None,
 ) -> go.Figure:
     """Median over months by group with its interquartile band (``month, group, n, median,
     q1, q3``). Groups are drawn without ``All`` when there are two or more. Months holding
@@ -210,7 +213,7 @@ def trajectory(
         top = table.groupby("group")["n"].transform("max")
         table = table[table["n"] >= min_share * top]
     if table.empty:
-        return empty_figure(f"No {LABELS.get(measure, measure)} values over follow-up.")
+        return empty_figure(f"No {label_of(measure, units)} values over follow-up.")
     groups = [g for g in group_order(table["group"]) if g != "All"] or ["All"]
     fig = go.Figure()
     for i, g in enumerate(groups):
@@ -242,9 +245,10 @@ def trajectory(
             hovertemplate=f"{g}, month %{{x:g}}: median %{{y:.3g}} "
             "(IQR %{customdata[1]:.3g}–%{customdata[2]:.3g}), n = %{customdata[0]}<extra></extra>",
         )
-    journal_layout(fig, title=title or f"{LABELS.get(measure, measure)} over follow-up", height=500)
+    journal_layout(fig, title=title or f"{label_of(measure, units)} over follow-up", height=500)
     fig.update_xaxes(title_text=MONTH_TITLE, tickvals=sorted(table["month"].unique()))
-    fig.update_yaxes(title_text=f"{label_with_unit(measure)}, median (IQR)", rangemode="tozero")
+    fig.update_yaxes(title_text=f"{label_with_unit(measure, units)}, median (IQR)",
+                     rangemode="tozero")
     return fig
 
 
@@ -271,7 +275,8 @@ def plot_paired_values(
     return {
         FigureKey("paired", measure=m): paired_plot(
             d[["patient_id", "group", "landmark", "value"]].reset_index(drop=True),
-            m, changes=changes, colors=colors, show_ids=show_ids,
+            m, changes=changes, colors=colors, show_ids=show_ids, units=measure_units(run.cohort),
+            names=dict(run.settings.landmark_names),
         )
         for m, d in values.groupby("measure", sort=False)
     }
@@ -285,7 +290,8 @@ def plot_trajectories(run: AnalysisRun, **_: object) -> dict[FigureKey, go.Figur
     colors = run_colors(run)
     return {
         FigureKey("trajectory", measure=m): trajectory(
-            d[TRAJECTORY_COLUMNS].reset_index(drop=True), m, colors=colors
+            d[TRAJECTORY_COLUMNS].reset_index(drop=True), m, colors=colors,
+            units=measure_units(run.cohort),
         )
         for m, d in t.groupby("measure", sort=False)
     }
