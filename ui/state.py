@@ -34,6 +34,7 @@ class Key:
     DROP_INVALID = "drop_invalid"
     CONFIRM = "confirm_mapping"
     MAPPING_EDITOR = "mapping_editor"
+    MAPPING_BASE = "mapping_base"  # the mapping table as last checked (statuses brought up to date)
     DROP_IDENTIFIERS = "drop_identifiers"  # button: drop the identifier columns
     PSEUDONYMISE = "pseudonymise_ids"  # checkbox: patient IDs → study codes
 

@@ -256,6 +256,9 @@ def check_row(rec: dict) -> str | None:
     time, unit = _row_time(rec)
     if field == IGNORE:
         return None
+    if field not in TARGET_FIELDS and not is_measure_name(field):
+        return (f"'{rec['field']}' is neither a field nor a measure name (letters, digits and "
+                "_, starting with a letter, not ending like _w20).")
     if time is not None:
         if isinstance(time, str):
             return f"'{time}' is not a time point: enter a number."
@@ -263,13 +266,8 @@ def check_row(rec: dict) -> str | None:
             return (f"{field} has no time points: clear the time, or type a measure name "
                     "(lower-case letters, digits and _).")
         return None
-    if field in TARGET_FIELDS:
-        if field in TIMED_FIELDS and unit is not None and unit not in TIME_UNITS:
-            return f"The time unit of {field} must be months, weeks or days."
-        return None
-    if not is_measure_name(field):
-        return (f"'{rec['field']}' is neither a field nor a measure name (letters, digits and "
-                "_, starting with a letter, not ending like _w20).")
+    if field in TIMED_FIELDS and unit is not None and unit not in TIME_UNITS:
+        return f"The time unit of {field} must be months, weeks or days."
     return None
 
 
