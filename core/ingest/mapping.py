@@ -84,7 +84,7 @@ def read_target(target: str) -> Target | None:
     m = _TARGET.match(t)
     if m:
         field, unit, n = m.group("field"), _UNIT_LETTER[m.group("u")], float(m.group("n"))
-        if field in VISIT_ONLY or is_measure_name(field):
+        if field in VISIT_ONLY and field != "month" or is_measure_name(field):
             return Target(field, to_months(n, unit), n, unit, field not in VISIT_ONLY)
         return None
     if is_measure_name(t):
