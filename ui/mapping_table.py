@@ -21,6 +21,9 @@ from ui.state import Key
 EDITOR_COLUMNS = ["column", "field", "measure", "unit", "time", "time_unit", "status", "sheet"]
 _EDITABLE = ["field", "measure", "unit", "time", "time_unit"]
 _KNOWN = frozenset({*TARGET_FIELDS, IGNORE})
+# column widths in pixels (fixed: the table reads the same on every screen)
+WIDTHS = {"column": 140, "field": 130, "measure": 120, "unit": 100, "time": 90,
+          "time_unit": 100, "status": 240, "sheet": 90}
 
 
 def _blank(v: object) -> bool:
@@ -49,25 +52,27 @@ def from_editor(edited: pd.DataFrame) -> pd.DataFrame:
 
 def _config(show_sheet: bool) -> dict:
     return {
-        "column": st.column_config.TextColumn("Column in the file", disabled=True),
+        "column": st.column_config.TextColumn("Column in the file", disabled=True,
+                                                width=WIDTHS["column"]),
         "field": st.column_config.SelectboxColumn(
-            "Field", options=[*TARGET_FIELDS, IGNORE],
+            "Field", options=[*TARGET_FIELDS, IGNORE], width=WIDTHS["field"],
             help="A field the analyses know; leave empty and type a name under *New measure* "
                  "for any other lab."),
         "measure": st.column_config.TextColumn(
-            "New measure", help="A lab the analyses do not know (cd4, hemoglobin): lower-case "
+            "New measure", width=WIDTHS["measure"], help="A lab the analyses do not know (cd4, hemoglobin): lower-case "
                                 "letters, digits and _. It is analysed like the known labs."),
         "unit": st.column_config.TextColumn(
-            "Unit", help="Unit the column arrives in (a new measure: any text, e.g. cells/µL)."),
+            "Unit", width=WIDTHS["unit"], help="Unit the column arrives in (a new measure: any text, e.g. cells/µL)."),
         "time": st.column_config.NumberColumn(
-            "Time point", min_value=-600, max_value=30000,
+            "Time point", min_value=-600, max_value=30000, width=WIDTHS["time"],
             help="The visit of a wide column (baseline = 0), in the time unit beside it."),
         "time_unit": st.column_config.SelectboxColumn(
-            "Time unit", options=list(TIME_UNITS),
+            "Time unit", options=list(TIME_UNITS), width=WIDTHS["time_unit"],
             help="Unit of the time point; for a time column (month, ttr_months…) the unit of "
                  "its values."),
-        "status": st.column_config.TextColumn("Status", disabled=True),
-        "sheet": st.column_config.TextColumn("Sheet", disabled=True) if show_sheet else None,
+        "status": st.column_config.TextColumn("Status", disabled=True, width=WIDTHS["status"]),
+        "sheet": st.column_config.TextColumn("Sheet", disabled=True, width=WIDTHS["sheet"])
+        if show_sheet else None,
     }  # fmt: skip
 
 
