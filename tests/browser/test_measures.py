@@ -20,6 +20,7 @@ import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -138,7 +139,7 @@ def row_of(pg, column: str) -> int:
 
 def download(pg, name: str, path: Path) -> Path:
     with pg.expect_download(timeout=120_000) as info:
-        pg.get_by_role("button", name=name, exact=True).click()
+        pg.get_by_role("button", name=name, exact=True).first.click()
     info.value.save_as(path)
     return path
 
@@ -200,9 +201,9 @@ def test_measure_typed_in_the_table_saved_reloaded_on_labs_and_table1(
     idle(pg)
     pg.get_by_text("week 20 (month 4.62)").first.wait_for()
     pg.get_by_role("heading", name="CD4 (cells/µL)").first.wait_for()
-    paired = pd.read_csv(download(pg, "Paired changes, CD4 (cells/µL) (CSV)",
+    paired = pd.read_csv(download(pg, "Change from baseline, all measures, CD4 (cells/µL) (CSV)",
                                   tmp_path / "paired.csv"))
-    at20 = paired[paired["month"] == pytest.approx(W20)].set_index("group")
+    at20 = paired[np.isclose(paired["month"], W20, rtol=1e-12)].set_index("group")
     assert set(paired["measure"]) == {"cd4"}
     assert at20.loc["All", "n_pairs"] == 24
 
