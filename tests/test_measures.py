@@ -191,3 +191,20 @@ def test_user_measure_flows_through_every_lab_table_and_the_exports():
 def test_units_table_column_of_mapping_from_table_keeps_old_month_column():
     df = pd.DataFrame([{"column": "u", "field": "upcr", "month": 6.0, "unit": None}])
     assert mapping_from_table(df)["columns"]["u"] == "upcr_m6"
+
+
+def test_cli_landmarks_in_weeks_with_a_mapped_measure(tmp_path, capsys):
+    from core.__main__ import main
+
+    data, mapping = tmp_path / "w.csv", tmp_path / "w.mapping.json"
+    data.write_bytes(WIDE)
+    mapping.write_text(mapping_to_json(MAPPING), encoding="utf-8")
+    out = tmp_path / "out"
+    code = main(["report", str(data), "--mapping", str(mapping), "--landmarks", "20w", "96w",
+                 "--tables-only", "--out", str(out)])
+    assert code == 0, capsys.readouterr().err
+    assert "landmarks week 20 (month 4.62), week 96 (month 22.2)" in capsys.readouterr().out
+    paired = pd.read_csv(out / "paired_changes.csv", float_precision="round_trip")
+    assert set(paired["month"]) == {W20, W96}  # months in the table, exactly
+    code = main(["report", str(data), "--landmarks", "soon", "--tables-only", "--out", str(out)])
+    assert code == 2 and "'soon' is not a landmark" in capsys.readouterr().err
