@@ -208,3 +208,13 @@ def test_cli_landmarks_in_weeks_with_a_mapped_measure(tmp_path, capsys):
     assert set(paired["month"]) == {W20, W96}  # months in the table, exactly
     code = main(["report", str(data), "--landmarks", "soon", "--tables-only", "--out", str(out)])
     assert code == 2 and "'soon' is not a landmark" in capsys.readouterr().err
+
+
+def test_a_measure_named_like_a_known_lab_is_loaded_with_a_warning():
+    data = b"patient_id,month,upcr\nP1,0,1\nP1,6,0.4\n"
+    c = load_cohort(data, "t.csv", {"columns": {"upcr": "upcrr"}})
+    assert c.ok and "upcrr" in c.visits
+    assert any("'upcrr'" in w.message and "map the column to upcr" in w.message
+               for w in c.report.warnings)
+    quiet = load_cohort(WIDE, "w.csv", MAPPING)  # cd4 is not taken for c4
+    assert not [w for w in quiet.report.warnings if "new measure" in w.message]

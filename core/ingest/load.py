@@ -9,6 +9,7 @@ User errors are issues in ``Cohort.report``, never exceptions.
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import warnings
 from pathlib import Path
@@ -115,6 +116,11 @@ def _build(raw: RawTable, data: bytes, filename: str, mapping: dict, overrides: 
         cols.setdefault(p.sheet, []).append(type_column(sheet, p, values, log))
     every = [c for cs in cols.values() for c in cs]
     measures = frozenset(p.field for p in plans if p.measure)
+    for name in sorted(measures):  # a typo of a known lab would silently be a new measure
+        near = difflib.get_close_matches(name, VISIT_FIELDS, n=1, cutoff=0.85)
+        if near:
+            log.add("warning", f"The mapping names a new measure '{name}', analysed as it is "
+                    f"(not as {near[0]}): if {near[0]} was meant, map the column to {near[0]}.")
     apply_units(every, overrides, log)
     check_limits(every, log)
     if raw.is_workbook:
