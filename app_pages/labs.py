@@ -16,9 +16,9 @@ st.caption(v.summary)
 measures = v.measures()
 if measures:
     measure = st.selectbox(
-        _("Measure"), measures, format_func=view.measure_label, key="lab_measure"
+        _("Measure"), measures, format_func=v.label, key="lab_measure"
     )
-    what = view.measure_label(measure)
+    what = v.label(measure)
     st.header(what, divider="gray")
     before_after = _("{measure} before and after").format(measure=what)
     v.figure(FigureKey("paired", measure=measure), before_after)

@@ -125,7 +125,7 @@ def test_unreadable_files_give_a_sentence_not_a_traceback(name: str, data: bytes
 
 def test_invalid_mapping_file_is_refused_in_one_sentence() -> None:
     at = new_app()
-    upload(at, "bad.mapping.json", b'{"columns": {"x": "no_such_field"}}', key="mapping_file")
+    upload(at, "bad.mapping.json", b'{"columns": {"x": "No such field!"}}', key="mapping_file")
     upload(at, "cohort_long.csv", (REF / "cohort_long.csv").read_bytes())
     no_exception(at)
     assert any(e.value.startswith("bad.mapping.json: ") for e in at.error)

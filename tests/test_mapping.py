@@ -16,7 +16,7 @@ from core.ingest.mapping import (
     parse_target,
     suggest_mapping,
 )
-from core.ingest.synonyms import parse_header
+from core.ingest.synonyms import parse_header, to_months
 from core.ingest.units import is_canonical, normalise_unit
 
 REF = Path(__file__).parent / "reference"
@@ -75,6 +75,11 @@ def _cases(form: str, filename: str, mapping_file: str) -> list:
 _RAW: dict[str, pd.DataFrame] = {}
 
 
+def _months(row) -> float | None:
+    """The time point of a mapping-table row in months (exact)."""
+    return None if row["time"] is None else to_months(row["time"], row["time_unit"])
+
+
 def _suggested(filename: str) -> pd.DataFrame:
     if filename not in _RAW:
         raw = read_table((REF / filename).read_bytes(), filename)
@@ -92,7 +97,7 @@ def test_suggested_without_mapping_matches_mapping_file(filename, header, target
     row = _suggested(filename).loc[header]
     field, month = parse_target(target)
     assert row["field"] == field
-    assert row["month"] == month
+    assert _months(row) == month
     assert row["status"] == "matched"
     got = normalise_unit(row["unit"], field) if row["unit"] else None
     if field in units:
@@ -104,11 +109,11 @@ def test_suggested_without_mapping_matches_mapping_file(filename, header, target
 def test_suggest_mapping_columns_and_status():
     raw = read_table(b"Patient No.,Shoe size,UPCR (month 6)\nP1,42,1.0\n", "x.csv")
     df = suggest_mapping(raw, {"columns": {"Shoe size": "ignore"}})
-    assert list(df.columns[:5]) == ["column", "field", "month", "unit", "status"]
+    assert list(df.columns[:6]) == ["column", "field", "time", "time_unit", "unit", "status"]
     assert df["status"].tolist() == ["matched", "from mapping file", "matched"]
     assert df["field"].tolist() == ["patient_id", "ignore", "upcr"]
     assert mapping_from_table(df)["columns"]["Shoe size"] == "ignore"
-    assert df["month"].tolist()[2] == 6.0
+    assert (df["time"].tolist()[2], df["time_unit"].tolist()[2]) == (6.0, "months")
     df2 = suggest_mapping(raw)
     assert df2["status"].tolist()[1] == "unmatched"
 
@@ -121,7 +126,8 @@ def test_mapping_table_round_trip_gives_the_same_plan():
     assert mapping["units"]["upcr"] == "mg/mmol"
     again, err = parse_mapping_json(mapping_to_json(mapping))
     assert err is None and again == mapping
-    assert suggest_mapping(raw, again)[["field", "month"]].equals(table[["field", "month"]])
+    assert suggest_mapping(raw, again)[["field", "time", "time_unit"]].equals(
+        table[["field", "time", "time_unit"]])
 
 
 def test_reference_mapping_files_parse():
@@ -141,10 +147,10 @@ def test_week_target_round_trips_exactly():
     ("text", "words"),
     [
         ("{not json", "not valid JSON"),
-        ('{"columns": {"ID": "patient_nr"}}', "'patient_nr', which is not a known field"),
-        ('{"columns": {"X": "upcr_mx"}}', "not a known field"),
+        ('{"columns": {"ID": "Patient Nr"}}', "'Patient Nr', which is neither a known field"),
+        ('{"columns": {"X": "age_m6"}}', "nor a measure name"),
         ('{"units": {"upcr": "furlongs"}}', "unit 'furlongs' for upcr"),
-        ('{"units": {"shoe": "mg"}}', "'shoe', which is not a numeric field"),
+        ('{"units": {"Shoe size": "mg"}}', "'Shoe size', which is not a numeric field"),
         ('{"values": {"sex": {"w": "woman"}}}', "not a sex label"),
         ('{"colums": {}}', "unknown section 'colums'"),
         ("[1, 2]", "must be a JSON object"),

@@ -88,8 +88,8 @@ CASES = [
      "'<<10' is not an anti-dsDNA titre"),
     ("steroid 500 mg/day", b"patient_id,month,steroid_mg\nP1,0,500\n", None, 2, "steroid_mg",
      "Prednisolone dose 500 is not possible"),
-    ("unknown mapping field", csv(), {"columns": {"upcr": "proteinuria"}}, None, None,
-     "'proteinuria', which is not a known field"),
+    ("unknown mapping field", csv(), {"columns": {"upcr": "Proteinuria!"}}, None, None,
+     "'Proteinuria!', which is neither a known field"),
     ("unknown mapping unit", csv(), {"units": {"upcr": "furlongs"}}, None, None,
      "unit 'furlongs' for upcr"),
     # a declared dimension is a hint (issue 11 point 5): what the sheet holds decides

@@ -85,8 +85,10 @@ def mapping_step() -> bool:
     suggested = _suggested(source, data, file_mapping)
     st.subheader("Column mapping", divider="gray")
     st.caption(
-        "Which canonical field, month and unit each column holds. Leave *field* empty "
-        "to keep a column as it is (it passes through for filters and the baseline table)."
+        "Which field, unit and time point each column holds. Pick a known field, or type the "
+        "name of a new measure (cd4, hemoglobin) with its unit; a wide column's time point may "
+        "be in months, weeks or days. Leave both empty to keep a column as it is (it passes "
+        "through for filters and the baseline table)."
     )
     edited = _editor(suggested, source.sha256)
     changed = not _same_rows(edited, suggested)
@@ -114,6 +116,9 @@ def mapping_step() -> bool:
             _activate(candidate)
         return True
     unmatched = int((edited["status"] == "unmatched").sum()) if "status" in edited else 0
+    problems = edited[~edited["status"].isin(["matched", "unmatched", "from mapping file"])]
+    for rec in problems.to_dict("records"):
+        st.warning(f"Column '{rec['column']}': {rec['status']}")
     if not changed and unmatched == 0:
         _activate(candidate)
     if unmatched:
@@ -151,31 +156,16 @@ def _suggested(source: Source, data: bytes, file_mapping: dict | None) -> pd.Dat
 
 
 def _editor(suggested: pd.DataFrame, sha: str) -> pd.DataFrame:
-    from core.ingest.mapping import IGNORE, TARGET_FIELDS
+    from ui import mapping_table
 
-    show_sheet = "sheet" in suggested and suggested["sheet"].notna().any()
-    config = {
-        "column": st.column_config.TextColumn("Column in the file", disabled=True),
-        "field": st.column_config.SelectboxColumn("Field", options=[*TARGET_FIELDS, IGNORE]),
-        "month": st.column_config.NumberColumn(
-            "Month", min_value=-12, max_value=600, help="Month of a wide column (baseline = 0)."
-        ),
-        "unit": st.column_config.TextColumn("Unit", help="Unit the column arrives in."),
-        "status": st.column_config.TextColumn("Status", disabled=True),
-        "sheet": st.column_config.TextColumn("Sheet", disabled=True) if show_sheet else None,
-    }
-    # Unrecognised columns first: they are the ones that need a decision.
-    order = suggested.assign(_u=suggested["status"] != "unmatched").sort_values("_u", kind="stable")
-    return st.data_editor(order.drop(columns="_u").reset_index(drop=True), column_config=config,
-                          hide_index=True, height=320, placeholder="", num_rows="fixed",
-                          key=f"{Key.MAPPING_EDITOR}_{sha[:16]}")  # fmt: skip
+    return mapping_table.edit(suggested, sha)
 
 
 def _same_rows(edited: pd.DataFrame, suggested: pd.DataFrame) -> bool:
     """True when the user changed nothing in the mapping table (row order aside)."""
     key = ["sheet", "column"] if "sheet" in suggested else ["column"]
-    a = edited.sort_values(key).reset_index(drop=True).astype(object)
-    b = suggested.sort_values(key).reset_index(drop=True).astype(object)
+    a = edited.drop(columns="status").sort_values(key).reset_index(drop=True).astype(object)
+    b = suggested.drop(columns="status").sort_values(key).reset_index(drop=True).astype(object)
     return a.where(a.notna(), None).equals(b.where(b.notna(), None))
 
 

@@ -12,7 +12,13 @@ import pandas as pd
 import streamlit as st
 
 from core.model.filters import filter_columns
-from core.model.schema import ISN_CLASSES, LABELS, VISIT_LABS, Cohort
+from core.model.schema import (
+    ISN_CLASSES,
+    VISIT_LABS,
+    Cohort,
+    label_of,
+    measure_units,
+)
 from core.model.settings import (
     CI_METHODS,
     CRITERIA,
@@ -21,6 +27,7 @@ from core.model.settings import (
     MISSING_STRATEGIES,
     ZPH_TRANSFORMS,
     CustomCriteria,
+    parse_landmark,
 )
 from core.model.vocabulary import EVENT_SHORT, default_reference
 from ui import session
@@ -55,6 +62,23 @@ ZPH_LABELS = {
 }
 
 BIND = "query-params"  # widget keys double as URL parameter names (ui.state.Key)
+
+
+def _keep_landmarks() -> None:
+    """Keep the landmarks typed that can be read (months, 20w, 180d), as text."""
+    ss = st.session_state
+    if Key.LANDMARKS not in ss:
+        return
+    keep = []
+    for t in ss[Key.LANDMARKS] or []:
+        try:
+            months, _ = parse_landmark(t)
+        except ValueError:
+            continue
+        if months > 0:
+            keep.append(f"{t:g}" if isinstance(t, int | float) else str(t).strip())
+    if keep != ss[Key.LANDMARKS]:
+        ss[Key.LANDMARKS] = keep
 
 
 def _keep_valid(key: str, options: list, multi: bool = False) -> None:
@@ -155,11 +179,19 @@ def _settings(cohort: Cohort) -> None:
     default = "recorded" if cohort.has_recorded_response else "kdigo2024"
     if _select("Response criteria", criteria, Key.CRITERIA, default, CRITERIA_LABELS) == "custom":
         _custom_criteria()
-    _keep_valid(Key.LANDMARKS, list(LANDMARK_CHOICES), multi=True)
-    st.multiselect("Landmark months", list(LANDMARK_CHOICES), [6, 12], key=Key.LANDMARKS,
-                   bind=BIND, help="Months after the start of therapy at which response is assessed.")  # fmt: skip
-    if not st.session_state.get(Key.LANDMARKS):
+    _keep_landmarks()
+    st.multiselect("Landmark months", [str(m) for m in LANDMARK_CHOICES], ["6", "12"],
+                   key=Key.LANDMARKS, bind=BIND, accept_new_options=True,
+                   help="Months after the start of therapy at which response is assessed; "
+                        "type weeks or days as 20w or 180d (converted exactly: weeks × 12 / 52, "
+                        "days / 30.4375).")  # fmt: skip
+    chosen = st.session_state.get(Key.LANDMARKS)
+    if not chosen:
         st.caption("No landmark chosen: months 6 and 12 are used.")
+    elif any(not str(t).strip().replace(".", "", 1).isdigit() for t in chosen):
+        st.caption("Landmarks: " + ", ".join(
+            f"{name} = month {m:.4g}" for m, name in
+            (parse_landmark(t) for t in sorted(chosen, key=lambda t: parse_landmark(t)[0]))))
     windows = [x / 2 for x in range(7)]
     st.select_slider("Landmark window (± months)", windows, 1.0, key=Key.WINDOW, bind=BIND)
     _select(
@@ -195,7 +227,7 @@ def mixed_choices(cohort: Cohort) -> list[str]:
     have = [m for m in VISIT_LABS if m in v and v[m].notna().any()]
     if "egfr" not in have and "creatinine" in have:
         have.insert(have.index("creatinine") + 1, "egfr")
-    return have
+    return have + [m for m in measure_units(cohort) if m in v and v[m].notna().any()]
 
 
 def _more_settings(cohort: Cohort) -> None:
@@ -219,7 +251,8 @@ def _more_settings(cohort: Cohort) -> None:
             _keep_valid(Key.MIXED_MEASURES, choices, multi=True)
             st.multiselect("Labs modelled over all visits (mixed model)", choices,
                            ["egfr"] if "egfr" in choices else choices[:1], key=Key.MIXED_MEASURES,
-                           format_func=lambda m: LABELS.get(m, m), bind=BIND)  # fmt: skip
+                           format_func=lambda m: label_of(m, measure_units(cohort)),
+                           bind=BIND)  # fmt: skip
             if not st.session_state.get(Key.MIXED_MEASURES):
                 st.caption("No lab chosen: eGFR is modelled.")
 

@@ -14,7 +14,7 @@ import streamlit as st
 
 from core.model.i18n import gettext as _
 from core.model.schema import Cohort
-from core.model.settings import CustomCriteria, Filters, Settings
+from core.model.settings import CustomCriteria, Filters, Settings, landmark_settings
 
 
 class Key:
@@ -37,6 +37,7 @@ class Key:
     DROP_INVALID_FOR = "drop_invalid_for"  # the file the checkbox was last set for
     CONFIRM = "confirm_mapping"
     MAPPING_EDITOR = "mapping_editor"
+    MAPPING_BASE = "mapping_base"  # the mapping table as last checked (statuses brought up to date)
     DROP_IDENTIFIERS = "drop_identifiers"  # button: drop the identifier columns
     PSEUDONYMISE = "pseudonymise_ids"  # checkbox: patient IDs → study codes
 
@@ -262,6 +263,15 @@ def age_bounds(cohort: Cohort) -> tuple[float, float]:
     return float(int(lo)), float(int(hi) + (hi > int(hi)))
 
 
+def _landmarks(chosen) -> dict:
+    """``landmarks`` and ``landmark_names`` from the sidebar (months, or 20w / 180d)."""
+    try:
+        marks = landmark_settings(chosen or ("6", "12"))
+    except ValueError:
+        return landmark_settings(("6", "12"))
+    return marks if all(m > 0 for m in marks["landmarks"]) else landmark_settings(("6", "12"))
+
+
 def get_settings() -> Settings:
     """The analysis settings chosen in the sidebar, with the contract's defaults."""
     ss = st.session_state
@@ -275,7 +285,7 @@ def get_settings() -> Settings:
     )
     return Settings(
         criteria=criteria or None,
-        landmarks=tuple(sorted(ss.get(Key.LANDMARKS) or (6.0, 12.0))),
+        **_landmarks(ss.get(Key.LANDMARKS)),
         window=float(ss.get(Key.WINDOW, 1.0)),
         missing=ss.get(Key.MISSING, "complete-case"),
         event=ss.get(Key.EVENT, "cr-or-pr"),

@@ -15,7 +15,7 @@ import streamlit as st
 from core.analyses.registry import FIGURES, figure_page, figure_title, table_title
 from core.model.i18n import gettext as _
 from core.model.results import AnalysisRun, FigureKey, Result
-from core.model.schema import LABELS, UNITS, Cohort
+from core.model.schema import LABELS, UNITS, Cohort, label_with_unit, measure_units
 from core.model.settings import Filters, Settings
 from ui import cache, state
 from ui.widgets import guarded, show_figure, show_table
@@ -27,9 +27,12 @@ def title(name: str) -> str:
     return _(figure_title(name) if name in FIGURES else table_title(name))
 
 
-def measure_label(name: str) -> str:
-    """'UPCR (g/g)', '혈청 알부민 (g/dL)': a canonical field's label, translated, with its unit."""
-    label = _(LABELS.get(name, name))
+def measure_label(name: str, units: dict[str, str] | None = None) -> str:
+    """'UPCR (g/g)', '혈청 알부민 (g/dL)': a canonical field's label, translated, with its unit;
+    'CD4 (cells/µL)' for a measure the user named with its unit text (``units``)."""
+    if name not in LABELS:
+        return label_with_unit(name, units)
+    label = _(LABELS[name])
     unit = UNITS.get(name)
     return f"{label} ({unit})" if unit and unit != LABELS.get(name) else label
 
@@ -101,8 +104,12 @@ class View:
             table, item, label = res.table, None, label or title(name)
             if measure is not None and "measure" in table:
                 table, item = table[table["measure"] == measure], f"{name}_{measure}"
-                label = f"{label}, {_(LABELS.get(measure, measure))}"
+                label = f"{label}, {self.label(measure)}"
             show_table(name, label, table, self.summary, result=res, item=item, **kw)
+
+    def label(self, measure: str) -> str:
+        """'UPCR (g/g)', or 'CD4 (cells/µL)' for a measure named in the mapping."""
+        return measure_label(measure, measure_units(self.cohort))
 
     def measures(self) -> list[str]:
         """Measures with paired values, in the order of the paired-change table."""

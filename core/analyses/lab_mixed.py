@@ -19,7 +19,7 @@ from core.analyses.context import RunContext
 from core.analyses.response import group_levels
 from core.analyses.spec import AnalysisSkipped, AnalysisSpec, FigureRef, TableSpec
 from core.model.results import AnalysisRun, Result
-from core.model.schema import LABELS, UNITS, Cohort
+from core.model.schema import Cohort, label_of, measure_units, unit_of
 from core.model.settings import Settings
 from core.model.vocabulary import groups_with_reference
 from core.outcomes.criteria import add_egfr
@@ -114,7 +114,7 @@ def model_frame(cohort: Cohort, measure: str) -> tuple[pd.DataFrame, str, list[s
     """
     visits, _ = add_egfr(cohort.visits, cohort.patients)
     scale = "log" if measure in LOG_SCALE else "identity"
-    label = LABELS.get(measure, measure)
+    label = label_of(measure, measure_units(cohort))
     if measure not in visits:
         return pd.DataFrame(columns=["patient_id", "group", "time", "y"]), scale, []
     patients = cohort.patients.drop_duplicates("patient_id").set_index("patient_id")
@@ -161,7 +161,7 @@ def fit_trajectory(cohort: Cohort, measure: str, settings: Settings) -> Trajecto
     """Fit one lab's mixed model (random intercept and slope; random intercept only when
     the slope variance sits on its boundary). Too little data is a note, not an error."""
     v, scale, notes = model_frame(cohort, measure)
-    label = LABELS.get(measure, measure)
+    label = label_of(measure, measure_units(cohort))
     levels = group_levels(v["group"].astype(str), _reference(sorted(set(v["group"])), settings),
                           settings.group_order)
 
@@ -206,15 +206,15 @@ def _pct(x: float) -> float:
     return float(100 * np.expm1(x))
 
 
-def _slope_rows(tr: Trajectory) -> list[dict]:
+def _slope_rows(tr: Trajectory, units: dict[str, str] | None = None) -> list[dict]:
     fit = tr.fit
     assert fit is not None
     ref = tr.groups[0]
     df = float(fit.df[fit.terms.index("time")])
     unit = (
-        f"log({LABELS.get(tr.measure, tr.measure)}) per year"
+        f"log({label_of(tr.measure, units)}) per year"
         if tr.scale == "log"
-        else f"{UNITS.get(tr.measure, 'units')} per year"
+        else f"{unit_of(tr.measure, units) or 'units'} per year"
     )
     base = {
         "measure": tr.measure,
@@ -307,7 +307,7 @@ def lab_mixed_models(
         tr = fit_trajectory(cohort, measure, settings)
         notes.extend(tr.notes)
         if tr.fit is not None:
-            slopes.extend(_slope_rows(tr))
+            slopes.extend(_slope_rows(tr, measure_units(cohort)))
             mixed.append(_mixed_rows(tr))
     slope_table = pd.DataFrame(slopes, columns=SLOPE_COLUMNS)
     mixed_table = (

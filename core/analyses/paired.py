@@ -19,7 +19,7 @@ from core.analyses.labs_values import landmark_values, measures_of
 from core.analyses.response import ALL, group_levels
 from core.analyses.spec import AnalysisSpec, FigureRef, TableSpec
 from core.model.results import AnalysisRun, Result
-from core.model.schema import Cohort
+from core.model.schema import Cohort, label_with_unit, measure_units
 from core.model.vocabulary import TEST_TEXT
 from core.outcomes.derive import Outcomes
 from core.stats.ranks import friedman, holm, paired_t, rank_sum, signed_rank
@@ -167,7 +167,7 @@ def paired_changes(cohort: Cohort, o: Outcomes, values: pd.DataFrame | None = No
         "paired_changes",
         pd.DataFrame(rows, columns=_PAIRED_COLS),
         tuple(notes),
-        {"settings": o.settings},
+        {"settings": o.settings, "units": measure_units(cohort)},
     )
 
 
@@ -343,6 +343,13 @@ def _methods(run: AnalysisRun) -> list[str]:
         out.append(f"Values at months 0 and the landmarks: {TEST_TEXT['friedman']}.")
     if run.table("change_between_groups") is not None:
         out.append(f"Changes were compared between groups by the {TEST_TEXT['wilcoxon_rank_sum']}.")
+    named = {m: u for m, u in measure_units(run.cohort).items()
+             if run.table("paired_changes") is not None
+             and m in set(run.table("paired_changes")["measure"])}
+    if named:
+        out.append("Measures named in the mapping file are analysed in the units given, "
+                   "without conversion: " + ", ".join(label_with_unit(m, named) for m in named)
+                   + ".")
     return out
 
 

@@ -19,7 +19,14 @@ import pandas as pd
 from core.analyses.context import RunContext
 from core.analyses.spec import NO_FIGURE, AnalysisSpec, TableSpec
 from core.model.results import AnalysisRun, Result
-from core.model.schema import ISN_CLASSES, PATIENT_FIELDS, VISIT_FIELDS, VISIT_LABS, Cohort
+from core.model.schema import (
+    ISN_CLASSES,
+    PATIENT_FIELDS,
+    VISIT_FIELDS,
+    VISIT_LABS,
+    Cohort,
+    measure_units,
+)
 from core.model.settings import Settings
 from core.model.variables import is_free_text
 from core.model.vocabulary import ALL, groups_with_reference
@@ -345,7 +352,8 @@ def baseline_table(cohort: Cohort, settings: Settings) -> Result:
             "Some categorical tables had expected counts below 5 but were too large for "
             "the exact test: chi-square used instead (named in the test column)."
         )
-    return Result("table1", table, tuple(notes), {"groups": groups, "reference": ref})
+    return Result("table1", table, tuple(notes), {"groups": groups, "reference": ref,
+                                                  "units": measure_units(cohort)})
 
 
 def _table1(ctx: RunContext) -> dict:

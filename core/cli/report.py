@@ -26,6 +26,7 @@ from core.model.settings import (
     ZPH_TRANSFORMS,
     Filters,
     Settings,
+    landmark_settings,
     options_settings,
 )
 
@@ -44,7 +45,8 @@ def _parser() -> _Parser:
     p.add_argument("cohort_file")
     p.add_argument("--mapping", help="mapping JSON (data-contract §3)")
     p.add_argument("--criteria", choices=CRITERIA)
-    p.add_argument("--landmarks", nargs="+", type=float, default=[6.0, 12.0])
+    p.add_argument("--landmarks", nargs="+", default=["6", "12"],
+                   help="landmarks in months (6), weeks (20w) or days (180d)")
     p.add_argument("--window", type=float, default=1.0)
     p.add_argument("--missing", choices=MISSING_STRATEGIES, default="complete-case")
     p.add_argument("--event", choices=EVENTS, default="cr-or-pr")
@@ -173,10 +175,16 @@ def _settings_filters(args: argparse.Namespace, cohort: Cohort) -> tuple[Setting
                            "or U/mL")
         remembered["dsdna_cutoff_unit"] = display_unit(known)
     try:
+        marks = landmark_settings(args.landmarks)
+    except ValueError as exc:
+        raise BadInput(str(exc)) from exc
+    if any(m <= 0 for m in marks["landmarks"]):
+        raise BadInput("landmarks must be months after baseline (greater than 0)")
+    try:
         settings = Settings(
             **remembered,
             criteria=args.criteria,
-            landmarks=tuple(args.landmarks),
+            **marks,
             window=args.window,
             missing=args.missing,
             event=args.event,
@@ -197,8 +205,6 @@ def _settings_filters(args: argparse.Namespace, cohort: Cohort) -> tuple[Setting
         )
     except ValueError as exc:
         raise BadInput(str(exc)) from exc
-    if any(m <= 0 for m in args.landmarks):
-        raise BadInput("landmarks must be months after baseline (greater than 0)")
     # eGFR is always offered (filled from creatinine); a file without either gets a note.
     unknown = [m for m in settings.mixed_measures if m != "egfr" and m not in cohort.visits]
     if unknown:

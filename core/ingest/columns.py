@@ -65,6 +65,11 @@ def type_column(sheet: Sheet, plan: ColumnPlan, values: dict, log: V.IssueLog) -
         if not bad.any() and s.notna().any():
             return Col(plan, name or col, pd.Series(nums, index=s.index), rows, extra)
         return Col(plan, name or col, V.strip_text(s), rows, extra)
+    if plan.measure:  # a measure the user named: numbers in the unit given, never converted
+        nums, bad = _numbers(sheet, col)
+        log.cells("error", bad, rows, s, col, lambda v: f"'{v}' is text in the column of the "
+                  f"measure {field}; enter a number or leave the cell empty.", **where)
+        return Col(plan, field, pd.Series(nums, index=s.index), rows, extra)
     if field in NUMERIC:
         nums, bad = _numbers(sheet, col)
         if field == "month" and bad.any():  # 'baseline', '6개월', 'week 24' in a month column

@@ -9,6 +9,7 @@ User errors are issues in ``Cohort.report``, never exceptions.
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import warnings
 from pathlib import Path
@@ -29,6 +30,7 @@ from core.ingest.io import Limits, RawTable, read_table
 from core.ingest.mapping import (
     ColumnPlan,
     format_month,
+    format_target,
     parse_mapping_json,
     plan_columns,
     validate_mapping,
@@ -117,6 +119,12 @@ def _build(raw: RawTable, data: bytes, filename: str, mapping: dict, overrides: 
         sheet = next(s for s in raw.sheets if s.name == p.sheet)
         cols.setdefault(p.sheet, []).append(type_column(sheet, p, values, log))
     every = [c for cs in cols.values() for c in cs]
+    measures = frozenset(p.field for p in plans if p.measure)
+    for name in sorted(measures):  # a typo of a known lab would silently be a new measure
+        near = difflib.get_close_matches(name, VISIT_FIELDS, n=1, cutoff=0.85)
+        if near:
+            log.add("warning", f"The mapping names a new measure '{name}', analysed as it is "
+                    f"(not as {near[0]}): if {near[0]} was meant, map the column to {near[0]}.")
     apply_units(every, overrides, log)
     check_limits(every, log)
     if raw.is_workbook:
@@ -124,7 +132,7 @@ def _build(raw: RawTable, data: bytes, filename: str, mapping: dict, overrides: 
         pframe, phdr = side_by_side(cols[ps.name], ps, log)
         patients, _ = split_rows(pframe, phdr, log, ps.name, need_month=False)
         vframe, vhdr = side_by_side(cols[vs.name], vs, log)
-        more, visits = split_rows(vframe, vhdr, log, vs.name)
+        more, visits = split_rows(vframe, vhdr, log, vs.name, measures=measures)
         if patients is None or more is None:
             return _empty(filename, data, log.items)
         add = [c for c in more.columns if c not in patients.columns]  # fields on both sheets
@@ -153,7 +161,7 @@ def _build(raw: RawTable, data: bytes, filename: str, mapping: dict, overrides: 
                 _, visits = split_rows(long, hdr, log, sheet.name, extra_in_visits=True)
         else:
             frame, hdr = side_by_side(every, sheet, log)
-            patients, visits = split_rows(frame, hdr, log, sheet.name)
+            patients, visits = split_rows(frame, hdr, log, sheet.name, measures=measures)
         if patients is None:
             return _empty(filename, data, log.items)
     if visits is None:
@@ -240,10 +248,13 @@ def _mapping_used(plans: list[ColumnPlan], cols: list[Col], values: dict) -> dic
     columns, units = {}, {}
     for p in plans:
         if p.field is not None:
-            target = p.field if p.month is None else f"{p.field}_m{format_month(p.month)}"
+            if p.time is not None:  # as written: cd4_w20, not cd4_m4.615384615384615
+                target = format_target(p.field, p.time, p.time_unit)
+            else:
+                target = p.field if p.month is None else f"{p.field}_m{format_month(p.month)}"
             columns[p.column] = target
     for c in cols:  # the unit each field was read in: stated, picked or assumed
         unit = c.plan.unit or c.converted_from
         if unit is not None and c.plan.field not in units:
-            units[c.plan.field] = display_unit(unit)
+            units[c.plan.field] = unit if c.plan.measure else display_unit(unit)
     return {"columns": columns, "units": units, "values": dict(values)}

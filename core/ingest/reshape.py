@@ -68,8 +68,12 @@ def wide_to_long(cols: list[Col], sheet: Sheet,
 
 def split_rows(df: pd.DataFrame, header: dict, log: V.IssueLog, sheet: str | None,
            need_month: bool = True,
-           extra_in_visits: bool = False) -> tuple[pd.DataFrame | None, pd.DataFrame | None]:
+           extra_in_visits: bool = False,
+           measures: frozenset[str] = frozenset()) -> tuple[pd.DataFrame | None, pd.DataFrame | None]:
     """A long table -> (patients, visits); rows without ID or month are errors.
+
+    ``measures`` (user-named measures of the mapping) are visit columns even when a
+    patient's rows all hold the same value.
 
     ``(None, None)`` when there is no patient ID column at all.
     """
@@ -101,7 +105,7 @@ def split_rows(df: pd.DataFrame, header: dict, log: V.IssueLog, sheet: str | Non
     df["_pid"] = pd.factorize(df["patient_id"])[0]  # IDs hashed once: the checks group by it
     if extra and not extra_in_visits:
         spread = df.groupby("_pid")[extra].nunique(dropna=True).max()
-        varying = [c for c in extra if spread.get(c, 0) > 1]
+        varying = [c for c in extra if spread.get(c, 0) > 1 or c in measures]
     else:
         varying = list(extra)
     pat_fields = [c for c in df.columns if c in PATIENT_FIELDS and c != "patient_id"]

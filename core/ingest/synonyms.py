@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from core.ingest.units import STEROID_FACTORS, is_unit_text, normalise_unit
 
 SYNONYMS: dict[str, tuple[str, ...]] = {
-    "patient_id": ("patient_id", "id", "patient id", "patient no", "patient no.", "patient number",
+    "patient_id": ("patient_id", "id", "pid", "patient id", "patient no", "patient no.", "patient number",
                    "pt id", "pt no", "subject", "subject id", "case id", "case no", "study id",
                    "record no", "mrn", "chart no", "환자번호", "등록번호", "환자 id", "환자id",
                    "연구번호", "병록번호", "차트번호", "대상자번호", "환자 번호", "연구 번호", "번호"),
@@ -144,24 +144,36 @@ _SUFFIX = re.compile(
 _KOREAN_SUFFIX = re.compile(rf"^(?P<name>.*?\S)\s*(?P<time>기저|{_NUM}\s*(?:개월|주|일))$")
 
 
+def to_months(value: float, unit: str | None) -> float:
+    """A time in ``unit`` (months, weeks, days; None = months) as months: weeks × 12 / 52,
+    days / 30.4375, never rounded (data-contract §1)."""
+    v = float(value)
+    return v * 12 / 52 if unit == "weeks" else v / 30.4375 if unit == "days" else v
+
+
+def parse_time_unit(text: str) -> tuple[float, str] | None:
+    """A time-point text as written: ``(value, unit)`` with unit months, weeks or days.
+
+    'w20' -> (20.0, 'weeks'); '6 mo' -> (6.0, 'months'); 'baseline' -> (0.0, 'months').
+    """
+    s = unicodedata.normalize("NFKC", str(text)).strip().lower().replace("_", "")
+    if re.fullmatch(_NUM, s):
+        return float(s), "months"
+    for pattern, kind in _TIME_PATTERNS:
+        m = pattern.fullmatch(s)
+        if m:
+            return (0.0, "months") if kind == "zero" else (float(m.group(1)), kind)
+    return None
+
+
 def parse_time(text: str) -> float | None:
     """Months since therapy start for a time-point text, or None.
 
     '6 mo', 'month 6', 'm6', '6개월' -> 6.0; 'baseline', 'bl', '기저' -> 0.0; 'w24' ->
     24 * 12 / 52; 'day 30' -> 30 / 30.4375 (data-contract §1: never rounded).
     """
-    s = unicodedata.normalize("NFKC", str(text)).strip().lower().replace("_", "")
-    if re.fullmatch(_NUM, s):
-        return float(s)
-    for pattern, kind in _TIME_PATTERNS:
-        m = pattern.fullmatch(s)
-        if not m:
-            continue
-        if kind == "zero":
-            return 0.0
-        n = float(m.group(1))
-        return n if kind == "months" else (n * 12 / 52 if kind == "weeks" else n / 30.4375)
-    return None
+    got = parse_time_unit(text)
+    return None if got is None else to_months(*got)
 
 
 @dataclass(frozen=True)
@@ -172,6 +184,8 @@ class HeaderInfo:
     month: float | None
     unit: str | None
     name: str  # the header with time point and unit removed
+    time: float | None = None  # the time point as written (``month`` in ``time_unit``)
+    time_unit: str | None = None  # months, weeks or days
 
 
 def lookup_field(name: str) -> tuple[str | None, str | None]:
@@ -199,15 +213,16 @@ def parse_header(header: str) -> HeaderInfo:
     """Field, month and unit written in a header (see the module docstring)."""
     text = unicodedata.normalize("NFKC", str(header)).strip()
     month: float | None = None
+    written: tuple[float, str] | None = None
     unit: str | None = None
     kept: list[str] = []
 
     def bracket(m: re.Match) -> str:
-        nonlocal month, unit
+        nonlocal month, unit, written
         inner = (m.group(1) or m.group(2) or "").strip()
         t = parse_time(inner)
         if t is not None and month is None:
-            month = t
+            month, written = t, parse_time_unit(inner)
             return " "
         if is_unit_text(inner) and unit is None:
             unit = inner
@@ -217,7 +232,7 @@ def parse_header(header: str) -> HeaderInfo:
             if all(parse_time(p) is not None or is_unit_text(p) for p in parts):
                 for p in parts:
                     if parse_time(p) is not None:
-                        month = parse_time(p)
+                        month, written = parse_time(p), parse_time_unit(p)
                     else:
                         unit = p
                 return " "
@@ -230,6 +245,7 @@ def parse_header(header: str) -> HeaderInfo:
         m = _KOREAN_SUFFIX.match(name) or _SUFFIX.match(name)
         if m and parse_time(m.group("time")) is not None:
             month, name = parse_time(m.group("time")), m.group("name").strip(" _-")
+            written = parse_time_unit(m.group("time"))
     if "," in name:
         head, _, tail = name.rpartition(",")
         if is_unit_text(tail.strip()) and head.strip():
@@ -250,4 +266,5 @@ def parse_header(header: str) -> HeaderInfo:
     norm_unit = normalise_unit(drug or unit, field) if field else normalise_unit(unit)
     if field and drug is None and unit is not None and norm_unit is None:
         norm_unit = normalise_unit(unit)  # a unit we know but cannot convert: validation says so
-    return HeaderInfo(field, month, norm_unit, name)
+    time, time_unit = written if written is not None and month is not None else (None, None)
+    return HeaderInfo(field, month, norm_unit, name, time, time_unit)

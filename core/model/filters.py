@@ -116,6 +116,10 @@ def filter_summary(
         if settings.criteria:
             parts.append(str(settings.criteria))
         parts.append(settings.missing)
+        if settings.landmark_names:
+            parts.append("landmarks " + ", ".join(
+                f"{settings.landmark_label(m)} (month {m:.3g})" if dict(settings.landmark_names)
+                .get(m) else settings.landmark_label(m) for m in settings.landmarks))
         if settings.suppression_threshold is not None:
             parts.append(f"counts < {settings.suppression_threshold} suppressed")
     if n is not None:

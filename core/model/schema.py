@@ -6,6 +6,8 @@ cause are :class:`Issue` rows in a :class:`ValidationReport`, never exceptions.
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -153,16 +155,71 @@ LABELS: dict[str, str] = {
     "treatment_failure": "Treatment failure",
 }
 
+# --- Measures the user names (data-contract §3): any other numeric visit column ------------
+# A user-named measure (``cd4``, ``hemoglobin``) is lower-case [a-z][a-z0-9_]*, not a
+# canonical field, not a time field and not ending in a time suffix (``_w20``); its unit is
+# free text kept as its label (``cells/µL``), never converted.
+_MEASURE_NAME = re.compile(r"[a-z][a-z0-9_]*")
+_TIME_SUFFIX = re.compile(r"_[mwd]-?\d+(?:\.\d+)?$")
+RESERVED_NAMES: frozenset[str] = frozenset({
+    "month", "week", "day", "visit_date", "ignore", "measure", "landmark", "visit_month",
+    "value", "time", "event", "status", "n", "all", "anti_dsdna_censored", "isn_class_detail",
+})
+
+
+def is_measure_name(name: object) -> bool:
+    """True for a name a user may give a new measure (``cd4``, ``platelets``)."""
+    t = str(name)
+    return (bool(_MEASURE_NAME.fullmatch(t)) and t not in RESERVED_NAMES
+            and t not in PATIENT_FIELDS and t not in VISIT_FIELDS
+            and not _TIME_SUFFIX.search(t) and len(t) <= 40)
+
+
+def measure_label(name: str) -> str:
+    """A user-named measure as a clinician reads it: 'cd4' -> 'CD4', 'cd8_count' -> 'CD8
+    count', 'platelets' -> 'Platelets' (short words and words with digits in capitals)."""
+    words = [w for w in str(name).split("_") if w]
+    out = [w.upper() if len(w) <= 3 or any(ch.isdigit() for ch in w) else w for w in words]
+    if out and out[0].islower():
+        out[0] = out[0][:1].upper() + out[0][1:]
+    return " ".join(out) or str(name)
+
+
 RESPONSE_STATES: tuple[str, ...] = ("CR", "PR", "NR")
 ISN_CLASSES: tuple[str, ...] = ("I", "II", "III", "IV", "V", "VI", "III+V", "IV+V")
 DEFAULT_GROUPS: tuple[str, ...] = ("refractory", "relapse")
 
 
-def label_with_unit(name: str) -> str:
-    """'UPCR (g/g)' for a canonical field; the name itself for anything else."""
-    label = LABELS.get(name, name)
-    unit = UNITS.get(name)
+def label_of(name: str, units: Mapping[str, str] | None = None) -> str:
+    """'UPCR' for a canonical field; 'CD4' for a measure the user named (``units`` holds its
+    unit text, e.g. from :func:`measure_units`); the name itself for anything else."""
+    if name in LABELS:
+        return LABELS[name]
+    if units and name in units and is_measure_name(name):
+        return measure_label(name)
+    return name
+
+
+def unit_of(name: str, units: Mapping[str, str] | None = None) -> str | None:
+    """The display unit: the canonical one, or the unit text a user-named measure was given."""
+    if name in UNITS:
+        return UNITS[name]
+    return (units or {}).get(name) if is_measure_name(name) else None
+
+
+def label_with_unit(name: str, units: Mapping[str, str] | None = None) -> str:
+    """'UPCR (g/g)' for a canonical field, 'CD4 (cells/µL)' for a measure the user named with
+    a unit in ``units``; the name itself for anything else."""
+    label = label_of(name, units)
+    unit = unit_of(name, units)
     return f"{label} ({unit})" if unit and unit != label else label
+
+
+def measure_units(cohort: Cohort | None) -> dict[str, str]:
+    """Unit text of each user-named measure of a cohort (from the mapping it was loaded
+    with); canonical fields are left out (their units are :data:`UNITS`)."""
+    mapping = getattr(cohort, "mapping", None) or {}
+    return {k: str(v) for k, v in (mapping.get("units") or {}).items() if is_measure_name(k)}
 
 
 Severity = Literal["error", "warning"]

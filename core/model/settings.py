@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field, replace
 from typing import Literal, get_args
 
@@ -59,6 +60,9 @@ class Settings:
 
     criteria: str | None = None
     landmarks: tuple[float, ...] = (6.0, 12.0)
+    # how the user gave landmarks that were not whole months: (months, 'week 20'), shown
+    # beside the months on the pages and in the titles (parse_landmark)
+    landmark_names: tuple[tuple[float, str], ...] = ()
     window: float = 1.0
     missing: str = "complete-case"
     event: str = "cr-or-pr"
@@ -161,6 +165,13 @@ class Settings:
             out["baseline_exclude"] = list(self.baseline_exclude)
         return out
 
+    def landmark_label(self, month: float) -> str:
+        """'week 20' for a landmark given in weeks, else 'month 6' (baseline for 0)."""
+        m = float(month)
+        if m == 0:
+            return "baseline"
+        return dict(self.landmark_names).get(m, f"month {m:g}")
+
     @property
     def milestones(self) -> tuple[float, ...]:
         """The months of the ``milestones`` table: ``milestone_months``, else the landmarks."""
@@ -230,3 +241,36 @@ class Filters:
             self.classes or self.groups or self.sexes or self.extra
             or self.age_min is not None or self.age_max is not None
         )
+
+
+# --- landmarks in months, weeks or days (data-contract §4) --------------------------------
+_LANDMARK = re.compile(
+    r"^\s*(?P<n>\d+(?:\.\d+)?)\s*(?P<u>m|mo|months?|w|wk|wks|weeks?|d|days?)?\s*$",
+    re.IGNORECASE,
+)
+_UNIT_WORD = {"m": "month", "w": "week", "d": "day"}
+
+
+def parse_landmark(text: object) -> tuple[float, str]:
+    """A landmark as the user wrote it -> ``(months, name)``: ``'20w'`` -> (20 × 12 / 52,
+    'week 20'); ``'180d'`` -> (180 / 30.4375, 'day 180'); ``'6'`` or ``6`` -> (6.0,
+    'month 6'). Converted exactly, never rounded. ValueError with one sentence otherwise."""
+    if isinstance(text, int | float) and not isinstance(text, bool):
+        return float(text), f"month {float(text):g}"
+    m = _LANDMARK.match(str(text))
+    if not m:
+        raise ValueError(f"'{text}' is not a landmark: write months (6), weeks (20w) or days "
+                         "(180d).")
+    n = float(m.group("n"))
+    unit = _UNIT_WORD[(m.group("u") or "m")[0].lower()]
+    months = n if unit == "month" else n * 12 / 52 if unit == "week" else n / 30.4375
+    return months, f"{unit} {n:g}"
+
+
+def landmark_settings(texts) -> dict:
+    """``landmarks`` and ``landmark_names`` for :class:`Settings` from what the user wrote
+    (sorted by month; names kept only for landmarks not given in months)."""
+    parsed = sorted({parse_landmark(t) for t in texts})
+    months = tuple(dict.fromkeys(m for m, _ in parsed))
+    names = tuple((m, name) for m, name in parsed if not name.startswith("month "))
+    return {"landmarks": months, "landmark_names": names}

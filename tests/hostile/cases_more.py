@@ -293,8 +293,10 @@ def mapping_cases() -> list[Case]:
                 mapping=b'{"columns": {"ID": "patient_id",'),
         refuses("mapping_not_object", "cohort.csv", data, r"JSON|object|mapping|columns",
                 "mapping", mapping=b"[1, 2, 3]"),
-        refuses("mapping_unknown_field", "cohort.csv", data, r"upcrr", "mapping",
-                mapping={"columns": {"upcr": "upcrr"}}),
+        # "upcrr" would be a measure the user names (data-contract §3; a warning asks
+        # whether upcr was meant): a target that is no name at all is refused
+        refuses("mapping_unknown_field", "cohort.csv", data, r"UPCR rr", "mapping",
+                mapping={"columns": {"upcr": "UPCR rr"}}),
         refuses("mapping_unknown_unit", "cohort.csv", data, r"furlongs", "mapping",
                 mapping={"units": {"upcr": "furlongs"}}),
         loads("mapping_utf8_bom", "cohort.csv", data, "mapping", mapping=b"\xef\xbb\xbf" + valid,

@@ -11,7 +11,7 @@ from collections.abc import Callable, Mapping
 import pandas as pd
 
 from core.model.results import Result
-from core.model.schema import LABELS, label_with_unit
+from core.model.schema import label_of, label_with_unit
 from core.model.settings import Filters, Settings
 from core.model.vocabulary import CI_TEXT, TEST_SHORT, TEST_TEXT
 from core.report.export.common import TableContent, group_order, group_sizes, header_with_n, table
@@ -53,6 +53,7 @@ def baseline_content(
     df = table(results, "table1")
     if df is None:
         return None
+    units = results["table1"].meta.get("units")
     cols = list(df.columns)
     start, stop = cols.index("level") + 1, cols.index("p_value") if "p_value" in cols else len(cols)
     names = [c for c in cols[start:stop] if c not in _NON_GROUP]
@@ -63,14 +64,14 @@ def baseline_content(
     for variable, block in df.groupby("variable", sort=False):
         first = block.iloc[0]
         p, smd = format_p(first.get("p_value")), _num(first.get("smd"))
-        label = label_with_unit(str(variable))
+        label = label_with_unit(str(variable), units)
         level = block["level"].fillna("").astype(str)
         if (level == "").all():
             summary = "mean (SD)" if variable in settings.normal_vars else "median (IQR)"
             rows.append([f"{label}, {summary}", *[str(first.get(g, "")) for g in groups], p, smd])
             continue
         rows.append(
-            [f"{LABELS.get(str(variable), str(variable))}, n (%)", *[""] * len(groups), p, smd]
+            [f"{label_of(str(variable), units)}, n (%)", *[""] * len(groups), p, smd]
         )
         for (_, r), lev in zip(block.iterrows(), level, strict=True):
             rows.append([f"  {lev}", *[str(r.get(g, "")) for g in groups], "", ""])

@@ -43,6 +43,7 @@ def labs_content(
     df = table(results, "paired_changes")
     if df is None:
         return None
+    units = results["paired_changes"].meta.get("units")
     header = [
         "Measure",
         "Month",
@@ -62,7 +63,7 @@ def labs_content(
         lab = measure_formatter(measure)  # the measure's decimals (eGFR 0, UPCR 2 …)
         rows.append(
             [
-                label_with_unit(measure) if measure != last_measure else "",
+                label_with_unit(measure, units) if measure != last_measure else "",
                 months(month) if (measure, month) != (last_measure, last_month) else "",
                 str(r["group"]),
                 count_text(r["n_pairs"]),

@@ -121,8 +121,11 @@ def landmarks_text(settings: Settings) -> str:
     """``'6 and 12 months (± 1 month)'``."""
     marks = [months(m) for m in settings.landmarks]
     joined = marks[0] if len(marks) == 1 else ", ".join(marks[:-1]) + " and " + marks[-1]
+    named = [f"{name} = month {months(m)}" for m, name in settings.landmark_names]
+    given = f" [given as {', '.join(named)}]" if named else ""
     return (
-        f"{joined} months (± {months(settings.window)} month{'s' if settings.window != 1 else ''})"
+        f"{joined} months{given} (± {months(settings.window)} "
+        f"month{'s' if settings.window != 1 else ''})"
     )
 
 

@@ -17,7 +17,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from core.model.results import AnalysisRun, FigureKey
-from core.model.schema import LABELS, UNITS
+from core.model.schema import label_of, measure_units, unit_of
 from core.report.export.display import SUPPRESSED, p_text
 from core.report.figures.theme import (
     NOTE_SIZE,
@@ -38,12 +38,12 @@ def _columns(scale: str) -> tuple[str, str, str]:
     return "estimate", "ci_low", "ci_high"
 
 
-def axis_title(measure: str, scale: str) -> str:
+def axis_title(measure: str, scale: str, units: dict[str, str] | None = None) -> str:
     """The x-axis title of a measure's panel, naming the scale drawn."""
-    label = LABELS.get(measure, measure)
+    label = label_of(measure, units)
     if scale == "log":
         return f"{label}: % change per year (back-transformed from the log scale)"
-    return f"{label}: change per year, {UNITS.get(measure, 'units')}/year"
+    return f"{label}: change per year, {unit_of(measure, units) or 'units'}/year"
 
 
 def _row_label(r: pd.Series) -> str:
@@ -61,7 +61,8 @@ def _value_text(est: float, lo: float, hi: float, p: float, unit: str) -> str:
     return f"{est:.2f}{unit} ({lo:.2f} to {hi:.2f}), {p_text(p)}"
 
 
-def lab_slopes_figure(slopes: pd.DataFrame, colors: dict[str, str] | None = None) -> go.Figure:
+def lab_slopes_figure(slopes: pd.DataFrame, colors: dict[str, str] | None = None,
+                      units: dict[str, str] | None = None) -> go.Figure:
     """Dot-and-whisker chart of the ``lab_slopes`` table: one panel per measure, each
     group's slope per year with its 95 % CI (group colours), then each group's difference
     from the reference (dark, diamond); a dashed line at no change; estimate, CI and p
@@ -122,7 +123,7 @@ def lab_slopes_figure(slopes: pd.DataFrame, colors: dict[str, str] | None = None
         )
         model = str(d["model"].iloc[0])
         fig.update_xaxes(
-            title_text=f"{axis_title(measure, scale)}<br><sup>{model}; "
+            title_text=f"{axis_title(measure, scale, units)}<br><sup>{model}; "
             f"{int(d['n_patients'].iloc[0]) if d['n_patients'].notna().iloc[0] else SUPPRESSED}"
             " patients</sup>",
             zeroline=False,
@@ -143,4 +144,5 @@ def plot_lab_slopes(run: AnalysisRun, **_: object) -> dict[FigureKey, go.Figure]
     t = run.table("lab_slopes")
     if t is None:
         return {}
-    return {FigureKey("lab_slopes"): lab_slopes_figure(t, colors=run_colors(run))}
+    return {FigureKey("lab_slopes"): lab_slopes_figure(t, colors=run_colors(run),
+                                                        units=measure_units(run.cohort))}

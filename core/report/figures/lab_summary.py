@@ -8,7 +8,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from core.model.results import AnalysisRun, FigureKey, Result
-from core.model.schema import label_with_unit
+from core.model.schema import label_with_unit, measure_units
 from core.model.vocabulary import group_order
 from core.report.export.display import count_text, p_text
 from core.report.figures.theme import (
@@ -28,7 +28,9 @@ def _axis_refs(fig: go.Figure, row: int, col: int) -> tuple[str, str]:
 
 
 def paired_changes(
-    result: Result, *, colors: dict[str, str] | None = None, measures: list[str] | None = None
+    result: Result, *, colors: dict[str, str] | None = None, measures: list[str] | None = None,
+    units: dict[str, str] | None = None,
+    names: dict[float, str] | None = None,
 ) -> go.Figure:
     """Mean change from baseline with its t interval (square) and median change (open
     diamond) per measure, landmark and group; Wilcoxon signed-rank p at the right."""
@@ -46,7 +48,8 @@ def paired_changes(
         horizontal_spacing=0.32 if len(months) > 1 else 0.2,
         vertical_spacing=0.5 / len(ms),
         subplot_titles=[
-            f"{label_with_unit(m)}, {month_label(mo).lower()}" for m in ms for mo in months
+            f"{label_with_unit(m, units)}, {month_label(mo, names).lower()}"
+            for m in ms for mo in months
         ],
     )
     # Traces, shapes and annotations are collected and added once: per-call
@@ -201,7 +204,8 @@ def plot_paired_changes(run: AnalysisRun, **_: object) -> dict[FigureKey, go.Fig
         return {}
     return {
         FigureKey("paired_changes"): paired_changes(
-            run.results["paired_changes"], colors=run_colors(run)
+            run.results["paired_changes"], colors=run_colors(run),
+            units=measure_units(run.cohort), names=dict(run.settings.landmark_names),
         )
     }
 

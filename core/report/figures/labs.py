@@ -16,7 +16,7 @@ from plotly.subplots import make_subplots
 
 from core.analyses.labs_values import TRAJECTORY_COLUMNS
 from core.model.results import AnalysisRun, FigureKey
-from core.model.schema import LABELS, label_with_unit
+from core.model.schema import label_of, label_with_unit, measure_units
 from core.model.vocabulary import group_order
 from core.report.export.display import count_text, p_text
 from core.report.figures.axes import log_ticks, tick_text
@@ -72,6 +72,8 @@ def paired_plot(
     changes: pd.DataFrame | None = None,
     colors: dict[str, str] | None = None,
     show_ids: bool = False,
+    units: dict[str, str] | None = None,
+    names: dict[float, str] | None = None,
 ) -> go.Figure:
     """Before/after plot: one line per patient across landmarks, a box per landmark, one
     panel per group (lines for at most 1,000 patients per panel, a fixed random choice;
@@ -83,7 +85,7 @@ def paired_plot(
     then hovering a patient's line names the patient.
     """
     if values.empty:
-        return empty_figure(f"No {LABELS.get(measure, measure)} values at the landmarks.")
+        return empty_figure(f"No {label_of(measure, units)} values at the landmarks.")
     groups = [g for g in group_order(values["group"].dropna()) if g != "All"] or ["All"]
     fig = make_subplots(
         rows=1, cols=len(groups), shared_yaxes=True, subplot_titles=groups, horizontal_spacing=0.05
@@ -143,7 +145,7 @@ def paired_plot(
             tickvals=landmarks,
             row=1,
             col=col,
-            ticktext=[f"{month_label(lm)}<br>n = {count_text(n.get(lm, 0))}" for lm in landmarks],
+            ticktext=[f"{month_label(lm, names)}<br>n = {count_text(n.get(lm, 0))}" for lm in landmarks],
         )
         if changes is not None and not changes.empty:
             c = changes[(changes["measure"] == measure) & (changes["group"] == g)]
@@ -159,10 +161,10 @@ def paired_plot(
                     font=dict(size=NOTE_SIZE),
                 )
     journal_layout(
-        fig, title=f"{LABELS.get(measure, measure)} at baseline and follow-up", height=560
+        fig, title=f"{label_of(measure, units)} at baseline and follow-up", height=560
     )
     fig.update_layout(margin=dict(t=120))
-    fig.update_yaxes(title_text=label_with_unit(measure), row=1, col=1)
+    fig.update_yaxes(title_text=label_with_unit(measure, units), row=1, col=1)
     if changes is not None and not changes.empty:
         fig.add_annotation(
             text="p: Wilcoxon signed-rank test against baseline (paired patients)",
@@ -202,6 +204,7 @@ def trajectory(
     colors: dict[str, str] | None = None,
     title: str | None = None,
     min_share: float = 0.2,
+    units: dict[str, str] | None = None,
 ) -> go.Figure:
     """Median over months by group with its interquartile band (``month, group, n, median,
     q1, q3``). Groups are drawn without ``All`` when there are two or more. Months holding
@@ -211,7 +214,7 @@ def trajectory(
         top = table.groupby("group")["n"].transform("max")
         table = table[table["n"] >= min_share * top]
     if table.empty:
-        return empty_figure(f"No {LABELS.get(measure, measure)} values over follow-up.")
+        return empty_figure(f"No {label_of(measure, units)} values over follow-up.")
     groups = [g for g in group_order(table["group"]) if g != "All"] or ["All"]
     # n per month: a row per group under the x-axis, as the numbers at risk of a survival
     # chart (a median of 4 patients and one of 40 must not look alike).
@@ -260,10 +263,10 @@ def trajectory(
     months = sorted(table["month"].unique())
     pad = 0.04 * (max(months) - min(months) or 6)
     xrange = [min(months) - pad, max(months) + pad]
-    journal_layout(fig, title=title or f"{LABELS.get(measure, measure)} over follow-up",
+    journal_layout(fig, title=title or f"{label_of(measure, units)} over follow-up",
                    height=420 + 125 + n_px + 150)  # fmt: skip
     fig.update_xaxes(title_text=MONTH_TITLE, tickvals=months, range=xrange, row=1, col=1)
-    fig.update_yaxes(title_text=f"{label_with_unit(measure)}, median (IQR)", rangemode="tozero",
+    fig.update_yaxes(title_text=f"{label_with_unit(measure, units)}, median (IQR)", rangemode="tozero",
                      row=1, col=1)  # fmt: skip
     fig.update_xaxes(range=xrange, showline=False, ticks="", showticklabels=False, row=2, col=1)
     fig.update_yaxes(categoryorder="array", categoryarray=groups[::-1], showline=False, ticks="",
@@ -301,7 +304,8 @@ def plot_paired_values(
     return {
         FigureKey("paired", measure=m): paired_plot(
             d[["patient_id", "group", "landmark", "value"]].reset_index(drop=True),
-            m, changes=changes, colors=colors, show_ids=show_ids,
+            m, changes=changes, colors=colors, show_ids=show_ids, units=measure_units(run.cohort),
+            names=dict(run.settings.landmark_names),
         )
         for m, d in values.groupby("measure", sort=False)
     }
@@ -315,7 +319,8 @@ def plot_trajectories(run: AnalysisRun, **_: object) -> dict[FigureKey, go.Figur
     colors = run_colors(run)
     return {
         FigureKey("trajectory", measure=m): trajectory(
-            d[TRAJECTORY_COLUMNS].reset_index(drop=True), m, colors=colors
+            d[TRAJECTORY_COLUMNS].reset_index(drop=True), m, colors=colors,
+            units=measure_units(run.cohort),
         )
         for m, d in t.groupby("measure", sort=False)
     }

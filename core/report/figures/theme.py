@@ -102,11 +102,14 @@ def rgba(hex_color: str, alpha: float) -> str:
     return f"rgba({r},{g},{b},{alpha})"
 
 
-def month_label(month: float) -> str:
-    """'Baseline' for month 0, else 'Month 6' (no trailing .0)."""
+def month_label(month: float, names: dict[float, str] | None = None) -> str:
+    """'Baseline' for month 0, else 'Month 6' (no trailing .0); a landmark the user gave in
+    weeks or days as given (``names``, ``Settings.landmark_names``): 'Week 20'."""
     m = float(month)
     if m == 0:
         return "Baseline"
+    if names and m in names:
+        return names[m][:1].upper() + names[m][1:]
     return f"Month {m:g}"
 
 
