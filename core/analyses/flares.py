@@ -108,31 +108,111 @@ def aurora2_threshold(nadir: np.ndarray) -> np.ndarray:
     return np.where(nadir < 0.2, 1.0, np.where(nadir <= 1.0, 2.0, np.nan))
 
 
-def _meets(defn: FlareDefinition, p, nadir, c, c_nadir) -> tuple[bool, bool, float]:
-    """(flare by UPCR or creatinine, by creatinine, UPCR threshold) at one visit."""
-    if defn.kind == "aurora2":  # scalar form of aurora2_threshold (one visit at a time)
-        thr = np.nan if np.isnan(nadir) else 1.0 if nadir < 0.2 else 2.0 if nadir <= 1.0 else np.nan
-        return bool(p > thr), False, thr  # NaN compares False
-    thr = max(defn.fold * nadir, defn.floor_upcr) if not np.isnan(nadir) else np.nan
-    by_p = bool(
-        not np.isnan(p) and not np.isnan(nadir)
-        and geq(p, defn.fold * nadir) and geq(p, defn.floor_upcr)
-    )  # fmt: skip
-    by_c = False
-    if defn.creatinine_rise_pct is not None and not (np.isnan(c) or np.isnan(c_nadir)):
-        by_c = bool(geq(c, (1 + defn.creatinine_rise_pct / 100) * c_nadir))
-    return by_p or by_c, by_c and not by_p, thr
+def _meets(defn: FlareDefinition, p, nadir, c, c_nadir) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(flare by UPCR or creatinine, by creatinine alone, UPCR threshold) at each visit, for
+    arrays of UPCR, its nadir, creatinine and its nadir (NaN compares False)."""
+    if defn.kind == "aurora2":
+        thr = aurora2_threshold(nadir)
+        return p > thr, np.zeros(len(p), bool), thr
+    ok = ~np.isnan(nadir)
+    thr = np.where(ok, np.maximum(defn.fold * nadir, defn.floor_upcr), np.nan)
+    by_p = ~np.isnan(p) & ok & geq(p, defn.fold * nadir) & geq(p, defn.floor_upcr)
+    by_c = np.zeros(len(p), bool)
+    if defn.creatinine_rise_pct is not None:
+        by_c = ~(np.isnan(c) | np.isnan(c_nadir))
+        by_c &= geq(c, (1 + defn.creatinine_rise_pct / 100) * c_nadir)
+    return by_p | by_c, by_c & ~by_p, thr
 
 
-def _confirming(defn, month, p, c, i, nadir, c_nadir, by_c) -> float:
-    """Month of the visit confirming a candidate at row i (NaN: none)."""
-    col = c if by_c else p
-    nxt = np.flatnonzero(~np.isnan(col[i + 1 :]))
-    if not len(nxt):
-        return np.nan
-    j = i + 1 + nxt[0]
-    ok, _, _ = _meets(defn, p[j], nadir, c[j], c_nadir)
-    return float(month[j]) if ok else np.nan
+def _next_at_or_after(mask: np.ndarray) -> np.ndarray:
+    """For each row i (and one past the end), the first row j ≥ i where ``mask`` holds (len:
+    none). Rows of several patients: the caller checks j against the patient's end."""
+    n = len(mask)
+    idx = np.where(mask, np.arange(n), n)
+    out = np.minimum.accumulate(idx[::-1])[::-1] if n else idx
+    return np.r_[out, n]
+
+
+def _ranges(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Rows a[i] … b[i] − 1 of every i, concatenated, and the i of each row."""
+    lengths = np.maximum(b - a, 0)
+    which = np.repeat(np.arange(len(a)), lengths)
+    start = np.cumsum(lengths) - lengths
+    return a[which] + np.arange(lengths.sum()) - start[which], which
+
+
+def _running_nadir(values: np.ndarray, which: np.ndarray) -> np.ndarray:
+    """Lowest non-missing value so far within each run of ``which`` (NaN before the first)."""
+    s = pd.Series(values).groupby(which).cummin()  # NaN where the value is missing
+    return s.groupby(which).ffill().to_numpy(float)
+
+
+def flare_rows(defn: FlareDefinition, end, month, p, c, responded) -> dict[str, np.ndarray]:
+    """The flares of many patients at once (the rules of the module docstring).
+
+    Rows are visits after month 0, each patient's rows together and sorted by month;
+    ``end[r]`` is the row after the last of row r's patient. Every patient is followed in
+    rounds: from ``lo`` (its first row), the first response, then the first flare after it
+    (nadir = the lowest value from the response up to the visit before), then again from
+    the row after the flare (and its confirming visit), until no response or no flare is
+    left. Returns arrays, one entry per flare in (patient, order) order: ``row`` (the flare
+    visit), ``response_row``, ``nadir_upcr``, ``threshold_upcr``, ``nadir_creatinine``,
+    ``by_creatinine``, ``confirmed_month``.
+    """
+    n = len(month)
+    end = np.asarray(end, np.int64)
+    next_resp = _next_at_or_after(np.asarray(responded, bool))
+    next_p, next_c = _next_at_or_after(~np.isnan(p)), _next_at_or_after(~np.isnan(c))
+    # first row of each patient with the same month: where searchsorted(month, m) lands
+    new = np.ones(n, bool)
+    new[1:] = (end[1:] != end[:-1]) | (month[1:] != month[:-1])
+    run_first = np.maximum.accumulate(np.where(new, np.arange(n), 0)) if n else new.astype(int)
+    starts = np.flatnonzero(np.r_[True, end[1:] != end[:-1]]) if n else np.array([], np.int64)
+    lo = starts.astype(np.int64)
+    found: list[dict[str, np.ndarray]] = []
+    while len(lo):
+        s = next_resp[lo]
+        s = s[s < end[lo]]  # patients with a response at or after lo
+        if not len(s):
+            break
+        rows, which = _ranges(s, end[s])  # the response row, then the rows after it
+        nad = _running_nadir(p[rows], which)
+        c_nad = _running_nadir(c[rows], which)
+        after = np.flatnonzero(rows != s[which])  # visits examined: after the response
+        k, nad, c_nad = rows[after], nad[after - 1], c_nad[after - 1]
+        hit, by_c, thr = _meets(defn, p[k], nad, c[k], c_nad)
+        confirmed = month[k]
+        if defn.confirmation == "next-visit":
+            j = np.where(by_c, next_c[k + 1], next_p[k + 1])
+            has = j < end[k]
+            js = np.where(has, j, k)  # any row of the patient, ignored where not has
+            ok, _, _ = _meets(defn, p[js], nad, c[js], c_nad)
+            ok &= has
+            confirmed = np.where(ok, month[js], np.nan)
+            hit &= ok
+        else:
+            js = k
+        h = np.flatnonzero(hit)
+        _, first = np.unique(which[after][h], return_index=True)  # the first flare per patient
+        f = h[first]
+        found.append(
+            {
+                "row": k[f], "response_row": s[which[after][f]], "nadir_upcr": nad[f],
+                "threshold_upcr": thr[f], "nadir_creatinine": c_nad[f],
+                "by_creatinine": by_c[f], "confirmed_month": confirmed[f],
+            }
+        )  # fmt: skip
+        # a new response counts only after the flare and from its confirming visit on
+        lo = np.maximum(k[f] + 1, run_first[js[f]] + 1)
+        lo = lo[lo < end[k[f]]]
+    keys = ("row", "response_row", "nadir_upcr", "threshold_upcr", "nadir_creatinine",
+            "by_creatinine", "confirmed_month")  # fmt: skip
+    if not found:
+        kinds = {"row": np.int64, "response_row": np.int64, "by_creatinine": bool}
+        return {key: np.array([], kinds.get(key, float)) for key in keys}
+    out = {key: np.concatenate([r[key] for r in found]) for key in keys}
+    order = np.argsort(out["row"], kind="stable")  # patients' rows are in order
+    return {key: v[order] for key, v in out.items()}
 
 
 def patient_flares(defn: FlareDefinition, month, p, c, responded) -> list[dict]:
@@ -141,38 +221,18 @@ def patient_flares(defn: FlareDefinition, month, p, c, responded) -> list[dict]:
     Returns one dict per flare: response_month, month, upcr, nadir_upcr, threshold_upcr,
     creatinine, nadir_creatinine, by_creatinine, confirmed_month.
     """
-    out: list[dict] = []
-    nadir = c_nadir = np.nan
-    since = None  # month of the response the patient is followed from (None: not in response)
-    i, resume = 0, -1
-    while i < len(month):
-        if since is None:
-            if i > resume and responded[i]:
-                since, nadir, c_nadir = float(month[i]), p[i], c[i]
-            i += 1
-            continue
-        hit, by_c, thr = _meets(defn, p[i], nadir, c[i], c_nadir)
-        confirmed = float(month[i])
-        if hit and defn.confirmation == "next-visit":
-            confirmed = _confirming(defn, month, p, c, i, nadir, c_nadir, by_c)
-            hit = not np.isnan(confirmed)
-        if hit:
-            out.append(
-                {
-                    "response_month": since, "month": float(month[i]), "upcr": p[i],
-                    "nadir_upcr": nadir, "threshold_upcr": thr, "creatinine": c[i],
-                    "nadir_creatinine": c_nadir, "by_creatinine": by_c,
-                    "confirmed_month": confirmed,
-                }
-            )  # fmt: skip
-            since, nadir, c_nadir = None, np.nan, np.nan
-            resume = int(np.searchsorted(month, confirmed))  # re-response after confirmation
-            i += 1
-            continue
-        nadir = np.fmin(nadir, p[i])
-        c_nadir = np.fmin(c_nadir, c[i])
-        i += 1
-    return out
+    month, p, c = (np.asarray(a, float) for a in (month, p, c))
+    f = flare_rows(defn, np.full(len(month), len(month)), month, p, c, responded)
+    return [
+        {
+            "response_month": float(month[s]), "month": float(month[k]), "upcr": p[k],
+            "nadir_upcr": f["nadir_upcr"][i], "threshold_upcr": f["threshold_upcr"][i],
+            "creatinine": c[k], "nadir_creatinine": f["nadir_creatinine"][i],
+            "by_creatinine": bool(f["by_creatinine"][i]),
+            "confirmed_month": float(f["confirmed_month"][i]),
+        }
+        for i, (k, s) in enumerate(zip(f["row"], f["response_row"], strict=True))
+    ]  # fmt: skip
 
 
 def _visits(o: Outcomes) -> pd.DataFrame:
@@ -199,34 +259,71 @@ def flare_tables(
     x = _visits(o)
     ids = x["patient_id"].to_numpy()
     month = x["month"].to_numpy(float)
-    upcr, creat = x["upcr"].to_numpy(float), x["creatinine"].to_numpy(float)
     resp, groups = x["responded"].to_numpy(bool), x["group"].to_numpy(dtype=object)
     starts = np.flatnonzero(np.r_[True, ids[1:] != ids[:-1]]) if len(ids) else np.array([], int)
     ends = np.r_[starts[1:], len(ids)].astype(int)
     responders = np.add.reduceat(resp.astype(int), starts) > 0 if len(ids) else starts > 0
-    events, pats = [], []
-    for a, b in zip(starts[responders], ends[responders], strict=True):
-        after = slice(a, b)
-        keep = month[after] > 0  # visits are sorted: month 0 (and earlier) first
-        m, p, c = month[after][keep], upcr[after][keep], creat[after][keep]
-        r = resp[after][keep]
-        pid, group = ids[a], groups[a]
-        first, last = float(m[r][0]), float(month[b - 1])
-        for defn in definitions:
-            fl = patient_flares(defn, m, p, c, r)
-            events += [
-                {"definition": defn.name, "patient_id": pid, "group": group, **f} for f in fl
-            ]
-            pats.append(
+    if not responders.any():
+        return pd.DataFrame([], columns=EVENT_COLUMNS), pd.DataFrame([], columns=PATIENT_COLUMNS)
+    a, b = starts[responders], ends[responders]
+    # the visits after month 0 of the responders (visits are sorted: month 0 and earlier first)
+    rows = np.flatnonzero(np.repeat(responders, ends - starts) & (month > 0))
+    m, r = month[rows], resp[rows]
+    p = x["upcr"].to_numpy(float)[rows]
+    c = x["creatinine"].to_numpy(float)[rows]
+    # each responder's rows are together; last_of: the row after each responder's last
+    pk = np.repeat(np.arange(len(starts)), ends - starts)[rows]
+    last_of = np.r_[np.flatnonzero(pk[1:] != pk[:-1]) + 1, len(rows)]
+    end = np.repeat(last_of, np.diff(np.r_[0, last_of]))
+    first = m[_first_true(r, last_of)]  # the first response of each responder
+    last = month[b - 1]
+    pid, group = ids[a], groups[a]
+    ev_parts, pat_parts = [], []
+    for d_i, defn in enumerate(definitions):
+        f = flare_rows(defn, end, m, p, c, r)
+        k = f["row"]
+        who = np.searchsorted(last_of, k, side="right")  # responder index of each flare
+        n_fl = np.bincount(who, minlength=len(a))
+        first_fl = np.full(len(a), np.nan)
+        once = np.r_[True, who[1:] != who[:-1]] if len(who) else np.array([], bool)
+        first_fl[who[once]] = m[k[once]]
+        ev_parts.append(
+            pd.DataFrame(
+                {
+                    "definition": defn.name, "patient_id": pid[who], "group": group[who],
+                    "response_month": m[f["response_row"]], "month": m[k], "upcr": p[k],
+                    "nadir_upcr": f["nadir_upcr"], "threshold_upcr": f["threshold_upcr"],
+                    "creatinine": c[k], "nadir_creatinine": f["nadir_creatinine"],
+                    "by_creatinine": f["by_creatinine"], "confirmed_month": f["confirmed_month"],
+                    "_p": who, "_d": d_i,
+                }
+            )
+        )  # fmt: skip
+        time = np.where(n_fl > 0, first_fl, last) - first
+        pat_parts.append(
+            pd.DataFrame(
                 {
                     "definition": defn.name, "patient_id": pid, "group": group,
                     "first_response_month": first, "last_visit_month": last,
-                    "followup_years": (last - first) / MONTHS_PER_YEAR, "n_flares": len(fl),
-                    "time": (fl[0]["month"] if fl else last) - first if last > first else np.nan,
-                    "event": int(bool(fl)),
+                    "followup_years": (last - first) / MONTHS_PER_YEAR, "n_flares": n_fl,
+                    "time": np.where(last > first, time, np.nan),
+                    "event": (n_fl > 0).astype(np.int64), "_p": np.arange(len(a)), "_d": d_i,
                 }
-            )  # fmt: skip
-    return pd.DataFrame(events, columns=EVENT_COLUMNS), pd.DataFrame(pats, columns=PATIENT_COLUMNS)
+            )
+        )  # fmt: skip
+    # rows as the per-patient loop wrote them: patient, then definition, then flare
+    ev = pd.concat(ev_parts, ignore_index=True).sort_values(["_p", "_d"], kind="stable")
+    pats = pd.concat(pat_parts, ignore_index=True).sort_values(["_p", "_d"], kind="stable")
+    events = ev[EVENT_COLUMNS].reset_index(drop=True)
+    if events.empty:
+        events = pd.DataFrame([], columns=EVENT_COLUMNS)
+    return events, pats[PATIENT_COLUMNS].reset_index(drop=True)
+
+
+def _first_true(flags: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    """Row of the first True of each run of rows ending before ``ends`` (each run has one)."""
+    nxt = _next_at_or_after(flags)
+    return nxt[np.r_[0, ends[:-1]]]
 
 
 def flares(

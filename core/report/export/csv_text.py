@@ -38,9 +38,13 @@ def _float_texts(values: np.ndarray) -> list[str]:
 def _text_texts(values: pd.Series) -> list[str] | None:
     """Quoted text cells, missing empty; None when a cell is neither text nor missing."""
     codes, uniques = pd.factorize(values, use_na_sentinel=True)
-    if not all(isinstance(u, str) for u in uniques):
-        return None
-    table = np.array([_quoted(u) for u in uniques] + [""], dtype=object)
+    if len(uniques) and pd.api.types.infer_dtype(uniques, skipna=False) != "string":
+        return None  # a cell that is not text (every distinct value is a str otherwise)
+    texts = uniques.tolist()
+    joined = "".join(texts)  # one scan: most columns (IDs, labels) need no quotes at all
+    if any(ch in joined for ch in _NEEDS_QUOTES):
+        texts = [_quoted(u) for u in texts]
+    table = np.array([*texts, ""], dtype=object)
     return table[codes].tolist()  # code -1 (missing) takes the last entry, ""
 
 
