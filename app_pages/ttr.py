@@ -15,11 +15,15 @@ def _sync_event() -> None:
 
 
 v = view.current("ttr")
-st.title("Time to response")
+name = v.settings.event_name  # the user's name of the file's own event, when its times are used
+st.title(f"Time to {name}" if name else "Time to response")
 st.session_state[TOGGLE] = st.session_state.get(Key.EVENT, "cr-or-pr")
 st.segmented_control("Event", list(EVENT_LABELS), key=TOGGLE, format_func=EVENT_LABELS.get,
                      on_change=_sync_event, required=True)  # fmt: skip
 st.caption(v.summary)
+source = v.result("ttr_patients")
+if source is not None and source.meta.get("time_source"):
+    st.caption(f"Source of the times: {source.meta['time_source']}.")
 
 v.figure("ttr_curve")
 v.table("ttr_summary")
@@ -35,8 +39,9 @@ with st.expander("Numbers at risk, curve values and per-patient times"):
 
 st.header("Competing risks", divider="gray")
 st.caption(
-    "Cumulative incidence of response when death, ESKD or stopping treatment can come first "
-    "(Aalen–Johansen), beside 1 − Kaplan–Meier; Gray's test and Fine–Gray hazard ratios."
+    f"Cumulative incidence of {name or 'response'} when death, ESKD or stopping treatment can "
+    "come first (Aalen–Johansen), beside 1 − Kaplan–Meier; Gray's test and Fine–Gray hazard "
+    "ratios."
 )
 v.figure("cif_curve")
 v.table("cif_tests")

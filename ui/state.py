@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import streamlit as st
 
 from core.model.schema import Cohort
-from core.model.settings import CustomCriteria, Filters, Settings
+from core.model.settings import EVENT_NAME_MAX, CustomCriteria, Filters, Settings
 
 
 class Key:
@@ -56,6 +56,7 @@ class Key:
     WINDOW = "window"
     MISSING = "missing"
     EVENT = "event"
+    EVENT_NAME = "event_name"  # what the file's own time-to-event event is (empty: response)
     CI = "ci"
     REFERENCE = "ref"
     EXCLUDE_BASELINE_CR = "exclude_baseline_cr"
@@ -254,6 +255,7 @@ def get_settings() -> Settings:
         window=float(ss.get(Key.WINDOW, 1.0)),
         missing=ss.get(Key.MISSING, "complete-case"),
         event=ss.get(Key.EVENT, "cr-or-pr"),
+        event_name=str(ss.get(Key.EVENT_NAME) or "")[:EVENT_NAME_MAX] or None,
         ci=ss.get(Key.CI, "clopper-pearson"),
         reference=ss.get(Key.REFERENCE) or None,
         custom=custom,

@@ -20,9 +20,9 @@ from ui import cache, state
 from ui.widgets import guarded, show_figure, show_table
 
 
-def title(name: str) -> str:
-    """Title of a table or a figure (registry)."""
-    return figure_title(name) if name in FIGURES else table_title(name)
+def title(name: str, event_name: str | None = None) -> str:
+    """Title of a table or a figure (registry), naming the user's time-to-event event."""
+    return figure_title(name, event_name) if name in FIGURES else table_title(name, event_name)
 
 
 @dataclass
@@ -77,7 +77,7 @@ class View:
         if fig is not None:
             # Downloads are made without patient IDs even when the screen shows them.
             exported = self.page_figures(page, show_ids=False).get(key) if state.show_ids() else fig
-            label = label or title(key.figure)
+            label = label or title(key.figure, self.settings.event_name)
             with guarded(f"show the figure '{label}'"):
                 show_figure(key.stem, label, fig, self.summary, exported)
 
@@ -88,8 +88,8 @@ class View:
         res = self.result(name)
         if res is None:
             return
-        with guarded(f"show the table '{label or title(name)}'"):
-            table, item, label = res.table, None, label or title(name)
+        with guarded(f"show the table '{label or title(name, self.settings.event_name)}'"):
+            table, item, label = res.table, None, label or title(name, self.settings.event_name)
             if measure is not None and "measure" in table:
                 table, item = table[table["measure"] == measure], f"{name}_{measure}"
                 label = f"{label}, {LABELS.get(measure, measure)}"
