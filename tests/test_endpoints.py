@@ -24,6 +24,8 @@ from core.model.settings import Settings, event_name_option
 from core.model.vocabulary import is_left_out_note, left_out_note, without_ids
 from core.report.export.docx_tables import journal_title
 from core.report.export.methods import methods_text
+from core.report.figures.competing import plot_cif_curve
+from core.report.figures.rmst import plot_rmst
 from core.report.figures.ttr import plot_ttr_curve
 
 HERE = Path(__file__).resolve().parent / "reference" / "endpoints"
@@ -127,6 +129,11 @@ def test_event_name_in_titles_labels_and_methods(runs):
     assert "Time to death: months from the start of therapy to death" in methods
     assert SOURCE in methods and "Median time to death" in methods
     assert run.results["ttr_curve"].notes[0].startswith("Cumulative incidence of death = 1 −")
+    (cif,) = plot_cif_curve(run).values()
+    assert cif.layout.title.text.startswith("Time to death") and len(cif.data) > 0
+    (rm,) = plot_rmst(run).values()
+    assert rm.layout.title.text.startswith("Restricted mean time without death")
+    assert "death" in rm.layout.xaxis.title.text
     # the default run keeps the response words
     assert "Time to death" not in methods_text(runs["default"])
 
