@@ -18,12 +18,16 @@ def _sync_event() -> None:
 
 
 v = view.current("ttr")
-st.title(_("Time to response"))
+name = v.settings.event_name  # the user's name of the file's own event, when its times are used
+st.title(_("Time to {event}").format(event=name) if name else _("Time to response"))
 st.session_state[TOGGLE] = st.session_state.get(Key.EVENT, "cr-or-pr")
 st.segmented_control(_("Event"), list(EVENT_LABELS), key=TOGGLE,
                      format_func=lambda e: _(EVENT_LABELS[e]), on_change=_sync_event,
                      required=True)  # fmt: skip
 st.caption(v.summary)
+source = v.result("ttr_patients")
+if source is not None and source.meta.get("time_source"):
+    st.caption(f"Source of the times: {source.meta['time_source']}.")
 
 v.figure("ttr_curve")
 v.table("ttr_summary")
@@ -40,10 +44,10 @@ with st.expander(_("Numbers at risk, curve values and per-patient times")):
 st.header(_("Competing risks"), divider="gray")
 st.caption(
     _(
-        "Cumulative incidence of response when death, ESKD or stopping treatment can come "
+        "Cumulative incidence of {event} when death, ESKD or stopping treatment can come "
         "first (Aalen–Johansen), beside 1 − Kaplan–Meier; Gray's test and Fine–Gray hazard "
         "ratios."
-    )
+    ).format(event=name or _("response"))
 )
 v.figure("cif_curve")
 v.table("cif_tests")

@@ -27,7 +27,12 @@ def test_json_counts_for_each_form(reference_dir, capsys, data, mapping):
     assert out["patients"] == 90 and out["visits"] == 427
     assert out["groups"] == {"refractory": 49, "relapse": 41}
     assert out["classes"] == {"IV": 42, "V": 16, "IV+V": 14, "III": 13, "III+V": 5}
-    assert out["errors"] == [] and out["warnings"] == []
+    assert out["errors"] == []
+    # no problem in the file itself; the notes that leave patients out of an analysis follow
+    assert [w for w in out["warnings"] if w["row"] is not None or w["column"]] == []
+    left_out = [w["message"] for w in out["warnings"]]
+    assert any(m.startswith("5 patients left out of sustained eGFR decline ≥ 30 %: no eGFR at "
+                            "the baseline visit (IDs: PT021, PT026") for m in left_out), left_out
 
 
 def test_text_output(reference_dir, capsys):

@@ -138,7 +138,11 @@ def test_time_to_response_rules() -> None:
     assert (t.loc["a", "time"], t.loc["a", "event"]) == (6.0, 1)  # baseline CR never counts
     assert (t.loc["b", "time"], t.loc["b", "event"]) == (3.0, 0)  # month 7 holds no data
     assert "c" not in t.index
-    assert any("1 patient(s) with no visit after month 0" in n for n in o.notes)
+    assert any(
+        n.startswith("1 patient left out of time to response: no visit after month 0")
+        and n.endswith("(IDs: c).")
+        for n in o.notes
+    )
     t_cr = derive_outcomes(c, Settings(event="cr")).ttr_patients.set_index("patient_id")
     assert (t_cr.loc["a", "time"], t_cr.loc["a", "event"]) == (9.0, 1)
 

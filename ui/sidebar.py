@@ -22,11 +22,13 @@ from core.model.schema import (
 from core.model.settings import (
     CI_METHODS,
     CRITERIA,
+    EVENT_NAME_MAX,
     EVENTS,
     FLARE_CONFIRMATIONS,
     MISSING_STRATEGIES,
     ZPH_TRANSFORMS,
     CustomCriteria,
+    event_name_option,
     parse_landmark,
 )
 from core.model.vocabulary import EVENT_SHORT, default_reference
@@ -234,6 +236,17 @@ def _more_settings(cohort: Cohort) -> None:
     """Time-to-response and lab-trajectory settings (Time to response and Labs pages). Drawn
     in the sidebar so they keep their value, and their URL parameter, on every page."""
     with st.expander("Time to response and lab trajectories"):
+        src = get_source()
+        if Key.EVENT_NAME not in st.session_state and Key.EVENT_NAME not in st.query_params:
+            # the mapping file's options.event_name, until the user types another
+            st.session_state[Key.EVENT_NAME] = event_name_option(src.mapping if src else None) or ""
+        st.text_input(
+            "Event of the file's own times", key=Key.EVENT_NAME, bind=BIND,
+            max_chars=EVENT_NAME_MAX, placeholder="response",
+            help="What the file's time-to-event columns (ttr_months, ttr_event) record, e.g. "
+                 "death or renal flare: titles, axis labels and the methods text name it. "
+                 "Empty: response.",
+        )  # fmt: skip
         st.number_input(
             "Restricted mean up to τ (months)", min_value=0.5, max_value=600.0, value=None,
             step=1.0, key=Key.RMST_TAU, bind=BIND, placeholder="largest time all groups reach",

@@ -14,7 +14,13 @@ import streamlit as st
 
 from core.model.i18n import gettext as _
 from core.model.schema import Cohort
-from core.model.settings import CustomCriteria, Filters, Settings, landmark_settings
+from core.model.settings import (
+    EVENT_NAME_MAX,
+    CustomCriteria,
+    Filters,
+    Settings,
+    landmark_settings,
+)
 
 
 class Key:
@@ -61,6 +67,7 @@ class Key:
     WINDOW = "window"
     MISSING = "missing"
     EVENT = "event"
+    EVENT_NAME = "event_name"  # what the file's own time-to-event event is (empty: response)
     CI = "ci"
     REFERENCE = "ref"
     REFERENCE_DEFAULT = "ref_default"  # the default reference last offered (group order)
@@ -289,6 +296,7 @@ def get_settings() -> Settings:
         window=float(ss.get(Key.WINDOW, 1.0)),
         missing=ss.get(Key.MISSING, "complete-case"),
         event=ss.get(Key.EVENT, "cr-or-pr"),
+        event_name=str(ss.get(Key.EVENT_NAME) or "")[:EVENT_NAME_MAX] or None,
         ci=ss.get(Key.CI, "clopper-pearson"),
         reference=ss.get(Key.REFERENCE) or None,
         custom=custom,

@@ -21,9 +21,12 @@ from ui import cache, state
 from ui.widgets import guarded, show_figure, show_table
 
 
-def title(name: str) -> str:
+def title(name: str, event_name: str | None = None) -> str:
     """Title of a table or a figure (registry; its English is the msgid), in the session's
-    language."""
+    language; with the user's name of a time-to-event event, the title naming it (English
+    titles then carry the user's own words)."""
+    if event_name:
+        return figure_title(name, event_name) if name in FIGURES else table_title(name, event_name)
     return _(figure_title(name) if name in FIGURES else table_title(name))
 
 
@@ -89,7 +92,7 @@ class View:
         if fig is not None:
             # Downloads are made without patient IDs even when the screen shows them.
             exported = self.page_figures(page, show_ids=False).get(key) if state.show_ids() else fig
-            label = label or title(key.figure)
+            label = label or title(key.figure, self.settings.event_name)
             with guarded(_("show the figure '{name}'").format(name=label)):
                 show_figure(key.stem, label, fig, self.summary, exported)
 
@@ -100,8 +103,9 @@ class View:
         res = self.result(name)
         if res is None:
             return
-        with guarded(_("show the table '{name}'").format(name=label or title(name))):
-            table, item, label = res.table, None, label or title(name)
+        label = label or title(name, self.settings.event_name)
+        with guarded(_("show the table '{name}'").format(name=label)):
+            table, item = res.table, None
             if measure is not None and "measure" in table:
                 table, item = table[table["measure"] == measure], f"{name}_{measure}"
                 label = f"{label}, {self.label(measure)}"

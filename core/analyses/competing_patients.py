@@ -14,7 +14,7 @@ import pandas as pd
 
 from core.model.schema import COMPETING_LABELS, COMPETING_MONTH_FIELDS
 from core.model.settings import Settings
-from core.model.vocabulary import EVENT_LONG
+from core.model.vocabulary import event_words
 
 RESPONSE = 1  # status code of the event of interest; 0 = censored, 2… = competing events
 CODES = {f: i + 2 for i, f in enumerate(COMPETING_MONTH_FIELDS)}  # death 2, ESKD 3, stop 4
@@ -23,8 +23,9 @@ PATIENT_COLUMNS = ["patient_id", "group", "time", "status", "cause"]
 
 
 def event_label(settings: Settings) -> str:
-    """'response (CR or PR)' or 'complete response': the cause label of the event."""
-    return EVENT_LONG.get(settings.event, settings.event)
+    """The cause label of the event: the user's event name, else 'response (CR or PR)' or
+    'complete response'."""
+    return event_words(settings.event, settings.event_name)
 
 
 def has_competing(patients: pd.DataFrame) -> bool:
@@ -35,7 +36,11 @@ def has_competing(patients: pd.DataFrame) -> bool:
 
 
 def competing_patients(
-    ttr_patients: pd.DataFrame, patients: pd.DataFrame, settings: Settings
+    ttr_patients: pd.DataFrame,
+    patients: pd.DataFrame,
+    settings: Settings,
+    *,
+    from_file: bool | None = None,
 ) -> tuple[pd.DataFrame, list[str]]:
     """Time and status per patient: 1 response, 2 death, 3 ESKD, 4 discontinuation, 0
     censored.
@@ -46,8 +51,9 @@ def competing_patients(
     also when it comes after the patient's last assessment (follow-up runs to the event;
     no response was seen before it); when several
     competing months are given the earliest counts (ties: death, ESKD, discontinuation).
-    A given ``ttr_status`` (2 = competing) with ``ttr_months`` is used as it is under
-    the default event and recorded criteria, as ``ttr_event``.
+    A given ``ttr_status`` (2 = competing) with ``ttr_months`` is used as it is when the
+    times of ``ttr_patients`` are the file's own (``from_file``; by default: under the
+    default event and recorded criteria), as ``ttr_event``.
 
     Returns
     -------
@@ -101,7 +107,9 @@ def competing_patients(
             notes.append(
                 f"{int(early.sum())} competing event month(s) at or before month 0 ignored."
             )
-    if "ttr_status" in p and settings.event == "cr-or-pr" and settings.criteria == "recorded":
+    if from_file is None:
+        from_file = settings.event == "cr-or-pr" and settings.criteria == "recorded"
+    if "ttr_status" in p and from_file:
         given = p[["ttr_months", "ttr_status"]].dropna() if "ttr_months" in p else p.iloc[:0]
         use = t["patient_id"].isin(given.index)
         if use.any():

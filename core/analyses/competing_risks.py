@@ -294,8 +294,11 @@ def _group_tests(d, groups, ref, names):
 def _competing(ctx: RunContext) -> dict[str, Result]:
     o = ctx.outcomes
     if o.ttr_patients.empty:
-        raise AnalysisSkipped("No patient with a visit after month 0: competing risks skipped.")
-    cr, notes = competing_patients(o.ttr_patients, ctx.filtered.patients, o.settings)
+        raise AnalysisSkipped("No patient with a time to event: competing risks skipped.")
+    from_file = bool(o.ttr_source and o.ttr_source.from_file)
+    cr, notes = competing_patients(
+        o.ttr_patients, ctx.filtered.patients, o.settings, from_file=from_file
+    )
     if not has_competing(ctx.filtered.patients):
         notes.append(
             "No competing event in the file (death, ESKD or discontinuation month, or "

@@ -33,6 +33,7 @@ from core.analyses.event_times import ALL, event_time_tables, group_order
 from core.model.results import Result
 from core.model.schema import Cohort
 from core.model.settings import Settings
+from core.model.vocabulary import left_out_note
 from core.outcomes.criteria import geq
 from core.outcomes.derive import Outcomes
 from core.stats.poisson import poisson_rate, poisson_ratio
@@ -398,7 +399,12 @@ def flares(
         "Flares per 100 patient-years from the first response to the last visit, exact "
         "Poisson CI as R poisson.test.",
         *et.notes,
-    )
+        *(
+            left_out_note(g["patient_id"], "no visit after their first response",
+                          f"time to first flare ({name})")
+            for name, g in pats[pats["time"].isna()].groupby("definition", sort=False)
+        ),
+    )  # fmt: skip
     if pats.empty:
         notes = (*notes, "No patient responded with a visit after the response: no flare analysis.")
     meta = {"definitions": [d.__dict__ for d in definitions], "reference": ref}

@@ -30,6 +30,7 @@ from core.analyses.event_times import event_time_tables
 from core.model.results import Result
 from core.model.schema import Cohort
 from core.model.settings import Settings
+from core.model.vocabulary import left_out_note
 from core.outcomes.criteria import geq, leq
 from core.outcomes.derive import Outcomes
 
@@ -170,12 +171,31 @@ def kidney_patients(
     out = out[PATIENT_COLUMNS].reset_index(drop=True)
     notes = []
     if untimed:
-        notes.append(f"{untimed} patient(s) died at an unknown month: left out of death and "
-                     "the composite.")  # fmt: skip
-    gone = out[out["time"].isna()].groupby("outcome").size()
-    for name, n in gone.items():
-        notes.append(f"{OUTCOMES[name]}: {n} patient(s) without baseline value or follow-up "
-                     "after month 0 left out.")  # fmt: skip
+        notes.append(left_out_note(ids[died & np.isnan(dm)], "died at an unknown month (a death "
+                                   "flag without death_month)", "death and the composite"))  # fmt: skip
+    base_of = {"egfr_decline_30": ("eGFR", g0), "egfr_decline_40": ("eGFR", g0),
+               "creatinine_doubling": ("creatinine", c0)}  # fmt: skip
+    no_follow = ~(last > 0)
+    for name in OUTCOMES:
+        words = OUTCOMES[name][0].lower() + OUTCOMES[name][1:] if OUTCOMES[name][1:2].islower() \
+            else OUTCOMES[name]  # fmt: skip
+        rows = out[(out["outcome"] == name) & out["time"].isna()]
+        if rows.empty:
+            continue
+        gone = set(rows["patient_id"])
+        if name in base_of:
+            lab, b0 = base_of[name]
+            no_base = set(ids[np.isnan(b0)]) & gone
+            if no_base:
+                notes.append(left_out_note(no_base, f"no {lab} at the baseline visit", words))
+            gone -= no_base
+        late = set(ids[no_follow]) & gone
+        if late:
+            notes.append(left_out_note(late, "no visit after month 0", words))
+        rest = gone - late - (set(ids[died & np.isnan(dm)]) if name in ("death", "composite")
+                              else set())  # fmt: skip
+        if rest:
+            notes.append(left_out_note(rest, "the event time is at or before month 0", words))
     return out, notes
 
 

@@ -21,7 +21,7 @@ from core.analyses.spec import AnalysisSkipped, AnalysisSpec, FigureRef, TableSp
 from core.model.results import AnalysisRun, Result
 from core.model.schema import Cohort, label_of, measure_units, unit_of
 from core.model.settings import Settings
-from core.model.vocabulary import groups_with_reference
+from core.model.vocabulary import groups_with_reference, left_out_note
 from core.outcomes.criteria import add_egfr
 from core.stats.mixed import MixedFit, reml_fit
 
@@ -133,7 +133,8 @@ def model_frame(cohort: Cohort, measure: str) -> tuple[pd.DataFrame, str, list[s
     no_group = v["group"].isna()
     if no_group.any():
         notes.append(
-            f"{label}: {int(no_group.sum())} visit(s) of patients without a group left out."
+            f"{label}: "
+            + left_out_note(v.loc[no_group, "patient_id"], "no group in the file", "the model")
         )
     v = v[~no_group]
     if scale == "log":

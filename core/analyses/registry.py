@@ -18,6 +18,7 @@ the layers stay one-way (``core.report`` imports ``core.analyses``, never the re
 from __future__ import annotations
 
 from core.analyses.spec import AnalysisSpec, FigureRef, TableSpec
+from core.model.vocabulary import event_title
 
 
 def _specs() -> tuple[AnalysisSpec, ...]:
@@ -74,10 +75,11 @@ def table_spec(name: str) -> TableSpec | None:
     return TABLES.get(name)
 
 
-def table_title(name: str) -> str:
-    """The title of a table (its name in words when unknown)."""
+def table_title(name: str, event_name: str | None = None) -> str:
+    """The title of a table (its name in words when unknown); "time to response" names the
+    user's ``event_name`` when set."""
     spec = TABLES.get(name)
-    return spec.title if spec else name.replace("_", " ").capitalize()
+    return event_title(spec.title if spec else name.replace("_", " ").capitalize(), event_name)
 
 
 def is_patient_level_table(name: str) -> bool:
@@ -99,5 +101,6 @@ def figure_page(figure: str) -> str:
     return FIGURES[figure][0].page
 
 
-def figure_title(figure: str) -> str:
-    return FIGURES[figure][1].title if figure in FIGURES else figure.replace("_", " ").capitalize()
+def figure_title(figure: str, event_name: str | None = None) -> str:
+    text = FIGURES[figure][1].title if figure in FIGURES else figure.replace("_", " ").capitalize()
+    return event_title(text, event_name)

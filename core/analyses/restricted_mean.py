@@ -127,7 +127,7 @@ def restricted_mean(
     meta = {"tau": tau, "tau_default": tau == default_tau(d), "reference": ref,
             "event": settings.event}  # fmt: skip
     method = (
-        "Restricted mean time without response up to τ (area under the Kaplan–Meier "
+        f"Restricted mean time without {event_label(settings)} up to τ (area under the Kaplan–Meier "
         "curve), Greenwood SE, as R print(survfit, rmean = τ) and survRM2."
     )
     return {
@@ -200,14 +200,16 @@ def milestones(cr_patients: pd.DataFrame, settings: Settings, months=None) -> Re
 def ttr_or_skip(ctx: RunContext) -> pd.DataFrame:
     t = ctx.outcomes.ttr_patients
     if t.empty:
-        raise AnalysisSkipped("No patient with a visit after month 0: nothing to summarise.")
+        raise AnalysisSkipped("No patient with a time to event: nothing to summarise.")
     return t
 
 
 def _restricted(ctx: RunContext) -> dict[str, Result]:
     t, s = ttr_or_skip(ctx), ctx.outcomes.settings
     if has_competing(ctx.filtered.patients):
-        cr, _ = competing_patients(t, ctx.filtered.patients, s)
+        o = ctx.outcomes
+        from_file = bool(o.ttr_source and o.ttr_source.from_file)
+        cr, _ = competing_patients(t, ctx.filtered.patients, s, from_file=from_file)
     else:
         cr = t.assign(status=t["event"], cause=np.where(t["event"] == 1, event_label(s), ""))
     return restricted_mean(t, s, tau=s.rmst_tau) | {
@@ -223,7 +225,8 @@ def _methods_rmst(run: AnalysisRun) -> list[str]:
     months = run.results["milestones"].meta.get("months", []) if "milestones" in run.results else []
     at = ", ".join(f"{m:g}" for m in months)
     return [
-        f"Restricted mean time without response up to τ = {t['tau'].iloc[0]:g} months ("
+        f"Restricted mean time without {event_label(run.settings)} up to τ = "
+        f"{t['tau'].iloc[0]:g} months ("
         + ("chosen by the user" if chosen else "the largest time all groups reach")
         + ") was compared between groups as a difference and a ratio (Greenwood variance of "
         "the area under the Kaplan–Meier curve, R print(survfit, rmean = τ), survRM2's rmst2 "

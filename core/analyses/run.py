@@ -30,6 +30,7 @@ from core.model.results import AnalysisRun, Result
 from core.model.schema import Cohort
 from core.model.settings import Filters, Settings
 from core.outcomes.derive import derive_outcomes
+from core.outcomes.time_to_event import default_criteria, file_times_refusal
 
 log = logging.getLogger(__name__)
 
@@ -113,11 +114,13 @@ def run_analyses(
     cohort, positivity = with_cutoff(cohort, settings.dsdna_cutoff)
     filtered = filter_cohort(cohort, filters)
     # criteria from the whole file, the reference among the analysed patients' groups
-    criteria = settings.criteria or ("recorded" if cohort.has_recorded_response else "kdigo2024")
-    resolved = replace(settings, criteria=criteria).resolved(
+    default = default_criteria(cohort)
+    resolved = replace(settings, criteria=settings.criteria or default).resolved(
         True, filtered.groups, cohort.group_levels
     )
-    o = derive_outcomes(filtered, resolved)
+    # the file's own times against the whole file's default criteria (§5)
+    refused = file_times_refusal(settings, default)
+    o = derive_outcomes(filtered, resolved, file_times_refused=refused)
     ctx = RunContext(cohort, filtered, filters, resolved, o)
     wanted = None if only is None else set(only)
     specs = [a for a in ANALYSES if wanted is None or a.name in wanted]

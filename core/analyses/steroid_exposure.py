@@ -27,6 +27,7 @@ from core.analyses.event_times import ALL, event_time_tables, group_order
 from core.model.results import Result
 from core.model.schema import Cohort
 from core.model.settings import Settings
+from core.model.vocabulary import left_out_note
 from core.outcomes.criteria import leq
 from core.outcomes.derive import Outcomes
 from core.stats.binomial import clopper_pearson, wilson
@@ -222,8 +223,13 @@ def taper_patients(exp: pd.DataFrame, o: Outcomes) -> tuple[pd.DataFrame, list[s
         }
     )
     notes = []
+    what = "time to ≤ 7.5 mg/day"
     if low0:
-        notes.append(f"{low0} patient(s) already at ≤ 7.5 mg/day at baseline left out.")
+        notes.append(left_out_note(ids[low], "already at ≤ 7.5 mg/day at the baseline visit", what))
     if none0:
-        notes.append(f"{none0} patient(s) without a baseline dose left out.")
+        notes.append(left_out_note(ids[np.isnan(base)], "no steroid dose at the baseline visit",
+                                   what))  # fmt: skip
+    gone = sorted(set(keep_ids) - set(last.index))
+    if gone:
+        notes.append(left_out_note(gone, "no visit with a steroid dose after month 0", what))
     return rows[cols], notes

@@ -16,6 +16,7 @@ import pandas as pd
 from core.analyses.suppression import Suppressed, _match, suppress_table
 from core.analyses.suppression_specs import LINKS, Link, spec_for, withheld
 from core.model.results import Result
+from core.model.vocabulary import without_ids
 
 MAX_ROUNDS = 20
 
@@ -123,4 +124,5 @@ def suppress_results(results: dict[str, Result], threshold: int | None) -> dict[
             out[name] = replace(r, table=s.table, notes=(*r.notes, note), meta=meta)
         else:
             out[name] = r
-    return out
+    # patient IDs named in notes (patients left out, at most 20) never leave under suppression
+    return {n: replace(r, notes=tuple(without_ids(x) for x in r.notes)) for n, r in out.items()}

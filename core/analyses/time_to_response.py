@@ -9,6 +9,8 @@ notes and empty tables, never exceptions.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pandas as pd
 
@@ -18,9 +20,9 @@ from core.model.results import AnalysisRun, Result
 from core.model.settings import Settings
 from core.model.vocabulary import (
     ALL,
-    EVENT_LONG,
     EVENT_SHORT,
     TEST_TEXT,
+    event_words,
     groups_with_reference,
 )
 from core.stats.survival import cox_efron, kaplan_meier, km_median, logrank, risk_counts
@@ -72,7 +74,7 @@ CAVEAT = (
 
 
 def _event_label(settings: Settings) -> str:
-    return EVENT_LONG.get(settings.event, settings.event)
+    return event_words(settings.event, settings.event_name)
 
 
 def default_risk_times(max_time: float, step: float = RISK_STEP) -> np.ndarray:
@@ -101,7 +103,7 @@ def _curve(km: pd.DataFrame, label: str) -> pd.DataFrame:
 
 
 def time_to_response(
-    ttr_patients: pd.DataFrame, settings: Settings, risk_times=None
+    ttr_patients: pd.DataFrame, settings: Settings, risk_times=None, *, from_file: bool = False
 ) -> dict[str, Result]:
     """Kaplan–Meier cumulative incidence of response per group and overall, with tests.
 
@@ -132,7 +134,7 @@ def time_to_response(
         if risk_times is not None
         else default_risk_times(float(d["time"].max()) if len(d) else 0.0)
     )
-    curves, risks, summaries, notes = [], [], [], [CAVEAT]
+    curves, risks, summaries, notes = [], [], [], [] if from_file else [CAVEAT]
     for name, s in subsets:
         km = kaplan_meier(s["time"], s["event"])
         curves.append(_curve(km, name))
@@ -158,14 +160,17 @@ def time_to_response(
         if med.rule == "midpoint":
             notes.append(
                 f"In {name} the curve sits exactly on 50 %, so the median ({med.median:g} "
-                "months) is the midpoint between that visit month and the next step, as R."
+                "months) is the midpoint between that time and the next step, as R."
             )
     curve = pd.concat(curves, ignore_index=True) if curves else pd.DataFrame(columns=CURVE_COLUMNS)
     summary = pd.DataFrame(summaries, columns=SUMMARY_COLUMNS)
     risk = pd.concat(risks, ignore_index=True)
-    tests, cox, test_notes = _group_tests(d, groups, ref)
+    tests, cox, test_notes = _group_tests(d, groups, ref, label)
     notes += test_notes
-    meta = {"event": settings.event, "reference": ref, "risk_times": times.tolist()}
+    meta = {
+        "event": settings.event, "event_name": _event_label(settings), "reference": ref,
+        "risk_times": times.tolist(),
+    }  # fmt: skip
     method = (
         "Cumulative incidence of " + label + " = 1 − Kaplan–Meier, 95 % log-log CI "
         "(Greenwood), as R survfit(conf.type = 'log-log')."
@@ -196,7 +201,7 @@ def time_to_response(
     }
 
 
-def _group_tests(d: pd.DataFrame, groups: list[str], ref: str | None):
+def _group_tests(d: pd.DataFrame, groups: list[str], ref: str | None, label: str):
     """Log-rank and Cox across groups, or empty tables with a note saying why."""
     tests = pd.DataFrame(columns=TEST_COLUMNS)
     cox = pd.DataFrame(columns=COX_COLUMNS)
@@ -219,8 +224,8 @@ def _group_tests(d: pd.DataFrame, groups: list[str], ref: str | None):
     notes = []
     if not fit["converged"].all():
         notes.append(
-            "Cox model not estimable (a group without responses, or every "
-            "response in one group before any in another): hazard ratios left empty."
+            f"Cox model not estimable (a group without {label}, or every {label} in one "
+            "group before any in another): hazard ratios left empty."
         )
     return tests, cox, notes
 
@@ -228,28 +233,52 @@ def _group_tests(d: pd.DataFrame, groups: list[str], ref: str | None):
 # --- registry entry ----------------------------------------------------------------------
 
 
+def time_source(run: AnalysisRun) -> str:
+    """Where the times of the time-to-event tables come from (empty when not computed)."""
+    res = run.results.get("ttr_patients") or run.results.get("ttr_curve")
+    return str(res.meta.get("time_source", "")) if res is not None else ""
+
+
 def _ttr(ctx: RunContext) -> dict:
     o = ctx.outcomes
     t = o.ttr_patients
-    out: dict = {"ttr_patients": Result("ttr_patients", t, o.ttr_notes)}
+    src = {"time_source": o.ttr_source.text if o.ttr_source else ""}
+    out: dict = {"ttr_patients": Result("ttr_patients", t, o.ttr_notes, src)}
     if t.empty:
-        note = "No patient with a visit after month 0: time to response skipped."
-        return out | {n: Result(n, pd.DataFrame(), (note,)) for n in TTR_TABLES}
-    res = time_to_response(t, o.settings)
-    return out | {n: res.get(n, Result(n, pd.DataFrame(), (f"{n} not computed.",))) for n in TTR_TABLES}
+        note = (
+            f"No patient with a time to {_event_label(o.settings)}: time to event skipped"
+            f" ({src['time_source']})."
+        )
+        return out | {n: Result(n, pd.DataFrame(), (note,), src) for n in TTR_TABLES}
+    res = time_to_response(t, o.settings, from_file=bool(o.ttr_source and o.ttr_source.from_file))
+    return out | {
+        n: replace(r, meta={**r.meta, **src})
+        for n, r in ((n, res.get(n, Result(n, pd.DataFrame(), (f"{n} not computed.",))))
+                     for n in TTR_TABLES)
+    }  # fmt: skip
 
 
 def _methods(run: AnalysisRun) -> list[str]:
     if run.table("ttr_summary") is None:
         return []
     s = run.settings
+    tests = (
+        f"{TEST_TEXT['kaplan_meier']}; groups compared by the {TEST_TEXT['log-rank']} and a "
+        f"{TEST_TEXT['cox']}, reference group {s.reference}."
+    )
+    source = time_source(run)
+    if source.startswith("times as given"):
+        words = _event_label(s)
+        return [
+            f"Time to {words}: months from the start of therapy to {words} (event) or "
+            f"censoring, {source} (event 1 = {words}, 0 = censored), used as recorded. {tests}"
+        ]
     return [
         "Time to response: months from the start of therapy to the first visit after month 0 "
         f"with {EVENT_SHORT.get(s.event, s.event)} (event), otherwise censored at the last visit "
-        "after month 0. Events are seen only at visits, so times are interval-censored and "
-        "heavily tied; the visit month was used (an analysis choice). "
-        f"{TEST_TEXT['kaplan_meier']}; groups compared by the {TEST_TEXT['log-rank']} and a "
-        f"{TEST_TEXT['cox']}, reference group {s.reference}."
+        "after month 0 (times " + (source or "derived from the visits") + "). Events are seen "
+        "only at visits, so times are interval-censored and "
+        "heavily tied; the visit month was used (an analysis choice). " + tests
     ]
 
 

@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 from core.analyses.run import run_analyses
+from core.cli.validate import mapping_json
 from core.ingest.io import Limits
 from core.ingest.isn import normalise_class
 from core.model import i18n
@@ -26,6 +27,7 @@ from core.model.settings import (
     ZPH_TRANSFORMS,
     Filters,
     Settings,
+    event_name_option,
     landmark_settings,
     options_settings,
 )
@@ -51,6 +53,9 @@ def _parser() -> _Parser:
     p.add_argument("--missing", choices=MISSING_STRATEGIES, default="complete-case")
     p.add_argument("--event", choices=EVENTS, default="cr-or-pr")
     p.add_argument("--ci", choices=CI_METHODS, default="clopper-pearson")
+    p.add_argument("--event-name", metavar="TEXT",
+                   help="what the file's own time-to-event event is (e.g. death); "
+                   "default: the mapping's options.event_name, else response")
     p.add_argument("--reference")
     p.add_argument("--class", dest="classes", nargs="+", default=[])
     p.add_argument("--group", dest="groups", nargs="+", default=[])
@@ -202,6 +207,7 @@ def _settings_filters(args: argparse.Namespace, cohort: Cohort) -> tuple[Setting
             milestone_months=tuple(args.milestones) if args.milestones else None,
             zph_transform=args.zph_transform,
             mixed_measures=tuple(args.mixed_measures),
+            event_name=args.event_name or event_name_option(mapping_json(args.mapping)),
         )
     except ValueError as exc:
         raise BadInput(str(exc)) from exc

@@ -1,7 +1,9 @@
 """``python -m core validate COHORT_FILE [--mapping MAP.json] [--json]`` (data-contract §7).
 
-Loads, maps and validates only; prints the shape, patients, visits, groups, classes and every
-error and warning (or one JSON object with ``--json``). Exit code 0 without errors, 2 with
+Loads, maps and validates; prints the shape, patients, visits, groups, classes and every
+error and warning (or one JSON object with ``--json``). A file without errors is also
+analysed under the default settings, and every note that leaves patients out of an analysis
+is printed as a warning. Exit code 0 without errors, 2 with
 errors or when the file cannot be read.
 """
 
@@ -12,12 +14,26 @@ import json
 import sys
 from pathlib import Path
 
+from core.analyses.run import run_analyses
 from core.ingest.load import load_path
 from core.model.schema import Cohort, Issue
+from core.model.settings import Settings, event_name_option
+from core.model.vocabulary import is_left_out_note
 
 
-def summary(cohort: Cohort) -> dict:
-    """The contract §7 JSON object for a loaded cohort."""
+def left_out_notes(cohort: Cohort, settings: Settings | None = None) -> list[str]:
+    """The notes of a run under the default settings (or ``settings``) that leave patients
+    out of an analysis, each once, in registry order: validate prints them as warnings."""
+    if cohort.patients.empty or cohort.report.errors:
+        return []
+    run = run_analyses(cohort, settings or Settings())
+    notes = (n for r in run.results.values() for n in r.notes if is_left_out_note(n))
+    return list(dict.fromkeys(notes))
+
+
+def summary(cohort: Cohort, left_out: list[str] | None = None) -> dict:
+    """The contract §7 JSON object for a loaded cohort; ``left_out`` notes (patients left out
+    of an analysis) follow the file's warnings as warnings without row or column."""
     p = cohort.patients
 
     def counts(col: str) -> dict[str, int]:
@@ -36,8 +52,10 @@ def summary(cohort: Cohort) -> dict:
         "groups": counts("group"),
         "classes": counts("isn_class"),
         "errors": [issue(i) for i in cohort.report.errors],
-        "warnings": [issue(i) for i in cohort.report.warnings],
-    }
+        "warnings": [issue(i) for i in cohort.report.warnings]
+        + [{"row": None, "column": None, "value": None, "message": n, "sheet": None}
+           for n in left_out or []],
+    }  # fmt: skip
 
 
 def _line(i: dict) -> str:
@@ -50,6 +68,18 @@ def _line(i: dict) -> str:
         where.append(f"column '{i['column']}'")
     prefix = ", ".join(where)
     return f"  {prefix}: {i['message']}" if prefix else f"  {i['message']}"
+
+
+def mapping_json(path: str | None) -> dict | None:
+    """The mapping file as JSON (for its ``options``), None without one or when it cannot be
+    read as such (loading the mapping reports that)."""
+    if not path:
+        return None
+    try:
+        obj = json.loads(Path(path).read_text(encoding="utf-8-sig"))
+    except (OSError, UnicodeDecodeError, ValueError):
+        return None
+    return obj if isinstance(obj, dict) else None
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -74,7 +104,8 @@ def main(argv: list[str] | None = None) -> int:
     except OSError as exc:
         print(f"Cannot read {path}: {exc.strerror or exc}.", file=sys.stderr)
         return 2
-    out = summary(cohort)
+    event_name = event_name_option(mapping_json(args.mapping))
+    out = summary(cohort, left_out_notes(cohort, Settings(event_name=event_name)))
     if args.json:
         print(json.dumps(out, ensure_ascii=False, indent=2))
     else:

@@ -30,6 +30,7 @@ FlareConfirmation = Literal["none", "next-visit"]
 FLARE_CONFIRMATIONS: tuple[str, ...] = get_args(FlareConfirmation)
 ZphTransform = Literal["km", "identity", "log", "rank"]
 ZPH_TRANSFORMS: tuple[str, ...] = get_args(ZphTransform)
+EVENT_NAME_MAX = 60  # characters of the user's name for the time-to-event event
 
 
 @dataclass(frozen=True)
@@ -103,8 +104,18 @@ class Settings:
     # Small-cell suppression for outputs that leave the hospital: counts 1 to threshold − 1
     # blanked with their complementary cells (docs/small-cell-suppression.md); None = off.
     suppression_threshold: int | None = None
+    # What the file's own time-to-event event is ("death", "renal flare"; None: a response).
+    # Titles, axis labels, captions and the methods text of time to event follow it.
+    event_name: str | None = None
 
     def __post_init__(self) -> None:
+        if self.event_name is not None:
+            name = " ".join(str(self.event_name).split())
+            if len(name) > EVENT_NAME_MAX or any(not ch.isprintable() for ch in name):
+                raise ValueError(
+                    f"The event name must be plain text of at most {EVENT_NAME_MAX} characters."
+                )
+            object.__setattr__(self, "event_name", name or None)
         if self.criteria is not None and self.criteria not in CRITERIA:
             raise ValueError(f"Unknown response criteria {self.criteria!r}.")
         if self.missing not in MISSING_STRATEGIES:
@@ -222,6 +233,13 @@ def remember_choices(mapping: dict | None, settings: Settings) -> dict | None:
     if options:
         out["options"] = options
     return out
+
+
+def event_name_option(mapping: dict | None) -> str | None:
+    """The mapping file's ``options.event_name`` (data-contract §3), None when absent."""
+    options = (mapping or {}).get("options") if isinstance(mapping, dict) else None
+    name = options.get("event_name") if isinstance(options, dict) else None
+    return str(name) if isinstance(name, str) and name.strip() else None
 
 
 @dataclass(frozen=True)

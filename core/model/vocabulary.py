@@ -4,6 +4,7 @@ is described in the methods text (with the R call it agrees with)."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 
 import numpy as np
@@ -66,6 +67,46 @@ def groups_with_reference(
 EVENT_SHORT: dict[str, str] = {"cr-or-pr": "CR or PR", "cr": "CR"}
 EVENT_LONG: dict[str, str] = {"cr-or-pr": "response (CR or PR)", "cr": "complete response"}
 
+
+def event_words(event: str, event_name: str | None = None) -> str:
+    """What the time-to-event event is called in titles, labels and the methods text: the
+    user's ``event_name`` ("death") when set, else the response event's long name."""
+    return event_name or EVENT_LONG.get(event, event)
+
+
+def event_title(text: str, event_name: str | None) -> str:
+    """A title or label with "time to response" naming the user's event instead."""
+    if not event_name:
+        return text
+    return text.replace("Time to response", f"Time to {event_name}").replace(
+        "time to response", f"time to {event_name}"
+    )
+
+
+# Notes that remove patients from an analysis: the IDs are listed up to this many patients.
+IDS_SHOWN = 20
+
+
+def left_out_note(ids: Iterable[object], reason: str, what: str = "") -> str:
+    """"n patients left out[ of what]: reason (IDs: …)." — the one wording of a note that
+    removes patients; the IDs (sorted) only when there are at most ``IDS_SHOWN``."""
+    ids = sorted(dict.fromkeys(str(i) for i in ids))
+    n = len(ids)
+    text = f"{n} patient{'' if n == 1 else 's'} left out{f' of {what}' if what else ''}: {reason}"
+    if 0 < n <= IDS_SHOWN:
+        text += f" (IDs: {', '.join(ids)})"
+    return text + "."
+
+
+def is_left_out_note(note: str) -> bool:
+    """Whether ``note`` removes patients from an analysis (worded by :func:`left_out_note`)."""
+    return _LEFT_OUT.search(note) is not None
+
+
+def without_ids(note: str) -> str:
+    """The note without its list of patient IDs (outputs that leave the hospital)."""
+    return _IDS.sub("", note)
+
 CI_TEXT: dict[str, str] = {
     "clopper-pearson": "Clopper–Pearson exact intervals (R binom.test)",
     "wilson": "Wilson score intervals without continuity correction (R prop.test(correct = FALSE))",
@@ -112,3 +153,7 @@ TEST_SHORT: dict[str, str] = {
     "exact binomial": "exact binomial test",
     "log-rank": "log-rank test",
 }
+
+
+_IDS = re.compile(r" \(IDs: .*\)(?=\.$)")
+_LEFT_OUT = re.compile(r"\b\d+ patients? left out\b")

@@ -7,13 +7,14 @@ from that visit only. Everything here is vectorised over patients and visits.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
 
 from core.model.schema import RESPONSE_STATES, Cohort
 from core.model.settings import Settings
+from core.model.vocabulary import IDS_SHOWN, left_out_note
 from core.outcomes.criteria import (
     add_egfr,
     add_rule_context,
@@ -21,7 +22,12 @@ from core.outcomes.criteria import (
     proteinuria_column,
     rule_set,
 )
-from core.outcomes.time_to_event import ttr_patients
+from core.outcomes.time_to_event import (
+    TimeSource,
+    default_criteria,
+    file_times_refusal,
+    ttr_patients,
+)
 
 BASELINE_WINDOW = 1.0
 _MONTH_TOL = 1e-9  # months from weeks/days are not exact decimals
@@ -57,6 +63,10 @@ class Outcomes:
     landmark_rows: np.ndarray | None = field(default=None, repr=False)
     visit_patient: np.ndarray | None = field(default=None, repr=False)
     group_names: tuple | None = field(default=None, repr=False)  # distinct groups, unsorted
+    # Where the times of ttr_patients come from; why the user's settings refuse the file's
+    # own times (None: they do not), kept for re-derivations of the same run.
+    ttr_source: TimeSource | None = None
+    file_times_refused: str | None = None
 
 
 def _marks(landmarks: tuple[float, ...] | list[float]) -> np.ndarray:
@@ -244,15 +254,31 @@ def _groups_of(cohort: Cohort) -> pd.DataFrame:
     return pats if pats["patient_id"].is_unique else pats.drop_duplicates("patient_id")
 
 
+_UNSET = "\0unset"
+
+
 def derive_outcomes(
-    cohort: Cohort, settings: Settings, *, reuse: Outcomes | None = None, with_ttr: bool = True
+    cohort: Cohort,
+    settings: Settings,
+    *,
+    reuse: Outcomes | None = None,
+    with_ttr: bool = True,
+    file_times_refused: str | None = _UNSET,
 ) -> Outcomes:
     """Landmark visits, responses and time to response of ``cohort`` (data-contract §5).
 
     ``reuse``: outcomes of the same cohort, landmarks and window under other criteria whose
     landmark visits are taken over (the sensitivity table); ``with_ttr=False`` skips time
-    to response.
+    to response. ``file_times_refused``: why the settings require derived times (None: the
+    file's own times are used when present); by default that of ``reuse``, else
+    :func:`~core.outcomes.time_to_event.file_times_refusal` of ``settings`` and ``cohort``.
     """
+    if file_times_refused == _UNSET:
+        file_times_refused = (
+            reuse.file_times_refused
+            if reuse is not None
+            else file_times_refusal(settings, default_criteria(cohort))
+        )
     same = (
         reuse is not None
         and reuse.visits is not None
@@ -301,25 +327,32 @@ def derive_outcomes(
     resp = _apply_missing(cols, vr, settings)
 
     flagged = _baseline_cr(rule_visits, base_rows, settings)
-    if flagged:
-        shown = ", ".join(flagged[:20]) + (" …" if len(flagged) > 20 else "")
+    if flagged and settings.exclude_baseline_cr:
+        notes.append(
+            left_out_note(
+                flagged,
+                f"already below the CR proteinuria threshold of {rule_name(settings)} at "
+                "baseline (the option to exclude patients in CR at baseline is on)",
+            )
+        )
+    elif flagged:
+        ids = f" (IDs: {', '.join(flagged)})" if len(flagged) <= IDS_SHOWN else ""
         notes.append(
             f"{len(flagged)} patient(s) already below the CR proteinuria threshold at "
-            f"baseline: {shown}."
-            + (
-                " They are excluded."
-                if settings.exclude_baseline_cr
-                else " They stay in the denominators."
-            )
+            f"baseline; they stay in the denominators{ids}."
         )
     if settings.exclude_baseline_cr and flagged:
         resp = resp[~resp["patient_id"].isin(flagged)]
 
-    ttr, ttr_notes = (
-        ttr_patients(cohort, visits, vr, pats, settings, patient=patient)
-        if with_ttr
-        else (pd.DataFrame(columns=["patient_id", "group", "time", "event"]), [])
-    )
+    source = None
+    if with_ttr:
+        ttr, ttr_notes, source = ttr_patients(
+            cohort, visits, vr, pats, settings, patient=patient, refusal=file_times_refused
+        )
+        if not source.from_file and settings.event_name is not None:
+            settings = replace(settings, event_name=None)  # the name is of the file's times
+    else:
+        ttr, ttr_notes = pd.DataFrame(columns=["patient_id", "group", "time", "event"]), []
     notes += ttr_notes
     if settings.exclude_baseline_cr and flagged:
         ttr = ttr[~ttr["patient_id"].isin(flagged)]
@@ -336,6 +369,8 @@ def derive_outcomes(
         landmark_rows=rows,
         visit_patient=patient,
         group_names=group_names,
+        ttr_source=source,
+        file_times_refused=file_times_refused,
     )
 
 
@@ -346,10 +381,14 @@ def _baseline_cr(visits: pd.DataFrame, base_rows: np.ndarray, settings: Settings
     """
     if "upcr" not in visits:
         return []
-    name = settings.criteria if settings.criteria != "recorded" else "kdigo2024"
-    rules = rule_set(str(name), settings.custom)
+    rules = rule_set(rule_name(settings), settings.custom)
     at = base_rows[base_rows >= 0]
     p0 = visits["upcr"].to_numpy(dtype=float)[at]
     with np.errstate(invalid="ignore"):
         hit = rules.baseline_cr(p0) & ~np.isnan(p0)
     return sorted(str(p) for p in visits["patient_id"].to_numpy()[at[hit]])
+
+
+def rule_name(settings: Settings) -> str:
+    """The rule set whose CR threshold flags baseline CR (``kdigo2024`` for recorded)."""
+    return str(settings.criteria) if settings.criteria != "recorded" else "kdigo2024"

@@ -38,6 +38,13 @@ TABLE_TITLES: dict[str, str] = {
 }
 
 
+def journal_title(key: str, event_name: str | None = None) -> str:
+    """The heading of journal table ``key``; Table 4 names the user's event when set."""
+    if key == "ttr" and event_name:
+        return f"Table 4. Time to {event_name}"
+    return TABLE_TITLES[key]
+
+
 def _edge(tag: str, size: int | None) -> OxmlElement:
     el = OxmlElement(f"w:{tag}")
     el.set(qn("w:val"), "single" if size else "nil")
@@ -167,7 +174,7 @@ def journal_tables_docx(run: AnalysisRun) -> bytes:
     for k, (key, build, landscape) in enumerate(JOURNAL_TABLES):
         if k > 0:
             _section(doc, landscape)
-        doc.add_paragraph().add_run(TABLE_TITLES[key]).bold = True
+        doc.add_paragraph().add_run(journal_title(key, settings.event_name)).bold = True
         body = build(results, settings, filters)
         if body is None:
             doc.add_paragraph("Not available for this cohort and these settings.")
@@ -189,6 +196,7 @@ def docx_table_texts(data: bytes) -> list[list[list[str]]]:
 __all__ = [
     "JOURNAL_TABLES",
     "TABLE_TITLES",
+    "journal_title",
     "add_three_line_table",
     "docx_table_texts",
     "journal_tables_docx",

@@ -116,11 +116,13 @@ def ttr_content(
                 f"{format_ratio(r['hr'])} {format_ci(r['ci_low'], r['ci_high'], fmt=format_ratio)}",
                 format_p(r["p_value"]),
             )
-    event = EVENT_SHORT.get(settings.event, settings.event)
+    event = settings.event_name or EVENT_SHORT.get(settings.event, settings.event)
+    res = results.get("ttr_patients") or results.get("ttr_summary")
+    source = str(res.meta.get("time_source", "")) if res is not None else ""
     header = [
         "Group",
         "n",
-        f"Responded ({event}), n (%)",
+        f"Events ({event}), n (%)" if settings.event_name else f"Responded ({event}), n (%)",
         "Median months (95% CI)",
         "HR (95% CI)",
         "p",
@@ -156,11 +158,16 @@ def ttr_content(
             + [""] * 5
         )
         spans.append(True)
+    how = (
+        f"Time from the start of therapy to {event} or censoring, {source}. "
+        if source.startswith("times as given")
+        else f"Time from the start of therapy to the first visit after month 0 with {event}; "
+        "patients without a response are censored at their last visit after month 0. Responses "
+        "are seen only at visits, so times are interval-censored and tied; the visit month is "
+        "used (an analysis choice). "
+    )
     notes = [
-        f"Time from the start of therapy to the first visit after month 0 with {event}; patients "
-        "without a response are censored at their last visit after month 0. Responses are seen "
-        "only at visits, so times are interval-censored and tied; the visit month is used (an "
-        "analysis choice). "
+        how
         + TEST_TEXT["kaplan_meier"]
         + ". "
         + TEST_TEXT["log-rank"].capitalize()

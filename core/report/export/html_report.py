@@ -21,7 +21,7 @@ from core.model.results import AnalysisRun, FigureKey
 from core.report.export import docx_content as content
 from core.report.export.common import split_patient_level
 from core.report.export.display import round_for_display
-from core.report.export.docx_tables import JOURNAL_TABLES, TABLE_TITLES
+from core.report.export.docx_tables import JOURNAL_TABLES, journal_title
 from core.report.export.imaging import figure_div, plotly_min_js
 from core.report.export.wording import settings_footnote
 
@@ -154,14 +154,14 @@ def report_html(
     for key, build, _ in JOURNAL_TABLES:  # the Word document's tables, in its order
         body = build(results, settings, filters)
         if body is not None:
-            journal.append(journal_table_html(body, TABLE_TITLES[key]))
+            journal.append(journal_table_html(body, journal_title(key, settings.event_name)))
     if journal:
         section("journal", "Journal tables", "".join(journal))
     listed = results if include_patient_level else split_patient_level(results)[0]
     for name in listed:  # registry order
         res = results[name]
         notes = "".join(f'<p class="note">{_e(n)}</p>' for n in res.notes)
-        heading = f"Table: {table_title(name)}"
+        heading = f"Table: {table_title(name, run.settings.event_name)}"
         section(f"tab-{name}", heading, data_table_html(name, res.table) + notes)
     nav = "".join(f'<li><a href="#{_anchor(k)}">{_e(h)}</a></li>' for k, h in toc)
     return (

@@ -220,7 +220,7 @@ def _results_paragraph(results: Mapping[str, Result], settings: Settings) -> str
                 else (f" ({_ci(r.get('median_ci_low'), r.get('median_ci_high'), format_num)})")
             )
             meds.append(f"{r['group']} {med}{ci}")
-        parts.append("Median time to response: " + "; ".join(meds) + ".")
+        parts.append(f"Median time to {settings.event_name or 'response'}: " + "; ".join(meds) + ".")
     logrank, cox = table(results, "ttr_tests"), table(results, "cox")
     if logrank is not None:
         lr = logrank.iloc[0]

@@ -15,7 +15,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from core.model.results import AnalysisRun, FigureKey, Result
-from core.model.vocabulary import EVENT_LONG, group_order
+from core.model.vocabulary import event_words, group_order
 from core.report.export.display import count_text, p_text
 from core.report.figures.steps import add_step_curve, from_origin
 from core.report.figures.theme import (
@@ -70,9 +70,11 @@ def cif_curve_figure(
     *,
     colors: dict[str, str] | None = None,
     event: str = "cr-or-pr",
+    event_name: str | None = None,
     show_all: bool | None = None,
 ) -> go.Figure:
-    """Cumulative incidence of response by group from ``cif_curve``.
+    """Cumulative incidence of response (or the user's ``event_name``) by group from
+    ``cif_curve``.
 
     With competing events the figure has two panels sharing the y-axis: the
     Aalen–Johansen estimate (log CI) on the left and 1 − Kaplan–Meier with competing
@@ -84,7 +86,7 @@ def cif_curve_figure(
     t = curve.table
     if t.empty:
         return empty_figure("No patient has follow-up after month 0.")
-    label = EVENT_LONG.get(event, event)
+    label = event_words(event, event_name)  # the cause label of competing_patients
     resp = t[t["cause"] == label] if (t["cause"] == label).any() else t
     competing = bool(
         (t["estimator"] == "aalen_johansen").any()
@@ -149,5 +151,6 @@ def plot_cif_curve(run: AnalysisRun, **_: object) -> dict[FigureKey, go.Figure]:
         r.get("cif_regression"),
         colors=run_colors(run),
         event=run.settings.event,
+        event_name=run.settings.event_name,
     )
     return {FigureKey("cif_curve"): fig}

@@ -43,11 +43,15 @@ def difference_text(diff: pd.DataFrame | None) -> str:
 
 
 def rmst_figure(
-    rmst: pd.DataFrame, diff: pd.DataFrame | None = None, colors: dict[str, str] | None = None
+    rmst: pd.DataFrame,
+    diff: pd.DataFrame | None = None,
+    colors: dict[str, str] | None = None,
+    event_name: str | None = None,
 ) -> go.Figure:
     """Dot-and-whisker chart of restricted mean time without response (months) per group,
     with its 95 % CI and n beside each row; the difference from the reference under the
-    title."""
+    title. ``event_name``: the user's name of the event (default: response)."""
+    word = event_name or "response"
     if rmst.empty:
         return empty_figure("No restricted mean time to draw.")
     d = rmst.reset_index(drop=True)
@@ -68,7 +72,7 @@ def rmst_figure(
             error_x=interval_whiskers(est, lo, hi, color),
             customdata=[[lo, hi, r["n"], r["n_events"]]],
             hovertemplate=f"{g}: %{{x:.2f}} months (95% CI %{{customdata[0]:.2f}}–"
-            "%{customdata[1]:.2f}); %{customdata[3]} responses in %{customdata[2]} patients"
+            f"%{{customdata[1]:.2f}}); %{{customdata[3]}} events ({word}) in %{{customdata[2]}} patients"
             "<extra></extra>",
         )
         text = f"{est:.2f} ({lo:.2f}–{hi:.2f})" if np.isfinite(est) else SUPPRESSED
@@ -84,7 +88,7 @@ def rmst_figure(
         )
     note = difference_text(diff)
     n_notes = note.count("<br>") + 1 if note else 0
-    title = f"Restricted mean time without response up to τ = {tau:g} months"
+    title = f"Restricted mean time without {word} up to τ = {tau:g} months"
     if note:
         fig.add_annotation(
             x=0,
@@ -107,7 +111,7 @@ def rmst_figure(
         range=[-0.5, len(d) - 0.4],
     )
     fig.update_xaxes(
-        title_text=f"Months without response up to τ = {tau:g} (restricted mean, 95% CI)",
+        title_text=f"Months without {word} up to τ = {tau:g} (restricted mean, 95% CI)",
         range=[0, tau * 1.02],
     )
     fig.update_layout(margin=dict(r=230, l=120, t=80 + 22 * n_notes))
@@ -119,4 +123,9 @@ def plot_rmst(run: AnalysisRun, **_: object) -> dict[FigureKey, go.Figure]:
     t = run.table("rmst")
     if t is None:
         return {}
-    return {FigureKey("rmst"): rmst_figure(t, run.table("rmst_difference"), colors=run_colors(run))}
+    return {
+        FigureKey("rmst"): rmst_figure(
+            t, run.table("rmst_difference"), colors=run_colors(run),
+            event_name=run.settings.event_name,
+        )
+    }  # fmt: skip

@@ -14,7 +14,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from core.model.results import AnalysisRun, FigureKey, Result
-from core.model.vocabulary import EVENT_LONG, group_order
+from core.model.vocabulary import event_words, group_order
 from core.report.export.display import count_text, format_ci, format_ratio, p_text
 from core.report.figures.steps import add_step_curve, from_origin
 from core.report.figures.theme import (
@@ -70,6 +70,7 @@ def ttr_curve(
     *,
     colors: dict[str, str] | None = None,
     event: str = "cr-or-pr",
+    event_name: str | None = None,
     show_all: bool | None = None,
 ) -> go.Figure:
     """Cumulative incidence of response by group.
@@ -103,11 +104,12 @@ def ttr_curve(
     t_max = float(t["time"].max())
     ticks = np.arange(0, t_max + 3, 3) if t_max <= 36 else None
     xrange = [-0.03 * max(t_max, 1), t_max * 1.03 + 0.3]
-    journal_layout(fig, title=f"Time to {EVENT_LONG.get(event, event)}", height=plot_px + 150)
-    fig.update_xaxes(title_text=MONTH_TITLE, range=xrange, tickvals=ticks, row=1, col=1)
-    fig.update_yaxes(
-        title_text="Cumulative incidence (%)", range=[0, 100.5], dtick=20, row=1, col=1
-    )
+    words = event_words(event, event_name)
+    journal_layout(fig, title=f"Time to {words}", height=plot_px + 150)
+    x_title = f"Months to {event_name}" if event_name else MONTH_TITLE
+    y_title = f"Cumulative incidence of {event_name} (%)" if event_name else "Cumulative incidence (%)"
+    fig.update_xaxes(title_text=x_title, range=xrange, tickvals=ticks, row=1, col=1)
+    fig.update_yaxes(title_text=y_title, range=[0, 100.5], dtick=20, row=1, col=1)
     if has_risk:
         _risk_table(fig, risk.table, groups, colors, xrange, ticks)
     lines = _summary_lines(tests, cox, summary, groups)
@@ -191,5 +193,6 @@ def plot_ttr_curve(run: AnalysisRun, **_: object) -> dict[FigureKey, go.Figure]:
         FigureKey("ttr_curve"): ttr_curve(
             r["ttr_curve"], r.get("ttr_risk"), r.get("ttr_tests"), r.get("cox"),
             r.get("ttr_summary"), colors=run_colors(run), event=run.settings.event,
+            event_name=run.settings.event_name,
         )
     }
