@@ -106,11 +106,13 @@ def _empty(filename: str, data: bytes, issues) -> Cohort:
 
 def _build(raw: RawTable, data: bytes, filename: str, mapping: dict, overrides: dict,
            log: V.IssueLog, limits: Limits) -> Cohort:
-    plans = plan_columns(raw, mapping)
+    every_plan = plan_columns(raw, mapping)
+    # a column the mapping maps to `ignore` is dropped (contract §3), not passed through
+    plans = [p for p in every_plan if not (p.field is None and p.status == "from mapping file")]
     for sheet in raw.sheets:
         prepare_cells(sheet, [p for p in plans if p.sheet == sheet.name], limits, log)
     values = mapping.get("values", {})
-    absent = [h for h in mapping.get("columns", {}) if h not in {p.column for p in plans}]
+    absent = [h for h in mapping.get("columns", {}) if h not in {p.column for p in every_plan}]
     if absent:
         log.add("warning", f"{len(absent)} column(s) named in the mapping are not in the file "
                 f"({', '.join(repr(h) for h in absent[:3])}): is it the mapping for this export?")
