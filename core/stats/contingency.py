@@ -1,15 +1,19 @@
 """Tests on contingency tables: Fisher's exact test (r × c), chi-square, McNemar.
 
 Fisher's two-sided p-value is the probability of every table with the observed margins that
-is no more likely than the observed table (relative tolerance 1e-7), as R's
-``fisher.test``. 2 × 2 uses the hypergeometric distribution directly. Larger tables use a
-network algorithm (Mehta & Patel): columns are filled one at a time; a partial table whose
-every completion is decided by bounds on the remaining columns' probability is counted
-(or dropped) at once, and partial tables with equal probability are merged. For two rows
-(groups × outcome tables, transposed) the bounds are exact, which keeps 2 × k tables of
-1,000 patients fast; for more rows and columns the bounds are looser, so tables of a few
-hundred patients are fine but larger ones can be slow (``fisher_or_chisq_expected`` is
-meant for baseline tables, where that is the normal size). Never a Monte-Carlo p-value.
+is no more likely than the observed table, as R's ``fisher.test``: 2 × 2 by the
+hypergeometric distribution (relative tolerance 1e-7, as R); larger tables by the network
+algorithm of Mehta & Patel (R's FEXACT, whose tolerance is e^3.45254e-7 on the probability).
+Columns are filled one at a time; the nodes are the remaining row sums, sorted (row
+permutations complete alike); each node gets the exact largest and smallest log weight of
+its completions (longest / shortest path), which settles a past path at once when every
+completion, or none, is as extreme; past paths with equal probability are merged. Past
+paths (forward) and the distributions of completions (backward) meet in the middle, where
+each past path is a binary search. Table 1's 4 × 5 class-by-group table of 90 patients
+takes ~0.3 s, 6 × 6 of 60 patients ~0.5 s. The work is bounded (``MAX_WORK`` array cells in
+total, ``MAX_CELLS`` in one step, both checked before each step): beyond it
+:class:`ExactTooLarge` and the callers report chi-square, named as such. Never a
+Monte-Carlo p-value.
 """
 
 from __future__ import annotations
@@ -22,9 +26,10 @@ from scipy.special import betaln, chdtrc, gammaln  # not scipy.stats: ~0.5 s to 
 from core.stats.binomial import binom_test_p
 from core.stats.result_types import ChiSquare, ChosenTest
 
-_LOG_REL_ERR = np.log1p(1e-7)
+# r × c: FEXACT adds tol = 3.45254e-7 to the observed log probability (prob <= obs · e^tol)
+_FEXACT_LOG_TOL = 3.45254e-7
 MAX_CELLS = 30_000_000  # memory budget of one enumeration step (array cells)
-MAX_WORK = 200_000_000  # work budget of one test (array cells over all steps)
+MAX_WORK = 100_000_000  # work budget of one test (array cells over all steps; ~2-4 s CPU)
 
 
 class ExactTooLarge(RuntimeError):
@@ -43,11 +48,12 @@ def _clean(table) -> np.ndarray:
 def fisher_exact_2xk(table) -> float:
     """Fisher's exact test, two-sided, for any r × c table (2 × 2, 2 × k, r × c).
 
-    Agrees with ``fisher.test(table)$p.value`` (R's tolerance: tables with probability
-    ≤ observed × (1 + 1e-7) count as "as extreme"). Empty rows and columns are dropped; a
-    table with fewer than two non-empty rows or columns gives 1, as R. Raises
-    :class:`ExactTooLarge` when the enumeration would exceed ``MAX_CELLS`` (2 × k tables of
-    a few thousand patients are fine; 3 × k tables of a few hundred).
+    Agrees with ``fisher.test(table, workspace = 2e8)$p.value`` (R's tolerance: tables with
+    probability ≤ observed × (1 + 1e-7) for 2 × 2, × e^3.45254e-7 (FEXACT) otherwise, count
+    as "as extreme"). Empty rows and columns are dropped; a table with fewer than two
+    non-empty rows or columns gives 1, as R. Raises :class:`ExactTooLarge` when the
+    enumeration would exceed ``MAX_WORK`` / ``MAX_CELLS`` (2 × k tables of a thousand
+    patients, 4 × 5 of ~100 and 6 × 6 of ~60 are fine; 3 × 6 of 300 is not).
     """
     t = _clean(table)
     if t.shape[0] < 2 or t.shape[1] < 2:
@@ -146,7 +152,7 @@ def _fisher_network(t: np.ndarray) -> float:
     cols = t.sum(axis=0).astype(np.int64)
     const = gammaln(rows + 1).sum() - gammaln(rows.sum() + 1)
     obs = sum(_log_weight(int(cols[j]), t[:, j].astype(float)) for j in range(n_cols))
-    limit = obs + _LOG_REL_ERR
+    limit = obs + _FEXACT_LOG_TOL
     radix = int(rows[0]) + 1
     if n_rows * np.log2(radix) > 62:
         raise ExactTooLarge("Table too large for the exact Fisher enumeration.")
