@@ -10,7 +10,7 @@ its completions (longest / shortest path), which settles a past path at once whe
 completion, or none, is as extreme; past paths with equal probability are merged. Past
 paths (forward) and the distributions of completions (backward) meet in the middle, where
 each past path is a binary search. Table 1's 4 × 5 class-by-group table of 90 patients
-takes ~0.3 s, 6 × 6 of 60 patients ~0.5 s. The work is bounded (``MAX_WORK`` array cells in
+takes ~0.3 s, 6 × 6 of 50 patients ~0.7 s. The work is bounded (``MAX_WORK`` array cells in
 total, ``MAX_CELLS`` in one step, both checked before each step): beyond it
 :class:`ExactTooLarge` and the callers report chi-square, named as such. Never a
 Monte-Carlo p-value.
@@ -53,7 +53,7 @@ def fisher_exact_2xk(table) -> float:
     as "as extreme"). Empty rows and columns are dropped; a table with fewer than two
     non-empty rows or columns gives 1, as R. Raises :class:`ExactTooLarge` when the
     enumeration would exceed ``MAX_WORK`` / ``MAX_CELLS`` (2 × k tables of a thousand
-    patients, 4 × 5 of ~100 and 6 × 6 of ~60 are fine; 3 × 6 of 300 is not).
+    patients, 4 × 5 of ~100 and 6 × 6 of ~50 are fine; 3 × 6 of 300 is not).
     """
     t = _clean(table)
     if t.shape[0] < 2 or t.shape[1] < 2:

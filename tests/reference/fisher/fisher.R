@@ -23,7 +23,7 @@ tables <- list(
   four_by_four_120 = rbind(c(10, 4, 7, 9), c(3, 12, 6, 8), c(8, 5, 11, 6), c(6, 9, 4, 12)),
   five_by_five_sparse = rbind(c(3, 0, 1, 0, 2), c(0, 4, 0, 1, 0), c(1, 0, 5, 0, 1),
                               c(0, 2, 0, 3, 0), c(2, 0, 1, 0, 4)),
-  six_by_six_60 = rbind(c(3, 1, 2, 0, 1, 2), c(1, 3, 0, 2, 1, 1), c(2, 0, 3, 1, 2, 0),
+  six_by_six_50 = rbind(c(3, 1, 2, 0, 1, 2), c(1, 3, 0, 2, 1, 1), c(2, 0, 3, 1, 2, 0),
                         c(0, 2, 1, 3, 0, 2), c(1, 1, 2, 0, 3, 1), c(2, 1, 0, 2, 1, 3)),
   # R needs ~10 s for this one; it is beyond the app's work budget (the app then reports
   # chi-square, named as such): column beyond_budget
