@@ -36,6 +36,10 @@ HEADERS: dict[str, str] = {
     "step": N_("Step"), "reason": N_("Reason"), "median": N_("Median"), "q1": N_("Q1"), "q3": N_("Q3"),
     "event": N_("Event"), "patient_id": N_("Patient"), "landmark": N_("Landmark"),
     "visit_month": N_("Visit month"),
+    # internal diagnostics, shown in a table's Details view (core.analyses.spec.DIAGNOSTIC_COLUMNS)
+    "p_method": N_("How the p-value was computed"), "median_rule": N_("Rule for the median"),
+    "wilcoxon_V": N_("Wilcoxon V statistic"), "wilcoxon_method": N_("Wilcoxon variant"),
+    "n_zero_diff": N_("Zero differences (n)"), "tied_abs_diff": N_("Tied absolute differences"),
 }  # fmt: skip
 
 
