@@ -180,7 +180,7 @@ def download_menu(downloads: list[Download], key: str) -> None:
     if not downloads:
         return
     formats = [d.file_name.rsplit(".", 1)[-1].upper() for d in downloads]
-    with st.popover(_("Download"), icon=":material/download:", type="tertiary"):
+    with st.popover(_("Download"), icon=":material/download:", type="tertiary", key=f"menu_{key}"):
         chosen = st.segmented_control(
             _("Format"), formats, default=formats[0], key=f"fmt_{key}", selection_mode="single"
         )
