@@ -9,7 +9,7 @@ cohort loaded, so the app shows something at once; the Data page replaces it. Th
 import streamlit as st
 
 from core.model.i18n import gettext as _
-from ui import language, session, sidebar
+from ui import language, session, shared_link, sidebar
 
 language.select()
 st.set_page_config(
@@ -48,4 +48,5 @@ pages = [
 pg = st.navigation(pages)
 session.start()
 sidebar.render()
+shared_link.notice()  # a link opened without its file: which filters it carries; the file
 pg.run()

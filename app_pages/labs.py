@@ -31,25 +31,25 @@ if measures:
 else:
     st.info(_("No laboratory value is paired between baseline and a landmark in these patients."))
 
-st.header(_("All measures"), divider="gray")
-v.figure("paired_changes", _("Change from baseline, all measures"))
+with st.expander(_("All measures")):
+    v.figure("paired_changes", _("Change from baseline, all measures"))
 
-st.header(_("Trajectories over all visits (mixed model)"), divider="gray")
-st.caption(
-    _(
-        "Every visit counts: value ~ time × group with a random intercept and slope per patient "
-        "(REML). Choose the labs in the sidebar under *{section}*."
-    ).format(section=_(SIDEBAR_SECTION))
-)
-v.figure("lab_slopes")
-v.table("lab_slopes")
-with st.expander(_("Model terms (fixed and random effects)")):
-    v.table("lab_mixed")
+with st.expander(_("Trajectories over all visits (mixed model)")):
+    st.caption(
+        _(
+            "Every visit counts: value ~ time × group with a random intercept and slope per patient "
+            "(REML). Choose the labs in the sidebar under *{section}*."
+        ).format(section=_(SIDEBAR_SECTION))
+    )
+    v.figure("lab_slopes")
+    v.table("lab_slopes")
+    with st.expander(_("Model terms (fixed and random effects)")):
+        v.table("lab_mixed")
 
-st.header(_("Steroid taper"), divider="gray")
-v.figure("steroid_taper")
-v.table("steroid_trajectory", height=250)
+with st.expander(_("Steroid taper")):
+    v.figure("steroid_taper")
+    v.table("steroid_trajectory", height=250)
 
-st.header(_("Anti-dsDNA positivity"), divider="gray")
-v.figure("dsdna_shift")
-v.table("dsdna_shift")
+with st.expander(_("Anti-dsDNA positivity")):
+    v.figure("dsdna_shift")
+    v.table("dsdna_shift")

@@ -41,34 +41,34 @@ with st.expander(_("Numbers at risk, curve values and per-patient times")):
     v.table("ttr_curve")
     v.table("ttr_patients")
 
-st.header(_("Competing risks"), divider="gray")
-st.caption(
-    _(
-        "Cumulative incidence of {event} when death, ESKD or stopping treatment can come "
-        "first (Aalen–Johansen), beside 1 − Kaplan–Meier; Gray's test and Fine–Gray hazard "
-        "ratios."
-    ).format(event=name or _("response"))
-)
-v.figure("cif_curve")
-v.table("cif_tests")
-v.table("cif_regression")
-with st.expander(_("Curve values and numbers at risk")):
-    v.table("cif_curve")
-    v.table("cif_risk")
+with st.expander(_("Competing risks")):
+    st.caption(
+        _(
+            "Cumulative incidence of {event} when death, ESKD or stopping treatment can come "
+            "first (Aalen–Johansen), beside 1 − Kaplan–Meier; Gray's test and Fine–Gray hazard "
+            "ratios."
+        ).format(event=name or _("response"))
+    )
+    v.figure("cif_curve")
+    v.table("cif_tests")
+    v.table("cif_regression")
+    with st.expander(_("Curve values and numbers at risk")):
+        v.table("cif_curve")
+        v.table("cif_risk")
 
-st.header(_("Restricted mean time and milestones"), divider="gray")
-st.caption(
-    _(
-        "τ, the milestone months and the time scale of the proportional-hazards test are set "
-        "in the sidebar under *{section}*."
-    ).format(section=_(SIDEBAR_SECTION))
-)
-v.figure("rmst")
-v.table("rmst")
-v.table("rmst_difference")
-v.table("milestones")
+with st.expander(_("Restricted mean time and milestones")):
+    st.caption(
+        _(
+            "τ, the milestone months and the time scale of the proportional-hazards test are set "
+            "in the sidebar under *{section}*."
+        ).format(section=_(SIDEBAR_SECTION))
+    )
+    v.figure("rmst")
+    v.table("rmst")
+    v.table("rmst_difference")
+    v.table("milestones")
 
-st.header(_("Proportional hazards and pairwise comparisons"), divider="gray")
-v.figure("schoenfeld")
-v.table("ph_test")
-v.table("pairwise_logrank")
+with st.expander(_("Proportional hazards and pairwise comparisons")):
+    v.figure("schoenfeld")
+    v.table("ph_test")
+    v.table("pairwise_logrank")

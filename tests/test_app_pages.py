@@ -129,8 +129,9 @@ def test_kdigo_setting_changes_the_numbers_to_the_kdigo_reference() -> None:
 
 def test_a_shared_link_restores_the_class_filter_once_the_file_is_loaded() -> None:
     at = new_app({"class": ["IV", "IV+V"]})
-    assert at.sidebar.multiselect(key="class").value == ["IV", "IV+V"]
+    assert "Demo" not in badge(at)  # a link without source=demo opens without data
     upload(at, "cohort_long.csv")
+    assert at.sidebar.multiselect(key="class").value == ["IV", "IV+V"]
     at.switch_page("app_pages/response.py").run()
     assert_rates_equal(shown_table(at, "n_evaluable", "orr_ci_low"),
                        EXPECTED / "class_IV_IVV" / "response_rates.csv")  # fmt: skip

@@ -39,7 +39,7 @@ def test_ttr_page_follows_tau_milestones_and_transform(app) -> None:
 def test_labs_page_shows_the_chosen_mixed_models(app) -> None:
     app.switch_page("app_pages/labs.py").run()
     assert_clean(app)
-    assert "Trajectories over all visits (mixed model)" in [h.value for h in app.header]
+    assert "Trajectories over all visits (mixed model)" in [e.label for e in app.expander]
     assert set(shown_table(app, "kind", "pct_per_year")["measure"]) == {"egfr"}
     app.sidebar.multiselect(key=Key.MIXED_MEASURES).set_value(["egfr", "upcr"]).run()
     assert_clean(app)

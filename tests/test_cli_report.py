@@ -201,3 +201,28 @@ def test_durability_options_reach_the_tables(tmp_path: Path, capsys) -> None:
     s0, s1 = (pd.read_csv(d / "sustained_response.csv") for d in (base, more))
     c0, c1 = (s[s["kind"] == "confirmed"]["n_yes"].sum() for s in (s0, s1))
     assert c1 < c0  # a 52-week gap confirms fewer responses than 4 weeks
+
+
+def test_labels_clinical_writes_human_csvs_with_diagnostics_apart(tmp_path: Path, capsys) -> None:
+    """``--labels clinical``: clinical headers, values as words, full precision, and the
+    diagnostics (``wilcoxon_V``, ``p_method``…) in ``<table>_diagnostics.csv``; the default
+    keeps machine names and writes no diagnostics file."""
+    machine, clinical = tmp_path / "machine", tmp_path / "clinical"
+    assert run(capsys, LONG, "--tables-only", "--out", str(machine))[0] == 0
+    assert run(capsys, LONG, "--tables-only", "--labels", "clinical", "--out", str(clinical))[0] == 0
+    raw = pd.read_csv(machine / "paired_changes.csv")
+    assert {"wilcoxon_V", "wilcoxon_method"} <= set(raw.columns)
+    assert not list(machine.glob("*_diagnostics.csv"))
+
+    human = pd.read_csv(clinical / "paired_changes.csv")
+    assert "Wilcoxon p" in human.columns and "Pairs (n)" in human.columns
+    assert not {"wilcoxon_V", "wilcoxon_method", "Wilcoxon V statistic"} & set(human.columns)
+    assert human["Wilcoxon p"].tolist() == pytest.approx(raw["wilcoxon_p"].tolist(), nan_ok=True)
+    diag = pd.read_csv(clinical / "paired_changes_diagnostics.csv")
+    assert {"Measure", "Wilcoxon V statistic", "Wilcoxon variant"} <= set(diag.columns)
+    assert set(diag["Wilcoxon variant"].dropna()) <= {
+        "Exact", "Normal approximation with continuity correction"}  # fmt: skip
+    table1 = pd.read_csv(clinical / "table1.csv")
+    assert "p_method" not in table1.columns and (clinical / "table1_diagnostics.csv").is_file()
+    tests = pd.read_csv(clinical / "response_tests.csv")
+    assert "fisher_exact" not in set(tests["Test"]) and "Fisher's exact test" in set(tests["Test"])

@@ -21,6 +21,12 @@ def start() -> None:
     if st.session_state.get(Key.STARTED):
         return
     st.session_state[Key.STARTED] = True
+    from ui import shared_link
+
+    # A link with filters but without ?source=demo was made on someone's file: no demo
+    # numbers under its filters; the pages ask for the file instead (ui.shared_link).
+    if shared_link.remember_at_start():
+        return
     if DEMO_ON_START and get_cohort() is None:
         load_demo()
 

@@ -34,6 +34,7 @@ class Key:
     FINDINGS = "identifier_findings"  # direct identifiers found in the loaded file (no values)
     STUDY_KEY = "study_code_key"  # {study code: original patient ID}; memory only, never saved
     LANG = "lang"  # interface language, ko or en (ui.language; also the URL parameter)
+    SHARED_LINK = "shared_link"  # filters of a link opened without its file (ui.shared_link)
 
     # Data-page widgets
     COHORT_FILE = "cohort_file"
@@ -164,6 +165,8 @@ def set_cohort(
     ss = st.session_state
     ss[Key.SOURCE] = source
     ss[Key.COHORT] = cohort
+    ss.pop(Key.SHARED_LINK, None)
+    _mark_source(source.demo)
     ss[Key.FINDINGS] = list(findings or [])
     if study_key:
         ss[Key.STUDY_KEY] = study_key
@@ -174,6 +177,16 @@ def set_cohort(
 def clear_cohort() -> None:
     for key in (Key.SOURCE, Key.COHORT, Key.FINDINGS, Key.STUDY_KEY):
         st.session_state.pop(key, None)
+    _mark_source(False)
+
+
+def _mark_source(demo: bool) -> None:
+    """``?source=demo`` in the URL while the demo is loaded: a link shared then opens the
+    demo; any other link opens without data and asks for the file (``ui.shared_link``)."""
+    if demo:
+        st.query_params["source"] = "demo"
+    elif "source" in st.query_params:
+        del st.query_params["source"]
 
 
 def get_findings() -> list:

@@ -1,4 +1,4 @@
-"""Shared widgets: the error guard, captions, download rows, figure and table blocks.
+"""Shared widgets: the error guard, captions, download menus, figure and table blocks.
 
 The sidebar (badge, filters, settings, URL) is in :mod:`ui.sidebar`.
 """
@@ -173,16 +173,22 @@ def figure_downloads(name: str, title: str, fig, summary: str) -> list[Download]
     return out
 
 
-def download_row(downloads: list[Download]) -> None:
-    """One row of download buttons; bytes are made only when clicked, and no rerun follows."""
+def download_menu(downloads: list[Download], key: str) -> None:
+    """One download menu for a block: the format is chosen inside it (PNG, SVG, HTML for a
+    figure; CSV, XLSX for a table), then one button downloads that file. The bytes are made
+    only when clicked, and no rerun follows the click."""
     if not downloads:
         return
-    with st.container(horizontal=True, gap="small"):
-        for d in downloads:
-            st.download_button(
-                d.label, data=d.data, file_name=d.file_name, mime=d.mime, key=d.key,
-                on_click="ignore", icon=":material/download:", type="tertiary",
-            )  # fmt: skip
+    formats = [d.file_name.rsplit(".", 1)[-1].upper() for d in downloads]
+    with st.popover(_("Download"), icon=":material/download:", type="tertiary", key=f"menu_{key}"):
+        chosen = st.segmented_control(
+            _("Format"), formats, default=formats[0], key=f"fmt_{key}", selection_mode="single"
+        )
+        d = downloads[formats.index(chosen) if chosen in formats else 0]
+        st.download_button(
+            d.label, data=d.data, file_name=d.file_name, mime=d.mime, key=d.key,
+            on_click="ignore", icon=":material/download:", type="tertiary",
+        )  # fmt: skip
 
 
 # --- blocks ------------------------------------------------------------------------------
@@ -204,7 +210,8 @@ def show_table(
     height: int | None = None,
     item: str | None = None,
 ) -> None:
-    """A result table rounded for reading, its caption, notes and CSV/XLSX downloads.
+    """A result table rounded for reading, its notes and a CSV/XLSX download menu (the
+    filter/settings caption is the page's, once, under its title).
 
     ``name`` is the contract table (it decides the rounding); ``item`` names the downloaded
     file when only part of the table is shown (``paired_changes_upcr``).
@@ -216,22 +223,30 @@ def show_table(
         if result is not None:
             notes(result)
         return
-    shown = round_for_display(name, table)
+    from core.analyses.registry import diagnostic_columns
+    from core.report.export.headers import value_words
+
+    shown = value_words(round_for_display(name, table))  # category codes read as words
+    diagnostics = diagnostic_columns(name, shown.columns)
     # Whole table up to ~15 rows, then it scrolls; a missing value is an empty cell.
     height = height or min(38 + 35 * len(shown), 38 + 35 * 15)
-    st.dataframe(shown, hide_index=True, height=height, placeholder="",
-                 column_config=column_config(shown))  # fmt: skip
-    st.caption(summary)
+    main = shown.drop(columns=diagnostics)
+    st.dataframe(main, hide_index=True, height=height, placeholder="",
+                 column_config=column_config(main))  # fmt: skip
+    if diagnostics:  # test variants and statistics: asked for, not in the way
+        with st.expander(_("Details: test variants and statistics"), icon=":material/tune:"):
+            st.dataframe(shown, hide_index=True, height=height, placeholder="",
+                         column_config=column_config(shown), key=f"details_{item or name}")  # fmt: skip
     if patient_level(name, table):
         st.caption(":material/badge: " + _("Patient-level table: one row per patient, with "
                                            "the patient ID. Its downloads identify patients."))  # fmt: skip
     if result is not None:
         notes(result)
-    download_row(table_downloads(item or name, title, table, summary))
+    download_menu(table_downloads(item or name, title, table, summary), f"table_{item or name}")
 
 
 def show_figure(name: str, title: str, fig, summary: str, exported=None) -> None:
-    """A figure, its caption and PNG/SVG/HTML downloads (``None`` shows nothing).
+    """A figure and its PNG/SVG/HTML download menu (``None`` shows nothing).
     ``exported``: the figure the downloads are made of, when not ``fig`` itself (the
     screen copy may name patients on hover; the downloads never do)."""
     if fig is None:
@@ -243,5 +258,5 @@ def show_figure(name: str, title: str, fig, summary: str, exported=None) -> None
     kind = st.context.theme.type or st.get_option("theme.base") or "light"
     screen = for_app(fig, dark=kind == "dark")
     st.plotly_chart(screen, key=f"fig_{name}", config={"displaylogo": False})
-    st.caption(summary)
-    download_row(figure_downloads(name, title, fig if exported is None else exported, summary))
+    download_menu(figure_downloads(name, title, fig if exported is None else exported, summary),
+                  f"figure_{name}")

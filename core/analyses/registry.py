@@ -82,6 +82,16 @@ def table_title(name: str, event_name: str | None = None) -> str:
     return event_title(spec.title if spec else name.replace("_", " ").capitalize(), event_name)
 
 
+def diagnostic_columns(name: str, columns) -> list[str]:
+    """The internal diagnostics among ``columns`` of table ``name`` (its ``TableSpec``;
+    the shared ``DIAGNOSTIC_COLUMNS`` for a table the registry does not list)."""
+    from core.analyses.spec import DIAGNOSTIC_COLUMNS
+
+    spec = TABLES.get(name)
+    marked = spec.diagnostics if spec is not None else DIAGNOSTIC_COLUMNS
+    return [c for c in columns if c in marked]
+
+
 def is_patient_level_table(name: str) -> bool:
     spec = TABLES.get(name)
     return bool(spec and spec.patient_level)

@@ -21,6 +21,13 @@ if TYPE_CHECKING:  # the run imports this module: types only
 Page = Literal["cohort", "response", "labs", "ttr", "long_term"]
 PAGES: tuple[Page, ...] = ("cohort", "response", "labs", "ttr", "long_term")
 
+# Internal diagnostics of a test (which variant ran, the statistic behind a p-value, the rule
+# that read a median off a curve): kept in the CSVs, shown on screen only in a table's
+# "Details" view and written by the CLI's ``--labels clinical`` to ``<table>_diagnostics.csv``.
+DIAGNOSTIC_COLUMNS: tuple[str, ...] = (
+    "p_method", "median_rule", "wilcoxon_V", "wilcoxon_method", "n_zero_diff", "tied_abs_diff",
+)  # fmt: skip
+
 
 @dataclass(frozen=True)
 class TableSpec:
@@ -29,7 +36,9 @@ class TableSpec:
     Column roles drive display rounding and, later, suppression: ``counts`` (whole numbers),
     ``percents`` (0–100, one decimal on screen), ``p_values`` (text, ``< 0.001``),
     ``estimates`` (column → unit), ``not_reached`` (a missing value reads "not reached").
-    Any other float column is shown to 3 significant digits. ``patient_level`` tables
+    Any other float column is shown to 3 significant digits. ``diagnostics``: internal
+    columns (test variant, statistic, median rule) kept out of the main screen table and of
+    the CLI's clinical CSV (default: those of ``DIAGNOSTIC_COLUMNS`` the table has). ``patient_level`` tables
     identify patients: left out of shared exports unless asked for. ``reference`` says what
     checks the table against R (a path under ``tests/reference/``, or the test that does).
     """
@@ -44,6 +53,7 @@ class TableSpec:
     estimates: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
     not_reached: tuple[str, ...] = ()
     patient_level: bool = False
+    diagnostics: tuple[str, ...] = DIAGNOSTIC_COLUMNS
 
 
 @dataclass(frozen=True)

@@ -101,6 +101,9 @@ def _parser() -> _Parser:
     p.add_argument("--zip", action="store_true", help="also pack DIR as report.zip")
     p.add_argument("--lang", choices=i18n.LANGUAGES, default=i18n.DEFAULT,
                    help="language of the report's translated text and messages (ko, en)")
+    p.add_argument("--labels", choices=("machine", "clinical"), default="machine",
+                   help="CSV headers and values: machine names for scripts (default) or "
+                   "clinical headers, values as words and <table>_diagnostics.csv")
     p.add_argument("--out", required=True)
     return p
 
@@ -220,7 +223,8 @@ def _settings_filters(args: argparse.Namespace, cohort: Cohort) -> tuple[Setting
     return settings, Filters(classes=_classes(args.classes), groups=tuple(args.groups))
 
 
-def _write(run: AnalysisRun, out: Path, *, tables_only: bool, make_zip: bool) -> str:
+def _write(run: AnalysisRun, out: Path, *, tables_only: bool, make_zip: bool,
+           labels: str = "machine") -> str:
     """Write the tables (``--tables-only``) or the whole report through ``core.report.export``,
     so both modes share the formula-safe CSV writer; notes go to ``notes.txt``."""
     from core.report.export import write_report
@@ -245,6 +249,13 @@ def _write(run: AnalysisRun, out: Path, *, tables_only: bool, make_zip: bool) ->
         make_zip=make_zip,
         include_patient_level=True,  # the contract: every table as <name>.csv in DIR
     )
+    if labels == "clinical":  # the human form of each table's CSV, diagnostics beside it
+        from core.report.export.clinical import clinical_csvs
+
+        for name, result in run.results.items():
+            if (out / f"{name}.csv").exists() and result.table is not None:
+                for file, data in clinical_csvs(name, result.table).items():
+                    (out / file).write_bytes(data)
     lines = [f"[{name}] {note}" for name, r in run.results.items() for note in r.notes]
     lines += [f"[report] {note}" for note in written.notes]
     (out / "notes.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
@@ -267,7 +278,8 @@ def main(argv: list[str] | None = None) -> int:
     with i18n.use(args.lang):
         run = run_analyses(cohort, settings, filters)
         out = Path(args.out)
-        what = _write(run, out, tables_only=args.tables_only, make_zip=args.zip)
+        what = _write(run, out, tables_only=args.tables_only, make_zip=args.zip,
+                      labels=args.labels)
         print(_("{summary}: {what} written to {out}").format(summary=run.summary, what=what,
                                                               out=out))  # fmt: skip
     return 0

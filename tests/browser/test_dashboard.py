@@ -122,6 +122,8 @@ def test_upload_filter_and_download_match_the_reference(page, tmp_path: Path) ->
     idle(page)
     page.get_by_text("Class IV, IV+V").first.wait_for()
 
+    # One download menu per block: open the table's, CSV is its first format.
+    page.locator(".st-key-menu_table_response_rates button").first.click()
     with page.expect_download() as info:
         page.get_by_role("button", name="Response rates (CSV)").click()
     csv = tmp_path / "rates.csv"
@@ -136,6 +138,8 @@ def test_upload_filter_and_download_match_the_reference(page, tmp_path: Path) ->
     for col in ("cr_pct", "orr_pct", "orr_ci_low", "orr_ci_high", "cr_ci_low", "cr_ci_high"):
         assert got[col].to_numpy() == pytest.approx(exp[col].to_numpy(), rel=1e-5), col
 
+    page.keyboard.press("Escape")  # close the table's menu, open the figure's (PNG first)
+    page.locator(".st-key-menu_figure_response_rates button").first.click()
     with page.expect_download(timeout=120_000) as info:
         page.get_by_role("button", name="Response rates (PNG)").click()
     png = tmp_path / "rates.png"

@@ -39,8 +39,11 @@ def test_response_audit_downloads_as_a_patient_level_file(
         wait_for_sidebar(page, "demo_cohort_long.csv")
         nav(page, "Response")
         wait_idle(page)
-        page.get_by_text("Why each patient was called CR, PR or NR").first.wait_for()
-        page.get_by_text("Every call of every patient (patient-level table)").click()
+        section = page.get_by_text("Why each patient was called CR, PR or NR").first
+        section.wait_for()
+        section.click()  # a collapsed section: open it, then the table's download menu
+        wait_idle(page)
+        page.locator(".st-key-menu_table_response_audit button").first.click()
         button = page.get_by_role("button", name="Response audit — patient-level (CSV)")
         button.wait_for()
         with page.expect_download(timeout=120_000) as info:

@@ -36,6 +36,10 @@ HEADERS: dict[str, str] = {
     "step": N_("Step"), "reason": N_("Reason"), "median": N_("Median"), "q1": N_("Q1"), "q3": N_("Q3"),
     "event": N_("Event"), "patient_id": N_("Patient"), "landmark": N_("Landmark"),
     "visit_month": N_("Visit month"),
+    # internal diagnostics, shown in a table's Details view (core.analyses.spec.DIAGNOSTIC_COLUMNS)
+    "p_method": N_("How the p-value was computed"), "median_rule": N_("Rule for the median"),
+    "wilcoxon_V": N_("Wilcoxon V statistic"), "wilcoxon_method": N_("Wilcoxon variant"),
+    "n_zero_diff": N_("Zero differences (n)"), "tied_abs_diff": N_("Tied absolute differences"),
 }  # fmt: skip
 
 
@@ -46,3 +50,59 @@ def column_header(column: str) -> str:
         return HEADERS[column]
     text = str(column).replace("_", " ").strip()
     return text[:1].upper() + text[1:]
+
+
+# Category values as words (screen tables; the CLI's ``--labels clinical``), column by column;
+# CSVs keep the codes. A value not listed here is shown as it is.
+_CRITERIA_WORDS = {
+    "recorded": N_("Recorded by the investigator"), "kdigo2024": N_("KDIGO 2024"),
+    "eular2019": N_("EULAR/ERA-EDTA 2019"), "creatinine15": N_("Creatinine ≤ 1.15 × baseline"),
+    "lunar": N_("LUNAR"), "aurora": N_("AURORA 1"), "multitarget_cn": N_("Multitarget (China)"),
+    "bliss_ln": N_("BLISS-LN (PERR / CRR)"), "custom": N_("Custom thresholds"),
+}  # fmt: skip
+_TEST_WORDS = {
+    "fisher_exact": N_("Fisher's exact test"), "chi_square": N_("Chi-square test"),
+    "wilcoxon_rank_sum": N_("Wilcoxon rank-sum test"), "kruskal_wallis": N_("Kruskal–Wallis test"),
+    "welch_t": N_("Welch's t-test"), "welch_anova": N_("Welch's one-way ANOVA"),
+    "mcnemar": N_("McNemar's test"), "log-rank": N_("Log-rank test"),
+    "cox": N_("Cox proportional-hazards model"), "gray": N_("Gray's test"),
+}  # fmt: skip
+_P_METHOD_WORDS = {
+    "exact": N_("Exact"), "normal_cc": N_("Normal approximation with continuity correction"),
+}
+VALUE_WORDS: dict[str, dict[str, str]] = {
+    "criteria": _CRITERIA_WORDS,
+    "test": _TEST_WORDS,
+    "method": {"newcombe": N_("Newcombe hybrid score interval")},
+    "estimator": {"aalen_johansen": N_("Aalen–Johansen"), "one_minus_km": N_("1 − Kaplan–Meier")},
+    "effect": {"fixed": N_("Fixed"), "random": N_("Random")},
+    "cause": {"censored": N_("Censored"), "death": N_("Death")},
+    "event": {"death": N_("Death"), "flare": N_("Renal flare"), "response": N_("Response")},
+    "outcome": {
+        "composite": N_("Composite kidney outcome"), "creatinine_doubling": N_("Creatinine doubling"),
+        "death": N_("Death"), "egfr_decline_30": N_("eGFR decline ≥ 30%"),
+        "egfr_decline_40": N_("eGFR decline ≥ 40%"), "eskd": N_("ESKD"),
+        "steroid_le_7_5": N_("Prednisone ≤ 7.5 mg/day"),
+    },  # fmt: skip
+    "kind": {"confirmed": N_("Confirmed"), "sustained": N_("Sustained"),
+             "difference": N_("Difference"), "slope": N_("Slope")},  # fmt: skip
+    "status": {"yes": N_("Yes"), "no": N_("No")},
+    "p_method": _P_METHOD_WORDS,
+    "wilcoxon_method": _P_METHOD_WORDS,
+    "median_rule": {
+        "first_time_at_or_below_half": N_("First time at or below one half"),
+        "midpoint": N_("Midpoint of a flat stretch at one half"), "not_reached": N_("Not reached"),
+    },  # fmt: skip
+}
+
+
+def value_words(frame):
+    """``frame`` with the category values of :data:`VALUE_WORDS` as words in the session's
+    language (``fisher_exact`` -> "Fisher's exact test"); other values unchanged."""
+    from core.model.i18n import gettext as _
+
+    out = frame.copy()
+    for col, words in VALUE_WORDS.items():
+        if col in out.columns and out[col].dtype == object:
+            out[col] = out[col].map(lambda v, w=words: _(w[v]) if isinstance(v, str) and v in w else v)
+    return out
