@@ -27,7 +27,7 @@ st.segmented_control(_("Event"), list(EVENT_LABELS), key=TOGGLE,
 st.caption(v.summary)
 source = v.result("ttr_patients")
 if source is not None and source.meta.get("time_source"):
-    st.caption(f"Source of the times: {source.meta['time_source']}.")
+    st.caption(_("Source of the times: {source}.").format(source=source.meta["time_source"]))
 
 v.figure("ttr_curve")
 v.table("ttr_summary")
