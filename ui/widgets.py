@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 import re
+import unicodedata
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -55,9 +56,11 @@ def summary_line(filters: Filters, settings: Settings, n: int) -> str:
 
 
 def slug(text: str) -> str:
-    """A file-name-safe, lower-case form of a summary line."""
-    text = text.lower().replace(" · ", "_").replace("n = ", "n")
-    text = re.sub(r"[^a-z0-9+._-]+", "-", text)
+    """A file-name-safe, lower-case form of a summary line. Letters of any script stay
+    (Korean group names and labels keep their Hangul, NFC); only what is unsafe in a file
+    name (spaces, ``/ \\ : * ? " < > |``, control characters, other punctuation) becomes ``-``."""
+    text = unicodedata.normalize("NFC", text).lower().replace(" · ", "_").replace("n = ", "n")
+    text = re.sub(r"[^\w+.-]+", "-", text)
     text = re.sub(r"\.{2,}", ".", re.sub(r"-{2,}", "-", text))  # no ".." in a file name
     return text.strip("-_.")
 
@@ -138,14 +141,15 @@ def _context_block(summary: str) -> dict:
     from datetime import UTC, datetime
 
     from core.report.export.methods import software_versions
-    from core.report.export.workbook import CONTEXT_LABELS
+    from core.report.export.workbook import context_labels
 
     created = datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+    label = context_labels()
     return {
-        CONTEXT_LABELS["source"]: _source_name(),
-        CONTEXT_LABELS["created"]: created,
-        CONTEXT_LABELS["filters"] + ", " + CONTEXT_LABELS["settings"].lower() + ", n": summary,
-        CONTEXT_LABELS["app_version"]: software_versions()["app"],
+        label["source"]: _source_name(),
+        label["created"]: created,
+        _("Filters, settings, n"): summary,
+        label["app_version"]: software_versions()["app"],
     }
 
 

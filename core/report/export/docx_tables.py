@@ -19,6 +19,8 @@ from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Inches, Pt
 
+from core.model.i18n import N_
+from core.model.i18n import gettext as _
 from core.model.results import AnalysisRun, Result
 from core.model.settings import Filters, Settings
 from core.report.export import docx_content as content
@@ -29,12 +31,14 @@ RULE_OUTER = 12  # eighths of a point: 1.5 pt top and bottom rules
 RULE_HEADER = 6  # 0.75 pt rule under the header
 FONT_PT = 9
 
-TABLE_TITLES: dict[str, str] = {
-    "table1": "Table 1. Baseline characteristics",
-    "response": "Table 2. Renal response at each landmark",
-    "labs": "Table 3. Change in laboratory measures from baseline",
-    "ttr": "Table 4. Time to renal response",
-    "long_term": "Table 5. Outcomes after response: renal flares, kidney outcomes, steroid exposure",
+TABLE_TITLES: dict[str, str] = {  # English msgids: _() where written
+    "table1": N_("Table 1. Baseline characteristics"),
+    "response": N_("Table 2. Renal response at each landmark"),
+    "labs": N_("Table 3. Change in laboratory measures from baseline"),
+    "ttr": N_("Table 4. Time to renal response"),
+    "long_term": N_(
+        "Table 5. Outcomes after response: renal flares, kidney outcomes, steroid exposure"
+    ),
 }
 
 
@@ -167,10 +171,10 @@ def journal_tables_docx(run: AnalysisRun) -> bytes:
     for k, (key, build, landscape) in enumerate(JOURNAL_TABLES):
         if k > 0:
             _section(doc, landscape)
-        doc.add_paragraph().add_run(TABLE_TITLES[key]).bold = True
+        doc.add_paragraph().add_run(_(TABLE_TITLES[key])).bold = True
         body = build(results, settings, filters)
         if body is None:
-            doc.add_paragraph("Not available for this cohort and these settings.")
+            doc.add_paragraph(_("Not available for this cohort and these settings."))
             continue
         add_three_line_table(doc, body.header, body.rows, body.spans)
         for note in body.footnotes:

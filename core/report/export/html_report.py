@@ -17,6 +17,8 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from core.analyses.registry import table_title
+from core.model.i18n import gettext as _
+from core.model.i18n import language
 from core.model.results import AnalysisRun, FigureKey
 from core.report.export import docx_content as content
 from core.report.export.common import split_patient_level
@@ -106,7 +108,7 @@ def report_html(
     run: AnalysisRun,
     figures: Mapping[FigureKey, go.Figure],
     methods: str = "",
-    title: str = "Lupus nephritis cohort report",
+    title: str | None = None,
     created: datetime | None = None,
     *,
     include_patient_level: bool = False,
@@ -131,6 +133,7 @@ def report_html(
         reading (at most ``MAX_HTML_ROWS`` rows) with its notes. No outside reference of any
         kind.
     """
+    title = title or _("Lupus nephritis cohort report")
     results, settings, filters, source = run.results, run.settings, run.filters, run.cohort.source
     when = (created or datetime.now(UTC)).strftime("%Y-%m-%d %H:%M UTC")
     src = f" — {_e(source.name)}" if source and source.name else ""
@@ -142,32 +145,33 @@ def report_html(
         parts.append(f'<section id="{_anchor(key)}"><h2>{_e(heading)}</h2>{inner}</section>')
 
     if methods:
-        section("methods", "Methods and results", _paragraphs(methods))
+        section("methods", _("Methods and results"), _paragraphs(methods))
     for key, fig in figures.items():
         name = key.stem
         title_text = fig.layout.title.text if fig.layout.title else None
         # plotly titles may carry <br>/<sup> markup: plain words for the heading
         label = re.sub(r"\s+", " ", re.sub(r"<[^>]*>", " ", title_text or "")).strip()
         label = label or name.replace("_", " ")
-        section(f"fig-{name}", f"Figure: {label}", f'<div class="figure">{figure_div(fig)}</div>')
+        heading = _("Figure: {title}").format(title=label)
+        section(f"fig-{name}", heading, f'<div class="figure">{figure_div(fig)}</div>')
     journal = []
-    for key, build, _ in JOURNAL_TABLES:  # the Word document's tables, in its order
+    for key, build, _landscape in JOURNAL_TABLES:  # the Word document's tables, in its order
         body = build(results, settings, filters)
         if body is not None:
-            journal.append(journal_table_html(body, TABLE_TITLES[key]))
+            journal.append(journal_table_html(body, _(TABLE_TITLES[key])))
     if journal:
-        section("journal", "Journal tables", "".join(journal))
+        section("journal", _("Journal tables"), "".join(journal))
     listed = results if include_patient_level else split_patient_level(results)[0]
     for name in listed:  # registry order
         res = results[name]
         notes = "".join(f'<p class="note">{_e(n)}</p>' for n in res.notes)
-        heading = f"Table: {table_title(name)}"
+        heading = _("Table: {title}").format(title=_(table_title(name)))
         section(f"tab-{name}", heading, data_table_html(name, res.table) + notes)
     nav = "".join(f'<li><a href="#{_anchor(k)}">{_e(h)}</a></li>' for k, h in toc)
     return (
-        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+        f'<!DOCTYPE html>\n<html lang="{language()}"><head><meta charset="utf-8">'
         f"<title>{_e(title)}</title><style>{_STYLE}</style>{_inline_script(plotly_min_js())}</head><body>"
-        f'<h1>{_e(title)}{src}</h1><p class="note">Generated {when}. '
+        f'<h1>{_e(title)}{src}</h1><p class="note">{_e(_("Generated {when}.").format(when=when))} '
         f"{_e(settings_footnote(settings, filters))}</p><nav><ul>{nav}</ul></nav>"
         + "".join(parts)
         + "</body></html>\n"
