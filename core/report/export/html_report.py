@@ -167,11 +167,12 @@ def report_html(
         notes = "".join(f'<p class="note">{_e(n)}</p>' for n in res.notes)
         heading = _("Table: {title}").format(title=_(table_title(name)))
         section(f"tab-{name}", heading, data_table_html(name, res.table) + notes)
+    generated = _("Generated {when}.").format(when=when)
     nav = "".join(f'<li><a href="#{_anchor(k)}">{_e(h)}</a></li>' for k, h in toc)
     return (
         f'<!DOCTYPE html>\n<html lang="{language()}"><head><meta charset="utf-8">'
         f"<title>{_e(title)}</title><style>{_STYLE}</style>{_inline_script(plotly_min_js())}</head><body>"
-        f'<h1>{_e(title)}{src}</h1><p class="note">{_e(_("Generated {when}.").format(when=when))} '
+        f'<h1>{_e(title)}{src}</h1><p class="note">{_e(generated)} '
         f"{_e(settings_footnote(settings, filters))}</p><nav><ul>{nav}</ul></nav>"
         + "".join(parts)
         + "</body></html>\n"
