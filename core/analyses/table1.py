@@ -24,7 +24,7 @@ from core.model.settings import Settings
 from core.model.variables import is_free_text
 from core.model.vocabulary import ALL, groups_with_reference
 from core.stats.contingency import fisher_or_chisq_expected
-from core.stats.ranks import kruskal, rank_sum, signif, welch_anova, welch_t
+from core.stats.ranks import kruskal, rank_sum, welch_anova, welch_t
 
 CLASS_ORDER = ("I", "II", "III", "III+V", "IV", "IV+V", "V", "VI")
 MAX_LEVELS = 20  # a pass-through text column with more levels is not tabulated
@@ -148,10 +148,6 @@ def baseline_values(visits: pd.DataFrame, labs: list[str]) -> pd.DataFrame:
     return v.iloc[order[first]].reset_index(drop=True)
 
 
-def _fmt(x: float) -> str:
-    return np.format_float_positional(float(signif(np.array([x]), 4)[0]), trim="-")
-
-
 def quantile7(x: np.ndarray, probs) -> np.ndarray:
     """R's ``quantile(x, probs, type = 7)`` with R's arithmetic, (1 − h)·x[lo] + h·x[hi]
     (numpy's interpolation can differ in the last bit, which shows after rounding)."""
@@ -166,18 +162,53 @@ def quantile7(x: np.ndarray, probs) -> np.ndarray:
     return q
 
 
-def _median_iqr(x: np.ndarray) -> str:
+# Decimals of the Table 1 variables that are not laboratory measures (those follow
+# core.report.export.display.MEASURE_DECIMALS); anything else: 3 significant digits of the
+# median, the same decimals for its quartiles.
+TABLE1_DECIMALS = {"age": 1, "disease_duration": 1, "bmi": 1}
+
+
+def _decimals(name: str, x: float) -> int:
+    from core.report.export.display import MEASURE_DECIMALS
+
+    if name in MEASURE_DECIMALS:
+        return MEASURE_DECIMALS[name]
+    if name in TABLE1_DECIMALS:
+        return TABLE1_DECIMALS[name]
+    if not np.isfinite(x) or x == 0:
+        return 0
+    return int(min(4, max(0, 2 - np.floor(np.log10(abs(x))))))
+
+
+def _median_iqr(x: np.ndarray, name: str = "") -> str:
+    """``'2.42 (1.38–3.25)'`` in the journal style (core.report.export.display.median_iqr):
+    the same decimals for the median and its quartiles (R quantile type 7), en dash."""
+    from core.report.export.display import format_pct, median_iqr
+
     if len(x) == 0:
         return "–"
     q1, med, q3 = quantile7(x, [0.25, 0.5, 0.75])
-    return f"{_fmt(med)} ({_fmt(q1)}-{_fmt(q3)})"
+    d = _decimals(name, float(med))
+
+    def fmt(v, minus="-", missing=""):
+        return format_pct(v, decimals=d, minus=minus, missing=missing)
+
+    return median_iqr(med, q1, q3, fmt)
 
 
-def _mean_sd(x: np.ndarray) -> str:
+def _mean_sd(x: np.ndarray, name: str = "") -> str:
+    """``'63.2 (12.1)'``: mean (SD) with the same decimals (display.mean_sd)."""
+    from core.report.export.display import format_pct, mean_sd
+
     if len(x) == 0:
         return "–"
     sd = x.std(ddof=1) if len(x) > 1 else float("nan")
-    return f"{_fmt(x.mean())} ({_fmt(sd) if np.isfinite(sd) else '–'})"
+    d = _decimals(name, float(x.mean()))
+
+    def fmt(v, minus="-", missing=""):
+        return format_pct(v, decimals=d, minus=minus, missing=missing)
+
+    return mean_sd(x.mean(), sd if np.isfinite(sd) else None, fmt)
 
 
 def smd_continuous(a: np.ndarray, b: np.ndarray) -> float:
@@ -213,8 +244,8 @@ def _continuous_row(name, x, grp, groups, normal) -> dict:
     row = {
         "variable": name,
         "level": "",
-        **{g: fmt(v) for g, v in zip(groups, per, strict=True)},
-        ALL: fmt(x[~np.isnan(x)]),
+        **{g: fmt(v, name) for g, v in zip(groups, per, strict=True)},
+        ALL: fmt(x[~np.isnan(x)], name),
     }
     present = [v for v in per if len(v)]
     test, p, method = "", float("nan"), ""

@@ -11,6 +11,7 @@ from typing import Literal
 
 import pandas as pd
 
+from core.model.i18n import N_, gettext
 from core.model.vocabulary import group_order
 
 # Long-term outcomes (core/analyses/kidney_outcomes.py, steroid_exposure.py), all optional.
@@ -158,10 +159,16 @@ ISN_CLASSES: tuple[str, ...] = ("I", "II", "III", "IV", "V", "VI", "III+V", "IV+
 DEFAULT_GROUPS: tuple[str, ...] = ("refractory", "relapse")
 
 
+# Units written as words (translated where shown); symbols (g/g, mg/dL) read the same.
+UNIT_WORDS = frozenset({N_("years"), N_("months"), N_("days"), N_("mg/day")})
+
+
 def label_with_unit(name: str) -> str:
-    """'UPCR (g/g)' for a canonical field; the name itself for anything else."""
-    label = LABELS.get(name, name)
+    """'UPCR (g/g)' for a canonical field, its label in the current language (연령 (years)…);
+    the name itself for anything else."""
+    label = gettext(LABELS.get(name, name))
     unit = UNITS.get(name)
+    unit = gettext(unit) if unit in UNIT_WORDS else unit
     return f"{label} ({unit})" if unit and unit != label else label
 
 

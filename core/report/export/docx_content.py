@@ -25,6 +25,7 @@ from core.report.export.display import (
     format_num,
     format_p,
     format_pct,
+    format_ratio,
     level_word,
     n_pct,
     n_pct_ci,
@@ -66,7 +67,7 @@ def baseline_content(
     rows: list[list[str]] = []
     for variable, block in df.groupby("variable", sort=False):
         first = block.iloc[0]
-        p, smd = format_p(first.get("p_value")), _num(first.get("smd"))
+        p, smd = format_p(first.get("p_value")), format_ratio(first.get("smd"), minus=MINUS)
         label = _(label_with_unit(str(variable)))
         level = block["level"].fillna("").astype(str)
         if (level == "").all():
