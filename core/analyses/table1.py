@@ -18,6 +18,7 @@ import pandas as pd
 
 from core.analyses.context import RunContext
 from core.analyses.spec import NO_FIGURE, AnalysisSpec, TableSpec
+from core.model.precision import mean_sd_text, median_q1_q3, row_decimals
 from core.model.results import AnalysisRun, Result
 from core.model.schema import ISN_CLASSES, PATIENT_FIELDS, VISIT_FIELDS, VISIT_LABS, Cohort
 from core.model.settings import Settings
@@ -162,53 +163,20 @@ def quantile7(x: np.ndarray, probs) -> np.ndarray:
     return q
 
 
-# Decimals of the Table 1 variables that are not laboratory measures (those follow
-# core.report.export.display.MEASURE_DECIMALS); anything else: 3 significant digits of the
-# median, the same decimals for its quartiles.
-TABLE1_DECIMALS = {"age": 1, "disease_duration": 1, "bmi": 1}
-
-
-def _decimals(name: str, x: float) -> int:
-    from core.report.export.display import MEASURE_DECIMALS
-
-    if name in MEASURE_DECIMALS:
-        return MEASURE_DECIMALS[name]
-    if name in TABLE1_DECIMALS:
-        return TABLE1_DECIMALS[name]
-    if not np.isfinite(x) or x == 0:
-        return 0
-    return int(min(4, max(0, 2 - np.floor(np.log10(abs(x))))))
-
-
 def _median_iqr(x: np.ndarray, name: str = "") -> str:
-    """``'2.42 (1.38–3.25)'`` in the journal style (core.report.export.display.median_iqr):
-    the same decimals for the median and its quartiles (R quantile type 7), en dash."""
-    from core.report.export.display import format_pct, median_iqr
-
+    """``'2.42 (1.38–3.25)'``: the journal style (core.model.precision; R quantile type 7)."""
     if len(x) == 0:
         return "–"
     q1, med, q3 = quantile7(x, [0.25, 0.5, 0.75])
-    d = _decimals(name, float(med))
-
-    def fmt(v, minus="-", missing=""):
-        return format_pct(v, decimals=d, minus=minus, missing=missing)
-
-    return median_iqr(med, q1, q3, fmt)
+    return median_q1_q3(med, q1, q3, row_decimals(name, float(med)))
 
 
 def _mean_sd(x: np.ndarray, name: str = "") -> str:
-    """``'63.2 (12.1)'``: mean (SD) with the same decimals (display.mean_sd)."""
-    from core.report.export.display import format_pct, mean_sd
-
+    """``'63.2 (12.1)'``: mean (SD) with one number of decimals."""
     if len(x) == 0:
         return "–"
-    sd = x.std(ddof=1) if len(x) > 1 else float("nan")
-    d = _decimals(name, float(x.mean()))
-
-    def fmt(v, minus="-", missing=""):
-        return format_pct(v, decimals=d, minus=minus, missing=missing)
-
-    return mean_sd(x.mean(), sd if np.isfinite(sd) else None, fmt)
+    sd = x.std(ddof=1) if len(x) > 1 else None
+    return mean_sd_text(float(x.mean()), sd, row_decimals(name, float(x.mean())))
 
 
 def smd_continuous(a: np.ndarray, b: np.ndarray) -> float:

@@ -37,6 +37,7 @@ import pandas as pd
 from core.analyses.registry import table_spec
 from core.model.i18n import N_
 from core.model.i18n import gettext as _
+from core.model.precision import MEASURE_DECIMALS
 
 MINUS = "\u2212"
 P_FLOOR = 0.001
@@ -186,24 +187,6 @@ def mean_sd(mean: Any, sd: Any, fmt: Callable[..., str] = format_num, minus: str
     if _missing(sd):
         return fmt(mean, minus=minus)
     return f"{fmt(mean, minus=minus)} ({fmt(sd, minus=minus)})"
-
-
-# Decimals of each laboratory measure as clinical journals print it (canonical units of
-# data-contract §2); a measure not listed keeps 3 significant digits (format_num).
-MEASURE_DECIMALS: dict[str, int] = {
-    "egfr": 0,
-    "creatinine": 2,
-    "upcr": 2,
-    "proteinuria_24h": 2,
-    "albumin": 1,
-    "c3": 0,
-    "c4": 0,
-    "anti_dsdna": 0,
-    "steroid_mg": 1,
-    "sledai": 0,
-    "steroid_pulse_mg": 0,
-    "urine_rbc": 0,
-}
 
 
 def format_measure(measure: str, x: Any, minus: str = "-", missing: str = "") -> str:
