@@ -214,13 +214,14 @@ def show_table(
     file when only part of the table is shown (``paired_changes_upcr``).
     """
     from core.report.export import round_for_display
+    from core.report.export.display import words_for_display
 
     if table is None or table.empty:
         st.info(_("{title}: nothing to show for this selection.").format(title=title))
         if result is not None:
             notes(result)
         return
-    shown = round_for_display(name, table)
+    shown = words_for_display(round_for_display(name, table))
     # Whole table up to ~15 rows, then it scrolls; a missing value is an empty cell.
     height = height or min(38 + 35 * len(shown), 38 + 35 * 15)
     st.dataframe(shown, hide_index=True, height=height, placeholder="",

@@ -278,6 +278,25 @@ def _roles(table_name: str, columns) -> tuple[set, set, set, set]:
     return pct, pvals, counts, reached
 
 
+# Columns whose values are category codes a reader sees as words (:func:`level_word`).
+WORD_COLUMNS = ("level", "response", "state", "from_state", "to_state")
+
+
+def words_for_display(df: pd.DataFrame) -> pd.DataFrame:
+    """A copy of a table with its category codes as words in the current language
+    (:data:`WORD_COLUMNS`: ``F`` -> 여성, ``CR`` -> 완전관해) and the whole-cohort group ``All``
+    translated; the contract's codes stay in the CSVs and the XLSX's ``values`` sheet."""
+    from core.model.vocabulary import ALL
+
+    out = df.copy()
+    for col in WORD_COLUMNS:
+        if col in out and not pd.api.types.is_numeric_dtype(out[col]):
+            out[col] = out[col].map(lambda v: v if _missing(v) else level_word(v))
+    if "group" in out and not pd.api.types.is_numeric_dtype(out["group"]):
+        out["group"] = out["group"].map(lambda v: _(ALL) if v == ALL else v)
+    return out
+
+
 def round_for_display(table_name: str, df: pd.DataFrame) -> pd.DataFrame:
     """A copy of a contract table rounded for the screen.
 

@@ -22,8 +22,9 @@ from core.model.i18n import language
 from core.model.results import AnalysisRun, FigureKey
 from core.report.export import docx_content as content
 from core.report.export.common import split_patient_level
-from core.report.export.display import round_for_display
+from core.report.export.display import round_for_display, words_for_display
 from core.report.export.docx_tables import JOURNAL_TABLES, TABLE_TITLES
+from core.report.export.headers import column_header
 from core.report.export.imaging import figure_div, plotly_min_js
 from core.report.export.wording import settings_footnote
 
@@ -75,8 +76,8 @@ def journal_table_html(body: content.TableContent, title: str) -> str:
 
 def data_table_html(name: str, df: pd.DataFrame) -> str:
     """A result table rounded for reading (at most ``MAX_HTML_ROWS`` rows), escaped."""
-    shown = round_for_display(name, df.head(MAX_HTML_ROWS))
-    head = "".join(f"<th>{_e(c)}</th>" for c in shown.columns)
+    shown = words_for_display(round_for_display(name, df.head(MAX_HTML_ROWS)))
+    head = "".join(f"<th>{_e(column_header(str(c)))}</th>" for c in shown.columns)
     body = []
     for row in shown.itertuples(index=False, name=None):
         body.append(

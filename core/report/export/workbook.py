@@ -22,7 +22,7 @@ import pandas as pd
 from core.analyses.registry import table_spec
 from core.model.i18n import N_
 from core.model.i18n import gettext as _
-from core.report.export.display import NOT_REACHED_NOTE, round_for_display
+from core.report.export.display import NOT_REACHED_NOTE, round_for_display, words_for_display
 from core.report.export.headers import column_header
 from core.report.export.safe import _xlsx_value, safe_text, sheet_name
 
@@ -85,7 +85,7 @@ def _table_sheet(wb, name: str, sheet: str, df: pd.DataFrame, context: Mapping[s
 
     bold = Font(bold=True)
     ws = wb.create_sheet(sheet)
-    shown = round_for_display(name, df)
+    shown = words_for_display(round_for_display(name, df))
     block = {table_title(name): "", **context}
     start = _write_block(ws, block, bold)
     ws.cell(row=1, column=1).font = Font(bold=True, size=13)
