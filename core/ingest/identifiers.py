@@ -19,6 +19,7 @@ from dataclasses import dataclass, replace
 
 import pandas as pd
 
+from core.model.i18n import N_
 from core.model.schema import Cohort
 
 # Canonical categorical fields whose values are labels, never identifiers.
@@ -26,13 +27,13 @@ _LABEL_FIELDS = frozenset(
     {"group", "isn_class", "isn_class_detail", "sex", "response", "anti_dsdna_censored"}
 )
 
-KINDS: dict[str, str] = {
-    "name": "names",
-    "rrn": "resident registration numbers",
-    "phone": "phone numbers",
-    "email": "e-mail addresses",
-    "birth_date": "full dates of birth",
-    "mrn": "hospital record numbers",
+KINDS: dict[str, str] = {  # English msgids, translated where shown (ui/privacy.py)
+    "name": N_("names"),
+    "rrn": N_("resident registration numbers"),
+    "phone": N_("phone numbers"),
+    "email": N_("e-mail addresses"),
+    "birth_date": N_("full dates of birth"),
+    "mrn": N_("hospital record numbers"),
 }
 
 _NAME_HEADER = re.compile(

@@ -26,6 +26,7 @@ from typing import Any
 
 import plotly.graph_objects as go
 
+from core.model.i18n import gettext as _
 from core.model.results import AnalysisRun, FigureKey, Result
 from core.model.schema import SourceInfo
 from core.model.settings import remember_choices
@@ -73,7 +74,8 @@ def _patient_level_files(patient_level: Mapping[str, Result], folder: str) -> di
     }
     if patient_level and folder:
         names = ", ".join(f"{n}.csv" for n in patient_level)
-        text = f"{PATIENT_LEVEL_README}\nFiles: {names}\n"
+        listed = _("Files: {names}").format(names=names)
+        text = f"{_(PATIENT_LEVEL_README)}\n{listed}\n"
         files[f"{folder}README.txt"] = text.encode("utf-8")
     return files
 
