@@ -7,6 +7,7 @@ import numpy as np
 import pandas as pd
 
 from core.analyses.context import RunContext
+from core.analyses.patient_order import by_patient_month
 from core.analyses.spec import AnalysisSkipped, AnalysisSpec, FigureRef, TableSpec
 from core.model.results import AnalysisRun, Result
 from core.model.schema import VISIT_LABS, Cohort
@@ -79,7 +80,7 @@ def follow_up(cohort: Cohort) -> pd.DataFrame:
     out = v[cols].merge(groups.drop_duplicates("patient_id"), on="patient_id", how="inner")
     if "response" not in out:
         out["response"] = pd.Series(pd.NA, index=out.index, dtype="object")
-    out = out.sort_values(["patient_id", "month"], kind="stable")
+    out = by_patient_month(out)
     return out[list(FOLLOW_UP_COLUMNS)].reset_index(drop=True)
 
 

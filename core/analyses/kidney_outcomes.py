@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 
 from core.analyses.event_times import event_time_tables
+from core.analyses.patient_order import by_patient_month, patient_codes
 from core.model.results import Result
 from core.model.schema import Cohort
 from core.model.settings import Settings
@@ -104,10 +105,9 @@ def kidney_patients(
 ) -> tuple[pd.DataFrame, list[str]]:
     """One row per patient and outcome (``PATIENT_COLUMNS``) and notes; vectorised over
     patients (one sort of the visits)."""
-    v = o.visits.sort_values(["patient_id", "month"], kind="stable")
-    ids = np.sort(pd.unique(v["patient_id"]))
+    v = by_patient_month(o.visits)
+    code, ids = patient_codes(v["patient_id"])  # sorted rows: codes in sorted-ID order
     n = len(ids)
-    code = pd.Index(ids).get_indexer(v["patient_id"])
     month = v["month"].to_numpy(float)
     eg = v["egfr"].to_numpy(float) if "egfr" in v else np.full(len(v), np.nan)
     cr = v["creatinine"].to_numpy(float) if "creatinine" in v else np.full(len(v), np.nan)

@@ -24,6 +24,7 @@ from core.analyses.long_term_methods import (
     kidney_methods,
     steroid_methods,
 )
+from core.analyses.patient_order import by_patient_month, patient_codes
 from core.analyses.spec import AnalysisSpec, FigureRef, TableSpec
 from core.analyses.steroid_exposure import (
     CUMULATIVE_COLUMNS,
@@ -104,9 +105,11 @@ def patient_events(o: Outcomes, results: dict[str, Result]) -> Result:
     grp = o.landmarks.drop_duplicates("patient_id").set_index("patient_id")["group"]
     rows = []
     vr = o.visit_responses[["patient_id", "month", "response"]]
-    vr = vr[(vr["month"] > 0) & vr["response"].notna()].sort_values(["patient_id", "month"])
+    vr = by_patient_month(vr[(vr["month"] > 0) & vr["response"].notna()])
     responded = vr["response"].isin(("CR", "PR"))
-    before = responded.groupby(vr["patient_id"]).shift(fill_value=False).astype(bool)
+    code, _ = patient_codes(vr["patient_id"])
+    key = code if (code >= 0).all() else vr["patient_id"].to_numpy()
+    before = responded.groupby(key).shift(fill_value=False).astype(bool)
     first = ~vr["patient_id"].duplicated()
     gained = vr[responded & (~before | first)]
     lost = vr[~responded & before & ~first]

@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from core.analyses.event_times import ALL, event_time_tables, group_order
+from core.analyses.patient_order import by_patient_month, patient_codes
 from core.model.results import Result
 from core.model.schema import Cohort
 from core.model.settings import Settings
@@ -67,21 +68,24 @@ def exposure_table(cohort: Cohort, o: Outcomes) -> pd.DataFrame:
         v["steroid_pulse_days"] if "steroid_pulse_days" in v else pd.Series(np.nan, index=v.index)
     )
     x = v[cols].assign(pulse_mg=pulse.astype(float), pulse_days=days.astype(float))
-    x = x.dropna(subset=["month"]).sort_values(["patient_id", "month"], kind="stable")
+    x = by_patient_month(x.dropna(subset=["month"]))
+    code, _ = patient_codes(x["patient_id"])  # numbers group faster than ID texts
+    key = code if (code >= 0).all() else x["patient_id"].to_numpy()  # -1: no ID, not grouped
     given = x["pulse_mg"].fillna(0) > 0
     x["pulse_g"] = np.where(given & x["pulse_days"].notna(), x["pulse_mg"] * x["pulse_days"] / 1000,
                             0.0)  # fmt: skip
     x["unq"] = (given & x["pulse_days"].isna()).astype(int)
-    by = x.groupby("patient_id", sort=False)
+    by = x.groupby(key, sort=False, dropna=True)
     x["cumulative_pulse_g"] = by["pulse_g"].cumsum()
     x["pulse_unquantified"] = by["unq"].cumsum()
-    d = x[x["steroid_mg"].notna()].copy()
-    by = d.groupby("patient_id", sort=False)
+    dosed = x["steroid_mg"].notna().to_numpy()
+    d = x[dosed].copy()
+    by = d.groupby(key[dosed], sort=False, dropna=True)
     prev_m, prev_d = by["month"].shift(), by["steroid_mg"].shift()
     d["interval_months"] = d["month"] - prev_m
     d["interval_mean_mg_day"] = (d["steroid_mg"] + prev_d) / 2
     d["interval_g"] = d["interval_mean_mg_day"] * d["interval_months"] * DAYS_PER_MONTH / 1000
-    d["cumulative_oral_g"] = d["interval_g"].fillna(0).groupby(d["patient_id"]).cumsum()
+    d["cumulative_oral_g"] = d["interval_g"].fillna(0).groupby(key[dosed], sort=False).cumsum()
     d["pulse_g"] = d["pulse_g"]
     d["cumulative_g"] = d["cumulative_oral_g"] + d["cumulative_pulse_g"]
     d["group"] = d["patient_id"].map(_groups(o))

@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from core.analyses.context import RunContext
+from core.analyses.patient_order import by_patient_month, patient_codes
 from core.analyses.response import group_levels
 from core.analyses.spec import AnalysisSpec, FigureRef, TableSpec
 from core.model.results import AnalysisRun, Result
@@ -49,7 +50,7 @@ def confirm_gap_months(weeks: float) -> float:
 def evaluable_visits(o: Outcomes) -> pd.DataFrame:
     vr = o.visit_responses
     v = vr.loc[vr["response"].notna() & (vr["month"] > 0), ["patient_id", "month", "response"]]
-    return v.sort_values(["patient_id", "month"], kind="stable")
+    return by_patient_month(v)
 
 
 def sustained_patients(o: Outcomes) -> pd.DataFrame:
@@ -58,7 +59,7 @@ def sustained_patients(o: Outcomes) -> pd.DataFrame:
     the confirming visit (confirmed only). Patient-level; vectorised over patients."""
     r = o.responses
     marks = sorted(o.settings.landmarks)
-    code, ids = pd.factorize(r["patient_id"])
+    code, ids = patient_codes(r["patient_id"])
     n, k = len(ids), len(marks)
     group = np.full(n, None, dtype=object)
     group[code[::-1]] = r["group"].to_numpy(object)[::-1]  # each patient's first row

@@ -275,6 +275,10 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except SystemExit as exc:  # --help
         return int(exc.code or 0)
+    if not args.tables_only:  # the image browser starts (~2 s) while the analyses run
+        from core.report.images import warm_up
+
+        warm_up()
     with i18n.use(args.lang):
         run = run_analyses(cohort, settings, filters)
         out = Path(args.out)
