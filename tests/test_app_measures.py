@@ -70,4 +70,4 @@ def test_user_named_measure_mapped_saved_reloaded_on_labs_and_table1() -> None:
     _ok(again)
     t1 = next(d.value for d in again.dataframe if "variable" in d.value.columns)
     row = t1.set_index("variable").loc["cd4"]  # at baseline (week 0)
-    assert row["test"] == "wilcoxon_rank_sum" and row["n_missing"] == 0
+    assert row["test"] == "Wilcoxon rank-sum test" and row["n_missing"] == 0  # shown as words

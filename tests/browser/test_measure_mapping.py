@@ -137,7 +137,11 @@ def row_of(pg, column: str) -> int:
     raise AssertionError(f"no row for {column}")
 
 
-def download(pg, name: str, path: Path) -> Path:
+def download(pg, menu: str | None, name: str, path: Path) -> Path:
+    """Open the block's download menu, when the button sits in one (its first format is CSV
+    for a table), then download."""
+    if menu is not None:
+        pg.locator(f".st-key-menu_{menu} button").first.click()
     with pg.expect_download(timeout=120_000) as info:
         pg.get_by_role("button", name=name, exact=True).first.click()
     info.value.save_as(path)
@@ -171,7 +175,7 @@ def test_measure_typed_in_the_table_saved_reloaded_on_labs_and_table1(
     assert shown == {"field": "", "measure": "cd4", "unit": "cells/µL", "time": "20",
                      "time_unit": "weeks"}
 
-    saved = download(pg, "Mapping (JSON)", tmp_path / "wide.mapping.json")
+    saved = download(pg, None, "Mapping (JSON)", tmp_path / "wide.mapping.json")
     mapping = json.loads(saved.read_text("utf-8"))
     assert mapping["columns"]["cd420"] == "cd4_w20" and mapping["columns"]["cd40"] == "cd4_m0"
     assert mapping["units"] == {"cd4": "cells/µL"}
@@ -201,7 +205,8 @@ def test_measure_typed_in_the_table_saved_reloaded_on_labs_and_table1(
     idle(pg)
     pg.get_by_text("week 20 (month 4.62)").first.wait_for()
     pg.get_by_role("heading", name="CD4 (cells/µL)").first.wait_for()
-    paired = pd.read_csv(download(pg, "Change from baseline, all measures, CD4 (cells/µL) (CSV)",
+    paired = pd.read_csv(download(pg, "table_paired_changes_cd4",
+                                "Change from baseline, all measures, CD4 (cells/µL) (CSV)",
                                   tmp_path / "paired.csv"))
     at20 = paired[np.isclose(paired["month"], W20, rtol=1e-12)].set_index("group")
     assert set(paired["measure"]) == {"cd4"}
@@ -209,6 +214,6 @@ def test_measure_typed_in_the_table_saved_reloaded_on_labs_and_table1(
 
     sidebar.get_by_role("link", name="Cohort", exact=True).click()
     idle(pg)
-    t1 = pd.read_csv(download(pg, "Baseline characteristics (CSV)", tmp_path / "t1.csv"))
+    t1 = pd.read_csv(download(pg, "table_table1", "Baseline characteristics (CSV)", tmp_path / "t1.csv"))
     row = t1.set_index("variable").loc["cd4"]
     assert row["n_missing"] == 0 and row["test"] == "wilcoxon_rank_sum"
