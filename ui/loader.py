@@ -12,11 +12,12 @@ from dataclasses import replace
 import pandas as pd
 import streamlit as st
 
-from core.model.i18n import N_
+from core.model.i18n import N_, language
 from core.model.i18n import gettext as _
 from core.model.schema import Cohort, label_of, measure_units, unit_of
 from core.model.settings import remember_choices
 from ui import cache, group_order, privacy, session
+from ui.mapping_table import FIELD_WORDS
 from ui.state import Key, Source, clear_cohort, get_settings, get_source, make_source
 from ui.widgets import guarded
 
@@ -31,10 +32,10 @@ REPORT_HEADERS = {"severity": N_("Severity"), "sheet": N_("Sheet"), "row": N_("R
                   "column": N_("Column"), "value": N_("Value"), "message": N_("Problem")}  # fmt: skip
 SEVERITY_WORDS = {"error": N_("Error"), "warning": N_("Warning"), "info": N_("Note")}
 # The canonical tables' columns in the preview: the fields' labels (core.model.schema.LABELS,
-# translated) and these.
-PREVIEW_HEADERS = {"patient_id": N_("Patient"), "group": N_("Group"), "sex": N_("Sex"),
-                   "age": N_("Age (years)"), "isn_class": N_("Nephritis class"),
-                   "month": N_("Month"), "response": N_("Response (recorded)")}  # fmt: skip
+# translated), these, and the mapping table's names of the other fields.
+PREVIEW_HEADERS = {**FIELD_WORDS, "patient_id": N_("Patient"), "group": N_("Group"),
+                   "sex": N_("Sex"), "age": N_("Age (years)"),
+                   "isn_class": N_("Nephritis class"), "month": N_("Month")}  # fmt: skip
 
 
 def choose_file() -> None:
@@ -291,9 +292,9 @@ def _report(cohort: Cohort, source: Source | None) -> None:
             cols.insert(1, "sheet")
         shown = frame[cols].assign(severity=frame["severity"].map(
             lambda s: _(SEVERITY_WORDS[s]) if s in SEVERITY_WORDS else s))
-        shown = shown.rename(columns={c: _(REPORT_HEADERS[c]) for c in cols})
         st.dataframe(
-            shown, hide_index=True, height=min(400, 38 + 35 * len(frame)), placeholder=""
+            shown, hide_index=True, height=min(400, 38 + 35 * len(frame)), placeholder="",
+            column_config={c: _(REPORT_HEADERS[c]) for c in cols},
         )
     if report.n_dropped:
         st.info(_("{n} invalid value(s) were set to missing.").format(n=report.n_dropped))
@@ -326,6 +327,7 @@ def _units(cohort: Cohort, source: Source | None) -> None:
         st.caption(_("When a unit is stated nowhere (header, mapping file), choose the one the "
                      "column arrives in; it is converted once to the canonical unit."))  # fmt: skip
         chosen = {}
+        lang = language()  # the format function keeps the language of this run
         cols = st.columns(min(4, len(fields)))
         for i, f in enumerate(fields):
             options = [KEEP, *known_units(f)]
@@ -334,7 +336,7 @@ def _units(cohort: Cohort, source: Source | None) -> None:
                 _(label_of(f)),
                 options,
                 index=options.index(value) if value in options else 0,
-                format_func=lambda u: _(KEEP) if u == KEEP else display_unit(u),
+                format_func=lambda u: _(KEEP, lang) if u == KEEP else display_unit(u),
                 key=f"unit__{f}",
             )
             if pick != KEEP:
@@ -344,33 +346,31 @@ def _units(cohort: Cohort, source: Source | None) -> None:
         _activate(replace(source, unit_overrides=overrides))
 
 
-def _headed(frame: pd.DataFrame, units: dict[str, str]) -> pd.DataFrame:
-    """The canonical table with clinical headers in the session's language ("UPCR (g/g)",
-    "Nephritis class"); a column passed through from the file keeps its own name."""
-    def header(col: str) -> str:
+def _headers(frame: pd.DataFrame, units: dict[str, str]) -> dict[str, str]:
+    """The canonical table's clinical headers in the session's language ("UPCR (g/g)",
+    "Nephritis class"), as the column labels shown (the table keeps the canonical names); a
+    column passed through from the file keeps its own name."""
+    out = {}
+    for col in frame.columns:
         if col in PREVIEW_HEADERS:
-            return _(PREVIEW_HEADERS[col])
+            out[col] = _(PREVIEW_HEADERS[col])
+            continue
         label = label_of(col, units)
-        if label == col:
-            return col
-        unit = unit_of(col, units)
-        return f"{_(label)} ({unit})" if unit else _(label)
-
-    names = [header(c) for c in frame.columns]
-    if len(set(names)) < len(names):  # two columns, one header: keep the names
-        return frame
-    return frame.set_axis(names, axis=1)
+        if label != col:
+            unit = unit_of(col, units)
+            out[col] = f"{_(label)} ({unit})" if unit else _(label)
+    return out
 
 
 def _preview(cohort: Cohort) -> None:
     with guarded("show the preview"):
         units = measure_units(cohort)
         st.markdown(_("**Canonical patients** (first 200)"))
-        st.dataframe(_headed(cohort.patients.head(200), units), hide_index=True, height=250,
-                     placeholder="")  # fmt: skip
+        st.dataframe(cohort.patients.head(200), hide_index=True, height=250, placeholder="",
+                     column_config=_headers(cohort.patients, units))  # fmt: skip
         st.markdown(_("**Canonical visits** (first 200)"))
-        st.dataframe(_headed(cohort.visits.head(200), units), hide_index=True, height=250,
-                     placeholder="")  # fmt: skip
+        st.dataframe(cohort.visits.head(200), hide_index=True, height=250, placeholder="",
+                     column_config=_headers(cohort.visits, units))  # fmt: skip
         mapping = remember_choices(cohort.mapping, get_settings())
         if mapping:
             _mapping_download(mapping, cohort.source.name or "cohort", "dl_loaded_mapping")

@@ -16,7 +16,7 @@ import pandas as pd
 import streamlit as st
 
 from core.ingest.mapping import IGNORE, TARGET_FIELDS, TIME_UNITS, restatus
-from core.model.i18n import N_
+from core.model.i18n import N_, language
 from core.model.i18n import gettext as _
 from core.model.schema import label_of
 from ui.state import Key
@@ -51,12 +51,12 @@ def status_word(status: object) -> object:
     return _(STATUS_WORDS[status]) if isinstance(status, str) and status in STATUS_WORDS else status
 
 
-def field_word(field: object) -> str:
-    """A field in the editor's pick list: its label in the session's language, the field's
-    own name beside it when the label differs (the name a mapping file uses)."""
+def field_word(field: object, lang: str | None = None) -> str:
+    """A field in the editor's pick list: its label in ``lang`` (default: the session's), the
+    field's own name beside it when the label differs (the name a mapping file uses)."""
     if field == IGNORE:
-        return _(IGNORE_WORD)
-    label = _(FIELD_WORDS.get(str(field)) or label_of(str(field)))
+        return _(IGNORE_WORD, lang)
+    label = _(FIELD_WORDS.get(str(field)) or label_of(str(field)), lang)
     return label if label.lower() == str(field).lower() else f"{label} · {field}"
 
 
@@ -85,12 +85,13 @@ def from_editor(edited: pd.DataFrame) -> pd.DataFrame:
 
 
 def _config(show_sheet: bool) -> dict:
+    lang = language()  # the format functions keep the language of this run
     return {
         "column": st.column_config.TextColumn(_("Column in the file"), disabled=True,
                                               width=WIDTHS["column"]),
         "field": st.column_config.SelectboxColumn(
             _("Field"), options=[*TARGET_FIELDS, IGNORE], width=WIDTHS["field"],
-            format_func=field_word,
+            format_func=lambda f: field_word(f, lang),
             help=_("A field the analyses know; leave empty and type a name under *New measure* "
                    "for any other lab.")),
         "measure": st.column_config.TextColumn(
@@ -105,7 +106,7 @@ def _config(show_sheet: bool) -> dict:
             help=_("The visit of a wide column (baseline = 0), in the time unit beside it.")),
         "time_unit": st.column_config.SelectboxColumn(
             _("Time unit"), options=list(TIME_UNITS), width=WIDTHS["time_unit"],
-            format_func=lambda u: _(TIME_UNIT_WORDS[u]) if u in TIME_UNIT_WORDS else str(u),
+            format_func=lambda u: _(TIME_UNIT_WORDS[u], lang) if u in TIME_UNIT_WORDS else str(u),
             help=_("Unit of the time point; for a time column (month, ttr_months…) the unit of "
                    "its values.")),
         "status": st.column_config.TextColumn(_("Status"), disabled=True, width=WIDTHS["status"]),

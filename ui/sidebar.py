@@ -12,7 +12,7 @@ import pandas as pd
 import streamlit as st
 
 from core.model.filters import filter_columns
-from core.model.i18n import N_
+from core.model.i18n import N_, language
 from core.model.i18n import gettext as _
 from core.model.schema import (
     ISN_CLASSES,
@@ -38,7 +38,7 @@ from core.report.export.headers import VALUE_WORDS
 from ui import session
 from ui.state import Key, age_bounds, get_cohort, get_source
 
-# Option labels are English msgids (N_), translated where shown (:func:`_word`); the criteria
+# Option labels are English msgids (N_), translated where shown (:func:`_words`); the criteria
 # and event names are the tables' own vocabulary (core.report.export.headers.VALUE_WORDS,
 # core.model.vocabulary.EVENT_SHORT), so the sidebar and the tables say the same words.
 CRITERIA_LABELS = VALUE_WORDS["criteria"]
@@ -58,14 +58,21 @@ ZPH_LABELS = {
     "log": N_("Log of time"),
     "rank": N_("Rank of time"),
 }
+# The widgets bound to the URL whose shown labels are translated: Streamlit writes a bound
+# selectbox's *label* into the URL, so a language switch writes them again in the new language
+# (ui.language), and a link always carries labels of the language it also names.
+RELABEL_ON_SWITCH = (Key.CRITERIA, Key.MISSING, Key.EVENT, Key.CI, Key.SEXES, Key.ZPH_TRANSFORM,
+                     Key.FLARE_CONFIRMATION, Key.MIXED_MEASURES)  # fmt: skip
 KIDNEY_LABELS = {"egfr": N_("eGFR"), "creatinine": N_("Creatinine")}
 SEX_WORDS = {"F": N_("Female"), "M": N_("Male")}
 
 
-def _word(labels: dict[str, str], value) -> str:
-    """``value``'s label in ``labels``, in the session's language (the value itself when
-    it has none)."""
-    return _(labels[value]) if value in labels else str(value)
+def _words(labels: dict[str, str]):
+    """A widget's ``format_func``: a value's label in ``labels`` (the value itself when it has
+    none) in the language of this run, bound now: Streamlit may call it later, outside the
+    run (AppTest does), where the session's language is not set."""
+    lang = language()
+    return lambda value: _(labels[value], lang) if value in labels else str(value)
 
 BIND = "query-params"  # widget keys double as URL parameter names (ui.state.Key)
 
@@ -134,7 +141,7 @@ def _present(series: pd.Series, order: tuple[str, ...] = ()) -> list[str]:
 def _multi(label: str, options: list, key: str, placeholder: str, bind: bool = True,
            words: dict[str, str] | None = None) -> None:
     _keep_valid(key, options, multi=True)
-    fmt = (lambda v: _word(words, v)) if words else str
+    fmt = _words(words) if words else str
     st.multiselect(label, options, key=key, placeholder=placeholder, format_func=fmt,
                    bind=BIND if bind else None)  # fmt: skip
 
@@ -179,7 +186,7 @@ def _fit_age(lo: float, hi: float) -> None:
 def _select(label: str, options: list, key: str, default, labels: dict | None = None, **kw):
     _keep_valid(key, options)
     index = options.index(default) if default in options else 0
-    fmt = (lambda v: _word(labels, v)) if labels else str
+    fmt = _words(labels) if labels else str
     return st.selectbox(label, options, index=index, key=key, format_func=fmt, bind=BIND, **kw)
 
 
@@ -209,7 +216,7 @@ def _settings(cohort: Cohort) -> None:
         _("Missing landmark"), list(MISSING_STRATEGIES), Key.MISSING, "complete-case", MISSING_LABELS
     )
     st.radio(_("Time-to-response event"), EVENTS, key=Key.EVENT,
-             format_func=lambda e: _word(EVENT_LABELS, e),
+             format_func=_words(EVENT_LABELS),
              horizontal=True, bind=BIND)  # fmt: skip
     _select(_("Interval for a proportion"), list(CI_METHODS), Key.CI, "clopper-pearson", CI_LABELS)
     groups = cohort.groups
@@ -275,7 +282,8 @@ def _more_settings(cohort: Cohort) -> None:
             _keep_valid(Key.MIXED_MEASURES, choices, multi=True)
             st.multiselect(_("Labs modelled over all visits (mixed model)"), choices,
                            ["egfr"] if "egfr" in choices else choices[:1], key=Key.MIXED_MEASURES,
-                           format_func=lambda m: _(label_of(m, measure_units(cohort))),
+                           format_func=_words({m: label_of(m, measure_units(cohort))
+                                               for m in choices}),
                            bind=BIND)  # fmt: skip
             if not st.session_state.get(Key.MIXED_MEASURES):
                 st.caption(_("No lab chosen: eGFR is modelled."))
@@ -355,7 +363,7 @@ def _custom_criteria() -> None:
             ["egfr", "creatinine"],
             key=k + "kidney",
             horizontal=True,
-            format_func=lambda v: _word(KIDNEY_LABELS, v),
+            format_func=_words(KIDNEY_LABELS),
         )
         if kidney == "egfr":
             st.number_input(
