@@ -25,7 +25,7 @@ EDITOR_COLUMNS = ["column", "field", "measure", "unit", "time", "time_unit", "st
 _EDITABLE = ["field", "measure", "unit", "time", "time_unit"]
 _KNOWN = frozenset({*TARGET_FIELDS, IGNORE})
 # column widths in pixels (fixed: the table reads the same on every screen)
-WIDTHS = {"column": 140, "field": 130, "measure": 120, "unit": 100, "time": 90,
+WIDTHS = {"column": 140, "field": 180, "measure": 120, "unit": 100, "time": 90,
           "time_unit": 100, "status": 240, "sheet": 90}
 # The status column keeps the core's machine words (core.ingest.mapping.restatus); the editor
 # shows them, and the time units, in the session's language. A status that is not one of these
