@@ -5,9 +5,7 @@ import streamlit as st
 from core.model.i18n import gettext as _
 from core.model.results import FigureKey
 from ui import view
-
-# The sidebar expander's label as ui/sidebar.py draws it (English until the sidebar is converted).
-SIDEBAR_SECTION = "Time to response and lab trajectories"
+from ui.sidebar import MORE_SETTINGS
 
 v = view.current("labs")
 st.title(_("Laboratory values"))
@@ -39,7 +37,7 @@ with st.expander(_("Trajectories over all visits (mixed model)")):
         _(
             "Every visit counts: value ~ time × group with a random intercept and slope per patient "
             "(REML). Choose the labs in the sidebar under *{section}*."
-        ).format(section=_(SIDEBAR_SECTION))
+        ).format(section=_(MORE_SETTINGS))
     )
     v.figure("lab_slopes")
     v.table("lab_slopes")

@@ -4,12 +4,10 @@ import streamlit as st
 
 from core.model.i18n import gettext as _
 from ui import view
-from ui.sidebar import EVENT_LABELS
+from ui.sidebar import EVENT_LABELS, MORE_SETTINGS
 from ui.state import Key
 
 TOGGLE = "ttr_event_toggle"
-# The sidebar expander's label as ui/sidebar.py draws it (English until the sidebar is converted).
-SIDEBAR_SECTION = "Time to response and lab trajectories"
 
 
 def _sync_event() -> None:
@@ -61,7 +59,7 @@ with st.expander(_("Restricted mean time and milestones")):
         _(
             "τ, the milestone months and the time scale of the proportional-hazards test are set "
             "in the sidebar under *{section}*."
-        ).format(section=_(SIDEBAR_SECTION))
+        ).format(section=_(MORE_SETTINGS))
     )
     v.figure("rmst")
     v.table("rmst")

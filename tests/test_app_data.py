@@ -61,7 +61,7 @@ def test_validation_report_lists_errors_and_blocks_until_values_are_dropped(inva
     no_exception(at)
     report = next(df.value for df in at.dataframe if "message" in df.value.columns)
     assert list(report.columns[:5]) == ["severity", "row", "column", "value", "message"]
-    assert set(report["severity"]) == {"error"}
+    assert set(report["severity"]) == {"Error"}  # shown as a word (the report keeps "error")
     assert {"-3", "abc"} <= set(report["value"].astype(str))
     assert "2 errors" in badge(at)
     # Analysis pages refuse, with a sentence and a link back.

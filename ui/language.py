@@ -32,6 +32,19 @@ def current() -> str:
     return st.session_state.get(Key.LANG) or i18n.DEFAULT
 
 
+def _relabel() -> None:
+    """After a switch: set the URL-bound settings whose labels are translated to their own
+    value again, so Streamlit writes them into the URL with the new language's labels (a bound
+    selectbox keeps its shown label there; an old-language label would not be found when the
+    link is opened in the language it names, and the setting would be lost)."""
+    from ui.sidebar import RELABEL_ON_SWITCH
+
+    ss = st.session_state
+    for key in RELABEL_ON_SWITCH:
+        if key in ss:
+            ss[key] = ss[key]
+
+
 def select() -> str:
     """Settle the language of this run: draw the selector at the top of the sidebar, make the
     choice the current language of :mod:`core.model.i18n` and keep it in the URL."""
@@ -46,6 +59,7 @@ def select() -> str:
             key=Key.LANG,
             format_func=i18n.NAMES.get,
             label_visibility="collapsed",
+            on_change=_relabel,
         )
     lang = i18n.set_language(ss[Key.LANG])
     if st.query_params.get(PARAM) != lang:

@@ -12,38 +12,52 @@ from dataclasses import replace
 import pandas as pd
 import streamlit as st
 
-from core.model.schema import Cohort
+from core.model.i18n import N_, language
+from core.model.i18n import gettext as _
+from core.model.schema import Cohort, label_of, measure_units, unit_of
 from core.model.settings import remember_choices
 from ui import cache, group_order, privacy, session
+from ui.mapping_table import FIELD_WORDS
 from ui.state import Key, Source, clear_cohort, get_settings, get_source, make_source
 from ui.widgets import guarded
 
 FILE_TYPES = ["csv", "tsv", "txt", "xlsx", "xlsm", "xls", "parquet"]
-KEEP = "(as detected)"
-FORM_LABELS = {"long": "long (one row per visit)", "wide": "wide (one row per patient)",
-               "workbook": "workbook (patients + visits sheets)", "demo": "demo (long)"}  # fmt: skip
+KEEP = N_("(as detected)")  # the units' "no choice" option (a value; shown through _())
+FORM_LABELS = {"long": N_("long (one row per visit)"), "wide": N_("wide (one row per patient)"),
+               "workbook": N_("workbook (patients + visits sheets)"),
+               "demo": N_("demo (long)")}  # fmt: skip
+# The validation report's columns and severities as the screen shows them (the report keeps
+# the machine words).
+REPORT_HEADERS = {"severity": N_("Severity"), "sheet": N_("Sheet"), "row": N_("Row"),
+                  "column": N_("Column"), "value": N_("Value"), "message": N_("Problem")}  # fmt: skip
+SEVERITY_WORDS = {"error": N_("Error"), "warning": N_("Warning"), "info": N_("Note")}
+# The canonical tables' columns in the preview: the fields' labels (core.model.schema.LABELS,
+# translated), these, and the mapping table's names of the other fields.
+PREVIEW_HEADERS = {**FIELD_WORDS, "patient_id": N_("Patient"), "group": N_("Group"),
+                   "sex": N_("Sex"), "age": N_("Age (years)"),
+                   "isn_class": N_("Nephritis class"), "month": N_("Month")}  # fmt: skip
 
 
 def choose_file() -> None:
     """Uploaders for the cohort and an optional mapping file; demo and remove buttons."""
     left, right = st.columns([3, 1], vertical_alignment="bottom")
     with left:
-        st.file_uploader("Cohort file", type=FILE_TYPES, key=Key.COHORT_FILE,
-                         help="CSV, TSV, Excel or Parquet; long, wide or a patients + visits "
-                              "workbook. The file stays in memory and is never saved.")  # fmt: skip
+        st.file_uploader(_("Cohort file"), type=FILE_TYPES, key=Key.COHORT_FILE,
+                         help=_("CSV, TSV, Excel or Parquet; long, wide or a patients + visits "
+                                "workbook. The file stays in memory and is never saved."))  # fmt: skip
         st.file_uploader(
-            "Mapping file (optional)",
+            _("Mapping file (optional)"),
             type=["json"],
             key=Key.MAPPING_FILE,
-            help="A mapping saved from this page earlier (columns, units, recodes).",
+            help=_("A mapping saved from this page earlier (columns, units, recodes)."),
         )
     with right:
         if st.button(
-            "Use demo cohort", key=Key.USE_DEMO, icon=":material/science:", width="stretch"
+            _("Use demo cohort"), key=Key.USE_DEMO, icon=":material/science:", width="stretch"
         ):
             if session.load_demo():
                 st.rerun()
-        if get_source() is not None and st.button("Remove data", icon=":material/delete:",
+        if get_source() is not None and st.button(_("Remove data"), icon=":material/delete:",
                                                   width="stretch"):  # fmt: skip
             clear_cohort()
             st.rerun()
@@ -83,12 +97,14 @@ def mapping_step() -> bool:
         return True
     _read_summary(raw)
     suggested = _suggested(source, data, file_mapping)
-    st.subheader("Column mapping", divider="gray")
+    st.subheader(_("Column mapping"), divider="gray")
     st.caption(
-        "Which field, unit and time point each column holds. Pick a known field, or type the "
-        "name of a new measure (cd4, hemoglobin) with its unit; a wide column's time point may "
-        "be in months, weeks or days. Leave both empty to keep a column as it is (it passes "
-        "through for filters and the baseline table)."
+        _(
+            "Which field, unit and time point each column holds. Pick a known field, or type "
+            "the name of a new measure (cd4, hemoglobin) with its unit; a wide column's time "
+            "point may be in months, weeks or days. Leave both empty to keep a column as it is "
+            "(it passes through for filters and the baseline table)."
+        )
     )
     edited = _editor(suggested, source.sha256)
     changed = not _same_rows(edited, suggested)
@@ -108,25 +124,27 @@ def mapping_step() -> bool:
         pseudonymise=active.pseudonymise if same_file else False,
     )  # fmt: skip
     if active is not None and active.key == candidate.key:
-        st.success(f"{up.name} is loaded with this mapping.", icon=":material/check_circle:")
+        st.success(_("{name} is loaded with this mapping.").format(name=up.name), icon=":material/check_circle:")
         return False
     if st.session_state.get(Key.HANDLED) == candidate.key:
         # Loaded before, then replaced (demo, remove): load again only when asked.
-        if st.button(f"Load {up.name} again", key="reload_upload", icon=":material/upload:"):
+        if st.button(_("Load {name} again").format(name=up.name), key="reload_upload", icon=":material/upload:"):
             _activate(candidate)
         return True
     unmatched = int((edited["status"] == "unmatched").sum()) if "status" in edited else 0
     problems = edited[~edited["status"].isin(["matched", "unmatched", "from mapping file"])]
     for rec in problems.to_dict("records"):
-        st.warning(f"Column '{rec['column']}': {rec['status']}")
+        st.warning(_("Column '{column}': {problem}").format(column=rec["column"],
+                                                             problem=rec["status"]))  # fmt: skip
     if not changed and unmatched == 0:
         _activate(candidate)
     if unmatched:
         st.warning(
-            f"{unmatched} column{'s are' if unmatched != 1 else ' is'} not recognised. "
-            "Choose a field for each, or leave it empty to keep it as it is, then confirm."
-        )
-    if st.button("Confirm mapping", key=Key.CONFIRM, type="primary", icon=":material/check:"):
+            (_("1 column is not recognised.") if unmatched == 1 else
+             _("{n} columns are not recognised.").format(n=unmatched)) + " " +
+            _("Choose a field for each, or leave it empty to keep it as it is, then confirm.")
+        )  # fmt: skip
+    if st.button(_("Confirm mapping"), key=Key.CONFIRM, type="primary", icon=":material/check:"):
         _activate(candidate)
     return True
 
@@ -135,14 +153,18 @@ def _read_summary(raw) -> None:
     sheets = raw.sheets
     rows = sum(len(s.frame) for s in sheets)
     cols = sum(len(s.frame.columns) for s in sheets)
-    how = raw.kind.upper() or "file"
+    how = raw.kind.upper() or _("file")
     if raw.encoding:
         how += f", {raw.encoding}"
     if raw.delimiter:
-        how += ", delimiter " + ("tab" if raw.delimiter == "\t" else f"'{raw.delimiter}'")
+        how += ", " + _("delimiter {sep}").format(
+            sep=_("tab") if raw.delimiter == "\t" else f"'{raw.delimiter}'")
     names = ", ".join(f"'{s.name}'" for s in sheets if s.name)
-    st.caption(f"Read as {how}: {rows:,} rows, {cols:,} columns"
-               f"{f' (sheets {names})' if raw.is_workbook else ''}.")  # fmt: skip
+    text = _("Read as {how}: {rows} rows, {cols} columns").format(
+        how=how, rows=f"{rows:,}", cols=f"{cols:,}")
+    if raw.is_workbook:
+        text += " " + _("(sheets {names})").format(names=names)
+    st.caption(text + ".")  # fmt: skip
     for issue in raw.issues:
         st.warning(issue.message)
 
@@ -183,7 +205,7 @@ def _mapping_download(mapping: dict, name: str, key: str = "dl_mapping") -> None
     from core.ingest.mapping import mapping_to_json
 
     stem = name.rsplit(".", 1)[0]
-    st.download_button("Mapping (JSON)", mapping_to_json(mapping).encode("utf-8"),
+    st.download_button(_("Mapping (JSON)"), mapping_to_json(mapping).encode("utf-8"),
                        file_name=f"{stem}.mapping.json", mime="application/json",
                        on_click="ignore", icon=":material/download:", key=key)  # fmt: skip
 
@@ -191,7 +213,7 @@ def _mapping_download(mapping: dict, name: str, key: str = "dl_mapping") -> None
 def _activate(source: Source) -> None:
     if not source.demo:
         st.session_state[Key.HANDLED] = source.key
-    with st.spinner("Loading and checking the file…"):
+    with st.spinner(_("Loading and checking the file…")):
         cohort = session.activate(source)
     if cohort is not None:
         st.rerun()
@@ -204,20 +226,24 @@ def loaded(cohort: Cohort, waiting: bool = False) -> None:
     """What the loaded cohort holds: summary, validation report, fixes, preview. ``waiting``:
     an uploaded file is not loaded yet (this is still the previous cohort)."""
     source = get_source()
-    st.subheader(f"Loaded cohort: {source.name if source else cohort.source.name}", divider="gray")
+    name = source.name if source else cohort.source.name
+    st.subheader(_("Loaded cohort: {name}").format(name=name), divider="gray")
     if waiting:
-        st.caption("This is the cohort analysed until the uploaded file above is loaded.")
-    form = FORM_LABELS.get("demo" if source and source.demo else cohort.source.form,
-                           cohort.source.form or "")  # fmt: skip
+        st.caption(_("This is the cohort analysed until the uploaded file above is loaded."))
+    form_key = "demo" if source and source.demo else cohort.source.form
+    form = _(FORM_LABELS[form_key]) if form_key in FORM_LABELS else (cohort.source.form or "")
     groups = ", ".join(f"{g} {n}" for g, n in _counts(cohort.patients, "group"))
     classes = ", ".join(f"{c} {n}" for c, n in _counts(cohort.patients, "isn_class"))
     c1, c2, c3 = st.columns(3)
-    c1.metric("Patients", f"{len(cohort.patients):,}")
-    c2.metric("Visits", f"{len(cohort.visits):,}")
-    c3.metric("Errors / warnings", f"{len(cohort.report.errors)} / {len(cohort.report.warnings)}")
-    st.caption(" · ".join(x for x in (f"{source.name if source else ''}", form and f"form: {form}",
-                                      groups and f"groups: {groups}",
-                                      classes and f"classes: {classes}") if x))  # fmt: skip
+    c1.metric(_("Patients"), f"{len(cohort.patients):,}")
+    c2.metric(_("Visits"), f"{len(cohort.visits):,}")
+    c3.metric(_("Errors / warnings"),
+              f"{len(cohort.report.errors)} / {len(cohort.report.warnings)}")  # fmt: skip
+    parts = (source.name if source else "",
+             form and _("form: {form}").format(form=form),
+             groups and _("groups: {groups}").format(groups=groups),
+             classes and _("classes: {classes}").format(classes=classes))  # fmt: skip
+    st.caption(" · ".join(x for x in parts if x))
     privacy.identifiers(source)
     _derived(cohort)
     _report(cohort, source)
@@ -232,14 +258,17 @@ def _derived(cohort: Cohort) -> None:
 
     d = cohort.derived
     if d.egfr_visits:
-        st.info(f"eGFR computed from creatinine, age and sex (CKD-EPI 2021, without race) at "
-                f"{d.egfr_visits:,} visit(s) of {d.egfr_patients:,} patient(s) where the file "
-                "gives none; the methods text says so.", icon=":material/calculate:")  # fmt: skip
+        st.info(_("eGFR computed from creatinine, age and sex (CKD-EPI 2021, without race) at "
+                  "{visits} visit(s) of {patients} patient(s) where the file gives none; the "
+                  "methods text says so.").format(visits=f"{d.egfr_visits:,}",
+                                                  patients=f"{d.egfr_patients:,}"),
+                icon=":material/calculate:")  # fmt: skip
     below, above = censored_counts(cohort.visits)
     if below or above:
-        st.info(f"{below + above:,} anti-dsDNA titre(s) are censored ({below:,} like <10, "
-                f"{above:,} like >300): they are analysed at the limit value; the notes and "
-                "the methods text say so.", icon=":material/info:")  # fmt: skip
+        st.info(_("{n} anti-dsDNA titre(s) are censored ({below} like <10, {above} like "
+                  ">300): they are analysed at the limit value; the notes and the methods text "
+                  "say so.").format(n=f"{below + above:,}", below=f"{below:,}",
+                                    above=f"{above:,}"), icon=":material/info:")  # fmt: skip
 
 
 def _counts(frame: pd.DataFrame, col: str) -> list[tuple[str, int]]:
@@ -250,22 +279,25 @@ def _counts(frame: pd.DataFrame, col: str) -> list[tuple[str, int]]:
 
 def _report(cohort: Cohort, source: Source | None) -> None:
     report = cohort.report
-    st.markdown("**Validation report**")
+    st.markdown("**{}**".format(_("Validation report")))
     if not report.issues:
-        st.success("No problems found.", icon=":material/check_circle:")
+        st.success(_("No problems found."), icon=":material/check_circle:")
     else:
         if report.errors:
-            st.error(f"{len(report.errors)} error(s) block the analysis until the file is fixed "
-                     "or the invalid values are set to missing.")  # fmt: skip
+            st.error(_("{n} error(s) block the analysis until the file is fixed or the invalid "
+                       "values are set to missing.").format(n=len(report.errors)))  # fmt: skip
         frame = report.to_frame()
         cols = ["severity", "row", "column", "value", "message"]
         if frame["sheet"].notna().any():
             cols.insert(1, "sheet")
+        shown = frame[cols].assign(severity=frame["severity"].map(
+            lambda s: _(SEVERITY_WORDS[s]) if s in SEVERITY_WORDS else s))
         st.dataframe(
-            frame[cols], hide_index=True, height=min(400, 38 + 35 * len(frame)), placeholder=""
+            shown, hide_index=True, height=min(400, 38 + 35 * len(frame)), placeholder="",
+            column_config={c: _(REPORT_HEADERS[c]) for c in cols},
         )
     if report.n_dropped:
-        st.info(f"{report.n_dropped} invalid value(s) were set to missing.")
+        st.info(_("{n} invalid value(s) were set to missing.").format(n=report.n_dropped))
     if source is None:
         return
     if (st.session_state.get(Key.DROP_INVALID_FOR) != (source.sha256, source.name)
@@ -275,7 +307,7 @@ def _report(cohort: Cohort, source: Source | None) -> None:
         st.session_state[Key.DROP_INVALID_FOR] = (source.sha256, source.name)
         st.session_state[Key.DROP_INVALID] = source.drop_invalid
     want = st.checkbox(
-        "Set every invalid value to missing",
+        _("Set every invalid value to missing"),
         key=Key.DROP_INVALID,
         disabled=not (report.errors or source.drop_invalid),
     )
@@ -291,19 +323,20 @@ def _units(cohort: Cohort, source: Source | None) -> None:
     if source is None or not fields:
         return
     current = dict(source.unit_overrides)
-    with st.expander("Units", expanded=bool(current)):
-        st.caption("When a unit is stated nowhere (header, mapping file), choose the one the "
-                   "column arrives in; it is converted once to the canonical unit.")  # fmt: skip
+    with st.expander(_("Units"), expanded=bool(current)):
+        st.caption(_("When a unit is stated nowhere (header, mapping file), choose the one the "
+                     "column arrives in; it is converted once to the canonical unit."))  # fmt: skip
         chosen = {}
+        lang = language()  # the format function keeps the language of this run
         cols = st.columns(min(4, len(fields)))
         for i, f in enumerate(fields):
             options = [KEEP, *known_units(f)]
             value = current.get(f, KEEP)
             pick = cols[i % len(cols)].selectbox(
-                f,
+                _(label_of(f)),
                 options,
                 index=options.index(value) if value in options else 0,
-                format_func=lambda u: u if u == KEEP else display_unit(u),
+                format_func=lambda u: _(KEEP, lang) if u == KEEP else display_unit(u),
                 key=f"unit__{f}",
             )
             if pick != KEEP:
@@ -313,12 +346,31 @@ def _units(cohort: Cohort, source: Source | None) -> None:
         _activate(replace(source, unit_overrides=overrides))
 
 
+def _headers(frame: pd.DataFrame, units: dict[str, str]) -> dict[str, str]:
+    """The canonical table's clinical headers in the session's language ("UPCR (g/g)",
+    "Nephritis class"), as the column labels shown (the table keeps the canonical names); a
+    column passed through from the file keeps its own name."""
+    out = {}
+    for col in frame.columns:
+        if col in PREVIEW_HEADERS:
+            out[col] = _(PREVIEW_HEADERS[col])
+            continue
+        label = label_of(col, units)
+        if label != col:
+            unit = unit_of(col, units)
+            out[col] = f"{_(label)} ({unit})" if unit else _(label)
+    return out
+
+
 def _preview(cohort: Cohort) -> None:
     with guarded("show the preview"):
-        st.markdown("**Canonical patients** (first 200)")
-        st.dataframe(cohort.patients.head(200), hide_index=True, height=250, placeholder="")
-        st.markdown("**Canonical visits** (first 200)")
-        st.dataframe(cohort.visits.head(200), hide_index=True, height=250, placeholder="")
+        units = measure_units(cohort)
+        st.markdown(_("**Canonical patients** (first 200)"))
+        st.dataframe(cohort.patients.head(200), hide_index=True, height=250, placeholder="",
+                     column_config=_headers(cohort.patients, units))  # fmt: skip
+        st.markdown(_("**Canonical visits** (first 200)"))
+        st.dataframe(cohort.visits.head(200), hide_index=True, height=250, placeholder="",
+                     column_config=_headers(cohort.visits, units))  # fmt: skip
         mapping = remember_choices(cohort.mapping, get_settings())
         if mapping:
             _mapping_download(mapping, cohort.source.name or "cohort", "dl_loaded_mapping")

@@ -59,10 +59,11 @@ def remember_at_start() -> bool:
 
 
 def _value_words(key: str, values: list[str]) -> str:
-    from ui.sidebar import CI_LABELS, CRITERIA_LABELS, EVENT_LABELS, MISSING_LABELS
+    from ui.sidebar import CI_LABELS, CRITERIA_LABELS, EVENT_LABELS, MISSING_LABELS, SEX_WORDS
 
     words = {Key.CRITERIA: CRITERIA_LABELS, Key.MISSING: MISSING_LABELS,
-             Key.EVENT: EVENT_LABELS, Key.CI: CI_LABELS}.get(key, {})  # fmt: skip
+             Key.EVENT: EVENT_LABELS, Key.CI: CI_LABELS, Key.SEXES: SEX_WORDS}.get(key, {})  # fmt: skip
+    # a bound selectbox carries its shown label (in the link's language), other widgets the value
     return ", ".join(_(words.get(v, v)) for v in values)
 
 

@@ -73,3 +73,34 @@ def test_link_language_wins_over_the_browser(browser, live_app) -> None:  # noqa
         name = link.lower().replace(" ", "_").replace("-", "_")
         _shot(page, f"en_{name}")
     context.close()
+
+
+def test_a_switch_rewrites_the_url_settings_in_the_new_language(browser, live_app) -> None:  # noqa: F811
+    """A bound setting is in the URL as its shown label: after a switch to Korean the URL carries
+    the Korean label, and that URL opened in a new browser restores the setting."""
+    from urllib.parse import parse_qs, urlsplit
+
+    context = browser.new_context(locale="en-GB", viewport={"width": 1400, "height": 1600})
+    url = (live_app.url.rstrip("/")
+           + "/response?lang=en&source=demo&missing=Last+response+carried+forward")
+    page = open_app(context, url)
+    page.get_by_role("heading", name="Renal response").first.wait_for()
+    wait_idle(page)
+    page.locator('[data-testid="stSidebar"] [data-testid="stSelectbox"]').first.click()
+    page.get_by_role("option", name="한국어", exact=True).click()
+    wait_idle(page)
+    page.get_by_role("heading", name="신장 반응").first.wait_for()
+    page.wait_for_function("() => location.search.includes('LOCF')", timeout=30_000)
+    query = parse_qs(urlsplit(page.url).query)
+    assert query["lang"] == ["ko"] and query["missing"] == ["마지막 반응 이월 (LOCF)"], query
+    shared = page.url
+    context.close()
+    context = browser.new_context(locale="en-GB", viewport={"width": 1400, "height": 1600})
+    page = open_app(context, shared)
+    page.get_by_role("heading", name="신장 반응").first.wait_for()
+    wait_idle(page)
+    box = page.locator('[data-testid="stSidebar"] [data-testid="stSelectbox"]').filter(
+        has_text="랜드마크 결측 처리")
+    assert box.first.locator("input").input_value() == "마지막 반응 이월 (LOCF)"
+    assert "missing" in parse_qs(urlsplit(page.url).query)  # kept, not dropped as invalid
+    context.close()
