@@ -9,6 +9,7 @@ User errors are issues in ``Cohort.report``, never exceptions.
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import hashlib
 import warnings
@@ -36,7 +37,7 @@ from core.ingest.mapping import (
     validate_mapping,
 )
 from core.ingest.reshape import side_by_side, split_rows, wide_to_long
-from core.ingest.units import ckd_epi_2021, display_unit
+from core.ingest.units import ckd_epi_2021, convert, display_unit
 from core.model.schema import (
     PATIENT_FIELDS,
     VISIT_FIELDS,
@@ -170,6 +171,7 @@ def _build(raw: RawTable, data: bytes, filename: str, mapping: dict, overrides: 
         visits = pd.DataFrame({"patient_id": pd.Series(dtype=object),
                                "month": pd.Series(dtype=float), "_row": pd.Series(dtype=int)})
     patients, visits, derived = _finish(patients, visits, log)
+    derived = dataclasses.replace(derived, conversions=_conversions(every))
     used = _mapping_used(plans, every, values)
     options = dict(mapping.get("options") or {})
     options.pop("drop_invalid", None)
@@ -180,6 +182,19 @@ def _build(raw: RawTable, data: bytes, filename: str, mapping: dict, overrides: 
     src = SourceInfo(filename, hashlib.sha256(data).hexdigest(), form, len(data))
     return Cohort(patients, visits, ValidationReport(tuple(log.items), log.n_dropped), src, used,
                   derived)
+
+
+def _conversions(cols: list[Col]) -> tuple[tuple[str, str, float], ...]:
+    """Each field whose values were converted to its canonical unit: (field, the unit as given,
+    the factor), in column order, once per field and unit (methods text)."""
+    out: dict[tuple[str, str], float] = {}
+    for c in cols:
+        if c.converted_from is None or c.plan.field is None or c.plan.measure:
+            continue
+        factor = float(convert(np.array([1.0]), c.plan.field, c.converted_from)[0])
+        if factor != 1.0:
+            out.setdefault((c.plan.field, display_unit(c.converted_from)), factor)
+    return tuple((f, u, k) for (f, u), k in out.items())
 
 
 def _finish(patients: pd.DataFrame, visits: pd.DataFrame,

@@ -303,6 +303,9 @@ class Derived:
 
     egfr_visits: int = 0  # visits whose eGFR was computed from creatinine (CKD-EPI 2021)
     egfr_patients: int = 0  # patients with at least one such visit
+    # units converted to the canonical ones: (field, unit as given, factor); x_canonical =
+    # factor × x_given (1 / 88.42 for creatinine in µmol/L)
+    conversions: tuple[tuple[str, str, float], ...] = ()
 
 
 @dataclass(frozen=True)
