@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 
 from core.analyses.event_times import event_time_tables
+from core.model.i18n import N_
 from core.model.results import Result
 from core.model.schema import Cohort
 from core.model.settings import Settings
@@ -35,12 +36,12 @@ from core.outcomes.criteria import geq, leq
 from core.outcomes.derive import Outcomes
 
 OUTCOMES: dict[str, str] = {
-    "egfr_decline_30": "Sustained eGFR decline ≥ 30 %",
-    "egfr_decline_40": "Sustained eGFR decline ≥ 40 %",
-    "creatinine_doubling": "Doubling of serum creatinine",
-    "eskd": "ESKD (sustained eGFR < 15, dialysis or transplant)",
-    "death": "Death",
-    "composite": "Composite: eGFR decline ≥ 40 %, creatinine doubling, ESKD or death",
+    "egfr_decline_30": N_("Sustained eGFR decline ≥ 30 %"),
+    "egfr_decline_40": N_("Sustained eGFR decline ≥ 40 %"),
+    "creatinine_doubling": N_("Doubling of serum creatinine"),
+    "eskd": N_("ESKD (sustained eGFR < 15, dialysis or transplant)"),
+    "death": N_("Death"),
+    "composite": N_("Composite: eGFR decline ≥ 40 %, creatinine doubling, ESKD or death"),
 }
 ESKD_EGFR = 15.0
 PATIENT_COLUMNS = ["outcome", "patient_id", "group", "baseline", "time", "event"]
