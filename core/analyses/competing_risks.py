@@ -21,6 +21,7 @@ from core.analyses.competing_patients import (
 from core.analyses.context import RunContext
 from core.analyses.spec import AnalysisSkipped, AnalysisSpec, FigureRef, TableSpec
 from core.analyses.time_to_response import default_risk_times
+from core.model.i18n import gettext as _
 from core.model.results import AnalysisRun, Result
 from core.model.settings import Settings
 from core.model.vocabulary import ALL, groups_with_reference
@@ -315,12 +316,12 @@ def _methods(run: AnalysisRun) -> list[str]:
     if t is None:
         return []
     if not (t["status"] > RESPONSE).any():
-        return [
+        return [_(
             "No competing events were recorded; the cumulative incidence of response "
             "(Aalen–Johansen, R survfit(Surv(time, factor(status)) ~ group)) equals 1 − "
             "Kaplan–Meier."
-        ]
-    return [
+        )]
+    return [_(
         "Competing events (death, ESKD, treatment discontinuation) ended follow-up when they "
         "came before a response. The cumulative incidence of response was estimated by "
         "Aalen–Johansen with infinitesimal-jackknife standard errors and log confidence "
@@ -328,7 +329,8 @@ def _methods(run: AnalysisRun) -> list[str]:
         "Kaplan–Meier with competing events censored; groups were compared by Gray's test "
         "(R cmprsk::cuminc) and Fine–Gray subdistribution hazard ratios with the sandwich "
         "variance (R cmprsk::crr)."
-    ]
+    )]
+
 
 
 _REF = "tests/reference/competing/expected/"

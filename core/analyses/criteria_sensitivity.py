@@ -10,6 +10,7 @@ import pandas as pd
 from core.analyses.context import RunContext
 from core.analyses.response import RATE_COUNTS, _pct, response_counts
 from core.analyses.spec import AnalysisSpec, FigureRef, TableSpec
+from core.model.i18n import gettext as _
 from core.model.results import AnalysisRun, Result
 from core.model.schema import Cohort
 from core.model.settings import Settings
@@ -82,8 +83,9 @@ def _sensitivity(ctx: RunContext) -> dict:
 def _sensitivity_methods(run: AnalysisRun) -> list[str]:
     if run.table("criteria_sensitivity") is None:
         return []
-    return ["The same patients were classified under every rule set their data support "
-            "(criteria sensitivity), with the same landmark visits."]
+    return [_("The same patients were classified under every rule set their data support "
+              "(criteria sensitivity), with the same landmark visits.")]
+
 
 
 

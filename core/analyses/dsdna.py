@@ -10,6 +10,7 @@ from core.analyses.labs_values import landmark_values
 from core.analyses.paired import _subsets, _wide
 from core.analyses.response import group_levels
 from core.analyses.spec import AnalysisSpec, FigureRef, TableSpec
+from core.model.i18n import gettext as _
 from core.model.results import AnalysisRun, Result
 from core.model.schema import Cohort
 from core.model.vocabulary import TEST_TEXT
@@ -68,7 +69,9 @@ def _dsdna(ctx: RunContext) -> dict:
 def _methods(run: AnalysisRun) -> list[str]:
     if run.table("dsdna_shift") is None:
         return []
-    return [f"Anti-dsDNA positivity at baseline and landmark: {TEST_TEXT['mcnemar']}."]
+    return [_("Anti-dsDNA positivity at baseline and landmark: {test}.").format(
+        test=_(TEST_TEXT["mcnemar"]))]
+
 
 
 SPECS = (

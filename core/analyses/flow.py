@@ -8,6 +8,7 @@ import pandas as pd
 
 from core.analyses.context import RunContext
 from core.analyses.spec import AnalysisSkipped, AnalysisSpec, FigureRef, TableSpec
+from core.model.i18n import gettext as _
 from core.model.results import AnalysisRun, Result
 from core.model.schema import VISIT_LABS, Cohort
 from core.outcomes.derive import Outcomes
@@ -111,15 +112,16 @@ def _cohort_tables(ctx: RunContext) -> dict[str, Result]:
 
 
 def _flow_methods(run: AnalysisRun) -> list[str]:
-    return ["Patient flow: patients in the file, after the filters, and evaluable at each "
-            "landmark, with the reason for each patient who was not."]
+    return [_("Patient flow: patients in the file, after the filters, and evaluable at each "
+              "landmark, with the reason for each patient who was not.")]
 
 
 def _cohort_methods(run: AnalysisRun) -> list[str]:
     if run.table("data_completeness") is None:
         return []
-    return ["Data completeness: the share of visits of each whole visit month at which each "
-            "laboratory value was recorded."]
+    return [_("Data completeness: the share of visits of each whole visit month at which each "
+              "laboratory value was recorded.")]
+
 
 
 _F = "core.report.figures.cohort"

@@ -18,6 +18,8 @@ import pandas as pd
 from core.analyses.context import RunContext
 from core.analyses.response import group_levels
 from core.analyses.spec import AnalysisSkipped, AnalysisSpec, FigureRef, TableSpec
+from core.model.i18n import N_
+from core.model.i18n import gettext as _
 from core.model.results import AnalysisRun, Result
 from core.model.schema import Cohort, label_of, measure_units, unit_of
 from core.model.settings import Settings
@@ -70,7 +72,7 @@ MIXED_COLUMNS = [
     "converged",
 ]
 
-METHOD = (
+METHOD = N_(
     "Linear mixed model over all visits: value ~ time × group + (1 + time | patient), "
     "time in years (month / 12), fitted by REML as R lme4::lmer(REML = TRUE) and "
     "nlme::lme(method = 'REML'); standard errors from σ²(XᵀV⁻¹X)⁻¹ as vcov(); t-tests and "
@@ -78,11 +80,11 @@ METHOD = (
     "R's, so estimates and standard errors agree with R to about 1e-5 relative, not bit "
     "for bit."
 )
-LOG_NOTE = (
+LOG_NOTE = N_(
     "UPCR and anti-dsDNA are modelled on the natural-log scale: a slope b is a change of "
     "100·(e^b − 1) % per year (pct_per_year); values ≤ 0 cannot be logged and are left out."
 )
-FALLBACK = (
+FALLBACK = N_(
     "{label}: the between-patient variation of the slope was estimated at its boundary "
     "(singular fit, as lme4::isSingular, tolerance 1e-4), so the model with a random "
     "intercept only, value ~ time × group + (1 | patient), is reported."
@@ -187,7 +189,7 @@ def fit_trajectory(cohort: Cohort, measure: str, settings: Settings) -> Trajecto
     if fit.singular:
         fit = reml_fit(y, X, np.ones((len(v), 1)), pid, terms, ("intercept",))
         model = RANDOM_INTERCEPT
-        notes.append(FALLBACK.format(label=label))
+        notes.append(_(FALLBACK).format(label=label))
         if fit.singular:
             notes.append(
                 f"{label}: the between-patient variance is estimated at zero as well; the "
@@ -299,9 +301,9 @@ def lab_mixed_models(
     ``lme(y ~ time * group, random = ~ 1 + time | patient_id, method = "REML")``
     (tests/reference/mixed/reference_mixed.R).
     """
-    notes: list[str] = [METHOD]
+    notes: list[str] = [_(METHOD)]
     if any(m in LOG_SCALE for m in measures):
-        notes.append(LOG_NOTE)
+        notes.append(_(LOG_NOTE))
     slopes: list[dict] = []
     mixed: list[pd.DataFrame] = []
     for measure in measures:
@@ -347,14 +349,15 @@ def _methods(run: AnalysisRun) -> list[str]:
     t = run.table("lab_slopes")
     if t is None:
         return []
-    sentences = [METHOD]
+    sentences = [_(METHOD)]
     if t["scale"].eq("log").any():
-        sentences.append(LOG_NOTE)
+        sentences.append(_(LOG_NOTE))
     if t["model"].eq(RANDOM_INTERCEPT).any():
-        sentences.append(
+        sentences.append(_(
             "Where the slope variance was estimated at its boundary (singular fit), the model "
             "with a random intercept only is reported."
-        )
+        ))
+
     return sentences
 
 

@@ -12,6 +12,7 @@ import pandas as pd
 
 from core.analyses.context import RunContext
 from core.analyses.spec import AnalysisSkipped, AnalysisSpec, FigureRef, TableSpec
+from core.model.i18n import gettext as _
 from core.model.results import AnalysisRun, Result
 from core.model.schema import PAIRED_MEASURES, VISIT_FIELDS, Cohort
 from core.model.vocabulary import ALL, group_order
@@ -255,20 +256,21 @@ def _values(ctx: RunContext) -> dict[str, Result]:
 def _steroid_methods(run: AnalysisRun) -> list[str]:
     if run.table("steroid_trajectory") is None:
         return []
-    return [
+    return [_(
         "Steroid dose: median (IQR) prednisolone-equivalent dose (mg/day) at the visits of "
         "each visit month."
-    ]
+    )]
 
 
 def _trajectory_methods(run: AnalysisRun) -> list[str]:
     if run.table("lab_trajectories") is None:
         return []
-    return [
+    return [_(
         "Trajectories: median and interquartile range (R quantile(type = 7)) of each measure by "
         "scheduled visit month (months attended by at least 20% of patients; visits within "
         "± 1.5 months, the nearest per patient)."
-    ]
+    )]
+
 
 
 _MEDIANS = dict(counts=("n",), estimates={"median": "unit of the measure", "q1": "unit of the measure", "q3": "unit of the measure"})

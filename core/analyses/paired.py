@@ -18,6 +18,7 @@ from core.analyses.context import RunContext
 from core.analyses.labs_values import landmark_values, measures_of
 from core.analyses.response import ALL, group_levels
 from core.analyses.spec import AnalysisSpec, FigureRef, TableSpec
+from core.model.i18n import gettext as _
 from core.model.results import AnalysisRun, Result
 from core.model.schema import Cohort, label_with_unit, measure_units
 from core.model.vocabulary import TEST_TEXT
@@ -337,19 +338,23 @@ def _paired(ctx: RunContext) -> dict:
 def _methods(run: AnalysisRun) -> list[str]:
     out = []
     if run.table("paired_changes") is not None:
-        out.append("Changes from baseline (follow-up − baseline, paired patients only): "
-                   f"{TEST_TEXT['wilcoxon_signed_rank']}, and {TEST_TEXT['paired_t']}.")
+        out.append(_("Changes from baseline (follow-up − baseline, paired patients only): "
+                     "{wilcoxon}, and {t_test}.").format(
+            wilcoxon=_(TEST_TEXT["wilcoxon_signed_rank"]), t_test=_(TEST_TEXT["paired_t"])))
     if run.table("repeated_measures") is not None:
-        out.append(f"Values at months 0 and the landmarks: {TEST_TEXT['friedman']}.")
+        out.append(_("Values at months 0 and the landmarks: {test}.").format(
+            test=_(TEST_TEXT["friedman"])))
     if run.table("change_between_groups") is not None:
-        out.append(f"Changes were compared between groups by the {TEST_TEXT['wilcoxon_rank_sum']}.")
+        out.append(_("Changes were compared between groups by the {test}.").format(
+            test=_(TEST_TEXT["wilcoxon_rank_sum"])))
     named = {m: u for m, u in measure_units(run.cohort).items()
              if run.table("paired_changes") is not None
              and m in set(run.table("paired_changes")["measure"])}
     if named:
-        out.append("Measures named in the mapping file are analysed in the units given, "
-                   "without conversion: " + ", ".join(label_with_unit(m, named) for m in named)
-                   + ".")
+        out.append(_("Measures named in the mapping file are analysed in the units given, "
+                     "without conversion: {measures}.").format(
+            measures=", ".join(label_with_unit(m, named) for m in named)))
+
     return out
 
 

@@ -11,6 +11,7 @@ import pandas as pd
 
 from core.analyses.context import RunContext
 from core.analyses.spec import AnalysisSkipped, AnalysisSpec, FigureRef, TableSpec
+from core.model.i18n import gettext as _
 from core.model.results import AnalysisRun, Result
 from core.model.vocabulary import ALL, TEST_TEXT, group_order
 from core.outcomes.derive import Outcomes
@@ -307,15 +308,14 @@ def _response_methods(run: AnalysisRun) -> list[str]:
     if tests is not None:
         used = sorted(set(tests["test"].dropna().astype(str))) if "test" in tests else []
         used = used or ["fisher_exact"]
-        out.append(
-            "Response rates were compared between groups by "
-            + "; ".join(TEST_TEXT.get(t, t) for t in used) + "."
-        )
+        out.append(_("Response rates were compared between groups by {tests}.").format(
+            tests="; ".join(_(TEST_TEXT[t]) if t in TEST_TEXT else t for t in used)
+        ))
     if run.table("response_difference") is not None:
-        out.append(
-            f"Differences in rates (group − {run.settings.reference}) with "
-            f"{TEST_TEXT['newcombe']}."
-        )
+        out.append(_("Differences in rates (group − {reference}) with {method}.").format(
+            reference=run.settings.reference, method=_(TEST_TEXT["newcombe"])
+        ))
+
     return out
 
 

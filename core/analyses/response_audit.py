@@ -15,6 +15,7 @@ import pandas as pd
 from core.analyses.context import RunContext
 from core.analyses.criteria_sensitivity import supported_criteria
 from core.analyses.spec import NO_FIGURE, AnalysisSpec, TableSpec
+from core.model.i18n import gettext as _
 from core.model.results import AnalysisRun, Result
 from core.model.schema import RESPONSE_STATES, Cohort
 from core.model.settings import Settings
@@ -210,11 +211,12 @@ def _audit(ctx: RunContext) -> dict:
 def _methods(run: AnalysisRun) -> list[str]:
     if run.table("response_audit") is None:
         return []
-    return [
+    return [_(
         "Every response call is listed per patient, landmark and rule set with the visit "
         "used, each input value and each condition of the rule (true, false, missing or not "
         "assessed) in the patient-level table response_audit."
-    ]
+    )]
+
 
 
 SPECS = (

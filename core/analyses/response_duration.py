@@ -15,6 +15,8 @@ from core.analyses.context import RunContext
 from core.analyses.response import group_levels
 from core.analyses.spec import AnalysisSpec, FigureRef, TableSpec
 from core.analyses.sustained_response import OUTCOMES, evaluable_visits, every_visit_outcomes
+from core.model.i18n import N_
+from core.model.i18n import gettext as _
 from core.model.results import AnalysisRun, Result
 from core.model.vocabulary import ALL
 from core.outcomes.derive import Outcomes
@@ -119,7 +121,7 @@ def _compute_duration(ctx: RunContext) -> dict:
     }
 
 
-DURATION_TEXT = (
+DURATION_TEXT = N_(
     "Duration of response: months from the first visit after month 0 with the response (CR; "
     "or CR or PR) to the first later visit with an evaluable response without it (event), "
     "censored at the last visit with an evaluable response (an analysis choice); patients who "
@@ -131,7 +133,8 @@ DURATION_TEXT = (
 
 
 def _duration_methods(run: AnalysisRun) -> list[str]:
-    return [] if run.table("response_duration_summary") is None else [DURATION_TEXT]
+    return [] if run.table("response_duration_summary") is None else [_(DURATION_TEXT)]
+
 
 
 _REF = "tests/test_ln_response_reference.py"  # R: tests/reference/ln_response/

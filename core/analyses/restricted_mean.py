@@ -18,6 +18,7 @@ from core.analyses.competing_patients import (
 from core.analyses.competing_risks import KM, cif_curves
 from core.analyses.context import RunContext
 from core.analyses.spec import AnalysisSkipped, AnalysisSpec, FigureRef, TableSpec
+from core.model.i18n import gettext as _
 from core.model.results import AnalysisRun, Result
 from core.model.settings import Settings
 from core.model.vocabulary import ALL, groups_with_reference
@@ -224,16 +225,20 @@ def _methods_rmst(run: AnalysisRun) -> list[str]:
     chosen = not run.results["rmst"].meta.get("tau_default", True)
     months = run.results["milestones"].meta.get("months", []) if "milestones" in run.results else []
     at = ", ".join(f"{m:g}" for m in months)
-    return [
-        f"Restricted mean time without {event_label(run.settings)} up to τ = "
-        f"{t['tau'].iloc[0]:g} months ("
-        + ("chosen by the user" if chosen else "the largest time all groups reach")
-        + ") was compared between groups as a difference and a ratio (Greenwood variance of "
+    s = run.settings
+    tau_text = _("chosen by the user") if chosen else _("the largest time all groups reach")
+    at_text = ((_("at month {months} ") if len(months) == 1 else _("at months {months} ")).format(
+        months=at) if months else "")  # fmt: skip
+    return [_(
+        "Restricted mean time without {event} up to τ = {tau} months ({tau_choice}) was "
+        "compared between groups as a difference and a ratio (Greenwood variance of "
         "the area under the Kaplan–Meier curve, R print(survfit, rmean = τ), survRM2's rmst2 "
-        "contrasts); cumulative incidence "
-        + (f"at month{'s' if len(months) != 1 else ''} {at} " if months else "")
-        + "is reported with 95% confidence intervals."
-    ]
+        "contrasts); cumulative incidence {at}is reported with 95% confidence intervals."
+    ).format(
+        event=s.event_name or _(event_label(s)), tau=f"{t['tau'].iloc[0]:g}",
+        tau_choice=tau_text, at=at_text,
+    )]
+
 
 
 _REF = "tests/reference/competing/expected/"

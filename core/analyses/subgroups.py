@@ -10,6 +10,7 @@ import pandas as pd
 from core.analyses.context import RunContext
 from core.analyses.response import _no_response_note
 from core.analyses.spec import AnalysisSkipped, AnalysisSpec, FigureRef, TableSpec
+from core.model.i18n import gettext as _
 from core.model.results import AnalysisRun, Result
 from core.model.schema import LABELS
 from core.outcomes.derive import Outcomes
@@ -103,8 +104,9 @@ def _subgroups(ctx: RunContext) -> dict:
 def _methods(run: AnalysisRun) -> list[str]:
     if run.table("response_subgroups") is None:
         return []
-    return ["Overall response within subgroups (group, sex, ISN/RPS class, age at the median) "
-            "with the same intervals; exploratory, without adjustment for multiplicity."]
+    return [_("Overall response within subgroups (group, sex, ISN/RPS class, age at the median) "
+              "with the same intervals; exploratory, without adjustment for multiplicity.")]
+
 
 
 SPECS = (

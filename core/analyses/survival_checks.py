@@ -13,6 +13,8 @@ import pandas as pd
 from core.analyses.context import RunContext
 from core.analyses.restricted_mean import ttr_or_skip
 from core.analyses.spec import NO_FIGURE, AnalysisSpec, FigureRef, TableSpec
+from core.model.i18n import N_
+from core.model.i18n import gettext as _
 from core.model.results import AnalysisRun, Result
 from core.model.settings import Settings
 from core.model.vocabulary import groups_with_reference
@@ -21,10 +23,10 @@ from core.stats.ph import cox_zph, pairwise_logrank
 PH_COLUMNS = ["term", "chisq", "df", "p_value", "transform"]
 PH_RESID_COLUMNS = ["term", "time", "g_time", "scaled_residual"]
 TRANSFORM_WORDS = {
-    "km": "transformed by 1 − Kaplan–Meier",
-    "identity": "on its own scale (months)",
-    "log": "on the log scale",
-    "rank": "replaced by its rank",
+    "km": N_("transformed by 1 − Kaplan–Meier"),
+    "identity": N_("on its own scale (months)"),
+    "log": N_("on the log scale"),
+    "rank": N_("replaced by its rank"),
 }
 PAIRWISE_COLUMNS = ["group_a", "group_b", "n_a", "n_b", "statistic", "df", "p_value", "p_holm"]
 
@@ -150,16 +152,17 @@ def _methods_ph(run: AnalysisRun) -> list[str]:
     if run.table("ph_test") is None:
         return []
     how = run.results["ph_test"].meta.get("transform", "km")
-    return [
+    return [_(
         "Proportional hazards were checked with the Schoenfeld-residual score test, time "
-        f'{TRANSFORM_WORDS.get(how, how)} (R cox.zph(transform = "{how}")).'
-    ]
+        '{transform} (R cox.zph(transform = "{how}")).'
+    ).format(transform=_(TRANSFORM_WORDS[how]) if how in TRANSFORM_WORDS else how, how=how)]
 
 
 def _methods_pairwise(run: AnalysisRun) -> list[str]:
     if run.table("pairwise_logrank") is None:
         return []
-    return ["Each pair of groups was compared by the log-rank test with Holm's adjustment."]
+    return [_("Each pair of groups was compared by the log-rank test with Holm's adjustment.")]
+
 
 
 _REF = "tests/reference/competing/expected/"

@@ -24,6 +24,7 @@ import pandas as pd
 from core.analyses.context import RunContext
 from core.analyses.response import group_levels
 from core.analyses.spec import AnalysisSpec, FigureRef, TableSpec
+from core.model.i18n import gettext as _
 from core.model.results import AnalysisRun, Result
 from core.model.vocabulary import ALL
 from core.outcomes.derive import Outcomes, derive_outcomes
@@ -257,21 +258,24 @@ def _compute_sustained(ctx: RunContext) -> dict:
 def confirmed_text(confirm_weeks: float, missing: str) -> str:
     """Definition of confirmed and sustained response for the methods text."""
     return (
-        "Confirmed response at a landmark: the response (CR; or CR or PR) was met at the "
-        "landmark visit and again at the next visit with an evaluable response at least "
-        f"{confirm_weeks:g} weeks later (weeks converted to months as 7/30.4375; a responder "
-        "without such a visit was not evaluable for confirmation, an analysis choice). "
-        "Sustained response up to a landmark: met at every landmark up to it (e.g. CR at 6 and "
-        "at 12 months); not met once an evaluable landmark missed it, not evaluable when a "
-        "landmark was not evaluable and none missed it. "
+        _("Confirmed response at a landmark: the response (CR; or CR or PR) was met at the "
+          "landmark visit and again at the next visit with an evaluable response at least "
+          "{weeks} weeks later (weeks converted to months as 7/30.4375; a responder "
+          "without such a visit was not evaluable for confirmation, an analysis choice). "
+          "Sustained response up to a landmark: met at every landmark up to it (e.g. CR at 6 and "
+          "at 12 months); not met once an evaluable landmark missed it, not evaluable when a "
+          "landmark was not evaluable and none missed it.").format(weeks=f"{confirm_weeks:g}")
+        + " "
         + (
-            "Non-responder imputation: patients not evaluable counted as not met. "
+            _("Non-responder imputation: patients not evaluable counted as not met.")
             if missing == "non-responder"
-            else "Denominators were the patients evaluable for each statement (complete-case). "
+            else _("Denominators were the patients evaluable for each statement (complete-case).")
         )
-        + "Rates with Clopper–Pearson exact 95% intervals (R binom.test), compared between "
-        "groups by Fisher's exact test (R fisher.test)."
+        + " "
+        + _("Rates with Clopper–Pearson exact 95% intervals (R binom.test), compared between "
+            "groups by Fisher's exact test (R fisher.test).")
     )
+
 
 
 def _sustained_methods(run: AnalysisRun) -> list[str]:

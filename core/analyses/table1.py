@@ -18,6 +18,7 @@ import pandas as pd
 
 from core.analyses.context import RunContext
 from core.analyses.spec import NO_FIGURE, AnalysisSpec, TableSpec
+from core.model.i18n import gettext as _
 from core.model.results import AnalysisRun, Result
 from core.model.schema import (
     ISN_CLASSES,
@@ -364,20 +365,22 @@ def _methods(run: AnalysisRun) -> list[str]:
     if run.table("table1") is None:
         return []
     normal = run.settings.normal_vars
+    s = run.settings
     return [
-        "Baseline characteristics: median (IQR) with the Wilcoxon rank-sum test (Kruskal–Wallis "
-        "for more than two groups), mean (SD) with Welch's test for variables marked normal"
-        + (f" ({', '.join(normal)})" if normal else "")
-        + "; n (%) with Fisher's exact test when any expected count is below 5, else "
-        "chi-square without continuity correction; standardised mean differences (Yang & "
-        "Dalton for categorical variables). Laboratory values, including extra measures of the "
-        "file, were those of the baseline visit; free-text columns were not tabulated"
-        + (f"; added by choice: {', '.join(run.settings.baseline_include)}"
-           if run.settings.baseline_include else "")
-        + (f"; left out by choice: {', '.join(run.settings.baseline_exclude)}"
-           if run.settings.baseline_exclude else "")
+        _("Baseline characteristics: median (IQR) with the Wilcoxon rank-sum test (Kruskal–Wallis "
+          "for more than two groups), mean (SD) with Welch's test for variables marked "
+          "normal{normal}; n (%) with Fisher's exact test when any expected count is below 5, else "
+          "chi-square without continuity correction; standardised mean differences (Yang & "
+          "Dalton for categorical variables). Laboratory values, including extra measures of the "
+          "file, were those of the baseline visit; free-text columns were not tabulated").format(
+            normal=f" ({', '.join(normal)})" if normal else "")
+        + (_("; added by choice: {columns}").format(columns=", ".join(s.baseline_include))
+           if s.baseline_include else "")
+        + (_("; left out by choice: {columns}").format(columns=", ".join(s.baseline_exclude))
+           if s.baseline_exclude else "")
         + "."
     ]
+
 
 
 SPECS = (

@@ -9,6 +9,8 @@ from collections.abc import Mapping
 
 import pandas as pd
 
+from core.analyses.time_to_response import times_from_file
+from core.model.i18n import gettext as _
 from core.model.results import Result
 from core.model.schema import label_with_unit
 from core.model.settings import Filters, Settings
@@ -45,16 +47,16 @@ def labs_content(
         return None
     units = results["paired_changes"].meta.get("units")
     header = [
-        "Measure",
-        "Month",
-        "Group",
+        _("Measure"),
+        _("Month"),
+        _("Group"),
         "n",
-        "Baseline, median (IQR)",
-        "Follow-up, median (IQR)",
-        "Median change",
-        "Mean change (95% CI)",
-        "Wilcoxon p",
-        "t-test p",
+        _("Baseline, median (IQR)"),
+        _("Follow-up, median (IQR)"),
+        _("Median change"),
+        _("Mean change (95% CI)"),
+        _("Wilcoxon p"),
+        _("t-test p"),
     ]
     rows: list[list[str]] = []
     last_measure, last_month = None, None
@@ -65,7 +67,7 @@ def labs_content(
             [
                 label_with_unit(measure, units) if measure != last_measure else "",
                 months(month) if (measure, month) != (last_measure, last_month) else "",
-                str(r["group"]),
+                _(ALL) if str(r["group"]) == ALL else str(r["group"]),
                 count_text(r["n_pairs"]),
                 median_iqr(r["baseline_median"], r["baseline_q1"], r["baseline_q3"], lab, MINUS),
                 median_iqr(r["followup_median"], r["followup_q1"], r["followup_q3"], lab, MINUS),
@@ -77,12 +79,11 @@ def labs_content(
         )
         last_measure, last_month = measure, month
     notes = [
-        "Change = follow-up − baseline in patients with a value at both the baseline visit and "
-        f"the landmark visit ({landmarks_text(settings)}); quartiles R type 7. Wilcoxon p: "
-        + TEST_TEXT["wilcoxon_signed_rank"]
-        + ". t-test p: "
-        + TEST_TEXT["paired_t"]
-        + ". p-values unadjusted.",
+        _("Change = follow-up − baseline in patients with a value at both the baseline visit and "
+          "the landmark visit ({landmarks}); quartiles R type 7. Wilcoxon p: {wilcoxon}. t-test p: "
+          "{t_test}. p-values unadjusted.").format(
+            landmarks=landmarks_text(settings), wilcoxon=_(TEST_TEXT["wilcoxon_signed_rank"]),
+            t_test=_(TEST_TEXT["paired_t"])),
         settings_footnote(settings, filters),
     ]
     return TableContent(header, rows, [False] * len(rows), notes)
@@ -116,17 +117,21 @@ def ttr_content(
                 f"{format_ratio(r['hr'])} {format_ci(r['ci_low'], r['ci_high'], fmt=format_ratio)}",
                 format_p(r["p_value"]),
             )
-    event = settings.event_name or EVENT_SHORT.get(settings.event, settings.event)
+    event = settings.event_name or (
+        _(EVENT_SHORT[settings.event]) if settings.event in EVENT_SHORT else settings.event
+    )
     res = results.get("ttr_patients") or results.get("ttr_summary")
     source = str(res.meta.get("time_source", "")) if res is not None else ""
+    from_file = res is not None and times_from_file(res.meta)
     header = [
-        "Group",
+        _("Group"),
         "n",
-        f"Events ({event}), n (%)" if settings.event_name else f"Responded ({event}), n (%)",
-        "Median months (95% CI)",
-        "HR (95% CI)",
+        (_("Events ({event}), n (%)") if settings.event_name
+         else _("Responded ({event}), n (%)")).format(event=event),
+        _("Median months (95% CI)"),
+        _("HR (95% CI)"),
         "p",
-    ]
+    ]  # fmt: skip
     rows: list[list[str]] = []
     spans: list[bool] = []
     for g in groups:
@@ -135,12 +140,12 @@ def ttr_content(
         if g == ALL:
             hr_text, p = "", ""
         elif g == settings.reference and cox is not None:
-            hr_text, p = "1 (reference)", ""
+            hr_text, p = _("1 (reference)"), ""
         else:
             hr_text, p = hr.get(g, ("", ""))
         rows.append(
             [
-                g,
+                _(ALL) if g == ALL else g,
                 count_text(n),
                 n_pct(ev, 100.0 * ev / n if n else float("nan")) or SUPPRESSED,
                 _median_text(r),
@@ -153,28 +158,28 @@ def ttr_content(
         lr = logrank.iloc[0]
         rows.append(
             [
-                f"Log-rank test: χ² = {float(lr['statistic']):.2f}, df = {int(lr['df'])}, p = {format_p(lr['p_value'])}"
+                _("Log-rank test: χ² = {chi2}, df = {df}, p = {p}").format(
+                    chi2=f"{float(lr['statistic']):.2f}", df=int(lr["df"]), p=format_p(lr["p_value"]))
             ]
             + [""] * 5
         )
         spans.append(True)
     how = (
-        f"Time from the start of therapy to {event} or censoring, {source}. "
-        if source.startswith("times as given")
-        else f"Time from the start of therapy to the first visit after month 0 with {event}; "
-        "patients without a response are censored at their last visit after month 0. Responses "
-        "are seen only at visits, so times are interval-censored and tied; the visit month is "
-        "used (an analysis choice). "
+        _("Time from the start of therapy to {event} or censoring, {source}.").format(
+            event=event, source=source)
+        if from_file
+        else _("Time from the start of therapy to the first visit after month 0 with {event}; "
+               "patients without a response are censored at their last visit after month 0. "
+               "Responses are seen only at visits, so times are interval-censored and tied; the "
+               "visit month is used (an analysis choice).").format(event=event)
     )
+    logrank_text = _(TEST_TEXT["log-rank"])
     notes = [
-        how
-        + TEST_TEXT["kaplan_meier"]
-        + ". "
-        + TEST_TEXT["log-rank"].capitalize()
-        + ". HR: "
-        + TEST_TEXT["cox"]
-        + f"; reference group {settings.reference}.",
-        NOT_REACHED_NOTE,
+        how + " " + _("{km}. {logrank}. HR: {cox}; reference group {reference}.").format(
+            km=_(TEST_TEXT["kaplan_meier"]), logrank=logrank_text[:1].upper() + logrank_text[1:],
+            cox=_(TEST_TEXT["cox"]), reference=settings.reference),
+        _(NOT_REACHED_NOTE),
+
         settings_footnote(settings, filters),
     ]
     return TableContent(header, rows, spans, notes)
