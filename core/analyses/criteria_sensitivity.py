@@ -70,8 +70,8 @@ def criteria_sensitivity(
     t = pd.concat(parts)[cols].reset_index(drop=True) if parts else pd.DataFrame(columns=cols)
     skipped = [n for n in (*SENSITIVITY_CORE, *SENSITIVITY_EXTRA) if n not in names]
     if skipped:
-        notes.append("Not computable from this file (inputs missing): " + ", ".join(skipped) + ".")
-    notes.append("Values exactly on a ≤/≥ threshold meet it (relative tolerance 1e-9).")
+        notes.append(_("Not computable from this file (inputs missing): ") + ", ".join(skipped) + ".")
+    notes.append(_("Values exactly on a ≤/≥ threshold meet it (relative tolerance 1e-9)."))
     return Result("criteria_sensitivity", t, tuple(notes), {"settings": settings})
 
 

@@ -92,8 +92,7 @@ def _flow(ctx: RunContext) -> dict[str, Result]:
             "landmark_visits",
             o.landmarks,
             (
-                f"Baseline ± 1 month; landmarks ± {o.settings.window:g} month(s); nearest visit, "
-                "the earlier on a tie; a visit serves one landmark only.",
+                _('Baseline ± 1 month; landmarks ± {window} month(s); nearest visit, the earlier on a tie; a visit serves one landmark only.').format(window=f"{o.settings.window:g}"),
             ),
         ),
     }
@@ -101,11 +100,11 @@ def _flow(ctx: RunContext) -> dict[str, Result]:
 
 def _cohort_tables(ctx: RunContext) -> dict[str, Result]:
     if ctx.filtered.visits.empty:
-        raise AnalysisSkipped("No visits in the analysed patients.")
+        raise AnalysisSkipped(_("No visits in the analysed patients."))
     return {
         "data_completeness": Result(
             "data_completeness", data_completeness(ctx.filtered.visits),
-            ("Share of visits of each whole visit month with the value recorded.",),
+            (_("Share of visits of each whole visit month with the value recorded."),),
         ),
         "follow_up": Result("follow_up", follow_up(ctx.filtered)),
     }

@@ -158,12 +158,12 @@ def paired_changes(cohort: Cohort, o: Outcomes, values: pd.DataFrame | None = No
                 if len(base) < 2:
                     short.append(f"{m} {month:g} mo {g}")
     notes = [
-        "Wilcoxon signed-rank (differences rounded to 7 significant digits; exact "
+        _("Wilcoxon signed-rank (differences rounded to 7 significant digits; exact "
         "only with < 50 non-zero differences, no ties and no zero dropped) and paired "
-        "t-test; unadjusted, exploratory p-values."
+        "t-test; unadjusted, exploratory p-values.")
     ]
     if short:
-        notes.append("Fewer than 2 pairs, no test: " + "; ".join(short) + ".")
+        notes.append(_("Fewer than 2 pairs, no test: ") + "; ".join(short) + ".")
     return Result(
         "paired_changes",
         pd.DataFrame(rows, columns=_PAIRED_COLS),
@@ -230,11 +230,10 @@ def repeated_measures(
                 adj[fin] = holm(p[fin])
             pw += [r | {"p_holm": q} for r, q in zip(block, adj, strict=True)]
     notes = [
-        f"Friedman test over months {_months_label(months)} on complete cases; "
-        "pairwise Wilcoxon signed-rank with Holm adjustment on the same cases."
+        _('Friedman test over months {months} on complete cases; pairwise Wilcoxon signed-rank with Holm adjustment on the same cases.').format(months=_months_label(months))
     ]
     if short:
-        notes.append("Fewer than 2 complete cases, no test: " + "; ".join(short) + ".")
+        notes.append(_("Fewer than 2 complete cases, no test: ") + "; ".join(short) + ".")
     pw_cols = (
         "measure group month_a month_b n_pairs wilcoxon_p p_holm wilcoxon_V "
         "wilcoxon_method n_zero_diff tied_abs_diff"
@@ -271,7 +270,7 @@ def change_between_groups(
         return Result(
             "change_between_groups",
             pd.DataFrame(columns=cols),
-            ("Fewer than two groups: no comparison between groups.",),
+            (_("Fewer than two groups: no comparison between groups."),),
             {"settings": o.settings},
         )
     rows, short = [], []
@@ -302,11 +301,11 @@ def change_between_groups(
                 if rs is None:
                     short.append(f"{m} {month:g} mo {g}")
     notes = [
-        "Wilcoxon rank-sum test of the paired changes (rounded to 7 significant "
-        "digits); unadjusted, exploratory p-values."
+        _("Wilcoxon rank-sum test of the paired changes (rounded to 7 significant "
+        "digits); unadjusted, exploratory p-values.")
     ]
     if short:
-        notes.append("A group without pairs, no test: " + "; ".join(short) + ".")
+        notes.append(_("A group without pairs, no test: ") + "; ".join(short) + ".")
     return Result(
         "change_between_groups",
         pd.DataFrame(rows, columns=cols),

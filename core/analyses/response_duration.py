@@ -94,12 +94,12 @@ def response_duration(o: Outcomes, patients: pd.DataFrame | None = None) -> dict
                             med.low, med.high, med.rule])
     curve = pd.concat(curves, ignore_index=True) if curves else pd.DataFrame(columns=CURVE_COLUMNS)
     notes = (
-        "Duration of response: from the first visit after month 0 with the response to the "
+        _("Duration of response: from the first visit after month 0 with the response to the "
         "first later evaluable visit without it; censored at the last visit with an evaluable "
         "response (a choice). Kaplan–Meier with log-log 95% CI, as R survfit(conf.type = "
-        "'log-log'); median as summary(fit)$table.",
-        "Responses are seen only at visits: durations are interval-censored and tied; the "
-        "visit months are used (a choice).",
+        "'log-log'); median as summary(fit)$table."),
+        _("Responses are seen only at visits: durations are interval-censored and tied; the "
+        "visit months are used (a choice)."),
     )
     meta = {"settings": o.settings}
     return {
@@ -113,7 +113,7 @@ def response_duration(o: Outcomes, patients: pd.DataFrame | None = None) -> dict
 def _compute_duration(ctx: RunContext) -> dict:
     o = every_visit_outcomes(ctx)
     dp = duration_patients(o)
-    note = ("Patient-level: one row per responder and outcome (CR; ORR = CR or PR).",)
+    note = (_("Patient-level: one row per responder and outcome (CR; ORR = CR or PR)."),)
     return {
         **response_duration(o, dp),
         "response_duration_patients": Result("response_duration_patients", dp, note,

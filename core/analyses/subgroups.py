@@ -88,8 +88,7 @@ def response_subgroups(o: Outcomes, patients: pd.DataFrame) -> Result:
     table = pd.concat(blocks, ignore_index=True)[columns] if blocks else pd.DataFrame(columns=columns)
     interval = "Wilson" if o.settings.ci == "wilson" else "Clopper-Pearson exact"
     notes = (
-        f"Overall response (CR or PR) within subgroups, {interval} 95% intervals; age bands "
-        "split at the cohort's median age. Exploratory, no adjustment for multiplicity.",
+        _("Overall response (CR or PR) within subgroups, {interval} 95% intervals; age bands split at the cohort's median age. Exploratory, no adjustment for multiplicity.").format(interval=interval),
     )
     return Result("response_subgroups", table, notes)
 

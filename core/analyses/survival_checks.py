@@ -50,28 +50,27 @@ def ph_test(
     empty = (pd.DataFrame(columns=PH_COLUMNS), pd.DataFrame(columns=PH_RESID_COLUMNS))
     meta = {"transform": transform, "reference": ref}
     method = (
-        f"Schoenfeld-residual test (transform '{transform}'), as R cox.zph of "
-        "coxph(ties = 'efron')."
+        _("Schoenfeld-residual test (transform '{transform}'), as R cox.zph of coxph(ties = 'efron').").format(transform=transform)
     )
     others = [g for g in groups if g != ref]
     note = None
     if len(groups) < 2:
-        note = "One group only: no Cox model to check."
+        note = _("One group only: no Cox model to check.")
     elif (d["event"] > 0).sum() == 0:
-        note = "No responses: no Cox model to check."
+        note = _("No responses: no Cox model to check.")
     if note is None:
         grp = d["group"].astype(str)
         x = np.column_stack([(grp == g).to_numpy(float) for g in others])
         z = cox_zph(d["time"], d["event"], x, ["group"], [list(range(len(others)))], transform)
         if not z.converged:
-            note = "Cox model not estimable: proportional hazards not checked."
+            note = _("Cox model not estimable: proportional hazards not checked.")
     if note is not None:
         return {
             "ph_test": Result("ph_test", empty[0], (method, note), meta),
             "ph_residuals": Result("ph_residuals", empty[1], (method, note), meta),
         }
     if all(np.isnan(r.chisq) for r in z.tests):
-        note = "Every response at one time: no change over time to test."
+        note = _("Every response at one time: no change over time to test.")
         return {
             "ph_test": Result("ph_test", empty[0], (method, note), meta),
             "ph_residuals": Result("ph_residuals", empty[1], (method, note), meta),
@@ -110,8 +109,8 @@ def ph_test(
             res,
             (
                 method,
-                "Scaled Schoenfeld residuals: a flat trend over time supports "
-                "proportional hazards.",
+                _("Scaled Schoenfeld residuals: a flat trend over time supports "
+                "proportional hazards."),
             ),
             meta,
         ),
@@ -126,12 +125,12 @@ def pairwise_logrank_table(ttr_patients: pd.DataFrame, settings: Settings) -> Re
     d = ttr_patients.loc[
         ttr_patients["time"].notna() & ttr_patients["event"].notna() & ttr_patients["group"].notna()
     ]
-    levels, _ = groups_with_reference(d["group"], settings.reference, settings.group_order)
+    levels, _ref = groups_with_reference(d["group"], settings.reference, settings.group_order)
     table = pairwise_logrank(d["time"], d["event"], d["group"].astype(str), levels)
     table = table[PAIRWISE_COLUMNS]
-    notes = ["Log-rank for each pair of groups, Holm-adjusted, as R survdiff and p.adjust."]
+    notes = [_("Log-rank for each pair of groups, Holm-adjusted, as R survdiff and p.adjust.")]
     if d["group"].nunique() < 3:
-        notes.append("Fewer than three groups: the pairwise table repeats the log-rank test.")
+        notes.append(_("Fewer than three groups: the pairwise table repeats the log-rank test."))
     return Result("pairwise_logrank", table, tuple(notes), {"adjust": "holm"})
 
 

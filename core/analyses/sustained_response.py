@@ -182,17 +182,15 @@ def sustained_rates(o: Outcomes, statuses: pd.DataFrame | None = None) -> Result
 def _notes(o: Outcomes) -> list[str]:
     s = o.settings
     notes = [
-        f"Confirmed: met at the landmark visit and at the next evaluable visit at least "
-        f"{s.confirm_weeks:g} weeks later; sustained: met at every landmark up to the month "
-        f"shown; responses under '{s.criteria}'; Clopper–Pearson exact 95% intervals.",
+        _("Confirmed: met at the landmark visit and at the next evaluable visit at least {confirm_weeks} weeks later; sustained: met at every landmark up to the month shown; responses under '{criteria}'; Clopper–Pearson exact 95% intervals.").format(confirm_weeks=f"{s.confirm_weeks:g}", criteria=s.criteria),
     ]
     if s.missing == "non-responder":
-        notes.append("Non-responder imputation: not evaluable counts as not met.")
+        notes.append(_("Non-responder imputation: not evaluable counts as not met."))
     else:
-        notes.append("Complete-case denominators (patients evaluable for each statement).")
+        notes.append(_("Complete-case denominators (patients evaluable for each statement)."))
     if s.missing == "locf":
-        notes.append("Last observation carried forward is not applied to confirmed/sustained "
-                     "response: complete-case.")
+        notes.append(_("Last observation carried forward is not applied to confirmed/sustained "
+                     "response: complete-case."))
     return notes
 
 
@@ -214,7 +212,7 @@ def sustained_tests(o: Outcomes, statuses: pd.DataFrame | None = None) -> Result
     ]
     rows, notes = [], []
     if len(levels) < 2:
-        notes.append("Only one group: no test between groups.")
+        notes.append(_("Only one group: no test between groups."))
     what, c = _counts(st, levels, o.settings.missing)
     for i, (kind, month, outcome) in enumerate(what.itertuples(index=False)):
         if len(levels) < 2:
@@ -226,8 +224,7 @@ def sustained_tests(o: Outcomes, statuses: pd.DataFrame | None = None) -> Result
             chosen = group_outcome_test(table)
             row["test"], row["p_value"] = chosen.test, chosen.p
         else:
-            notes.append(f"{kind} {outcome} at {month:g} months: fewer than two groups "
-                         "evaluable, no test.")
+            notes.append(_('{kind} {outcome} at {month} months: fewer than two groups evaluable, no test.').format(kind=kind, outcome=outcome, month=f"{month:g}"))
         for j, g in enumerate(levels):
             row[f"{g}_yes"], row[f"{g}_n"] = int(yes[j]), int(n[j])
         rows.append(row)
