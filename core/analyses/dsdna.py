@@ -13,7 +13,7 @@ from core.analyses.spec import AnalysisSpec, FigureRef, TableSpec
 from core.model.i18n import gettext as _
 from core.model.results import AnalysisRun, Result
 from core.model.schema import Cohort
-from core.model.vocabulary import TEST_TEXT
+from core.model.vocabulary import test_text
 from core.outcomes.derive import Outcomes
 from core.stats.contingency import mcnemar_or_binomial
 
@@ -70,7 +70,7 @@ def _methods(run: AnalysisRun) -> list[str]:
     if run.table("dsdna_shift") is None:
         return []
     return [_("Anti-dsDNA positivity at baseline and landmark: {test}.").format(
-        test=_(TEST_TEXT["mcnemar"]))]
+        test=test_text("mcnemar"))]
 
 
 

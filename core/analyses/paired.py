@@ -21,7 +21,7 @@ from core.analyses.spec import AnalysisSpec, FigureRef, TableSpec
 from core.model.i18n import gettext as _
 from core.model.results import AnalysisRun, Result
 from core.model.schema import Cohort, label_with_unit, measure_units
-from core.model.vocabulary import TEST_TEXT
+from core.model.vocabulary import test_text
 from core.outcomes.derive import Outcomes
 from core.stats.ranks import friedman, holm, paired_t, rank_sum, signed_rank
 
@@ -339,13 +339,13 @@ def _methods(run: AnalysisRun) -> list[str]:
     if run.table("paired_changes") is not None:
         out.append(_("Changes from baseline (follow-up − baseline, paired patients only): "
                      "{wilcoxon}, and {t_test}.").format(
-            wilcoxon=_(TEST_TEXT["wilcoxon_signed_rank"]), t_test=_(TEST_TEXT["paired_t"])))
+            wilcoxon=test_text("wilcoxon_signed_rank"), t_test=test_text("paired_t")))
     if run.table("repeated_measures") is not None:
         out.append(_("Values at months 0 and the landmarks: {test}.").format(
-            test=_(TEST_TEXT["friedman"])))
+            test=test_text("friedman")))
     if run.table("change_between_groups") is not None:
         out.append(_("Changes were compared between groups by the {test}.").format(
-            test=_(TEST_TEXT["wilcoxon_rank_sum"])))
+            test=test_text("wilcoxon_rank_sum")))
     named = {m: u for m, u in measure_units(run.cohort).items()
              if run.table("paired_changes") is not None
              and m in set(run.table("paired_changes")["measure"])}

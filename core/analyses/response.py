@@ -13,7 +13,7 @@ from core.analyses.context import RunContext
 from core.analyses.spec import AnalysisSkipped, AnalysisSpec, FigureRef, TableSpec
 from core.model.i18n import gettext as _
 from core.model.results import AnalysisRun, Result
-from core.model.vocabulary import ALL, TEST_TEXT, group_order
+from core.model.vocabulary import ALL, TEST_TEXT, group_order, test_text
 from core.outcomes.derive import Outcomes
 from core.stats.binomial import clopper_pearson, newcombe_difference, wilson
 from core.stats.contingency import group_outcome_test
@@ -311,7 +311,7 @@ def _response_methods(run: AnalysisRun) -> list[str]:
         ))
     if run.table("response_difference") is not None:
         out.append(_("Differences in rates (group − {reference}) with {method}.").format(
-            reference=run.settings.reference, method=_(TEST_TEXT["newcombe"])
+            reference=run.settings.reference, method=test_text("newcombe")
         ))
 
     return out

@@ -23,9 +23,9 @@ from core.model.settings import Settings
 from core.model.vocabulary import (
     ALL,
     EVENT_SHORT,
-    TEST_TEXT,
     event_words,
     groups_with_reference,
+    test_text,
 )
 from core.stats.survival import cox_efron, kaplan_meier, km_median, logrank, risk_counts
 
@@ -274,7 +274,7 @@ def _methods(run: AnalysisRun) -> list[str]:
         return []
     s = run.settings
     tests = _("{km}; groups compared by the {logrank} and a {cox}, reference group {reference}.").format(
-        km=_(TEST_TEXT["kaplan_meier"]), logrank=_(TEST_TEXT["log-rank"]), cox=_(TEST_TEXT["cox"]),
+        km=test_text("kaplan_meier"), logrank=test_text("log-rank"), cox=test_text("cox"),
         reference=s.reference,
     )
     source = time_source(run)

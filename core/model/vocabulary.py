@@ -150,7 +150,13 @@ TEST_TEXT: dict[str, str] = {
     "cox": N_('Cox proportional-hazards model, Efron ties, Wald p (R coxph(ties = "efron"))'),
 }
 
+def test_text(key: str) -> str:
+    """:data:`TEST_TEXT` of ``key`` in the current language."""
+    return _(TEST_TEXT[key])
+
+
 TEST_SHORT: dict[str, str] = {
+
     "fisher_exact": N_("Fisher's exact test"),
     "chi_square": N_("chi-square test"),
     "wilcoxon_rank_sum": N_("Wilcoxon rank-sum test"),

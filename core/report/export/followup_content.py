@@ -14,7 +14,7 @@ from core.model.i18n import gettext as _
 from core.model.results import Result
 from core.model.schema import label_with_unit
 from core.model.settings import Filters, Settings
-from core.model.vocabulary import EVENT_SHORT, TEST_TEXT
+from core.model.vocabulary import EVENT_SHORT, test_text
 from core.report.export.common import ALL, TableContent, group_order, table
 from core.report.export.display import (
     MINUS,
@@ -82,8 +82,8 @@ def labs_content(
         _("Change = follow-up − baseline in patients with a value at both the baseline visit and "
           "the landmark visit ({landmarks}); quartiles R type 7. Wilcoxon p: {wilcoxon}. t-test p: "
           "{t_test}. p-values unadjusted.").format(
-            landmarks=landmarks_text(settings), wilcoxon=_(TEST_TEXT["wilcoxon_signed_rank"]),
-            t_test=_(TEST_TEXT["paired_t"])),
+            landmarks=landmarks_text(settings), wilcoxon=test_text("wilcoxon_signed_rank"),
+            t_test=test_text("paired_t")),
         settings_footnote(settings, filters),
     ]
     return TableContent(header, rows, [False] * len(rows), notes)
@@ -173,11 +173,11 @@ def ttr_content(
                "Responses are seen only at visits, so times are interval-censored and tied; the "
                "visit month is used (an analysis choice).").format(event=event)
     )
-    logrank_text = _(TEST_TEXT["log-rank"])
+    logrank_text = test_text("log-rank")
     notes = [
         how + " " + _("{km}. {logrank}. HR: {cox}; reference group {reference}.").format(
-            km=_(TEST_TEXT["kaplan_meier"]), logrank=logrank_text[:1].upper() + logrank_text[1:],
-            cox=_(TEST_TEXT["cox"]), reference=settings.reference),
+            km=test_text("kaplan_meier"), logrank=logrank_text[:1].upper() + logrank_text[1:],
+            cox=test_text("cox"), reference=settings.reference),
         _(NOT_REACHED_NOTE),
 
         settings_footnote(settings, filters),

@@ -12,7 +12,7 @@ from core.model.i18n import N_
 from core.model.i18n import gettext as _
 from core.model.results import Result
 from core.model.settings import Filters, Settings
-from core.model.vocabulary import ALL, TEST_TEXT, group_order
+from core.model.vocabulary import ALL, group_order, test_text
 from core.report.export.common import TableContent, table
 from core.report.export.display import MINUS, format_ci, format_num, format_p, format_pct, n_pct
 from core.report.export.wording import settings_footnote
@@ -94,7 +94,7 @@ def long_term_content(
           "with exact Poisson intervals (R poisson.test). Kidney outcomes as defined in "
           "clinical-rules §6 (sustained eGFR decline confirmed at the next visit, doubling of "
           "creatinine, ESKD, death). p: {test} between groups ({all}: every group "
-          "together).").format(test=_(TEST_TEXT["log-rank"]), all=_(ALL)),
+          "together).").format(test=test_text("log-rank"), all=_(ALL)),
 
         settings_footnote(settings, filters),
     ]

@@ -34,7 +34,7 @@ MONTH_TITLE = N_("Months since start of therapy")
 
 
 def _fmt_months(x: float, **_kw: object) -> str:
-    return _("NR") if x is None or x != x else f"{x:.3g}"
+    return "NR" if x is None or x != x else f"{x:.3g}"
 
 
 def _summary_lines(
@@ -47,7 +47,7 @@ def _summary_lines(
         parts = [
             (f"{group_name(g)} {_fmt_months(s.at[g, 'median_time'])} "
              + format_ci(s.at[g, "median_ci_low"], s.at[g, "median_ci_high"], _fmt_months,
-                         style="dash", missing=_("NR"))).rstrip()  # fmt: skip
+                         style="dash", missing="NR")).rstrip()  # fmt: skip
             for g in groups
             if g in s.index
         ]
