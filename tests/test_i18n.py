@@ -363,3 +363,81 @@ def test_cli_warns_when_korean_figures_have_no_font(tmp_path: Path, capsys, monk
     assert err.startswith("경고:") and "fonts-nanum" in err, err
     assert main(["report", long, "--lang", "en", "--out", str(tmp_path)]) == 0
     assert capsys.readouterr().err == ""  # English groups, English interface: no warning
+
+
+def _left_in_english(text: str) -> list[str]:
+    """The English msgid fragments (:func:`_english_fragments`) in ``text``, except those the
+    Korean catalogue keeps as they are (R calls, "p =", "n =")."""
+    kept = " ".join(i18n.catalogue("ko").values())
+    return sorted({f for f in _english_fragments() if f in text and f not in kept})
+
+
+def test_cli_lang_ko_methods_notes_and_figures_in_korean(tmp_path: Path, monkeypatch) -> None:
+    """``report --lang ko`` (images off: no browser needed): the methods text, every result
+    note and every figure's title are Korean, with no English interface text left; the
+    same run in English has no Hangul in them."""
+    import core.report.figures as figures
+    from core.__main__ import main
+    from core.report.export import imaging
+
+    built: dict = {}
+    build = figures.build_figures
+
+    def keep(run, **kw):
+        built.clear()
+        built.update(build(run, **kw))
+        return built
+
+    monkeypatch.setattr(figures, "build_figures", keep)
+    monkeypatch.setattr(imaging, "images_available", lambda: False)
+    long = str(ROOT / "tests" / "reference" / "cohort_long.csv")
+    assert main(["report", long, "--lang", "ko", "--out", str(tmp_path / "ko")]) == 0
+    methods = (tmp_path / "ko" / "methods.md").read_text(encoding="utf-8")
+    notes = (tmp_path / "ko" / "notes.txt").read_text(encoding="utf-8").splitlines()
+    titles = [str(f.layout.title.text) for f in built.values() if f.layout.title.text]
+    assert methods.startswith("# 방법") and "\n# 결과\n" in methods
+    assert "완전관해" in methods and "신뢰구간" in methods
+    assert len(titles) > 20 and all(HANGUL.search(t) for t in titles), titles
+    assert not _left_in_english(methods)
+    assert not [(t, _left_in_english(t)) for t in titles if _left_in_english(t)]
+    english_notes = [n for n in notes if _left_in_english(n)]
+    assert not english_notes, english_notes
+    assert all(HANGUL.search(n) for n in notes if not n.startswith("[report] PNG")), [
+        n for n in notes if not HANGUL.search(n)
+    ]
+    assert i18n.language() == "en"
+
+    assert main(["report", long, "--lang", "en", "--out", str(tmp_path / "en")]) == 0
+    methods = (tmp_path / "en" / "methods.md").read_text(encoding="utf-8")
+    notes = (tmp_path / "en" / "notes.txt").read_text(encoding="utf-8")
+    assert methods.startswith("# Methods") and not HANGUL.search(methods)
+    assert not HANGUL.search(notes)
+    assert not [f.layout.title.text for f in built.values()
+                if HANGUL.search(str(f.layout.title.text or ""))]  # fmt: skip
+
+
+def test_image_renderer_thread_draws_in_the_callers_language() -> None:
+    """The kaleido event-loop thread does not inherit the caller's language (a context
+    variable): ``_Renderer.submit`` runs each job under the language it was asked in."""
+    import asyncio
+    import threading
+
+    from core.report import images
+
+    class Fake:
+        async def calc_fig(self, fig, opts):
+            return i18n.language()
+
+    renderer = object.__new__(images._Renderer)
+    renderer._loop = asyncio.new_event_loop()
+    renderer._kaleido = Fake()
+    thread = threading.Thread(target=renderer._loop.run_forever, daemon=True)
+    thread.start()
+    try:
+        with i18n.use("ko"):
+            assert renderer.submit({}, {}).result(timeout=10) == "ko"
+        assert renderer.submit({}, {}, "ko").result(timeout=10) == "ko"
+        assert renderer.submit({}, {}).result(timeout=10) == "en"
+    finally:
+        renderer._loop.call_soon_threadsafe(renderer._loop.stop)
+        thread.join(timeout=5)

@@ -218,7 +218,8 @@ def competing_risks(
             meta,
         ),
         "cif_tests": Result(
-            "cif_tests", tests, ("Gray's test (rho = 0), as R cmprsk::cuminc.", *test_notes), meta
+            "cif_tests", tests, (_("Gray's test (rho = 0), as R cmprsk::cuminc."), *test_notes)
+, meta
         ),
         "cif_regression": Result(
             "cif_regression",

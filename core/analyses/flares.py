@@ -198,7 +198,8 @@ def flares(
     ``poisson.test(c(x1, x0), c(T1, T0))`` (exact conditional binomial p and CI).
     """
     events, pats = flare_tables(o, definitions)
-    words = {d.name: f"Renal flare ({d.name})" for d in definitions}
+    words = {d.name: _("Renal flare ({name})").format(name=d.name) for d in definitions}
+
     ref = settings.reference
     et = event_time_tables(pats.rename(columns={"definition": "outcome"}), ref, words,
                           order=settings.group_order)

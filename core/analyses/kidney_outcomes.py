@@ -225,7 +225,8 @@ def kidney_outcomes(
     if not _has_death(cohort):
         notes.append(_("No death column: death and the composite's death component not assessed."))
     pats = pats[pats["outcome"].isin(present)].reset_index(drop=True)
-    et = event_time_tables(pats, settings.reference, {k: OUTCOMES[k] for k in present},
+    et = event_time_tables(pats, settings.reference, {k: _(OUTCOMES[k]) for k in present},
+
                           order=settings.group_order)
     conf = (
         _("a decline at the last visit counts unconfirmed")

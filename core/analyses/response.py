@@ -13,7 +13,7 @@ from core.analyses.context import RunContext
 from core.analyses.spec import AnalysisSkipped, AnalysisSpec, FigureRef, TableSpec
 from core.model.i18n import gettext as _
 from core.model.results import AnalysisRun, Result
-from core.model.vocabulary import ALL, TEST_TEXT, group_order, test_text
+from core.model.vocabulary import ALL, MISSING_WORDS, TEST_TEXT, group_order, test_text
 from core.outcomes.derive import Outcomes
 from core.stats.binomial import clopper_pearson, newcombe_difference, wilson
 from core.stats.contingency import group_outcome_test
@@ -119,9 +119,11 @@ def response_rates(o: Outcomes, conf: float = 0.95) -> Result:
         iv = ci(c[f"{k}_n"].to_numpy(float), n.to_numpy(float), conf)
         t[f"{k}_ci_low"], t[f"{k}_ci_high"] = 100 * np.asarray(iv.low), 100 * np.asarray(iv.high)
     t["n_off_landmark"] = c["n_off_landmark"]
-    method = "Wilson score" if o.settings.ci == "wilson" else "Clopper–Pearson exact"
+    method = _("Wilson score") if o.settings.ci == "wilson" else _("Clopper–Pearson exact")
+    missing = _(MISSING_WORDS[o.settings.missing]) if o.settings.missing in MISSING_WORDS else o.settings.missing
     notes = [
-        _("Response under '{criteria}' criteria, {missing} at each landmark (± {window} month(s)); {method} 95% intervals.").format(criteria=o.settings.criteria, missing=o.settings.missing, window=f"{o.settings.window:g}", method=method),
+        _("Response under '{criteria}' criteria, {missing} at each landmark (± {window} month(s)); {method} 95% intervals.").format(criteria=o.settings.criteria, missing=missing, window=
+f"{o.settings.window:g}", method=method),
         *o.notes,
     ]
     if (n == 0).any():

@@ -86,7 +86,7 @@ def response_subgroups(o: Outcomes, patients: pd.DataFrame) -> Result:
     blocks = [b for b in blocks if not b.empty]  # a landmark nobody reached adds no rows
     columns = ["month", *SUBGROUP_COLUMNS]
     table = pd.concat(blocks, ignore_index=True)[columns] if blocks else pd.DataFrame(columns=columns)
-    interval = "Wilson" if o.settings.ci == "wilson" else "Clopper-Pearson exact"
+    interval = "Wilson" if o.settings.ci == "wilson" else _("Clopper–Pearson exact")
     notes = (
         _("Overall response (CR or PR) within subgroups, {interval} 95% intervals; age bands split at the cohort's median age. Exploratory, no adjustment for multiplicity.").format(interval=interval),
     )

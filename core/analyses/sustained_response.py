@@ -228,7 +228,8 @@ def sustained_tests(o: Outcomes, statuses: pd.DataFrame | None = None) -> Result
         for j, g in enumerate(levels):
             row[f"{g}_yes"], row[f"{g}_n"] = int(yes[j]), int(n[j])
         rows.append(row)
-    notes.append("Fisher's exact test; unadjusted, exploratory p-values.")
+    notes.append(_("Fisher's exact test; unadjusted, exploratory p-values."))
+
     return Result("sustained_tests", pd.DataFrame(rows, columns=cols), tuple(notes),
                   {"settings": o.settings})
 

@@ -150,7 +150,15 @@ TEST_TEXT: dict[str, str] = {
     "cox": N_('Cox proportional-hazards model, Efron ties, Wald p (R coxph(ties = "efron"))'),
 }
 
+# The missing-landmark rules (Settings.missing) in a sentence.
+MISSING_WORDS: dict[str, str] = {
+    "complete-case": N_("complete-case"), "non-responder": N_("non-responder imputation"),
+    "locf": N_("last observation carried forward"),
+}  # fmt: skip
+
+
 def test_text(key: str) -> str:
+
     """:data:`TEST_TEXT` of ``key`` in the current language."""
     return _(TEST_TEXT[key])
 

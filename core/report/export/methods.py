@@ -160,7 +160,13 @@ def _statistics_paragraph(run: AnalysisRun) -> str:
 
 def _ci(low: object, high: object, fmt: Callable[..., str] = format_pct) -> str:
     """'95% CI 3 to 6'; a bound the curve never reaches reads 'not reached'."""
-    return format_ci(low, high, fmt, MINUS, style="prose", missing=_("not reached"))
+    if pd.isna(low) and pd.isna(high):
+        return format_ci(low, high, fmt, MINUS, style="prose")  # "" (both ends missing)
+    missing = _("not reached")
+    return _("95% CI {low} to {high}").format(
+        low=fmt(low, minus=MINUS, missing=missing), high=fmt(high, minus=MINUS, missing=missing)
+    )
+
 
 
 def _results_paragraph(results: Mapping[str, Result], settings: Settings) -> str:
@@ -233,7 +239,9 @@ def _results_paragraph(results: Mapping[str, Result], settings: Settings) -> str
                 if pd.isna(r.get("median_ci_low")) and pd.isna(r.get("median_ci_high"))
                 else (f" ({_ci(r.get('median_ci_low'), r.get('median_ci_high'), format_num)})")
             )
-            meds.append(f"{r['group']} {med}{ci}")
+            group = _(ALL) if str(r["group"]) == ALL else r["group"]
+            meds.append(f"{group} {med}{ci}")
+
         parts.append(_("Median time to {event}: {medians}.").format(
             event=settings.event_name or _("response"), medians="; ".join(meds)
         ))
