@@ -317,11 +317,10 @@ def _methods(run: AnalysisRun) -> list[str]:
     if t is None:
         return []
     if not (t["status"] > RESPONSE).any():
-        return [_(
-            "No competing events were recorded; the cumulative incidence of response "
-            "(Aalen–Johansen, R survfit(Surv(time, factor(status)) ~ group)) equals 1 − "
-            "Kaplan–Meier."
-        )]
+        return [_("No competing events were recorded; the cumulative incidence of response "
+                  "(Aalen–Johansen, R survfit(Surv(time, factor(status)) ~ group)) equals 1 − "
+                  "Kaplan–Meier.")]
+
     return [_(
         "Competing events (death, ESKD, treatment discontinuation) ended follow-up when they "
         "came before a response. The cumulative incidence of response was estimated by "

@@ -264,7 +264,7 @@ def _start(
     }
     renderer = _get_renderer()
     lang = i18n.language()
-    return PendingImage(renderer, renderer.submit(fig.to_dict(), opts, lang), dpi, lang)
+    return PendingImage(renderer, renderer.submit(fig.to_dict(), opts), dpi, lang)
 
 
 
