@@ -2,24 +2,25 @@
 
 import streamlit as st
 
+from core.model.i18n import gettext as _
 from ui import baseline, view
 from ui.widgets import guarded
 
 v = view.current("cohort")
-st.title("Cohort")
+st.title(_("Cohort"))
 st.caption(v.summary)
 
-st.header("Baseline characteristics", divider="gray")
+st.header(_("Baseline characteristics"), divider="gray")
 v.table("table1")
-with guarded("choose the variables of the baseline table"):
+with guarded(_("choose the variables of the baseline table")):
     baseline.choose_variables(v.cohort)
 
-st.header("Patient flow", divider="gray")
+st.header(_("Patient flow"), divider="gray")
 v.figure("flow")
 v.table("flow")
 
-st.header("Data completeness", divider="gray")
+st.header(_("Data completeness"), divider="gray")
 v.figure("completeness")
 
-st.header("Follow-up per patient", divider="gray")
+st.header(_("Follow-up per patient"), divider="gray")
 v.figure("swimmer")

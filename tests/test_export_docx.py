@@ -24,7 +24,13 @@ from docx.oxml.ns import qn
 from core.model.results import AnalysisRun, Result
 from core.model.schema import SourceInfo
 from core.model.settings import Filters, Settings
-from core.report.export.display import MINUS, format_measure, format_num, format_p, format_pct
+from core.report.export.display import (
+    MINUS,
+    format_measure,
+    format_p,
+    format_pct,
+    format_ratio,
+)
 from core.report.export.docx_tables import docx_table_texts, journal_tables_docx
 from core.report.export.methods import methods_text
 from core.report.export.provenance import provenance, provenance_json
@@ -100,11 +106,11 @@ def test_baseline_table_numbers(tables, results) -> None:
         r["relapse"],
         r["All"],
         format_p(r["p_value"]),
-        format_num(r["smd"]),
+        format_ratio(r["smd"]),  # SMD to 2 decimals, as journals print it
     ]
     sex = by_label["Sex, n (%)"]
     s = t1[t1["variable"] == "sex"].iloc[0]
-    assert sex[-2:] == [format_p(s["p_value"]), format_num(s["smd"])] == ["0.064", "0.393"]
+    assert sex[-2:] == [format_p(s["p_value"]), format_ratio(s["smd"])] == ["0.064", "0.39"]
 
 
 def test_response_table_numbers(tables, results) -> None:

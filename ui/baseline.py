@@ -12,16 +12,21 @@ from __future__ import annotations
 import streamlit as st
 
 from core.analyses.table1 import baseline_variables
+from core.model.i18n import N_
+from core.model.i18n import gettext as _
 from core.model.schema import LABELS, Cohort
 from core.model.settings import remember_choices
 from ui.state import Key, get_settings
 
 WIDGET = "__widget"
-_REASONS = {"free text": "free text", "not a baseline characteristic": "not shown by default"}
+_REASONS = {
+    "free text": N_("free text"),
+    "not a baseline characteristic": N_("not shown by default"),
+}
 
 
 def _label(name: str) -> str:
-    return LABELS.get(name, name)
+    return _(LABELS.get(name, name))
 
 
 def _keep(key: str, options: list[str]) -> None:
@@ -39,27 +44,28 @@ def choose_variables(cohort: Cohort) -> None:
     """Two pickers under Table 1: variables to add, variables to leave out; and the mapping
     (JSON) that remembers them."""
     candidates = [v for v in baseline_variables(cohort) if v.includable]
-    stored = bool(st.session_state.get(Key.BASELINE_INCLUDE)
-                  or st.session_state.get(Key.BASELINE_EXCLUDE))
+    stored = bool(
+        st.session_state.get(Key.BASELINE_INCLUDE) or st.session_state.get(Key.BASELINE_EXCLUDE)
+    )
     addable = [v.name for v in candidates if not v.default]
     removable = [v.name for v in candidates if v.default]
-    reasons = {v.name: _REASONS.get(v.reason, v.reason) for v in candidates if v.reason}
-    with st.expander("Variables in this table", expanded=stored):
-        st.caption("Free-text columns (notes, comments, mostly distinct or long texts) are "
-                   "not tabulated; add any variable or leave one out. The choice is saved "
-                   "with the mapping file.")  # fmt: skip
+    reasons = {v.name: _(_REASONS.get(v.reason, v.reason)) for v in candidates if v.reason}
+    with st.expander(_("Variables in this table"), expanded=stored):
+        st.caption(_("Free-text columns (notes, comments, mostly distinct or long texts) are "
+                     "not tabulated; add any variable or leave one out. The choice is saved "
+                     "with the mapping file."))  # fmt: skip
         left, right = st.columns(2)
         _keep(Key.BASELINE_INCLUDE, addable)
         left.multiselect(
-            "Add to the table", addable, key=Key.BASELINE_INCLUDE + WIDGET,
+            _("Add to the table"), addable, key=Key.BASELINE_INCLUDE + WIDGET,
             format_func=lambda n: f"{_label(n)} ({reasons[n]})" if n in reasons else _label(n),
-            on_change=_store, args=(Key.BASELINE_INCLUDE,), placeholder="None",
+            on_change=_store, args=(Key.BASELINE_INCLUDE,), placeholder=_("None"),
         )  # fmt: skip
         _keep(Key.BASELINE_EXCLUDE, removable)
         right.multiselect(
-            "Leave out of the table", removable, key=Key.BASELINE_EXCLUDE + WIDGET,
+            _("Leave out of the table"), removable, key=Key.BASELINE_EXCLUDE + WIDGET,
             format_func=_label, on_change=_store, args=(Key.BASELINE_EXCLUDE,),
-            placeholder="None",
+            placeholder=_("None"),
         )  # fmt: skip
         mapping = remember_choices(cohort.mapping, get_settings())
         if mapping:
@@ -67,7 +73,7 @@ def choose_variables(cohort: Cohort) -> None:
 
             stem = (cohort.source.name or "cohort").rsplit(".", 1)[0]
             st.download_button(
-                "Mapping with this choice (JSON)", mapping_to_json(mapping).encode("utf-8"),
+                _("Mapping with this choice (JSON)"), mapping_to_json(mapping).encode("utf-8"),
                 file_name=f"{stem}.mapping.json", mime="application/json", on_click="ignore",
                 icon=":material/download:", key="dl_baseline_mapping",
             )  # fmt: skip

@@ -19,6 +19,7 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
+from core.model.i18n import language
 from core.model.results import AnalysisRun
 from core.model.schema import Cohort
 from core.model.settings import Filters, Settings
@@ -96,8 +97,11 @@ def cleaned(key: str, _cohort: Cohort, _source: Source) -> tuple[Cohort, dict[st
 
 
 def view_key(source: Source, filters: Filters, settings: Settings | None = None) -> str:
-    """Text key of one view of the data: source, filters and (optionally) settings."""
-    return f"{source.key}|{filters!r}|{settings!r}"
+    """Text key of one view of the data: source, filters, (optionally) settings and the
+    interface language: results carry translated words (the summary line, notes) and the
+    figures built from them translated titles and labels, so a Korean run is never served
+    to an English page or the other way round."""
+    return f"{source.key}|{filters!r}|{settings!r}|{language()}"
 
 
 @st.cache_resource(scope="session", ttl=3600, max_entries=6, show_spinner=False)

@@ -7,6 +7,7 @@ from dataclasses import replace
 
 import streamlit as st
 
+from core.model.i18n import gettext as _
 from core.model.schema import Cohort
 from ui import session
 from ui.state import Key, Source, get_source
@@ -41,23 +42,29 @@ def editor(cohort: Cohort) -> None:
     groups = cohort.groups
     if source is None or len(groups) < 2:
         return
-    with st.expander("Group order", expanded=False):
+    with st.expander(_("Group order"), expanded=False):
         st.caption(
-            "The order of the groups in every table, chart and file. The first group is the "
-            "reference for hazard ratios and differences unless another is picked in the "
-            "sidebar. The order is saved in the mapping file."
+            _(
+                "The order of the groups in every table, chart and file. The first group is "
+                "the reference for hazard ratios and differences unless another is picked in "
+                "the sidebar. The order is saved in the mapping file."
+            )
         )
         picked = st.multiselect(
-            "Groups in display order",
+            _("Groups in display order"),
             groups,
             default=groups,
             key=f"{Key.GROUP_ORDER_PICK}_{source.sha256[:16]}",
-            help="Clear and pick the groups in the order wanted; groups left out follow.",
+            help=_("Clear and pick the groups in the order wanted; groups left out follow."),
         )
         order = picked_order(groups, picked)
-        st.caption("Order: " + " → ".join(order))
-        if st.button("Apply order", key=Key.GROUP_ORDER_APPLY, disabled=order == groups,
-                     icon=":material/swap_vert:"):
+        st.caption(_("Order: {groups}").format(groups=" → ".join(order)))
+        if st.button(
+            _("Apply order"),
+            key=Key.GROUP_ORDER_APPLY,
+            disabled=order == groups,
+            icon=":material/swap_vert:",
+        ):
             mapping = with_group_order(source.mapping, order)
             if session.activate(replace(source, mapping=mapping)) is not None:
                 st.rerun()

@@ -13,6 +13,7 @@ from dataclasses import replace
 import pandas as pd
 import streamlit as st
 
+from core.model.i18n import gettext as _
 from ui import session
 from ui.state import Key, Source, get_findings, get_study_key
 
@@ -31,32 +32,40 @@ def identifiers(source: Source | None) -> None:
         if f.column not in source.drop_columns
         and not (f.column == "patient_id" and source.pseudonymise)
     ]
-    st.markdown("**Patient identifiers**")
+    st.markdown("**" + _("Patient identifiers") + "**")
     if not open_ and not source.cleaned:
         st.caption(
-            "No direct identifier found (names, resident registration numbers, phone "
-            "numbers, e-mail, full birth dates, record numbers as IDs)."
+            _(
+                "No direct identifier found (names, resident registration numbers, phone "
+                "numbers, e-mail, full birth dates, record numbers as IDs)."
+            )
         )
     if open_:
         lines = "\n".join(f"- {line}" for line in describe(open_))
         st.warning(
-            "This file carries direct identifiers. The analysis does not need them.\n\n" + lines,
+            _("This file carries direct identifiers. The analysis does not need them.")
+            + "\n\n"
+            + lines,
             icon=":material/badge:",
         )
     droppable = list(dict.fromkeys(f.column for f in open_ if f.column != "patient_id"))
     if droppable and st.button(
-        "Drop identifier columns",
+        _("Drop identifier columns"),
         key=Key.DROP_IDENTIFIERS,
         icon=":material/delete_sweep:",
-        help="Remove "
-        + ", ".join(f"'{c}'" for c in droppable)
-        + " from the cohort for this session: every page and download then goes without them.",
+        help=_(
+            "Remove {columns} from the cohort for this session: every page and download then "
+            "goes without them."
+        ).format(columns=", ".join(f"'{c}'" for c in droppable)),
     ):
         dropped = tuple(dict.fromkeys([*source.drop_columns, *droppable]))
         _apply(replace(source, drop_columns=dropped))
     if source.drop_columns:
         names = ", ".join(f"'{c}'" for c in source.drop_columns)
-        st.success(f"Dropped for this session: {names}.", icon=":material/check_circle:")
+        st.success(
+            _("Dropped for this session: {names}.").format(names=names),
+            icon=":material/check_circle:",
+        )
     _pseudonymise(source, any(f.column == "patient_id" for f in open_))
 
 
@@ -69,26 +78,28 @@ def describe(findings: list) -> list[str]:
         by_column.setdefault(f.column, []).append(f)
     lines = []
     for column, found in by_column.items():
-        if len(found) == 1:
-            lines.append(found[0].describe())
-            continue
-        kinds = " and ".join(KINDS.get(f.kind, f.kind) for f in found)
+        kinds = _(" and ").join(_(KINDS.get(f.kind, f.kind)) for f in found)
         n = max(f.example_count for f in found)
-        who = "The patient IDs look like" if column == "patient_id" else f"Column '{column}' holds"
-        lines.append(f"{who} {kinds} ({n} values).")
+        if column == "patient_id":
+            line = _("The patient IDs look like {kinds} ({n} values).")
+        else:
+            line = _("Column '{column}' holds {kinds} ({n} values).")
+        lines.append(line.format(column=column, kinds=kinds, n=n))
     return lines
 
 
 def _pseudonymise(source: Source, ids_flagged: bool) -> None:
     want = st.checkbox(
-        "Replace patient IDs by study codes",
+        _("Replace patient IDs by study codes"),
         value=source.pseudonymise,
         key=Key.PSEUDONYMISE,
-        help="Patients become S001, S002, … on every page and in every download. The key "
-        "linking codes to IDs stays in this session's memory; download it below if needed.",
+        help=_(
+            "Patients become S001, S002, … on every page and in every download. The key "
+            "linking codes to IDs stays in this session's memory; download it below if needed."
+        ),
     )
     if ids_flagged and not want:
-        st.caption("The patient IDs themselves look like identifiers: replace them by codes.")
+        st.caption(_("The patient IDs themselves look like identifiers: replace them by codes."))
     if want != source.pseudonymise:
         _apply(replace(source, pseudonymise=want))
     key = get_study_key()
@@ -97,7 +108,7 @@ def _pseudonymise(source: Source, ids_flagged: bool) -> None:
 
         frame = pd.DataFrame({"study_code": list(key), "patient_id": list(key.values())})
         st.download_button(
-            "Study-code key — patient-level (CSV)",
+            _("Study-code key — patient-level (CSV)"),
             data=lambda: table_to_csv_bytes(frame),
             file_name=STUDY_KEY_FILE,
             mime="text/csv",
@@ -106,13 +117,15 @@ def _pseudonymise(source: Source, ids_flagged: bool) -> None:
             key="dl_study_key",
         )
         st.caption(
-            "Patient-level: the key links each study code to the patient's ID. Keep it with "
-            "the patient records; it is never part of the report."
+            _(
+                "Patient-level: the key links each study code to the patient's ID. Keep it "
+                "with the patient records; it is never part of the report."
+            )
         )
 
 
 def _apply(source: Source) -> None:
-    with st.spinner("Applying…"):
+    with st.spinner(_("Applying…")):
         cohort = session.activate(source)
     if cohort is not None:
         st.rerun()

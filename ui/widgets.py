@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 import re
+import unicodedata
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -55,9 +56,11 @@ def summary_line(filters: Filters, settings: Settings, n: int) -> str:
 
 
 def slug(text: str) -> str:
-    """A file-name-safe, lower-case form of a summary line."""
-    text = text.lower().replace(" · ", "_").replace("n = ", "n")
-    text = re.sub(r"[^a-z0-9+._-]+", "-", text)
+    """A file-name-safe, lower-case form of a summary line. Letters of any script stay
+    (Korean group names and labels keep their Hangul, NFC); only what is unsafe in a file
+    name (spaces, ``/ \\ : * ? " < > |``, control characters, other punctuation) becomes ``-``."""
+    text = unicodedata.normalize("NFC", text).lower().replace(" · ", "_").replace("n = ", "n")
+    text = re.sub(r"[^\w+.-]+", "-", text)
     text = re.sub(r"\.{2,}", ".", re.sub(r"-{2,}", "-", text))  # no ".." in a file name
     return text.strip("-_.")
 
@@ -138,14 +141,15 @@ def _context_block(summary: str) -> dict:
     from datetime import UTC, datetime
 
     from core.report.export.methods import software_versions
-    from core.report.export.workbook import CONTEXT_LABELS
+    from core.report.export.workbook import context_labels
 
     created = datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+    label = context_labels()
     return {
-        CONTEXT_LABELS["source"]: _source_name(),
-        CONTEXT_LABELS["created"]: created,
-        CONTEXT_LABELS["filters"] + ", " + CONTEXT_LABELS["settings"].lower() + ", n": summary,
-        CONTEXT_LABELS["app_version"]: software_versions()["app"],
+        label["source"]: _source_name(),
+        label["created"]: created,
+        _("Filters, settings, n"): summary,
+        label["app_version"]: software_versions()["app"],
     }
 
 
@@ -217,6 +221,7 @@ def show_table(
     file when only part of the table is shown (``paired_changes_upcr``).
     """
     from core.report.export import round_for_display
+    from core.report.export.display import words_for_display
 
     if table is None or table.empty:
         st.info(_("{title}: nothing to show for this selection.").format(title=title))
@@ -226,7 +231,7 @@ def show_table(
     from core.analyses.registry import diagnostic_columns
     from core.report.export.headers import value_words
 
-    shown = value_words(round_for_display(name, table))  # category codes read as words
+    shown = words_for_display(value_words(round_for_display(name, table)))  # codes as words
     diagnostics = diagnostic_columns(name, shown.columns)
     # Whole table up to ~15 rows, then it scrolls; a missing value is an empty cell.
     height = height or min(38 + 35 * len(shown), 38 + 35 * 15)

@@ -19,6 +19,7 @@ import pandas as pd
 from core.analyses.context import RunContext
 from core.analyses.spec import NO_FIGURE, AnalysisSpec, TableSpec
 from core.model.i18n import gettext as _
+from core.model.precision import mean_sd_text, median_q1_q3, row_decimals
 from core.model.results import AnalysisRun, Result
 from core.model.schema import (
     ISN_CLASSES,
@@ -32,7 +33,7 @@ from core.model.settings import Settings
 from core.model.variables import is_free_text
 from core.model.vocabulary import ALL, groups_with_reference
 from core.stats.contingency import fisher_or_chisq_expected
-from core.stats.ranks import kruskal, rank_sum, signif, welch_anova, welch_t
+from core.stats.ranks import kruskal, rank_sum, welch_anova, welch_t
 
 CLASS_ORDER = ("I", "II", "III", "III+V", "IV", "IV+V", "V", "VI")
 MAX_LEVELS = 20  # a pass-through text column with more levels is not tabulated
@@ -155,10 +156,6 @@ def baseline_values(visits: pd.DataFrame, labs: list[str]) -> pd.DataFrame:
     return v.iloc[order[first]].reset_index(drop=True)
 
 
-def _fmt(x: float) -> str:
-    return np.format_float_positional(float(signif(np.array([x]), 4)[0]), trim="-")
-
-
 def quantile7(x: np.ndarray, probs) -> np.ndarray:
     """R's ``quantile(x, probs, type = 7)`` with R's arithmetic, (1 − h)·x[lo] + h·x[hi]
     (numpy's interpolation can differ in the last bit, which shows after rounding)."""
@@ -173,18 +170,20 @@ def quantile7(x: np.ndarray, probs) -> np.ndarray:
     return q
 
 
-def _median_iqr(x: np.ndarray) -> str:
+def _median_iqr(x: np.ndarray, name: str = "") -> str:
+    """``'2.42 (1.38–3.25)'``: the journal style (core.model.precision; R quantile type 7)."""
     if len(x) == 0:
         return "–"
     q1, med, q3 = quantile7(x, [0.25, 0.5, 0.75])
-    return f"{_fmt(med)} ({_fmt(q1)}-{_fmt(q3)})"
+    return median_q1_q3(med, q1, q3, row_decimals(name, float(med)))
 
 
-def _mean_sd(x: np.ndarray) -> str:
+def _mean_sd(x: np.ndarray, name: str = "") -> str:
+    """``'63.2 (12.1)'``: mean (SD) with one number of decimals."""
     if len(x) == 0:
         return "–"
-    sd = x.std(ddof=1) if len(x) > 1 else float("nan")
-    return f"{_fmt(x.mean())} ({_fmt(sd) if np.isfinite(sd) else '–'})"
+    sd = x.std(ddof=1) if len(x) > 1 else None
+    return mean_sd_text(float(x.mean()), sd, row_decimals(name, float(x.mean())))
 
 
 def smd_continuous(a: np.ndarray, b: np.ndarray) -> float:
@@ -220,8 +219,8 @@ def _continuous_row(name, x, grp, groups, normal) -> dict:
     row = {
         "variable": name,
         "level": "",
-        **{g: fmt(v) for g, v in zip(groups, per, strict=True)},
-        ALL: fmt(x[~np.isnan(x)]),
+        **{g: fmt(v, name) for g, v in zip(groups, per, strict=True)},
+        ALL: fmt(x[~np.isnan(x)], name),
     }
     present = [v for v in per if len(v)]
     test, p, method = "", float("nan"), ""

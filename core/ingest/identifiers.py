@@ -28,7 +28,7 @@ _LABEL_FIELDS = frozenset(
     {"group", "isn_class", "isn_class_detail", "sex", "response", "anti_dsdna_censored"}
 )
 
-KINDS: dict[str, str] = {
+KINDS: dict[str, str] = {  # English msgids, translated where shown (ui/privacy.py)
     "name": N_("names"),
     "rrn": N_("resident registration numbers"),
     "phone": N_("phone numbers"),

@@ -7,6 +7,8 @@ from dataclasses import replace
 import numpy as np
 import pandas as pd
 
+from core.model.i18n import N_
+from core.model.i18n import gettext as _
 from core.model.schema import PATIENT_FIELDS, Cohort
 from core.model.settings import Filters, Settings
 from core.model.variables import is_free_text
@@ -85,7 +87,7 @@ def filter_cohort(cohort: Cohort, filters: Filters | None) -> Cohort:
 
 def filter_phrases(
     f: Filters, class_label: str = "Class", group_label: str = "Group", sex_label: str = "Sex",
-    age_unit: str = "",
+    age_unit: str = "", age_label: str = "age",
 ) -> list[str]:
     """Each active filter as a phrase (``'Class IV, IV+V'``, ``'age 18–40'``), for captions
     and, with other labels, for the methods text."""
@@ -99,29 +101,47 @@ def filter_phrases(
     if f.age_min is not None or f.age_max is not None:
         lo = "" if f.age_min is None else f"{f.age_min:g}"
         hi = "" if f.age_max is None else f"{f.age_max:g}"
-        age = f"age {lo}–{hi}" if lo and hi else (f"age ≥ {lo}" if lo else f"age ≤ {hi}")
+        age = (
+            f"{age_label} {lo}–{hi}" if lo and hi
+            else (f"{age_label} ≥ {lo}" if lo else f"{age_label} ≤ {hi}")
+        )  # fmt: skip
         parts.append(age + age_unit)
     parts += [f"{col} " + ", ".join(vals) for col, vals in f.extra if vals]
     return parts
 
 
+# The missing-landmark strategies as the summary line names them (English msgids).
+MISSING_WORDS = {
+    "complete-case": N_("complete-case"),
+    "non-responder": N_("non-responder"),
+    "locf": N_("LOCF"),
+}
+
+
 def filter_summary(
     filters: Filters | None, settings: Settings | None = None, n: int | None = None
 ) -> str:
-    """One line saying what is analysed: ``Class IV, IV+V · kdigo2024 · complete-case · n = 56``."""
-    parts = filter_phrases(filters or Filters())
+    """One line saying what is analysed, in the current language:
+    ``Class IV, IV+V · kdigo2024 · complete-case · n = 56`` (Korean: ``분류 IV, IV+V · kdigo2024 ·
+    완전 자료 분석 · n = 56``). Criteria keep their short names (kdigo2024)."""
+    parts = filter_phrases(
+        filters or Filters(), class_label=_("Class"), group_label=_("Group"),
+        sex_label=_("Sex"), age_label=_("age"),
+    )  # fmt: skip
     if not parts:
-        parts.append("All patients")
+        parts.append(_("All patients"))
     if settings is not None:
         if settings.criteria:
             parts.append(str(settings.criteria))
-        parts.append(settings.missing)
+        parts.append(_(MISSING_WORDS.get(settings.missing, settings.missing)))
         if settings.landmark_names:
-            parts.append("landmarks " + ", ".join(
+            parts.append(_("landmarks {landmarks}").format(landmarks=", ".join(
                 f"{settings.landmark_label(m)} (month {m:.3g})" if dict(settings.landmark_names)
-                .get(m) else settings.landmark_label(m) for m in settings.landmarks))
+                .get(m) else settings.landmark_label(m) for m in settings.landmarks)))
         if settings.suppression_threshold is not None:
-            parts.append(f"counts < {settings.suppression_threshold} suppressed")
+            parts.append(
+                _("counts < {k} suppressed").format(k=settings.suppression_threshold)
+            )
     if n is not None:
         parts.append(f"n = {n}")
     return " · ".join(parts)

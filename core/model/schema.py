@@ -13,6 +13,7 @@ from typing import Literal
 
 import pandas as pd
 
+from core.model.i18n import N_, gettext
 from core.model.vocabulary import group_order
 
 # Long-term outcomes (core/analyses/kidney_outcomes.py, steroid_exposure.py), all optional.
@@ -190,26 +191,34 @@ ISN_CLASSES: tuple[str, ...] = ("I", "II", "III", "IV", "V", "VI", "III+V", "IV+
 DEFAULT_GROUPS: tuple[str, ...] = ("refractory", "relapse")
 
 
+# Units written as words (translated where shown); symbols (g/g, mg/dL) read the same.
+UNIT_WORDS = frozenset({N_("years"), N_("months"), N_("days"), N_("mg/day")})
+
+
 def label_of(name: str, units: Mapping[str, str] | None = None) -> str:
-    """'UPCR' for a canonical field; 'CD4' for a measure the user named (``units`` holds its
-    unit text, e.g. from :func:`measure_units`); the name itself for anything else."""
+    """'UPCR' for a canonical field (in the current language); 'CD4' for a measure the user
+    named (``units`` holds its unit text, e.g. from :func:`measure_units`); the name itself
+    for anything else."""
     if name in LABELS:
-        return LABELS[name]
+        return gettext(LABELS[name])
     if units and name in units and is_measure_name(name):
         return measure_label(name)
     return name
 
 
 def unit_of(name: str, units: Mapping[str, str] | None = None) -> str | None:
-    """The display unit: the canonical one, or the unit text a user-named measure was given."""
+    """The display unit: the canonical one (words translated), or the unit text a user-named
+    measure was given."""
     if name in UNITS:
-        return UNITS[name]
+        unit = UNITS[name]
+        return gettext(unit) if unit in UNIT_WORDS else unit
     return (units or {}).get(name) if is_measure_name(name) else None
 
 
 def label_with_unit(name: str, units: Mapping[str, str] | None = None) -> str:
-    """'UPCR (g/g)' for a canonical field, 'CD4 (cells/µL)' for a measure the user named with
-    a unit in ``units``; the name itself for anything else."""
+    """'UPCR (g/g)' for a canonical field, its label in the current language (연령 (세)…);
+    'CD4 (cells/µL)' for a measure the user named with a unit in ``units``; the name itself
+    for anything else."""
     label = label_of(name, units)
     unit = unit_of(name, units)
     return f"{label} ({unit})" if unit and unit != label else label

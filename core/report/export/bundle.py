@@ -75,7 +75,8 @@ def _patient_level_files(patient_level: Mapping[str, Result], folder: str) -> di
     }
     if patient_level and folder:
         names = ", ".join(f"{n}.csv" for n in patient_level)
-        text = f"{PATIENT_LEVEL_README}\nFiles: {names}\n"
+        listed = _("Files: {names}").format(names=names)
+        text = f"{_(PATIENT_LEVEL_README)}\n{listed}\n"
         files[f"{folder}README.txt"] = text.encode("utf-8")
     return files
 

@@ -9,10 +9,16 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from core.analyses.registry import is_patient_level_table
+from core.model.i18n import N_
+from core.model.i18n import gettext as _
 from core.model.results import Result
 from core.model.vocabulary import ALL, group_order
 
 __all__ = ["ALL", "group_order"]
+
+# Shared words translated where they are shown (their constants live in core.model.vocabulary):
+# the whole cohort as a group, the time-to-response events.
+SHOWN_WORDS = (N_("All"), N_("CR or PR"), N_("CR"))
 
 
 
@@ -70,9 +76,17 @@ def group_sizes(results: Mapping[str, Result]) -> dict[str, int]:
     return {}
 
 
+def group_label(group: object) -> str:
+    """A group as a reader sees it: the user's own names as they are, the whole cohort
+    (``All``) in the current language."""
+    text = str(group)
+    return _(ALL) if text == ALL else text
+
+
 def header_with_n(group: str, sizes: Mapping[str, int]) -> str:
     """``'refractory (n = 49)'``; the bare label when the size is unknown."""
-    return f"{group} (n = {sizes[group]})" if group in sizes else group
+    label = group_label(group)
+    return f"{label} (n = {sizes[group]})" if group in sizes else label
 
 
 @dataclass(frozen=True)

@@ -16,13 +16,20 @@ from typing import Any
 import pandas as pd
 import plotly.graph_objects as go
 
+from core.model.filters import MISSING_WORDS
+from core.model.i18n import gettext as _
 from core.model.results import AnalysisRun, Result
 from core.model.schema import SourceInfo
 from core.model.settings import Settings
-from core.report.export.common import ALL, group_sizes
+from core.report.export.common import ALL, group_label, group_sizes
 from core.report.export.methods import software_versions
 from core.report.export.safe import table_to_csv_bytes
-from core.report.export.wording import criteria_name, filters_text, landmarks_text, suppression_text
+from core.report.export.wording import (
+    criteria_name,
+    filters_shown,
+    landmarks_shown,
+    suppression_shown,
+)
 from core.report.export.workbook import context_items
 
 CAPTION_SIZE = 12  # px, under the figure
@@ -71,17 +78,20 @@ def table_to_csv_with_context(df: pd.DataFrame, context: str | None = None) -> b
 
 
 def settings_line(settings: Settings) -> str:
-    """The settings the numbers depend on, in one line (header blocks, captions)."""
+    """The settings the numbers depend on, in one line (header blocks, captions), in the
+    current language."""
     parts = [
         criteria_name(settings.criteria),
-        f"landmarks {landmarks_text(settings)}",
-        f"missing landmark: {settings.missing}",
-        f"CI {settings.ci}",
-        f"event {settings.event}",
+        _("landmarks {landmarks}").format(landmarks=landmarks_shown(settings)),
+        _("missing landmark: {missing}").format(
+            missing=_(MISSING_WORDS.get(settings.missing, settings.missing))
+        ),
+        _("CI {ci}").format(ci=settings.ci),
+        _("event {event}").format(event=settings.event),
     ]
     if settings.reference:
-        parts.append(f"reference {settings.reference}")
-    if text := suppression_text(settings):
+        parts.append(_("reference {group}").format(group=settings.reference))
+    if text := suppression_shown(settings):
         parts.append(text)
     return "; ".join(parts)
 
@@ -91,8 +101,8 @@ def patients_line(results: Mapping[str, Result], n_total: int | None = None) -> 
     sizes = group_sizes(results)
     total = sizes.pop(ALL, n_total)
     if total is None:
-        return ", ".join(f"{g} {n}" for g, n in sizes.items())
-    per = ", ".join(f"{g} {n}" for g, n in sizes.items())
+        return ", ".join(f"{group_label(g)} {n}" for g, n in sizes.items())
+    per = ", ".join(f"{group_label(g)} {n}" for g, n in sizes.items())
     return f"{total} ({per})" if per else str(total)
 
 
@@ -109,12 +119,12 @@ def run_context(run: AnalysisRun, *, created: str | None = None) -> dict[str, An
     return context_items(
         source=source.name or "",
         created=created or _created(),
-        filters=filters_text(run.filters),
+        filters=filters_shown(run.filters),
         settings=settings_line(run.settings),
         n=patients_line(run.results, n_analysed),
         app_version=software_versions()["app"],
         extra={
             "Source SHA-256": source.sha256 or "",
-            "Values set to missing (invalid)": run.cohort.report.n_dropped,
+            _("Values set to missing (invalid)"): run.cohort.report.n_dropped,
         },
     )

@@ -16,8 +16,9 @@ precision. The policy:
 - a median or bound the data never reach reads ``NR`` everywhere, explained once by
   :data:`NOT_REACHED_NOTE` in the table's footnote.
 
-Every word a reader sees here (``NR``, the footnote) is one constant, so a translation
-replaces them in one place.
+Every word a reader sees here (the not-reached footnote, category words) is one English msgid
+translated where it is written (:func:`not_reached_note`, :func:`level_word`); ``NR``,
+``< 0.001`` and ``> 0.999`` read the same in Korean and English.
 
 Word tables use the typographic minus sign (U+2212), as journals print it; it also keeps a
 negative estimate at the start of a Word cell from looking like a spreadsheet formula when a
@@ -34,6 +35,9 @@ import numpy as np
 import pandas as pd
 
 from core.analyses.registry import table_spec
+from core.model.i18n import N_
+from core.model.i18n import gettext as _
+from core.model.precision import MEASURE_DECIMALS
 
 MINUS = "\u2212"
 P_FLOOR = 0.001
@@ -185,24 +189,6 @@ def mean_sd(mean: Any, sd: Any, fmt: Callable[..., str] = format_num, minus: str
     return f"{fmt(mean, minus=minus)} ({fmt(sd, minus=minus)})"
 
 
-# Decimals of each laboratory measure as clinical journals print it (canonical units of
-# data-contract §2); a measure not listed keeps 3 significant digits (format_num).
-MEASURE_DECIMALS: dict[str, int] = {
-    "egfr": 0,
-    "creatinine": 2,
-    "upcr": 2,
-    "proteinuria_24h": 2,
-    "albumin": 1,
-    "c3": 0,
-    "c4": 0,
-    "anti_dsdna": 0,
-    "steroid_mg": 1,
-    "sledai": 0,
-    "steroid_pulse_mg": 0,
-    "urine_rbc": 0,
-}
-
-
 def format_measure(measure: str, x: Any, minus: str = "-", missing: str = "") -> str:
     """A laboratory value with its measure's decimals (:data:`MEASURE_DECIMALS`), e.g. eGFR
     ``63.4`` -> ``'63'``, UPCR ``1.0634`` -> ``'1.06'``."""
@@ -243,11 +229,35 @@ def n_pct(n: Any, pct: Any, total: Any | None = None, minus: str = "-") -> str:
     return f"{count} ({format_pct(pct, minus=minus)}%)" if not _missing(pct) else count
 
 
-NOT_REACHED = "NR"
-NOT_REACHED_NOTE = (
+NOT_REACHED = "NR"  # the same symbol in both languages; its note is translated
+NOT_REACHED_NOTE = N_(
     "NR, not reached: the curve did not cross 50 % (a median) or the interval has no bound "
     "there."
 )
+
+
+def not_reached_note() -> str:
+    """:data:`NOT_REACHED_NOTE` in the current language."""
+    return _(NOT_REACHED_NOTE)
+
+
+# Category values a reader sees as words (Table 1 levels, response states): English msgids,
+# translated where shown (:func:`level_word`). ISN/RPS classes (III, IV+V) and the user's own
+# group names and levels are not words of the app and stay as they are.
+LEVEL_WORDS: dict[str, str] = {
+    "F": N_("Female"),
+    "M": N_("Male"),
+    "CR": N_("Complete response"),
+    "PR": N_("Partial response"),
+    "NR": N_("No response"),
+}
+
+
+def level_word(level: object) -> str:
+    """A category value as a word in the current language (``F`` -> ``Female`` / ``여성``,
+    ``CR`` -> ``Complete response`` / ``완전관해``); anything else unchanged, as text."""
+    text = "" if _missing(level) else str(level)
+    return _(LEVEL_WORDS[text]) if text in LEVEL_WORDS else text
 
 
 def _roles(table_name: str, columns) -> tuple[set, set, set, set]:
@@ -266,6 +276,25 @@ def _roles(table_name: str, columns) -> tuple[set, set, set, set]:
         elif c.startswith("n_") or c.endswith("_n"):
             counts.add(c)
     return pct, pvals, counts, reached
+
+
+# Columns whose values are category codes a reader sees as words (:func:`level_word`).
+WORD_COLUMNS = ("level", "response", "state", "from_state", "to_state")
+
+
+def words_for_display(df: pd.DataFrame) -> pd.DataFrame:
+    """A copy of a table with its category codes as words in the current language
+    (:data:`WORD_COLUMNS`: ``F`` -> 여성, ``CR`` -> 완전관해) and the whole-cohort group ``All``
+    translated; the contract's codes stay in the CSVs and the XLSX's ``values`` sheet."""
+    from core.model.vocabulary import ALL
+
+    out = df.copy()
+    for col in WORD_COLUMNS:
+        if col in out and not pd.api.types.is_numeric_dtype(out[col]):
+            out[col] = out[col].map(lambda v: v if _missing(v) else level_word(v))
+    if "group" in out and not pd.api.types.is_numeric_dtype(out["group"]):
+        out["group"] = out["group"].map(lambda v: _(ALL) if v == ALL else v)
+    return out
 
 
 def round_for_display(table_name: str, df: pd.DataFrame) -> pd.DataFrame:

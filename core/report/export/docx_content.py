@@ -10,6 +10,9 @@ from collections.abc import Callable, Mapping
 
 import pandas as pd
 
+from core.model.filters import MISSING_WORDS
+from core.model.i18n import N_
+from core.model.i18n import gettext as _
 from core.model.results import Result
 from core.model.schema import label_of, label_with_unit
 from core.model.settings import Filters, Settings
@@ -22,6 +25,8 @@ from core.report.export.display import (
     format_num,
     format_p,
     format_pct,
+    format_ratio,
+    level_word,
     n_pct,
     n_pct_ci,
 )
@@ -59,36 +64,36 @@ def baseline_content(
     names = [c for c in cols[start:stop] if c not in _NON_GROUP]
     groups = group_order(names, settings.reference, order=settings.group_order)
     sizes = group_sizes(results)
-    header = ["Characteristic", *[header_with_n(g, sizes) for g in groups], "p", "SMD"]
+    header = [_("Characteristic"), *[header_with_n(g, sizes) for g in groups], "p", "SMD"]
     rows: list[list[str]] = []
     for variable, block in df.groupby("variable", sort=False):
         first = block.iloc[0]
-        p, smd = format_p(first.get("p_value")), _num(first.get("smd"))
+        p, smd = format_p(first.get("p_value")), format_ratio(first.get("smd"), minus=MINUS)
         label = label_with_unit(str(variable), units)
         level = block["level"].fillna("").astype(str)
         if (level == "").all():
-            summary = "mean (SD)" if variable in settings.normal_vars else "median (IQR)"
+            summary = _("mean (SD)") if variable in settings.normal_vars else _("median (IQR)")
             rows.append([f"{label}, {summary}", *[str(first.get(g, "")) for g in groups], p, smd])
             continue
         rows.append(
             [f"{label_of(str(variable), units)}, n (%)", *[""] * len(groups), p, smd]
         )
-        for (_, r), lev in zip(block.iterrows(), level, strict=True):
-            rows.append([f"  {lev}", *[str(r.get(g, "")) for g in groups], "", ""])
+        for (_row, r), lev in zip(block.iterrows(), level, strict=True):
+            rows.append([f"  {level_word(lev)}", *[str(r.get(g, "")) for g in groups], "", ""])
     notes = [
-        "Laboratory values at the baseline visit (nearest month 0 within ± 1 month). Continuous "
-        "variables: median (IQR, R quantile type 7) compared by "
-        + TEST_TEXT["wilcoxon_rank_sum"]
-        + " or "
-        + TEST_TEXT["kruskal_wallis"]
-        + " for more than two groups; variables marked normal: mean (SD) with "
-        + TEST_TEXT["welch"]
-        + ". Categorical variables: n (%) of the non-missing, "
-        + TEST_TEXT["fisher_exact"]
-        + " when any expected count is below 5, else "
-        + TEST_TEXT["chi_square"]
-        + ". SMD: standardised mean difference (categorical: Yang & "
-        "Dalton; more than two groups: the largest pairwise). p-values unadjusted.",
+        _(
+            "Laboratory values at the baseline visit (nearest month 0 within ± 1 month). "
+            "Continuous variables: median (IQR, R quantile type 7) compared by {rank_sum} or "
+            "{kruskal} for more than two groups; variables marked normal: mean (SD) with "
+            "{welch}. Categorical variables: n (%) of the non-missing, {fisher} when any "
+            "expected count is below 5, else {chi_square}. SMD: standardised mean difference "
+            "(categorical: Yang & Dalton; more than two groups: the largest pairwise). "
+            "p-values unadjusted."
+        ).format(
+            rank_sum=TEST_TEXT["wilcoxon_rank_sum"], kruskal=TEST_TEXT["kruskal_wallis"],
+            welch=TEST_TEXT["welch"], fisher=TEST_TEXT["fisher_exact"],
+            chi_square=TEST_TEXT["chi_square"],
+        ),  # fmt: skip
         used_tests_note(df.get("test", pd.Series(dtype=str))),
         settings_footnote(settings, filters),
     ]
@@ -96,14 +101,14 @@ def baseline_content(
     return TableContent(header, rows, [False] * len(rows), notes)
 
 
-TESTS_USED = "Tests used: {tests}."
+TESTS_USED = N_("Tests used: {tests}.")
 
 
 def used_tests_note(tests: pd.Series) -> str:
     """``'Tests used: Fisher's exact test; Wilcoxon rank-sum test.'``: the distinct tests of a
     table, blanks (variables without a test) left out; empty when no test was run."""
     names = {TEST_SHORT.get(str(t), str(t)) for t in tests.dropna() if str(t).strip()}
-    return TESTS_USED.format(tests="; ".join(sorted(names))) if names else ""
+    return _(TESTS_USED).format(tests="; ".join(sorted(names))) if names else ""
 
 
 def response_content(
@@ -118,7 +123,7 @@ def response_content(
     diffs = table(results, "response_difference")
     groups = group_order(rates["group"], settings.reference, order=settings.group_order)
     sizes = group_sizes(results)
-    header = ["Landmark / outcome", *[header_with_n(g, sizes) for g in groups], "p"]
+    header = [_("Landmark / outcome"), *[header_with_n(g, sizes) for g in groups], "p"]
     rows: list[list[str]] = []
     spans: list[bool] = []
 
@@ -133,24 +138,26 @@ def response_content(
             str(g): r for g, r in zip(block["group"], block.to_dict("records"), strict=True)
         }
         cell = {g: by_group.get(g) for g in groups}
-        rows.append([f"{months(float(month))} months"] + [""] * (len(groups) + 1))
+        rows.append(
+            [_("{m} months").format(m=months(float(month)))] + [""] * (len(groups) + 1)
+        )
         spans.append(True)
 
         def line(label: str, make: Callable[[dict], str], p: str = "", cell: dict = cell) -> None:
             rows.append([label, *[make(r) if r else "" for r in cell.values()], p])
             spans.append(False)
 
-        line("Evaluable, n", lambda r: count_text(r["n_evaluable"]))
+        line(_("Evaluable, n"), lambda r: count_text(r["n_evaluable"]))
         line(
-            "CR, n (%; 95% CI)",
+            _("CR, n (%; 95% CI)"),
             lambda r: (
                 n_pct_ci(r["cr_n"], r["cr_pct"], r["cr_ci_low"], r["cr_ci_high"])
             ),
             p_for(month, "CR"),
         )
-        line("PR, n (%)", lambda r: n_pct(r["pr_n"], r["pr_pct"]))
+        line(_("PR, n (%)"), lambda r: n_pct(r["pr_n"], r["pr_pct"]))
         line(
-            "CR or PR (ORR), n (%; 95% CI)",
+            _("CR or PR (ORR), n (%; 95% CI)"),
             lambda r: (
                 n_pct_ci(r["orr_n"], r["orr_pct"], r["orr_ci_low"], r["orr_ci_high"])
             ),
@@ -170,7 +177,9 @@ def response_content(
                 }
                 rows.append(
                     [
-                        f"{outcome} difference vs {ref}, points (95% CI)",
+                        _("{outcome} difference vs {reference}, points (95% CI)").format(
+                            outcome=outcome, reference=ref
+                        ),
                         *[vals.get(g, "") for g in groups],
                         "",
                     ]
@@ -178,12 +187,21 @@ def response_content(
                 spans.append(False)
     test_names = _tests_named(tests) or [TEST_TEXT["fisher_exact"]]
     notes = [
-        f"Response criteria: {criteria_name(settings.criteria)}. Landmark visit: the visit nearest "
-        f"each landmark within the window ({landmarks_text(settings)}). Percentages of the "
-        f"evaluable patients ({settings.missing}). ORR: overall response (CR or PR).",
-        f"95% CI: {CI_TEXT.get(settings.ci, settings.ci)}. p: {'; '.join(test_names)}; "
-        "two-sided, unadjusted. Difference: group − reference in percentage points, "
-        f"{TEST_TEXT['newcombe']}.",
+        _(
+            "Response criteria: {criteria}. Landmark visit: the visit nearest each landmark "
+            "within the window ({landmarks}). Percentages of the evaluable patients "
+            "({missing}). ORR: overall response (CR or PR)."
+        ).format(
+            criteria=criteria_name(settings.criteria), landmarks=landmarks_text(settings),
+            missing=_(MISSING_WORDS.get(settings.missing, settings.missing)),
+        ),  # fmt: skip
+        _(
+            "95% CI: {ci}. p: {tests}; two-sided, unadjusted. Difference: group − reference "
+            "in percentage points, {newcombe}."
+        ).format(
+            ci=CI_TEXT.get(settings.ci, settings.ci), tests="; ".join(test_names),
+            newcombe=TEST_TEXT["newcombe"],
+        ),  # fmt: skip
         settings_footnote(settings, filters),
     ]
     return TableContent(header, rows, spans, notes)

@@ -19,6 +19,8 @@ from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Inches, Pt
 
+from core.model.i18n import N_
+from core.model.i18n import gettext as _
 from core.model.results import AnalysisRun, Result
 from core.model.settings import Filters, Settings
 from core.report.export import docx_content as content
@@ -29,20 +31,22 @@ RULE_OUTER = 12  # eighths of a point: 1.5 pt top and bottom rules
 RULE_HEADER = 6  # 0.75 pt rule under the header
 FONT_PT = 9
 
-TABLE_TITLES: dict[str, str] = {
-    "table1": "Table 1. Baseline characteristics",
-    "response": "Table 2. Renal response at each landmark",
-    "labs": "Table 3. Change in laboratory measures from baseline",
-    "ttr": "Table 4. Time to renal response",
-    "long_term": "Table 5. Outcomes after response: renal flares, kidney outcomes, steroid exposure",
+TABLE_TITLES: dict[str, str] = {  # English msgids: _() where written
+    "table1": N_("Table 1. Baseline characteristics"),
+    "response": N_("Table 2. Renal response at each landmark"),
+    "labs": N_("Table 3. Change in laboratory measures from baseline"),
+    "ttr": N_("Table 4. Time to renal response"),
+    "long_term": N_(
+        "Table 5. Outcomes after response: renal flares, kidney outcomes, steroid exposure"
+    ),
 }
 
 
 def journal_title(key: str, event_name: str | None = None) -> str:
     """The heading of journal table ``key``; Table 4 names the user's event when set."""
     if key == "ttr" and event_name:
-        return f"Table 4. Time to {event_name}"
-    return TABLE_TITLES[key]
+        return _("Table 4. Time to {event}").format(event=event_name)
+    return _(TABLE_TITLES[key])
 
 
 def _edge(tag: str, size: int | None) -> OxmlElement:
@@ -177,7 +181,7 @@ def journal_tables_docx(run: AnalysisRun) -> bytes:
         doc.add_paragraph().add_run(journal_title(key, settings.event_name)).bold = True
         body = build(results, settings, filters)
         if body is None:
-            doc.add_paragraph("Not available for this cohort and these settings.")
+            doc.add_paragraph(_("Not available for this cohort and these settings."))
             continue
         add_three_line_table(doc, body.header, body.rows, body.spans)
         for note in body.footnotes:

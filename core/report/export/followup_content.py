@@ -15,11 +15,10 @@ from core.model.results import Result
 from core.model.schema import label_with_unit
 from core.model.settings import Filters, Settings
 from core.model.vocabulary import EVENT_SHORT, test_text
-from core.report.export.common import ALL, TableContent, group_order, table
+from core.report.export.common import ALL, TableContent, group_label, group_order, table
 from core.report.export.display import (
     MINUS,
     NOT_REACHED,
-    NOT_REACHED_NOTE,
     SUPPRESSED,
     count_text,
     estimate_ci,
@@ -30,6 +29,7 @@ from core.report.export.display import (
     measure_formatter,
     median_iqr,
     n_pct,
+    not_reached_note,
 )
 from core.report.export.wording import landmarks_text, months, settings_footnote
 
@@ -67,7 +67,7 @@ def labs_content(
             [
                 label_with_unit(measure, units) if measure != last_measure else "",
                 months(month) if (measure, month) != (last_measure, last_month) else "",
-                _(ALL) if str(r["group"]) == ALL else str(r["group"]),
+                group_label(r["group"]),
                 count_text(r["n_pairs"]),
                 median_iqr(r["baseline_median"], r["baseline_q1"], r["baseline_q3"], lab, MINUS),
                 median_iqr(r["followup_median"], r["followup_q1"], r["followup_q3"], lab, MINUS),
@@ -79,11 +79,14 @@ def labs_content(
         )
         last_measure, last_month = measure, month
     notes = [
-        _("Change = follow-up − baseline in patients with a value at both the baseline visit and "
-          "the landmark visit ({landmarks}); quartiles R type 7. Wilcoxon p: {wilcoxon}. t-test p: "
-          "{t_test}. p-values unadjusted.").format(
+        _(
+            "Change = follow-up − baseline in patients with a value at both the baseline visit "
+            "and the landmark visit ({landmarks}); quartiles R type 7. Wilcoxon p: {wilcoxon}. "
+            "t-test p: {ttest}. p-values unadjusted."
+        ).format(
             landmarks=landmarks_text(settings), wilcoxon=test_text("wilcoxon_signed_rank"),
-            t_test=test_text("paired_t")),
+            ttest=test_text("paired_t"),
+        ),  # fmt: skip
         settings_footnote(settings, filters),
     ]
     return TableContent(header, rows, [False] * len(rows), notes)
@@ -127,7 +130,7 @@ def ttr_content(
         _("Group"),
         "n",
         (_("Events ({event}), n (%)") if settings.event_name
-         else _("Responded ({event}), n (%)")).format(event=event),
+         else _("Responded ({event}), n (%)")).format(event=_(event)),
         _("Median months (95% CI)"),
         _("HR (95% CI)"),
         "p",
@@ -145,7 +148,7 @@ def ttr_content(
             hr_text, p = hr.get(g, ("", ""))
         rows.append(
             [
-                _(ALL) if g == ALL else g,
+                group_label(g),
                 count_text(n),
                 n_pct(ev, 100.0 * ev / n if n else float("nan")) or SUPPRESSED,
                 _median_text(r),
@@ -159,27 +162,31 @@ def ttr_content(
         rows.append(
             [
                 _("Log-rank test: χ² = {chi2}, df = {df}, p = {p}").format(
-                    chi2=f"{float(lr['statistic']):.2f}", df=int(lr["df"]), p=format_p(lr["p_value"]))
+                    chi2=f"{float(lr['statistic']):.2f}", df=int(lr["df"]),
+                    p=format_p(lr["p_value"]),
+                )  # fmt: skip
             ]
             + [""] * 5
         )
         spans.append(True)
     how = (
-        _("Time from the start of therapy to {event} or censoring, {source}.").format(
-            event=event, source=source)
+        _("Time from the start of therapy to {event} or censoring, {source}. ").format(
+            event=_(event), source=source)
         if from_file
         else _("Time from the start of therapy to the first visit after month 0 with {event}; "
                "patients without a response are censored at their last visit after month 0. "
                "Responses are seen only at visits, so times are interval-censored and tied; the "
-               "visit month is used (an analysis choice).").format(event=event)
+               "visit month is used (an analysis choice). ").format(event=_(event))
     )
     logrank_text = test_text("log-rank")
     notes = [
-        how + " " + _("{km}. {logrank}. HR: {cox}; reference group {reference}.").format(
+        how
+        + _("{km}. {logrank}. HR: {cox}; reference group {reference}.").format(
             km=test_text("kaplan_meier"), logrank=logrank_text[:1].upper() + logrank_text[1:],
-            cox=test_text("cox"), reference=settings.reference),
-        _(NOT_REACHED_NOTE),
+            cox=test_text("cox"), reference=settings.reference,
 
+        ),  # fmt: skip
+        not_reached_note(),
         settings_footnote(settings, filters),
     ]
     return TableContent(header, rows, spans, notes)

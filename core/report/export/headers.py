@@ -7,6 +7,7 @@ Every header is one entry of :data:`HEADERS`, so a translation replaces them in 
 from __future__ import annotations
 
 from core.model.i18n import N_
+from core.model.i18n import gettext as _
 
 HEADERS: dict[str, str] = {
     "month": N_("Month"), "group": N_("Group"), "measure": N_("Measure"), "outcome": N_("Outcome"),
@@ -45,9 +46,10 @@ HEADERS: dict[str, str] = {
 
 def column_header(column: str) -> str:
     """The clinical header of a column: :data:`HEADERS`, else the name with spaces for
-    underscores and a capital first letter (``rate_per_100py`` -> ``Rate per 100py``)."""
+    underscores and a capital first letter (``rate_per_100py`` -> ``Rate per 100py``); in the
+    current language."""
     if column in HEADERS:
-        return HEADERS[column]
+        return _(HEADERS[column])
     text = str(column).replace("_", " ").strip()
     return text[:1].upper() + text[1:]
 

@@ -17,11 +17,14 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from core.analyses.registry import table_title
+from core.model.i18n import gettext as _
+from core.model.i18n import language
 from core.model.results import AnalysisRun, FigureKey
 from core.report.export import docx_content as content
 from core.report.export.common import split_patient_level
-from core.report.export.display import round_for_display
+from core.report.export.display import round_for_display, words_for_display
 from core.report.export.docx_tables import JOURNAL_TABLES, journal_title
+from core.report.export.headers import column_header
 from core.report.export.imaging import figure_div, plotly_min_js
 from core.report.export.wording import settings_footnote
 
@@ -73,8 +76,8 @@ def journal_table_html(body: content.TableContent, title: str) -> str:
 
 def data_table_html(name: str, df: pd.DataFrame) -> str:
     """A result table rounded for reading (at most ``MAX_HTML_ROWS`` rows), escaped."""
-    shown = round_for_display(name, df.head(MAX_HTML_ROWS))
-    head = "".join(f"<th>{_e(c)}</th>" for c in shown.columns)
+    shown = words_for_display(round_for_display(name, df.head(MAX_HTML_ROWS)))
+    head = "".join(f"<th>{_e(column_header(str(c)))}</th>" for c in shown.columns)
     body = []
     for row in shown.itertuples(index=False, name=None):
         body.append(
@@ -106,7 +109,7 @@ def report_html(
     run: AnalysisRun,
     figures: Mapping[FigureKey, go.Figure],
     methods: str = "",
-    title: str = "Lupus nephritis cohort report",
+    title: str | None = None,
     created: datetime | None = None,
     *,
     include_patient_level: bool = False,
@@ -131,6 +134,7 @@ def report_html(
         reading (at most ``MAX_HTML_ROWS`` rows) with its notes. No outside reference of any
         kind.
     """
+    title = title or _("Lupus nephritis cohort report")
     results, settings, filters, source = run.results, run.settings, run.filters, run.cohort.source
     when = (created or datetime.now(UTC)).strftime("%Y-%m-%d %H:%M UTC")
     src = f" — {_e(source.name)}" if source and source.name else ""
@@ -142,32 +146,36 @@ def report_html(
         parts.append(f'<section id="{_anchor(key)}"><h2>{_e(heading)}</h2>{inner}</section>')
 
     if methods:
-        section("methods", "Methods and results", _paragraphs(methods))
+        section("methods", _("Methods and results"), _paragraphs(methods))
     for key, fig in figures.items():
         name = key.stem
         title_text = fig.layout.title.text if fig.layout.title else None
         # plotly titles may carry <br>/<sup> markup: plain words for the heading
         label = re.sub(r"\s+", " ", re.sub(r"<[^>]*>", " ", title_text or "")).strip()
         label = label or name.replace("_", " ")
-        section(f"fig-{name}", f"Figure: {label}", f'<div class="figure">{figure_div(fig)}</div>')
+        heading = _("Figure: {title}").format(title=label)
+        section(f"fig-{name}", heading, f'<div class="figure">{figure_div(fig)}</div>')
     journal = []
-    for key, build, _ in JOURNAL_TABLES:  # the Word document's tables, in its order
+    for key, build, _landscape in JOURNAL_TABLES:  # the Word document's tables, in its order
         body = build(results, settings, filters)
         if body is not None:
             journal.append(journal_table_html(body, journal_title(key, settings.event_name)))
     if journal:
-        section("journal", "Journal tables", "".join(journal))
+        section("journal", _("Journal tables"), "".join(journal))
     listed = results if include_patient_level else split_patient_level(results)[0]
     for name in listed:  # registry order
         res = results[name]
         notes = "".join(f'<p class="note">{_e(n)}</p>' for n in res.notes)
-        heading = f"Table: {table_title(name, run.settings.event_name)}"
+        heading = _("Table: {title}").format(
+            title=table_title(name, run.settings.event_name) if run.settings.event_name
+            else _(table_title(name)))
         section(f"tab-{name}", heading, data_table_html(name, res.table) + notes)
+    generated = _("Generated {when}.").format(when=when)
     nav = "".join(f'<li><a href="#{_anchor(k)}">{_e(h)}</a></li>' for k, h in toc)
     return (
-        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+        f'<!DOCTYPE html>\n<html lang="{language()}"><head><meta charset="utf-8">'
         f"<title>{_e(title)}</title><style>{_STYLE}</style>{_inline_script(plotly_min_js())}</head><body>"
-        f'<h1>{_e(title)}{src}</h1><p class="note">Generated {when}. '
+        f'<h1>{_e(title)}{src}</h1><p class="note">{_e(generated)} '
         f"{_e(settings_footnote(settings, filters))}</p><nav><ul>{nav}</ul></nav>"
         + "".join(parts)
         + "</body></html>\n"

@@ -7,33 +7,36 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from core.model.i18n import N_
+from core.model.i18n import gettext as _
 from core.report.export.common import is_patient_level
 from core.report.export.reproduce import MAPPING_FILE
 
 PATIENT_LEVEL_DIR = "patient_level/"
-PATIENT_LEVEL_README = (
+PATIENT_LEVEL_README = N_(
     "These tables identify patients: one row per patient (or patient and landmark), with "
     "the patient ID. Keep them with the patient records; do not share them as a supplement."
 )
 
 # The ZIP's folders (data-contract §6): where each report file goes, and what README.txt
-# says about each folder (the words in one place, for a later translation).
+# says about each folder: English msgids, translated when the README is written (the folder
+# names themselves stay English ASCII in every language).
 FOLDERS = {
-    "figures/": "Figures: PNG (~300 dpi at 7 in) and SVG for print, HTML to explore "
-    "(they load plotly.min.js from this folder).",
-    "tables/": "Tables: one CSV per table at full precision (UTF-8 with BOM), and report.xlsx "
+    "figures/": N_("Figures: PNG (~300 dpi at 7 in) and SVG for print, HTML to explore "
+    "(they load plotly.min.js from this folder)."),
+    "tables/": N_("Tables: one CSV per table at full precision (UTF-8 with BOM), and report.xlsx "
     "(one sheet per table in the journal style, a header block naming file, filters, settings "
-    "and n; the hidden sheet 'values' at full precision).",
-    "manuscript/": "For the manuscript: tables.docx (journal Tables), methods.md (methods and "
-    "results paragraphs), report.html (every table and figure, offline).",
-    "reproduce/": "To reproduce: reproduce.py (the same run as a script), provenance.json "
-    "(source SHA-256, mapping, filters, settings, versions; no data), mapping.json.",
+    "and n; the hidden sheet 'values' at full precision)."),
+    "manuscript/": N_("For the manuscript: tables.docx (journal Tables), methods.md (methods and "
+    "results paragraphs), report.html (every table and figure, offline)."),
+    "reproduce/": N_("To reproduce: reproduce.py (the same run as a script), provenance.json "
+    "(source SHA-256, mapping, filters, settings, versions; no data), mapping.json."),
     PATIENT_LEVEL_DIR: PATIENT_LEVEL_README,
 }
 _MANUSCRIPT = {"tables.docx", "methods.md", "report.html"}
 _REPRODUCE = {"reproduce.py", "provenance.json", MAPPING_FILE}
 README_FILE = "README.txt"
-README_HEAD = "Lupus nephritis cohort report. Folders and files:"
+README_HEAD = N_("Lupus nephritis cohort report. Folders and files:")
 
 
 def zip_path(name: str) -> str:
@@ -56,14 +59,14 @@ def zip_layout(
     files: Mapping[str, bytes], context: Mapping[str, Any] | None = None
 ) -> dict[str, bytes]:
     """The report files in their folders with ``README.txt`` first: the context block, then
-    each folder's purpose and its files by name."""
+    each folder's purpose and its files by name, in the current language."""
     placed = {zip_path(name): data for name, data in files.items()}
-    lines = [README_HEAD, ""]
+    lines = [_(README_HEAD), ""]
     lines += [f"{k}: {v}" for k, v in (context or {}).items()]
     for folder, about in FOLDERS.items():
         inside = [p[len(folder) :] for p in placed if p.startswith(folder)]
         if not inside:
             continue
-        lines += ["", folder, f"  {about}"] + [f"  - {n}" for n in inside]
+        lines += ["", folder, f"  {_(about)}"] + [f"  - {n}" for n in inside]
     text = "\n".join(lines) + "\n"
     return {README_FILE: text.encode("utf-8"), **placed}

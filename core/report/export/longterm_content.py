@@ -7,18 +7,19 @@ from collections.abc import Mapping
 
 import pandas as pd
 
-from core.analyses.kidney_outcomes import OUTCOMES
 from core.model.i18n import N_
 from core.model.i18n import gettext as _
 from core.model.results import Result
 from core.model.settings import Filters, Settings
 from core.model.vocabulary import ALL, group_order, test_text
-from core.report.export.common import TableContent, table
+from core.report.export.common import TableContent, group_label, table
 from core.report.export.display import MINUS, format_ci, format_num, format_p, format_pct, n_pct
 from core.report.export.wording import settings_footnote
 
-FLARE_NAMES = {"aurora2": N_("AURORA 2 proteinuric flare"),
-               "custom": N_("Renal flare (custom definition)")}  # fmt: skip
+FLARE_NAMES = {  # English msgids: _() where written
+    "aurora2": N_("AURORA 2 proteinuric flare"),
+    "custom": N_("Renal flare (custom definition)"),
+}
 
 
 def _log_rank_p(tests: pd.DataFrame | None, key: str, value: str) -> str:
@@ -48,7 +49,7 @@ def long_term_content(
     groups = group_order(
         pd.concat([t["group"] for t in present]), settings.reference, order=settings.group_order
     )
-    header = [_("Outcome"), *[_(g) if g == ALL else g for g in groups], "p"]
+    header = [_("Outcome"), *map(group_label, groups), "p"]
     rows: list[list[str]] = []
     spans: list[bool] = []
 
@@ -60,12 +61,12 @@ def long_term_content(
         section(_("Renal flare after response"))
         tests = table(results, "flare_tests")
         for definition, block in flares.groupby("definition", sort=False):
-            name = _(FLARE_NAMES[str(definition)]) if str(definition) in FLARE_NAMES else str(definition)
-            rows.append([_("{flare}, patients n/responders (%)").format(flare=name), *_cells(block, groups, lambda r: n_pct(
+            name = _(FLARE_NAMES.get(str(definition), str(definition)))
+            rows.append([_("{name}, patients n/responders (%)").format(name=name), *_cells(block, groups, lambda r: n_pct(
                 r["n_patients_flare"], 100 * r["n_patients_flare"] / r["n_responders"]
                 if r["n_responders"] else float("nan"), r["n_responders"])),
                 _log_rank_p(tests, "definition", definition)])  # fmt: skip
-            rows.append([_("{flare}, per 100 patient-years (95% CI)").format(flare=name), *_cells(block, groups, lambda r: (
+            rows.append([_("{name}, per 100 patient-years (95% CI)").format(name=name), *_cells(block, groups, lambda r: (
                 f"{format_num(r['rate_per_100py'], minus=MINUS)} "
                 f"{format_ci(r['rate_ci_low'], r['rate_ci_high'], minus=MINUS)}").strip()), ""])  # fmt: skip
             spans += [False, False]
@@ -73,7 +74,8 @@ def long_term_content(
         section(_("Kidney outcomes, patients n/N (%)"))
         tests = table(results, "kidney_tests")
         for outcome, block in kidney.groupby("outcome", sort=False):
-            label = _(OUTCOMES[str(outcome)]) if str(outcome) in OUTCOMES else str(outcome)
+            named = str(block["label"].iloc[0]) if "label" in block else str(outcome)
+            label = _(named)
             rows.append([label, *_cells(block, groups, lambda r: n_pct(
                 r["n_events"], r["events_pct"], r["n"])),
                 _log_rank_p(tests, "outcome", outcome)])  # fmt: skip
@@ -82,20 +84,23 @@ def long_term_content(
         section(_("Prednisolone ≤ 7.5 mg/day, n/N (%) (95% CI)"))
         at = steroid[steroid["threshold_mg"] == 7.5]
         for month, block in at.groupby("landmark", sort=True):
-            label = (_("Baseline") if float(month) == 0
-                     else _("Month {month}").format(month=f"{float(month):g}"))  # fmt: skip
+            label = (
+                _("Baseline") if float(month) == 0
+                else _("Month {m}").format(m=f"{float(month):g}")
+            )  # fmt: skip
             rows.append([label, *_cells(block, groups, lambda r: (
                 f"{n_pct(r['n_at_or_below'], r['pct'], r['n'])} "
                 f"{format_ci(r['ci_low'], r['ci_high'], fmt=format_pct, minus=MINUS)}").strip()),
                 ""])  # fmt: skip
             spans.append(False)
     notes = [
-        _("Renal flares from the first response (CR or PR after month 0) to the last visit; rates "
-          "with exact Poisson intervals (R poisson.test). Kidney outcomes as defined in "
-          "clinical-rules §6 (sustained eGFR decline confirmed at the next visit, doubling of "
-          "creatinine, ESKD, death). p: {test} between groups ({all}: every group "
-          "together).").format(test=test_text("log-rank"), all=_(ALL)),
-
+        _(
+            "Renal flares from the first response (CR or PR after month 0) to the last visit; "
+            "rates with exact Poisson intervals (R poisson.test). Kidney outcomes as defined in "
+            "clinical-rules §6 (sustained eGFR decline confirmed at the next visit, doubling of "
+            "creatinine, ESKD, death). p: {logrank} between groups ({all}: every group "
+            "together)."
+        ).format(logrank=test_text("log-rank"), all=group_label(ALL)),
         settings_footnote(settings, filters),
     ]
     return TableContent(header, rows, spans, notes)

@@ -4,7 +4,7 @@ and plain-language summaries of the settings and filters."""
 
 from __future__ import annotations
 
-from core.model.filters import filter_phrases
+from core.model.filters import MISSING_WORDS, filter_phrases
 from core.model.i18n import N_
 from core.model.i18n import gettext as _
 from core.model.settings import CustomCriteria, Filters, Settings
@@ -147,19 +147,57 @@ def filters_text(filters: Filters) -> str:
     return "; ".join(parts) if parts else _("all patients")
 
 
+# The words of the files' footnotes and header blocks, in the current language (the methods
+# text keeps its own English sentences: core.report.export.methods).
+
+
+def landmarks_shown(settings: Settings) -> str:
+    """:func:`landmarks_text` in the current language: ``'6 and 12 months (± 1 month)'``,
+    ``'6 및 12개월 (± 1개월)'``."""
+    marks = [months(m) for m in settings.landmarks]
+    joined = marks[0] if len(marks) == 1 else ", ".join(marks[:-1]) + _(" and ") + marks[-1]
+    window = months(settings.window)
+    if settings.window == 1:
+        return _("{marks} months (± {window} month)").format(marks=joined, window=window)
+    return _("{marks} months (± {window} months)").format(marks=joined, window=window)
+
+
+def filters_shown(filters: Filters) -> str:
+    """:func:`filters_text` in the current language, or ``'all patients'``."""
+    parts = filter_phrases(
+        filters, class_label=_("ISN/RPS class"), group_label=_("group"), sex_label=_("sex"),
+        age_unit=_(" years"), age_label=_("age"),
+    )  # fmt: skip
+    return "; ".join(parts) if parts else _("all patients")
+
+
+def suppression_shown(settings: Settings, prefix: str = "") -> str:
+    """:func:`suppression_text` in the current language (empty when off)."""
+    t = settings.suppression_threshold
+    if t is None:
+        return ""
+    return prefix + _(
+        "Small-cell suppression: counts from 1 to {last} were suppressed, with the cells from "
+        "which they could be recovered by subtraction from totals (complementary suppression) "
+        "and the percentages, confidence intervals and statistics computed from them; tables "
+        "with one row per patient or per event time were not released."
+    ).format(last=t - 1)
+
+
 def settings_footnote(settings: Settings, filters: Filters) -> str:
-    """One line naming every setting that shapes the numbers."""
-    event = _(EVENT_SHORT[settings.event]) if settings.event in EVENT_SHORT else settings.event
+    """One line naming every setting that shapes the numbers, in the current language."""
+    event = EVENT_SHORT.get(settings.event, settings.event)
     return _(
         "Settings: response criteria {criteria}; landmarks {landmarks}; missing landmark "
         "{missing}; {ci} 95% CI; time-to-response event {event}; reference group {reference}; "
         "patients: {patients}."
     ).format(
-        criteria=criteria_name(settings.criteria), landmarks=landmarks_text(settings),
-        missing=settings.missing,
-        ci="Clopper–Pearson" if settings.ci == "clopper-pearson" else "Wilson", event=event,
-        reference=settings.reference or _("first group"), patients=filters_text(filters),
-    ) + suppression_text(settings, prefix=" ")
+        criteria=criteria_name(settings.criteria), landmarks=landmarks_shown(settings),
+        missing=_(MISSING_WORDS.get(settings.missing, settings.missing)),
+        ci="Clopper–Pearson" if settings.ci == "clopper-pearson" else "Wilson",
+        event=_(event), reference=settings.reference or _("first group"),
+        patients=filters_shown(filters),
+    ) + suppression_shown(settings, prefix=" ")  # fmt: skip
 
 
 def suppression_text(settings: Settings, prefix: str = "") -> str:

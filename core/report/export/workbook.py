@@ -20,35 +20,45 @@ from typing import Any
 import pandas as pd
 
 from core.analyses.registry import table_spec
-from core.report.export.display import NOT_REACHED_NOTE, round_for_display
+from core.model.i18n import N_
+from core.model.i18n import gettext as _
+from core.report.export.display import NOT_REACHED_NOTE, round_for_display, words_for_display
 from core.report.export.headers import column_header
 from core.report.export.safe import _xlsx_value, safe_text, sheet_name
 
-README_SHEET = "README"
+README_SHEET = "README"  # the two fixed sheet names stay ASCII in every language
 VALUES_SHEET = "values"
-# The words of the workbook, in one place (a translation replaces them here).
+# The words of the workbook, in one place: English msgids, translated when written (text()).
 TEXT = {
-    "item": "Item",
-    "value": "Value",
-    "sheet": "Sheet",
-    "table": "Table",
-    "file": "Table name (CSV file)",
-    "values_note": (
+    "item": N_("Item"),
+    "value": N_("Value"),
+    "sheet": N_("Sheet"),
+    "table": N_("Table"),
+    "file": N_("Table name (CSV file)"),
+    "values_note": N_(
         "Sheet 'values' (hidden; Format > Sheet > Unhide) holds every table at full precision "
         "under its CSV column names."
     ),
-    "rounded_note": (
+    "rounded_note": N_(
         "Values rounded for reading: percentages 1 decimal, p 3 decimals (< 0.001), other "
-        "numbers 3 significant digits. " + NOT_REACHED_NOTE
+        "numbers 3 significant digits."
     ),
 }
+
+
+def text(key: str) -> str:
+    """A word of the workbook (:data:`TEXT`) in the current language; the rounding note
+    ends with the not-reached note."""
+    if key == "rounded_note":
+        return f"{_(TEXT[key])} {_(NOT_REACHED_NOTE)}"
+    return _(TEXT[key])
 MIN_WIDTH, MAX_WIDTH = 8, 60  # column widths in characters
 
 
 def table_title(name: str) -> str:
-    """The registry's title of a table, else its name."""
+    """The registry's title of a table in the current language, else its name."""
     spec = table_spec(name)
-    return spec.title if spec is not None and spec.title else name
+    return _(spec.title) if spec is not None and spec.title else name
 
 
 def _width(values: Sequence[Any]) -> float:
@@ -75,7 +85,7 @@ def _table_sheet(wb, name: str, sheet: str, df: pd.DataFrame, context: Mapping[s
 
     bold = Font(bold=True)
     ws = wb.create_sheet(sheet)
-    shown = round_for_display(name, df)
+    shown = words_for_display(round_for_display(name, df))
     block = {table_title(name): "", **context}
     start = _write_block(ws, block, bold)
     ws.cell(row=1, column=1).font = Font(bold=True, size=13)
@@ -128,20 +138,20 @@ def report_workbook(
     readme = wb.create_sheet(README_SHEET)
     bold = Font(bold=True)
     row = _write_block(readme, context, bold)
-    for j, h in enumerate((TEXT["sheet"], TEXT["table"], TEXT["file"]), start=1):
+    for j, h in enumerate((text("sheet"), text("table"), text("file")), start=1):
         readme.cell(row=row, column=j, value=h).font = bold
     for name, sheet in names.items():
         row += 1
         readme.cell(row=row, column=1, value=safe_text(sheet))
         readme.cell(row=row, column=2, value=safe_text(table_title(name)))
         readme.cell(row=row, column=3, value=safe_text(f"{name}.csv"))
-    readme.cell(row=row + 2, column=1, value=TEXT["rounded_note"])
-    readme.cell(row=row + 3, column=1, value=TEXT["values_note"])
+    readme.cell(row=row + 2, column=1, value=text("rounded_note"))
+    readme.cell(row=row + 3, column=1, value=text("values_note"))
     readme.column_dimensions["A"].width = _width([*context.keys(), *names.values()])
     readme.column_dimensions["B"].width = _width(
         [*map(str, context.values()), *map(table_title, names)]
     )
-    readme.column_dimensions["C"].width = _width([f"{n}.csv" for n in names] + [TEXT["file"]])
+    readme.column_dimensions["C"].width = _width([f"{n}.csv" for n in names] + [text("file")])
     for name, df in tables.items():
         _table_sheet(wb, name, names[name], df, context)
     _values_sheet(wb, tables)
@@ -161,23 +171,30 @@ def context_items(
     extra: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The header block of every file: source file, date, filters, settings, patients,
-    app version (labels in :data:`CONTEXT_LABELS`), then any ``extra`` items."""
+    app version (labels in :data:`CONTEXT_LABELS`, in the current language), then any
+    ``extra`` items."""
+    label = context_labels()
     items = {
-        CONTEXT_LABELS["source"]: source,
-        CONTEXT_LABELS["created"]: created,
-        CONTEXT_LABELS["filters"]: filters,
-        CONTEXT_LABELS["settings"]: settings,
-        CONTEXT_LABELS["n"]: n,
-        CONTEXT_LABELS["app_version"]: app_version,
+        label["source"]: source,
+        label["created"]: created,
+        label["filters"]: filters,
+        label["settings"]: settings,
+        label["n"]: n,
+        label["app_version"]: app_version,
     }
     return {**items, **(extra or {})}
 
 
-CONTEXT_LABELS = {
-    "source": "Source file",
-    "created": "Created (UTC)",
-    "filters": "Patients (filters)",
-    "settings": "Settings",
-    "n": "Patients analysed",
-    "app_version": "App version",
+CONTEXT_LABELS = {  # English msgids: _() where written
+    "source": N_("Source file"),
+    "created": N_("Created (UTC)"),
+    "filters": N_("Patients (filters)"),
+    "settings": N_("Settings"),
+    "n": N_("Patients analysed"),
+    "app_version": N_("App version"),
 }
+
+
+def context_labels() -> dict[str, str]:
+    """:data:`CONTEXT_LABELS` in the current language."""
+    return {key: _(text) for key, text in CONTEXT_LABELS.items()}
