@@ -407,7 +407,7 @@ def test_cli_lang_ko_writes_korean_xlsx_docx_html_and_readme(tmp_path: Path, mon
     ws = book[ko["Response rates"]]
     block = {r[0]: r[1] for r in ws.iter_rows(max_row=9, values_only=True) if r[0]}
     assert block["원본 파일"] == "cohort_long.csv" and block["환자 (필터)"] == "전체 환자"
-    assert block["설정"].startswith("investigator-recorded response; 랜드마크 시점 6 및 12개월 (± 1개월)")
+    assert block["설정"].startswith("연구자가 기록한 반응; 랜드마크 시점 6 및 12개월 (± 1개월)")
     header = next(r for r in ws.iter_rows(values_only=True) if r[0] == "개월")
     assert header[:4] == ("개월", "군", "평가 가능 (n)", "완전관해 (n)"), header
     readme_sheet = [c for r in book["README"].iter_rows(values_only=True) for c in r if c]
