@@ -56,19 +56,9 @@ CONVERTED = [
     "ui/shared_link.py",
 ]
 CONVERTED_PAGES = ["cohort", "response", "labs", "ttr", "long_term", "report"]
-# Text on those pages that other modules make and that later rounds convert; each is named
-# so the exemption is visible (remove it when its module goes through the catalogue):
-# - result notes, the captions "- …" under tables and figures (core.analyses.*);
-# - the methods text on the Report page (core.report.export.methods), its "#### " headings.
-# On the Data page: the identifier check (ui/privacy.py) and the group order (ui/group_order.py),
-# converted in another round; their English is recognised as a piece of their source.
-PENDING_MODULES: tuple[str, ...] = ()  # every ui module is converted (i18n2, i18n3a)
-
-
-def _pending(kind: str, text: str) -> bool:
-    if kind == "caption" and text.startswith("- "):
-        return True  # result notes
-    return kind == "markdown" and text.lstrip().startswith("#### ")  # the methods text
+# Result notes and the methods text are checked too (core, round 3); every ui module is
+# converted (i18n2, i18n3a).
+PENDING_MODULES: tuple[str, ...] = ()
 
 
 def _po(lang: str):
@@ -201,7 +191,7 @@ def _texts(at) -> list[str]:
     out = []
     for kind in ("title", "header", "subheader", "caption", "markdown", "info", "warning",
                  "error", "success"):  # fmt: skip
-        out += [str(e.value) for e in at.main.get(kind) if not _pending(kind, str(e.value))]
+        out += [str(e.value) for e in at.main.get(kind)]
     for kind in ("tab", "expander", "button", "download_button", "selectbox", "checkbox"):
         out += [str(e.label) for e in at.main.get(kind)]
     return out
@@ -249,8 +239,7 @@ def test_korean_page_shows_no_english_interface_text(page: str) -> None:
     ko = i18n.catalogue("ko")
     whole = [t for t in texts if t in ko and ko[t] != t]
     assert not whole, whole
-    fragments = _english_fragments()
-    left = sorted({f for t in texts for f in fragments if f in t})
+    left = sorted({f for t in texts for f in _left_in_english(t)})
     assert not left, f"English interface text on the Korean {page} page: {left}"
 
 
@@ -531,7 +520,7 @@ def test_cli_lang_ko_writes_korean_xlsx_docx_html_and_readme(tmp_path: Path, mon
     ws = book[ko["Response rates"]]
     block = {r[0]: r[1] for r in ws.iter_rows(max_row=9, values_only=True) if r[0]}
     assert block["원본 파일"] == "cohort_long.csv" and block["환자 (필터)"] == "전체 환자"
-    assert block["설정"].startswith("investigator-recorded response; 랜드마크 시점 6 및 12개월 (± 1개월)")
+    assert block["설정"].startswith("연구자가 기록한 반응; 랜드마크 시점 6 및 12개월 (± 1개월)")
     header = next(r for r in ws.iter_rows(values_only=True) if r[0] == "개월")
     assert header[:4] == ("개월", "군", "평가 가능 (n)", "완전관해 (n)"), header
     readme_sheet = [c for r in book["README"].iter_rows(values_only=True) for c in r if c]
@@ -608,3 +597,81 @@ def test_the_view_cache_key_carries_the_language() -> None:
     with i18n.use("en"):
         english = view_key(source, Filters(), Settings())
     assert korean != english and korean.endswith("|ko") and english.endswith("|en")
+
+
+def _left_in_english(text: str) -> list[str]:
+    """The English msgid fragments (:func:`_english_fragments`) in ``text``, except those the
+    Korean catalogue keeps as they are (R calls, "p =", "n =")."""
+    kept = " ".join(i18n.catalogue("ko").values())
+    return sorted({f for f in _english_fragments() if f in text and f not in kept})
+
+
+def test_cli_lang_ko_methods_notes_and_figures_in_korean(tmp_path: Path, monkeypatch) -> None:
+    """``report --lang ko`` (images off: no browser needed): the methods text, every result
+    note and every figure's title are Korean, with no English interface text left; the
+    same run in English has no Hangul in them."""
+    import core.report.figures as figures
+    from core.__main__ import main
+    from core.report.export import imaging
+
+    built: dict = {}
+    build = figures.build_figures
+
+    def keep(run, **kw):
+        built.clear()
+        built.update(build(run, **kw))
+        return built
+
+    monkeypatch.setattr(figures, "build_figures", keep)
+    monkeypatch.setattr(imaging, "images_available", lambda: False)
+    long = str(ROOT / "tests" / "reference" / "cohort_long.csv")
+    assert main(["report", long, "--lang", "ko", "--out", str(tmp_path / "ko")]) == 0
+    methods = (tmp_path / "ko" / "methods.md").read_text(encoding="utf-8")
+    notes = (tmp_path / "ko" / "notes.txt").read_text(encoding="utf-8").splitlines()
+    titles = [str(f.layout.title.text) for f in built.values() if f.layout.title.text]
+    assert methods.startswith("# 방법") and "\n# 결과\n" in methods
+    assert "완전관해" in methods and "신뢰구간" in methods
+    assert len(titles) > 20 and all(HANGUL.search(t) for t in titles), titles
+    assert not _left_in_english(methods)
+    assert not [(t, _left_in_english(t)) for t in titles if _left_in_english(t)]
+    english_notes = [n for n in notes if _left_in_english(n)]
+    assert not english_notes, english_notes
+    assert all(HANGUL.search(n) for n in notes if not n.startswith("[report] PNG")), [
+        n for n in notes if not HANGUL.search(n)
+    ]
+    assert i18n.language() == "en"
+
+    assert main(["report", long, "--lang", "en", "--out", str(tmp_path / "en")]) == 0
+    methods = (tmp_path / "en" / "methods.md").read_text(encoding="utf-8")
+    notes = (tmp_path / "en" / "notes.txt").read_text(encoding="utf-8")
+    assert methods.startswith("# Methods") and not HANGUL.search(methods)
+    assert not HANGUL.search(notes)
+    assert not [f.layout.title.text for f in built.values()
+                if HANGUL.search(str(f.layout.title.text or ""))]  # fmt: skip
+
+
+def test_image_renderer_thread_draws_in_the_callers_language() -> None:
+    """The kaleido event-loop thread does not inherit the caller's language (a context
+    variable): ``_Renderer.submit`` runs each job under the language it was asked in."""
+    import asyncio
+    import threading
+
+    from core.report import images
+
+    class Fake:
+        async def calc_fig(self, fig, opts):
+            return i18n.language()
+
+    renderer = object.__new__(images._Renderer)
+    renderer._loop = asyncio.new_event_loop()
+    renderer._kaleido = Fake()
+    thread = threading.Thread(target=renderer._loop.run_forever, daemon=True)
+    thread.start()
+    try:
+        with i18n.use("ko"):
+            assert renderer.submit({}, {}).result(timeout=10) == "ko"
+        assert renderer.submit({}, {}, "ko").result(timeout=10) == "ko"
+        assert renderer.submit({}, {}).result(timeout=10) == "en"
+    finally:
+        renderer._loop.call_soon_threadsafe(renderer._loop.stop)
+        thread.join(timeout=5)

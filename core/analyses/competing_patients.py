@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from core.model.i18n import gettext as _
 from core.model.schema import COMPETING_LABELS, COMPETING_MONTH_FIELDS
 from core.model.settings import Settings
 from core.model.vocabulary import event_words
@@ -94,18 +95,16 @@ def competing_patients(
         t.loc[ends, "status"] = which[ends]
         if ends.any():
             notes.append(
-                f"{int(ends.sum())} patient(s) had a competing event before any "
-                f"{label}: follow-up ends there with that event."
+                _('{n} patient(s) had a competing event before any {label}: follow-up ends there with that event.').format(n=int(ends.sum()), label=label)
             )
         if late.any():
             notes.append(
-                f"{int(late.sum())} of them after their last assessment: followed "
-                "until the competing event without a response seen."
+                _('{n} of them after their last assessment: followed until the competing event without a response seen.').format(n=int(late.sum()))
             )
         early = ~np.isnan(first) & (first <= 0)
         if early.any():
             notes.append(
-                f"{int(early.sum())} competing event month(s) at or before month 0 ignored."
+                _('{n} competing event month(s) at or before month 0 ignored.').format(n=int(early.sum()))
             )
     if from_file is None:
         from_file = settings.event == "cr-or-pr" and settings.criteria == "recorded"
@@ -116,7 +115,7 @@ def competing_patients(
             t.loc[use, "time"] = t.loc[use, "patient_id"].map(given["ttr_months"]).astype(float)
             code = t.loc[use, "patient_id"].map(given["ttr_status"]).astype(int)
             t.loc[use, "status"] = np.where(code >= 2, CODED, code)
-            notes.append(f"The file's ttr_months/ttr_status used for {int(use.sum())} patient(s).")
+            notes.append(_("The file's ttr_months/ttr_status used for {n} patient(s).").format(n=int(use.sum())))
     names = {0: "censored", RESPONSE: label, CODED: COMPETING_LABELS["ttr_status"]}
     names |= {CODES[f]: COMPETING_LABELS[f] for f in COMPETING_MONTH_FIELDS}
     t["cause"] = t["status"].map(names)

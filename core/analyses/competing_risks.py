@@ -21,6 +21,7 @@ from core.analyses.competing_patients import (
 from core.analyses.context import RunContext
 from core.analyses.spec import AnalysisSkipped, AnalysisSpec, FigureRef, TableSpec
 from core.analyses.time_to_response import default_risk_times
+from core.model.i18n import gettext as _
 from core.model.results import AnalysisRun, Result
 from core.model.settings import Settings
 from core.model.vocabulary import ALL, groups_with_reference
@@ -105,7 +106,7 @@ def _km_rows(s: pd.DataFrame, group: str, label: str) -> pd.DataFrame:
 def cif_curves(cr_patients: pd.DataFrame, settings: Settings) -> pd.DataFrame:
     """The ``cif_curve`` table of :func:`competing_risks` alone (per group, then All)."""
     d = cr_patients.loc[cr_patients["time"].notna() & cr_patients["status"].notna()]
-    groups, _ = groups_with_reference(d["group"], settings.reference, settings.group_order)
+    groups, _ref = groups_with_reference(d["group"], settings.reference, settings.group_order)
     label = event_label(settings)
     names = _names(d) or {RESPONSE: label}
     names.setdefault(RESPONSE, label)
@@ -193,9 +194,9 @@ def competing_risks(
         )
         + "."
         if n_comp
-        else "No competing events recorded: the Aalen–Johansen estimate equals 1 − Kaplan–Meier.",
-        "1 − Kaplan–Meier treats competing events as censoring and overstates the "
-        "cumulative incidence when they occur.",
+        else _("No competing events recorded: the Aalen–Johansen estimate equals 1 − Kaplan–Meier."),
+        _("1 − Kaplan–Meier treats competing events as censoring and overstates the "
+        "cumulative incidence when they occur."),
     ]
     meta = {
         "event": settings.event,
@@ -204,27 +205,28 @@ def competing_risks(
         "causes": {int(k): v for k, v in names.items()},
     }
     method = (
-        "Cumulative incidence by Aalen–Johansen with infinitesimal-jackknife SE and "
+        _("Cumulative incidence by Aalen–Johansen with infinitesimal-jackknife SE and "
         "log CI, as R survfit(Surv(time, factor(status)) ~ 1); beside it 1 − "
-        "Kaplan–Meier with competing events censored (log-log CI)."
+        "Kaplan–Meier with competing events censored (log-log CI).")
     )
     return {
         "cif_curve": Result("cif_curve", curve, (method, *notes), meta),
         "cif_risk": Result(
             "cif_risk",
             risk,
-            ("At risk: time ≥ t; events, competing events and censorings: time ≤ t.",),
+            (_("At risk: time ≥ t; events, competing events and censorings: time ≤ t."),),
             meta,
         ),
         "cif_tests": Result(
-            "cif_tests", tests, ("Gray's test (rho = 0), as R cmprsk::cuminc.", *test_notes), meta
+            "cif_tests", tests, (_("Gray's test (rho = 0), as R cmprsk::cuminc."), *test_notes)
+, meta
         ),
         "cif_regression": Result(
             "cif_regression",
             reg,
             (
-                "Fine–Gray subdistribution hazards, censoring weights from the Kaplan–Meier of "
-                "the censoring times, sandwich SE, Wald p, as R cmprsk::crr.",
+                _("Fine–Gray subdistribution hazards, censoring weights from the Kaplan–Meier of "
+                "the censoring times, sandwich SE, Wald p, as R cmprsk::crr."),
                 *test_notes,
             ),
             meta,
@@ -236,9 +238,9 @@ def _group_tests(d, groups, ref, names):
     tests = pd.DataFrame(columns=TEST_COLUMNS)
     reg = pd.DataFrame(columns=REGRESSION_COLUMNS)
     if len(groups) < 2:
-        return tests, reg, ["One group only: Gray's test and Fine–Gray skipped."]
+        return tests, reg, [_("One group only: Gray's test and Fine–Gray skipped.")]
     if not (d["status"] == RESPONSE).any():
-        return tests, reg, ["No responses: Gray's test and Fine–Gray skipped."]
+        return tests, reg, [_("No responses: Gray's test and Fine–Gray skipped.")]
     grp = d["group"].astype(str)
     rows = []
     for code, name in sorted(names.items()):
@@ -278,12 +280,12 @@ def _group_tests(d, groups, ref, names):
         columns=REGRESSION_COLUMNS,
     )
     notes = [
-        f"Gray's test not defined for {c}: its variance is 0 (e.g. every event at one time)."
+        _("Gray's test not defined for {cause}: its variance is 0 (e.g. every event at one time).").format(cause=c)
         for c in undefined
     ] + (
         []
         if fit.converged
-        else ["Fine–Gray model not estimable (a group without responses): ratios left empty."]
+        else [_("Fine–Gray model not estimable (a group without responses): ratios left empty.")]
     )
     return tests, reg, notes
 
@@ -294,16 +296,16 @@ def _group_tests(d, groups, ref, names):
 def _competing(ctx: RunContext) -> dict[str, Result]:
     o = ctx.outcomes
     if o.ttr_patients.empty:
-        raise AnalysisSkipped("No patient with a time to event: competing risks skipped.")
+        raise AnalysisSkipped(_("No patient with a time to event: competing risks skipped."))
     from_file = bool(o.ttr_source and o.ttr_source.from_file)
     cr, notes = competing_patients(
         o.ttr_patients, ctx.filtered.patients, o.settings, from_file=from_file
     )
     if not has_competing(ctx.filtered.patients):
         notes.append(
-            "No competing event in the file (death, ESKD or discontinuation month, or "
+            _("No competing event in the file (death, ESKD or discontinuation month, or "
             "ttr_status 2): the cumulative incidence equals 1 − Kaplan–Meier, Gray's test "
-            "compares the response curves and Fine–Gray reduces to a Cox model (Breslow ties)."
+            "compares the response curves and Fine–Gray reduces to a Cox model (Breslow ties).")
         )
     return {"competing_patients": Result("competing_patients", cr, tuple(notes))} | (
         competing_risks(cr, o.settings)
@@ -315,12 +317,11 @@ def _methods(run: AnalysisRun) -> list[str]:
     if t is None:
         return []
     if not (t["status"] > RESPONSE).any():
-        return [
-            "No competing events were recorded; the cumulative incidence of response "
-            "(Aalen–Johansen, R survfit(Surv(time, factor(status)) ~ group)) equals 1 − "
-            "Kaplan–Meier."
-        ]
-    return [
+        return [_("No competing events were recorded; the cumulative incidence of response "
+                  "(Aalen–Johansen, R survfit(Surv(time, factor(status)) ~ group)) equals 1 − "
+                  "Kaplan–Meier.")]
+
+    return [_(
         "Competing events (death, ESKD, treatment discontinuation) ended follow-up when they "
         "came before a response. The cumulative incidence of response was estimated by "
         "Aalen–Johansen with infinitesimal-jackknife standard errors and log confidence "
@@ -328,7 +329,8 @@ def _methods(run: AnalysisRun) -> list[str]:
         "Kaplan–Meier with competing events censored; groups were compared by Gray's test "
         "(R cmprsk::cuminc) and Fine–Gray subdistribution hazard ratios with the sandwich "
         "variance (R cmprsk::crr)."
-    ]
+    )]
+
 
 
 _REF = "tests/reference/competing/expected/"

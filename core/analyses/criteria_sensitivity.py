@@ -10,6 +10,7 @@ import pandas as pd
 from core.analyses.context import RunContext
 from core.analyses.response import RATE_COUNTS, _pct, response_counts
 from core.analyses.spec import AnalysisSpec, FigureRef, TableSpec
+from core.model.i18n import gettext as _
 from core.model.results import AnalysisRun, Result
 from core.model.schema import Cohort
 from core.model.settings import Settings
@@ -69,8 +70,8 @@ def criteria_sensitivity(
     t = pd.concat(parts)[cols].reset_index(drop=True) if parts else pd.DataFrame(columns=cols)
     skipped = [n for n in (*SENSITIVITY_CORE, *SENSITIVITY_EXTRA) if n not in names]
     if skipped:
-        notes.append("Not computable from this file (inputs missing): " + ", ".join(skipped) + ".")
-    notes.append("Values exactly on a ≤/≥ threshold meet it (relative tolerance 1e-9).")
+        notes.append(_("Not computable from this file (inputs missing): ") + ", ".join(skipped) + ".")
+    notes.append(_("Values exactly on a ≤/≥ threshold meet it (relative tolerance 1e-9)."))
     return Result("criteria_sensitivity", t, tuple(notes), {"settings": settings})
 
 
@@ -82,8 +83,9 @@ def _sensitivity(ctx: RunContext) -> dict:
 def _sensitivity_methods(run: AnalysisRun) -> list[str]:
     if run.table("criteria_sensitivity") is None:
         return []
-    return ["The same patients were classified under every rule set their data support "
-            "(criteria sensitivity), with the same landmark visits."]
+    return [_("The same patients were classified under every rule set their data support "
+              "(criteria sensitivity), with the same landmark visits.")]
+
 
 
 

@@ -10,9 +10,10 @@ from core.analyses.labs_values import landmark_values
 from core.analyses.paired import _subsets, _wide
 from core.analyses.response import group_levels
 from core.analyses.spec import AnalysisSpec, FigureRef, TableSpec
+from core.model.i18n import gettext as _
 from core.model.results import AnalysisRun, Result
 from core.model.schema import Cohort
-from core.model.vocabulary import TEST_TEXT
+from core.model.vocabulary import test_text
 from core.outcomes.derive import Outcomes
 from core.stats.contingency import mcnemar_or_binomial
 
@@ -31,7 +32,7 @@ def dsdna_shift(cohort: Cohort, o: Outcomes, values: pd.DataFrame | None = None)
         return Result(
             "dsdna_shift",
             pd.DataFrame(columns=cols),
-            ("No anti-dsDNA positivity in the file.",),
+            (_("No anti-dsDNA positivity in the file."),),
             {"settings": o.settings},
         )
     values = landmark_values(cohort, o) if values is None else values
@@ -49,12 +50,12 @@ def dsdna_shift(cohort: Cohort, o: Outcomes, values: pd.DataFrame | None = None)
             shift = mcnemar_or_binomial(b, c)  # no discordant pair: exact binomial, p NaN
             test, p = shift.test, shift.p
             if b + c == 0:
-                notes.append(f"Month {month:g} {g}: no discordant pair, no test.")
+                notes.append(_('Month {month} {group}: no discordant pair, no test.').format(month=f"{month:g}", group=g))
             rows.append([month, g, int(ok.sum()), b, c, test, p, int(b0.sum()), int(b1.sum())])
     notes.insert(
         0,
-        "McNemar with continuity correction when discordant pairs ≥ 25, else "
-        "exact binomial test on the discordant pairs.",
+        _("McNemar with continuity correction when discordant pairs ≥ 25, else "
+        "exact binomial test on the discordant pairs."),
     )
     return Result(
         "dsdna_shift", pd.DataFrame(rows, columns=cols), tuple(notes), {"settings": o.settings}
@@ -68,7 +69,9 @@ def _dsdna(ctx: RunContext) -> dict:
 def _methods(run: AnalysisRun) -> list[str]:
     if run.table("dsdna_shift") is None:
         return []
-    return [f"Anti-dsDNA positivity at baseline and landmark: {TEST_TEXT['mcnemar']}."]
+    return [_("Anti-dsDNA positivity at baseline and landmark: {test}.").format(
+        test=test_text("mcnemar"))]
+
 
 
 SPECS = (

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from core.analyses.time_to_response import _curve, default_risk_times
+from core.model.i18n import gettext as _
 from core.model.vocabulary import ALL, groups_with_reference
 from core.stats.survival import cox_efron, kaplan_meier, km_median, logrank, risk_counts
 
@@ -132,13 +133,13 @@ def _tests(d: pd.DataFrame, outcome: str, groups: list[str], ref: str | None, wo
     """Log-rank and Cox rows for one outcome, or none with a note saying why."""
     g = d[d["group"].notna()]
     if len(groups) < 2:
-        return [], [f"{words}: one group only, log-rank and Cox skipped."]
+        return [], [_('{words}: one group only, log-rank and Cox skipped.').format(words=words)]
     if (g["event"] > 0).sum() == 0:  # a row saying no test was possible, statistic empty
         row = {
             "outcome": outcome, "test": "log-rank", "term": "", "statistic": np.nan, "df": 0,
             "p_value": np.nan, "n": len(g), "n_events": 0, "reference": ref, "converged": True,
         }  # fmt: skip
-        return [row], [f"{words}: no events, log-rank and Cox not possible."]
+        return [row], [_('{words}: no events, log-rank and Cox not possible.').format(words=words)]
     grp = g["group"].astype(str)
     lr = logrank(g["time"], g["event"], grp)
     chisq, df, p = lr.statistic, lr.df, lr.p
@@ -162,7 +163,6 @@ def _tests(d: pd.DataFrame, outcome: str, groups: list[str], ref: str | None, wo
     notes = []
     if not fit["converged"].all():
         notes.append(
-            f"{words}: Cox model not estimable (a group without events, or every event in "
-            "one group before any in another): hazard ratios left empty."
+            _('{words}: Cox model not estimable (a group without events, or every event in one group before any in another): hazard ratios left empty.').format(words=words)
         )
     return rows, notes

@@ -35,6 +35,7 @@ from core.analyses.flare_detection import (  # noqa: F401 (re-exported)
     flare_rows,
     patient_flares,
 )
+from core.model.i18n import gettext as _
 from core.model.results import Result
 from core.model.schema import Cohort
 from core.model.settings import Settings
@@ -197,7 +198,8 @@ def flares(
     ``poisson.test(c(x1, x0), c(T1, T0))`` (exact conditional binomial p and CI).
     """
     events, pats = flare_tables(o, definitions)
-    words = {d.name: f"Renal flare ({d.name})" for d in definitions}
+    words = {d.name: _("Renal flare ({name})").format(name=d.name) for d in definitions}
+
     ref = settings.reference
     et = event_time_tables(pats.rename(columns={"definition": "outcome"}), ref, words,
                           order=settings.group_order)
@@ -239,18 +241,18 @@ def flares(
     tests = tests.rename(columns={"outcome": "definition"})
     defs = " ".join(f"{d.name}: {d.label()}." for d in definitions)
     notes = (
-        "Renal flare after a response (CR or PR at a visit after month 0); " + defs,
-        "Flares per 100 patient-years from the first response to the last visit, exact "
-        "Poisson CI as R poisson.test.",
+        _("Renal flare after a response (CR or PR at a visit after month 0); ") + defs,
+        _("Flares per 100 patient-years from the first response to the last visit, exact "
+        "Poisson CI as R poisson.test."),
         *et.notes,
         *(
-            left_out_note(g["patient_id"], "no visit after their first response",
+            left_out_note(g["patient_id"], _("no visit after their first response"),
                           f"time to first flare ({name})")
             for name, g in pats[pats["time"].isna()].groupby("definition", sort=False)
         ),
     )  # fmt: skip
     if pats.empty:
-        notes = (*notes, "No patient responded with a visit after the response: no flare analysis.")
+        notes = (*notes, _("No patient responded with a visit after the response: no flare analysis."))
     meta = {"definitions": [d.__dict__ for d in definitions], "reference": ref}
     rn = {"outcome": "definition"}
     return {
@@ -259,18 +261,18 @@ def flares(
         "flare_patients": Result("flare_patients", pats, notes[:1], meta),
         "flare_curve": Result(
             "flare_curve", et.curve.rename(columns=rn),
-            ("Cumulative incidence of a first flare = 1 − Kaplan–Meier from the first "
-             "response, 95 % log-log CI, as R survfit(conf.type = 'log-log').", *et.notes),
+            (_("Cumulative incidence of a first flare = 1 − Kaplan–Meier from the first "
+             "response, 95 % log-log CI, as R survfit(conf.type = 'log-log')."), *et.notes),
             meta,
         ),
         "flare_risk": Result(
             "flare_risk", et.risk.rename(columns=rn),
-            ("At risk: time ≥ t; events and censorings: time ≤ t.",), meta,
+            (_("At risk: time ≥ t; events and censorings: time ≤ t."),), meta,
         ),
         "flare_tests": Result(
             "flare_tests", tests,
-            ("Log-rank (R survdiff), Cox Efron ties with Wald p (R coxph), rate ratio with "
-             "exact conditional CI and p (R poisson.test with two counts).", *et.notes),
+            (_("Log-rank (R survdiff), Cox Efron ties with Wald p (R coxph), rate ratio with "
+             "exact conditional CI and p (R poisson.test with two counts)."), *et.notes),
             meta,
         ),
     }  # fmt: skip

@@ -9,6 +9,7 @@ import pandas as pd
 from core.analyses.context import RunContext
 from core.analyses.patient_order import by_patient_month
 from core.analyses.spec import AnalysisSkipped, AnalysisSpec, FigureRef, TableSpec
+from core.model.i18n import gettext as _
 from core.model.results import AnalysisRun, Result
 from core.model.schema import VISIT_LABS, Cohort
 from core.outcomes.derive import Outcomes
@@ -92,8 +93,7 @@ def _flow(ctx: RunContext) -> dict[str, Result]:
             "landmark_visits",
             o.landmarks,
             (
-                f"Baseline ± 1 month; landmarks ± {o.settings.window:g} month(s); nearest visit, "
-                "the earlier on a tie; a visit serves one landmark only.",
+                _('Baseline ± 1 month; landmarks ± {window} month(s); nearest visit, the earlier on a tie; a visit serves one landmark only.').format(window=f"{o.settings.window:g}"),
             ),
         ),
     }
@@ -101,26 +101,27 @@ def _flow(ctx: RunContext) -> dict[str, Result]:
 
 def _cohort_tables(ctx: RunContext) -> dict[str, Result]:
     if ctx.filtered.visits.empty:
-        raise AnalysisSkipped("No visits in the analysed patients.")
+        raise AnalysisSkipped(_("No visits in the analysed patients."))
     return {
         "data_completeness": Result(
             "data_completeness", data_completeness(ctx.filtered.visits),
-            ("Share of visits of each whole visit month with the value recorded.",),
+            (_("Share of visits of each whole visit month with the value recorded."),),
         ),
         "follow_up": Result("follow_up", follow_up(ctx.filtered)),
     }
 
 
 def _flow_methods(run: AnalysisRun) -> list[str]:
-    return ["Patient flow: patients in the file, after the filters, and evaluable at each "
-            "landmark, with the reason for each patient who was not."]
+    return [_("Patient flow: patients in the file, after the filters, and evaluable at each "
+              "landmark, with the reason for each patient who was not.")]
 
 
 def _cohort_methods(run: AnalysisRun) -> list[str]:
     if run.table("data_completeness") is None:
         return []
-    return ["Data completeness: the share of visits of each whole visit month at which each "
-            "laboratory value was recorded."]
+    return [_("Data completeness: the share of visits of each whole visit month at which each "
+              "laboratory value was recorded.")]
+
 
 
 _F = "core.report.figures.cohort"

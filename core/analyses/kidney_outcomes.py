@@ -28,6 +28,8 @@ import pandas as pd
 
 from core.analyses.event_times import event_time_tables
 from core.analyses.patient_order import by_patient_month, patient_codes
+from core.model.i18n import N_
+from core.model.i18n import gettext as _
 from core.model.results import Result
 from core.model.schema import Cohort
 from core.model.settings import Settings
@@ -36,12 +38,12 @@ from core.outcomes.criteria import geq, leq
 from core.outcomes.derive import Outcomes
 
 OUTCOMES: dict[str, str] = {
-    "egfr_decline_30": "Sustained eGFR decline ≥ 30 %",
-    "egfr_decline_40": "Sustained eGFR decline ≥ 40 %",
-    "creatinine_doubling": "Doubling of serum creatinine",
-    "eskd": "ESKD (sustained eGFR < 15, dialysis or transplant)",
-    "death": "Death",
-    "composite": "Composite: eGFR decline ≥ 40 %, creatinine doubling, ESKD or death",
+    "egfr_decline_30": N_("Sustained eGFR decline ≥ 30 %"),
+    "egfr_decline_40": N_("Sustained eGFR decline ≥ 40 %"),
+    "creatinine_doubling": N_("Doubling of serum creatinine"),
+    "eskd": N_("ESKD (sustained eGFR < 15, dialysis or transplant)"),
+    "death": N_("Death"),
+    "composite": N_("Composite: eGFR decline ≥ 40 %, creatinine doubling, ESKD or death"),
 }
 ESKD_EGFR = 15.0
 PATIENT_COLUMNS = ["outcome", "patient_id", "group", "baseline", "time", "event"]
@@ -171,14 +173,15 @@ def kidney_patients(
     out = out[PATIENT_COLUMNS].reset_index(drop=True)
     notes = []
     if untimed:
-        notes.append(left_out_note(ids[died & np.isnan(dm)], "died at an unknown month (a death "
-                                   "flag without death_month)", "death and the composite"))  # fmt: skip
-    base_of = {"egfr_decline_30": ("eGFR", g0), "egfr_decline_40": ("eGFR", g0),
-               "creatinine_doubling": ("creatinine", c0)}  # fmt: skip
+        notes.append(left_out_note(ids[died & np.isnan(dm)], _("died at an unknown month (a death "
+                                   "flag without death_month)"), _("death and the composite")))  # fmt: skip
+    base_of = {"egfr_decline_30": (N_("eGFR"), g0), "egfr_decline_40": (N_("eGFR"), g0),
+               "creatinine_doubling": (N_("creatinine"), c0)}  # fmt: skip
+
     no_follow = ~(last > 0)
     for name in OUTCOMES:
-        words = OUTCOMES[name][0].lower() + OUTCOMES[name][1:] if OUTCOMES[name][1:2].islower() \
-            else OUTCOMES[name]  # fmt: skip
+        label = _(OUTCOMES[name])
+        words = label[0].lower() + label[1:] if label[1:2].islower() else label
         rows = out[(out["outcome"] == name) & out["time"].isna()]
         if rows.empty:
             continue
@@ -187,15 +190,17 @@ def kidney_patients(
             lab, b0 = base_of[name]
             no_base = set(ids[np.isnan(b0)]) & gone
             if no_base:
-                notes.append(left_out_note(no_base, f"no {lab} at the baseline visit", words))
+                notes.append(left_out_note(
+                    no_base, _("no {lab} at the baseline visit").format(lab=_(lab)), words
+                ))
             gone -= no_base
         late = set(ids[no_follow]) & gone
         if late:
-            notes.append(left_out_note(late, "no visit after month 0", words))
+            notes.append(left_out_note(late, _("no visit after month 0"), words))
         rest = gone - late - (set(ids[died & np.isnan(dm)]) if name in ("death", "composite")
                               else set())  # fmt: skip
         if rest:
-            notes.append(left_out_note(rest, "the event time is at or before month 0", words))
+            notes.append(left_out_note(rest, _("the event time is at or before month 0"), words))
     return out, notes
 
 
@@ -218,20 +223,21 @@ def kidney_outcomes(
     pats, notes = kidney_patients(cohort, o, rules)
     present = [k for k in OUTCOMES if not (k == "death" and not _has_death(cohort))]
     if not _has_death(cohort):
-        notes.append("No death column: death and the composite's death component not assessed.")
+        notes.append(_("No death column: death and the composite's death component not assessed."))
     pats = pats[pats["outcome"].isin(present)].reset_index(drop=True)
-    et = event_time_tables(pats, settings.reference, {k: OUTCOMES[k] for k in present},
+    et = event_time_tables(pats, settings.reference, {k: _(OUTCOMES[k]) for k in present},
+
                           order=settings.group_order)
     conf = (
-        "a decline at the last visit counts unconfirmed"
+        _("a decline at the last visit counts unconfirmed")
         if rules.last_visit_counts
-        else "a decline at the last visit does not count"
+        else _("a decline at the last visit does not count")
     )
     defs = (
-        "Kidney outcomes from month 0: sustained = met again at the next visit with a value "
-        f"({conf}, an analysis choice); eGFR decline ≤ 70 % / ≤ 60 % of baseline; creatinine "
-        "≥ 2 × baseline; ESKD eGFR < 15 sustained, dialysis or transplant; composite of "
-        "decline ≥ 40 %, doubling, ESKD or death; death not a competing risk.",
+        _("Kidney outcomes from month 0: sustained = met again at the next visit with a value "
+          "({rule}, an analysis choice); eGFR decline ≤ 70 % / ≤ 60 % of baseline; creatinine "
+          "≥ 2 × baseline; ESKD eGFR < 15 sustained, dialysis or transplant; composite of "
+          "decline ≥ 40 %, doubling, ESKD or death; death not a competing risk.").format(rule=conf),
     )
     summary = et.summary.assign(label=et.summary["outcome"].map(OUTCOMES))
     meta = {"rules": rules.__dict__, "reference": settings.reference}
@@ -241,15 +247,15 @@ def kidney_outcomes(
         "kidney_outcomes": Result("kidney_outcomes", summary, all_notes, meta),
         "kidney_curve": Result(
             "kidney_curve", et.curve,
-            ("Cumulative incidence = 1 − Kaplan–Meier, 95 % log-log CI (R survfit).", *defs),
+            (_("Cumulative incidence = 1 − Kaplan–Meier, 95 % log-log CI (R survfit)."), *defs),
             meta,
         ),
         "kidney_risk": Result(
-            "kidney_risk", et.risk, ("At risk: time ≥ t; events and censorings: time ≤ t.",), meta
+            "kidney_risk", et.risk, (_("At risk: time ≥ t; events and censorings: time ≤ t."),), meta
         ),
         "kidney_tests": Result(
             "kidney_tests", et.tests,
-            ("Log-rank (R survdiff); Cox Efron ties, Wald p (R coxph).", *et.notes), meta,
+            (_("Log-rank (R survdiff); Cox Efron ties, Wald p (R coxph)."), *et.notes), meta,
         ),
     }  # fmt: skip
 

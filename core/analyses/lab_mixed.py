@@ -18,6 +18,8 @@ import pandas as pd
 from core.analyses.context import RunContext
 from core.analyses.response import group_levels
 from core.analyses.spec import AnalysisSkipped, AnalysisSpec, FigureRef, TableSpec
+from core.model.i18n import N_
+from core.model.i18n import gettext as _
 from core.model.results import AnalysisRun, Result
 from core.model.schema import Cohort, label_of, measure_units, unit_of
 from core.model.settings import Settings
@@ -70,7 +72,7 @@ MIXED_COLUMNS = [
     "converged",
 ]
 
-METHOD = (
+METHOD = N_(
     "Linear mixed model over all visits: value ~ time × group + (1 + time | patient), "
     "time in years (month / 12), fitted by REML as R lme4::lmer(REML = TRUE) and "
     "nlme::lme(method = 'REML'); standard errors from σ²(XᵀV⁻¹X)⁻¹ as vcov(); t-tests and "
@@ -78,11 +80,11 @@ METHOD = (
     "R's, so estimates and standard errors agree with R to about 1e-5 relative, not bit "
     "for bit."
 )
-LOG_NOTE = (
+LOG_NOTE = N_(
     "UPCR and anti-dsDNA are modelled on the natural-log scale: a slope b is a change of "
     "100·(e^b − 1) % per year (pct_per_year); values ≤ 0 cannot be logged and are left out."
 )
-FALLBACK = (
+FALLBACK = N_(
     "{label}: the between-patient variation of the slope was estimated at its boundary "
     "(singular fit, as lme4::isSingular, tolerance 1e-4), so the model with a random "
     "intercept only, value ~ time × group + (1 | patient), is reported."
@@ -112,7 +114,7 @@ def model_frame(cohort: Cohort, measure: str) -> tuple[pd.DataFrame, str, list[s
     notes (visits left out: no group; for the log scale, values ≤ 0). A cohort without a
     group column is one group, ``All``.
     """
-    visits, _ = add_egfr(cohort.visits, cohort.patients)
+    visits, _derived = add_egfr(cohort.visits, cohort.patients)
     scale = "log" if measure in LOG_SCALE else "identity"
     label = label_of(measure, measure_units(cohort))
     if measure not in visits:
@@ -134,13 +136,13 @@ def model_frame(cohort: Cohort, measure: str) -> tuple[pd.DataFrame, str, list[s
     if no_group.any():
         notes.append(
             f"{label}: "
-            + left_out_note(v.loc[no_group, "patient_id"], "no group in the file", "the model")
+            + left_out_note(v.loc[no_group, "patient_id"], _("no group in the file"), _("the model"))
         )
     v = v[~no_group]
     if scale == "log":
         bad = v["y"] <= 0
         if bad.any():
-            notes.append(f"{label}: {int(bad.sum())} value(s) ≤ 0 left out (log scale).")
+            notes.append(_('{label}: {n} value(s) ≤ 0 left out (log scale).').format(label=label, n=int(bad.sum())))
         v = v[~bad].assign(y=lambda x: np.log(x["y"]))
     return v.reset_index(drop=True), scale, notes
 
@@ -173,13 +175,12 @@ def fit_trajectory(cohort: Cohort, measure: str, settings: Settings) -> Trajecto
     repeated = v.groupby("patient_id")["time"].nunique()
     if n_patients < MIN_PATIENTS or (repeated >= 2).sum() < 2:
         return skipped(
-            f"fewer than {MIN_PATIENTS} patients, or fewer than 2 with visits at two "
-            "different times: no mixed model."
+            _('fewer than {min_patients} patients, or fewer than 2 with visits at two different times: no mixed model.').format(min_patients=MIN_PATIENTS)
         )
     X, terms = _design(v, levels)
     if np.linalg.matrix_rank(X) < X.shape[1] or len(v) <= X.shape[1] + 3:
         return skipped(
-            "too few visits over time in some group to estimate each group's slope: no mixed model."
+            _("too few visits over time in some group to estimate each group's slope: no mixed model.")
         )
     y, t, pid = v["y"].to_numpy(float), v["time"].to_numpy(float), v["patient_id"].to_numpy()
     fit = reml_fit(y, X, np.column_stack([np.ones(len(v)), t]), pid, terms, ("intercept", "time"))
@@ -187,19 +188,17 @@ def fit_trajectory(cohort: Cohort, measure: str, settings: Settings) -> Trajecto
     if fit.singular:
         fit = reml_fit(y, X, np.ones((len(v), 1)), pid, terms, ("intercept",))
         model = RANDOM_INTERCEPT
-        notes.append(FALLBACK.format(label=label))
+        notes.append(_(FALLBACK).format(label=label))
         if fit.singular:
             notes.append(
-                f"{label}: the between-patient variance is estimated at zero as well; the "
-                "fit equals ordinary least squares."
+                _('{label}: the between-patient variance is estimated at zero as well; the fit equals ordinary least squares.').format(label=label)
             )
     if not fit.converged:
         notes.append(
-            f"{label}: the REML optimiser did not meet its convergence test; "
-            "read the estimates with caution."
+            _('{label}: the REML optimiser did not meet its convergence test; read the estimates with caution.').format(label=label)
         )
     if len(levels) < 2:
-        notes.append(f"{label}: one group only, so no difference between groups.")
+        notes.append(_('{label}: one group only, so no difference between groups.').format(label=label))
     return Trajectory(measure, scale, model, fit, tuple(levels), tuple(notes))
 
 
@@ -299,9 +298,9 @@ def lab_mixed_models(
     ``lme(y ~ time * group, random = ~ 1 + time | patient_id, method = "REML")``
     (tests/reference/mixed/reference_mixed.R).
     """
-    notes: list[str] = [METHOD]
+    notes: list[str] = [_(METHOD)]
     if any(m in LOG_SCALE for m in measures):
-        notes.append(LOG_NOTE)
+        notes.append(_(LOG_NOTE))
     slopes: list[dict] = []
     mixed: list[pd.DataFrame] = []
     for measure in measures:
@@ -339,7 +338,7 @@ def lab_mixed(
 
 def _compute(ctx: RunContext) -> dict[str, Result]:
     if ctx.filtered.visits.empty:
-        raise AnalysisSkipped("No visits: no lab trajectories to model.")
+        raise AnalysisSkipped(_("No visits: no lab trajectories to model."))
     return lab_mixed_models(ctx.filtered, ctx.settings, ctx.settings.mixed_measures)
 
 
@@ -347,14 +346,15 @@ def _methods(run: AnalysisRun) -> list[str]:
     t = run.table("lab_slopes")
     if t is None:
         return []
-    sentences = [METHOD]
+    sentences = [_(METHOD)]
     if t["scale"].eq("log").any():
-        sentences.append(LOG_NOTE)
+        sentences.append(_(LOG_NOTE))
     if t["model"].eq(RANDOM_INTERCEPT).any():
-        sentences.append(
+        sentences.append(_(
             "Where the slope variance was estimated at its boundary (singular fit), the model "
             "with a random intercept only is reported."
-        )
+        ))
+
     return sentences
 
 

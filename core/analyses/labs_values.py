@@ -12,6 +12,7 @@ import pandas as pd
 
 from core.analyses.context import RunContext
 from core.analyses.spec import AnalysisSkipped, AnalysisSpec, FigureRef, TableSpec
+from core.model.i18n import gettext as _
 from core.model.results import AnalysisRun, Result
 from core.model.schema import PAIRED_MEASURES, VISIT_FIELDS, Cohort
 from core.model.vocabulary import ALL, group_order
@@ -47,7 +48,7 @@ def landmark_values(cohort: Cohort, o: Outcomes) -> pd.DataFrame:
         taken = {c: take_rows(o.visits[c], rows) for c in fields}
         return pd.concat([o.landmarks, pd.DataFrame(taken, index=o.landmarks.index)], axis=1)
     v = cohort.visits.dropna(subset=["month"]).drop_duplicates(["patient_id", "month"])
-    visits, _ = add_egfr(v, cohort.patients)
+    visits, _derived = add_egfr(v, cohort.patients)
     return o.landmarks.merge(
         visits.rename(columns={"month": "visit_month"}),
         on=["patient_id", "visit_month"],
@@ -87,8 +88,8 @@ def lab_landmark_values(ctx: RunContext) -> Result:
     return Result(
         "lab_landmark_values",
         long[LANDMARK_VALUE_COLUMNS],
-        ("Values at the landmark visits of landmark_visits (the visit chosen before its values "
-         "were read).",),
+        (_("Values at the landmark visits of landmark_visits (the visit chosen before its values "
+         "were read)."),),
     )
 
 
@@ -197,8 +198,8 @@ def lab_trajectories(ctx: RunContext) -> Result:
     return Result(
         "lab_trajectories",
         table,
-        ("Visits assigned to the nearest scheduled month (months attended by at least 20% of "
-         "patients) within ± 1.5 months, one visit per patient and month.",),
+        (_("Visits assigned to the nearest scheduled month (months attended by at least 20% of "
+         "patients) within ± 1.5 months, one visit per patient and month."),),
     )
 
 
@@ -220,7 +221,7 @@ def steroid_trajectory(cohort: Cohort, o) -> Result:
         return Result(
             "steroid_trajectory",
             pd.DataFrame(columns=cols),
-            ("No steroid dose in the file.",),
+            (_("No steroid dose in the file."),),
             {"settings": o.settings},
         )
     grp = o.landmarks.drop_duplicates("patient_id").set_index("patient_id")["group"]
@@ -237,7 +238,7 @@ def steroid_trajectory(cohort: Cohort, o) -> Result:
     return Result(
         "steroid_trajectory",
         _in_group_order(t, o.settings).reset_index(drop=True)[cols],
-        ("Median (IQR) dose at the visits of each month.",),
+        (_("Median (IQR) dose at the visits of each month."),),
         {"settings": o.settings},
     )
 
@@ -248,27 +249,28 @@ def _steroid(ctx: RunContext) -> dict[str, Result]:
 
 def _values(ctx: RunContext) -> dict[str, Result]:
     if ctx.filtered.visits.empty:
-        raise AnalysisSkipped("No visits: no laboratory values to show.")
+        raise AnalysisSkipped(_("No visits: no laboratory values to show."))
     return {"lab_landmark_values": lab_landmark_values(ctx), "lab_trajectories": lab_trajectories(ctx)}
 
 
 def _steroid_methods(run: AnalysisRun) -> list[str]:
     if run.table("steroid_trajectory") is None:
         return []
-    return [
+    return [_(
         "Steroid dose: median (IQR) prednisolone-equivalent dose (mg/day) at the visits of "
         "each visit month."
-    ]
+    )]
 
 
 def _trajectory_methods(run: AnalysisRun) -> list[str]:
     if run.table("lab_trajectories") is None:
         return []
-    return [
+    return [_(
         "Trajectories: median and interquartile range (R quantile(type = 7)) of each measure by "
         "scheduled visit month (months attended by at least 20% of patients; visits within "
         "± 1.5 months, the nearest per patient)."
-    ]
+    )]
+
 
 
 _MEDIANS = dict(counts=("n",), estimates={"median": "unit of the measure", "q1": "unit of the measure", "q3": "unit of the measure"})

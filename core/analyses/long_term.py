@@ -32,6 +32,7 @@ from core.analyses.steroid_exposure import (
     THRESHOLD_COLUMNS,
     steroid_exposure,
 )
+from core.model.i18n import gettext as _
 from core.model.results import Result
 from core.model.schema import Cohort
 from core.model.settings import Settings
@@ -62,7 +63,7 @@ def _guarded(names: tuple[str, ...], fn: Callable[[], dict[str, Result]]) -> dic
     try:
         out = fn()
     except Exception as exc:  # noqa: BLE001 - user data must never crash the report
-        note = f"Could not be computed on these data: {exc}"
+        note = _('Could not be computed on these data: {exc}').format(exc=exc)
         return {n: Result(n, pd.DataFrame(), (note,)) for n in names}
     return {n: out[n] for n in names}
 
@@ -81,7 +82,7 @@ def long_term_results(
     definitions unless ``definitions`` / ``kidney_rules`` are given.
     """
     if cohort.patients.empty:
-        note = "No patient matches the filters: nothing to analyse."
+        note = _("No patient matches the filters: nothing to analyse.")
         return {n: Result(n, pd.DataFrame(), (note,)) for n in LONG_TERM_TABLES}
     defs = definitions or definitions_of(settings)
     rules = kidney_rules or _rules(settings)
@@ -133,7 +134,7 @@ def patient_events(o: Outcomes, results: dict[str, Result]) -> Result:
     return Result(
         "patient_events",
         ev[EVENT_COLUMNS],
-        ("Response gained and lost at visits, flares (first definition), kidney events.",),
+        (_("Response gained and lost at visits, flares (first definition), kidney events."),),
     )
 
 

@@ -18,9 +18,10 @@ from core.analyses.context import RunContext
 from core.analyses.labs_values import landmark_values, measures_of
 from core.analyses.response import ALL, group_levels
 from core.analyses.spec import AnalysisSpec, FigureRef, TableSpec
+from core.model.i18n import gettext as _
 from core.model.results import AnalysisRun, Result
 from core.model.schema import Cohort, label_with_unit, measure_units
-from core.model.vocabulary import TEST_TEXT
+from core.model.vocabulary import test_text
 from core.outcomes.derive import Outcomes
 from core.stats.ranks import friedman, holm, paired_t, rank_sum, signed_rank
 
@@ -157,12 +158,12 @@ def paired_changes(cohort: Cohort, o: Outcomes, values: pd.DataFrame | None = No
                 if len(base) < 2:
                     short.append(f"{m} {month:g} mo {g}")
     notes = [
-        "Wilcoxon signed-rank (differences rounded to 7 significant digits; exact "
+        _("Wilcoxon signed-rank (differences rounded to 7 significant digits; exact "
         "only with < 50 non-zero differences, no ties and no zero dropped) and paired "
-        "t-test; unadjusted, exploratory p-values."
+        "t-test; unadjusted, exploratory p-values.")
     ]
     if short:
-        notes.append("Fewer than 2 pairs, no test: " + "; ".join(short) + ".")
+        notes.append(_("Fewer than 2 pairs, no test: ") + "; ".join(short) + ".")
     return Result(
         "paired_changes",
         pd.DataFrame(rows, columns=_PAIRED_COLS),
@@ -229,11 +230,10 @@ def repeated_measures(
                 adj[fin] = holm(p[fin])
             pw += [r | {"p_holm": q} for r, q in zip(block, adj, strict=True)]
     notes = [
-        f"Friedman test over months {_months_label(months)} on complete cases; "
-        "pairwise Wilcoxon signed-rank with Holm adjustment on the same cases."
+        _('Friedman test over months {months} on complete cases; pairwise Wilcoxon signed-rank with Holm adjustment on the same cases.').format(months=_months_label(months))
     ]
     if short:
-        notes.append("Fewer than 2 complete cases, no test: " + "; ".join(short) + ".")
+        notes.append(_("Fewer than 2 complete cases, no test: ") + "; ".join(short) + ".")
     pw_cols = (
         "measure group month_a month_b n_pairs wilcoxon_p p_holm wilcoxon_V "
         "wilcoxon_method n_zero_diff tied_abs_diff"
@@ -270,7 +270,7 @@ def change_between_groups(
         return Result(
             "change_between_groups",
             pd.DataFrame(columns=cols),
-            ("Fewer than two groups: no comparison between groups.",),
+            (_("Fewer than two groups: no comparison between groups."),),
             {"settings": o.settings},
         )
     rows, short = [], []
@@ -301,11 +301,11 @@ def change_between_groups(
                 if rs is None:
                     short.append(f"{m} {month:g} mo {g}")
     notes = [
-        "Wilcoxon rank-sum test of the paired changes (rounded to 7 significant "
-        "digits); unadjusted, exploratory p-values."
+        _("Wilcoxon rank-sum test of the paired changes (rounded to 7 significant "
+        "digits); unadjusted, exploratory p-values.")
     ]
     if short:
-        notes.append("A group without pairs, no test: " + "; ".join(short) + ".")
+        notes.append(_("A group without pairs, no test: ") + "; ".join(short) + ".")
     return Result(
         "change_between_groups",
         pd.DataFrame(rows, columns=cols),
@@ -337,19 +337,23 @@ def _paired(ctx: RunContext) -> dict:
 def _methods(run: AnalysisRun) -> list[str]:
     out = []
     if run.table("paired_changes") is not None:
-        out.append("Changes from baseline (follow-up − baseline, paired patients only): "
-                   f"{TEST_TEXT['wilcoxon_signed_rank']}, and {TEST_TEXT['paired_t']}.")
+        out.append(_("Changes from baseline (follow-up − baseline, paired patients only): "
+                     "{wilcoxon}, and {t_test}.").format(
+            wilcoxon=test_text("wilcoxon_signed_rank"), t_test=test_text("paired_t")))
     if run.table("repeated_measures") is not None:
-        out.append(f"Values at months 0 and the landmarks: {TEST_TEXT['friedman']}.")
+        out.append(_("Values at months 0 and the landmarks: {test}.").format(
+            test=test_text("friedman")))
     if run.table("change_between_groups") is not None:
-        out.append(f"Changes were compared between groups by the {TEST_TEXT['wilcoxon_rank_sum']}.")
+        out.append(_("Changes were compared between groups by the {test}.").format(
+            test=test_text("wilcoxon_rank_sum")))
     named = {m: u for m, u in measure_units(run.cohort).items()
              if run.table("paired_changes") is not None
              and m in set(run.table("paired_changes")["measure"])}
     if named:
-        out.append("Measures named in the mapping file are analysed in the units given, "
-                   "without conversion: " + ", ".join(label_with_unit(m, named) for m in named)
-                   + ".")
+        out.append(_("Measures named in the mapping file are analysed in the units given, "
+                     "without conversion: {measures}.").format(
+            measures=", ".join(label_with_unit(m, named) for m in named)))
+
     return out
 
 

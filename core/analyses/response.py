@@ -11,8 +11,9 @@ import pandas as pd
 
 from core.analyses.context import RunContext
 from core.analyses.spec import AnalysisSkipped, AnalysisSpec, FigureRef, TableSpec
+from core.model.i18n import gettext as _
 from core.model.results import AnalysisRun, Result
-from core.model.vocabulary import ALL, TEST_TEXT, group_order
+from core.model.vocabulary import ALL, MISSING_WORDS, TEST_TEXT, group_order, test_text
 from core.outcomes.derive import Outcomes
 from core.stats.binomial import clopper_pearson, newcombe_difference, wilson
 from core.stats.contingency import group_outcome_test
@@ -118,14 +119,15 @@ def response_rates(o: Outcomes, conf: float = 0.95) -> Result:
         iv = ci(c[f"{k}_n"].to_numpy(float), n.to_numpy(float), conf)
         t[f"{k}_ci_low"], t[f"{k}_ci_high"] = 100 * np.asarray(iv.low), 100 * np.asarray(iv.high)
     t["n_off_landmark"] = c["n_off_landmark"]
-    method = "Wilson score" if o.settings.ci == "wilson" else "Clopper–Pearson exact"
+    method = _("Wilson score") if o.settings.ci == "wilson" else _("Clopper–Pearson exact")
+    missing = _(MISSING_WORDS[o.settings.missing]) if o.settings.missing in MISSING_WORDS else o.settings.missing
     notes = [
-        f"Response under '{o.settings.criteria}' criteria, {o.settings.missing} at each "
-        f"landmark (± {o.settings.window:g} month(s)); {method} 95% intervals.",
+        _("Response under '{criteria}' criteria, {missing} at each landmark (± {window} month(s)); {method} 95% intervals.").format(criteria=o.settings.criteria, missing=missing, window=
+f"{o.settings.window:g}", method=method),
         *o.notes,
     ]
     if (n == 0).any():
-        notes.append("No evaluable patient in some group at some landmark: rates left empty.")
+        notes.append(_("No evaluable patient in some group at some landmark: rates left empty."))
     return Result("response_rates", t, tuple(notes), _meta(o))
 
 
@@ -148,7 +150,7 @@ def response_tests(o: Outcomes, max_exact_n: int = 1000) -> Result:
     levels = group_levels(o, o.settings.reference)
     rows, notes = [], []
     if len(levels) < 2:
-        notes.append("Only one group: no test between groups.")
+        notes.append(_("Only one group: no test between groups."))
     for month in o.settings.landmarks if len(levels) >= 2 else ():
         at = r[r["landmark"] == month]
         for outcome in ("CR", "ORR"):
@@ -162,7 +164,7 @@ def response_tests(o: Outcomes, max_exact_n: int = 1000) -> Result:
                 row["test"], row["p_value"] = chosen.test, chosen.p
             else:
                 notes.append(
-                    f"Month {month:g}: fewer than two groups evaluable, no {outcome} test."
+                    _('Month {month}: fewer than two groups evaluable, no {outcome} test.').format(month=f"{month:g}", outcome=outcome)
                 )
             for g in levels:
                 row[f"{g}_yes"], row[f"{g}_n"] = int(yes.loc[g, True]), int(yes.loc[g].sum())
@@ -170,8 +172,8 @@ def response_tests(o: Outcomes, max_exact_n: int = 1000) -> Result:
     cols = ["month", "outcome", "test", "p_value"]
     t = pd.DataFrame(rows, columns=cols + [f"{g}_{k}" for g in levels for k in ("yes", "n")])
     notes.append(
-        "Fisher's exact test (2×k by full enumeration up to 1,000 patients, "
-        "chi-square without correction above); unadjusted, exploratory p-values."
+        _("Fisher's exact test (2×k by full enumeration up to 1,000 patients, "
+        "chi-square without correction above); unadjusted, exploratory p-values.")
     )
     return Result("response_tests", t, tuple(notes), _meta(o))
 
@@ -192,7 +194,7 @@ def response_difference(o: Outcomes, conf: float = 0.95) -> Result:
     levels = [g for g in group_levels(o, ref) if g != ref]
     rows, notes = [], []
     if ref is None or not levels:
-        notes.append("Fewer than two groups: no difference between groups.")
+        notes.append(_("Fewer than two groups: no difference between groups."))
     for month in o.settings.landmarks if levels and ref is not None else ():
         at = c[c["month"] == month].set_index("group")
         for outcome, col in (("CR", "cr_n"), ("ORR", "orr_n")):
@@ -217,12 +219,12 @@ def response_difference(o: Outcomes, conf: float = 0.95) -> Result:
                     ]
                 )
                 if n1 == 0 or n2 == 0:
-                    notes.append(f"Month {month:g}: no evaluable patient in {g} or {ref}.")
+                    notes.append(_('Month {month}: no evaluable patient in {group} or {reference}.').format(month=f"{month:g}", group=g, reference=ref))
     cols = (
         "month outcome group reference diff_pct ci_low ci_high method x_group "
         "n_group x_reference n_reference"
     ).split()
-    notes.append("Newcombe hybrid score interval (method 10); group minus reference.")
+    notes.append(_("Newcombe hybrid score interval (method 10); group minus reference."))
     return Result("response_difference", pd.DataFrame(rows, columns=cols), tuple(notes), _meta(o))
 
 
@@ -239,7 +241,7 @@ def response_transitions(o: Outcomes) -> Result:
         return Result(
             "response_transitions",
             pd.DataFrame(columns=cols),
-            ("Transitions need two landmarks.",),
+            (_("Transitions need two landmarks."),),
             _meta(o),
         )
     r = o.responses
@@ -275,7 +277,7 @@ def response_transitions(o: Outcomes) -> Result:
             "n": n.astype(np.int64),
         }
     )
-    note = f"Observed states at {marks[0]:g} and {marks[1]:g} months (no imputation)."
+    note = _('Observed states at {first} and {second} months (no imputation).').format(first=f"{marks[0]:g}", second=f"{marks[1]:g}")
     return Result("response_transitions", t[cols], (note,), _meta(o))
 
 
@@ -284,8 +286,7 @@ def response_transitions(o: Outcomes) -> Result:
 
 def _no_response_note(o: Outcomes) -> str:
     return (
-        f"No patient has a response under '{o.settings.criteria}' at any landmark "
-        "(no response recorded, or its inputs missing): response analyses skipped."
+        _("No patient has a response under '{criteria}' at any landmark (no response recorded, or its inputs missing): response analyses skipped.").format(criteria=o.settings.criteria)
     )
 
 
@@ -307,15 +308,14 @@ def _response_methods(run: AnalysisRun) -> list[str]:
     if tests is not None:
         used = sorted(set(tests["test"].dropna().astype(str))) if "test" in tests else []
         used = used or ["fisher_exact"]
-        out.append(
-            "Response rates were compared between groups by "
-            + "; ".join(TEST_TEXT.get(t, t) for t in used) + "."
-        )
+        out.append(_("Response rates were compared between groups by {tests}.").format(
+            tests="; ".join(_(TEST_TEXT[t]) if t in TEST_TEXT else t for t in used)
+        ))
     if run.table("response_difference") is not None:
-        out.append(
-            f"Differences in rates (group − {run.settings.reference}) with "
-            f"{TEST_TEXT['newcombe']}."
-        )
+        out.append(_("Differences in rates (group − {reference}) with {method}.").format(
+            reference=run.settings.reference, method=test_text("newcombe")
+        ))
+
     return out
 
 

@@ -15,6 +15,7 @@ import pandas as pd
 from core.analyses.context import RunContext
 from core.analyses.criteria_sensitivity import supported_criteria
 from core.analyses.spec import NO_FIGURE, AnalysisSpec, TableSpec
+from core.model.i18n import gettext as _
 from core.model.results import AnalysisRun, Result
 from core.model.schema import RESPONSE_STATES, Cohort
 from core.model.settings import Settings
@@ -172,7 +173,7 @@ def response_audit(
     visit). No statistics: the calls behind response_rates and criteria_sensitivity.
     """
     settings = o.settings
-    visits, _ = proteinuria_column(o.visits)
+    visits, _column = proteinuria_column(o.visits)
     frame, at, base = _judged_rows(o, every_visit)
     if patient_ids is not None:
         pick = frame["patient_id"].isin(list(patient_ids)).to_numpy()
@@ -181,13 +182,13 @@ def response_audit(
     parts = [_one_rule_set(n, settings, visits, frame, at, base) for n in names]
     t = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=COLUMNS)
     notes = [
-        "Patient-level: every call of every rule set the file supports, condition by "
-        "condition (true / false / missing / not assessed); not evaluable is not NR.",
-        "Values exactly on a ≤/≥ threshold meet it (relative tolerance 1e-9); on_edge flags "
-        "them.",
+        _("Patient-level: every call of every rule set the file supports, condition by "
+        "condition (true / false / missing / not assessed); not evaluable is not NR."),
+        _("Values exactly on a ≤/≥ threshold meet it (relative tolerance 1e-9); on_edge flags "
+        "them."),
     ]
     if not names:
-        notes.append("No rule set can be applied to this file (no response and no UPCR).")
+        notes.append(_("No rule set can be applied to this file (no response and no UPCR)."))
     meta = {"settings": settings, "patient_level": True, "every_visit": every_visit}
     return Result("response_audit", t, tuple(notes), meta)
 
@@ -199,10 +200,7 @@ def _audit(ctx: RunContext) -> dict:
     n = len(ctx.filtered.patients)
     if n > AUDIT_MAX_PATIENTS:
         return {"response_audit": Result("response_audit", pd.DataFrame(columns=COLUMNS), (
-            f"Response audit not listed for {n:,} patients (limit {AUDIT_MAX_PATIENTS:,}: about "
-            "40 rows per patient and landmark). Filter to fewer patients, or call "
-            "core.analyses.response_audit.response_audit(cohort, outcomes, patient_ids=[…]) "
-            "for the patients to check.",))}  # fmt: skip
+            _('Response audit not listed for {n} patients (limit {audit_max_patients}: about 40 rows per patient and landmark). Filter to fewer patients, or call core.analyses.response_audit.response_audit(cohort, outcomes, patient_ids=[…]) for the patients to check.').format(n=f"{n:,}", audit_max_patients=f"{AUDIT_MAX_PATIENTS:,}"),))}  # fmt: skip
     every = ctx.settings.audit_every_visit
     return {"response_audit": response_audit(ctx.filtered, ctx.outcomes, every_visit=every)}
 
@@ -210,11 +208,12 @@ def _audit(ctx: RunContext) -> dict:
 def _methods(run: AnalysisRun) -> list[str]:
     if run.table("response_audit") is None:
         return []
-    return [
+    return [_(
         "Every response call is listed per patient, landmark and rule set with the visit "
         "used, each input value and each condition of the rule (true, false, missing or not "
         "assessed) in the patient-level table response_audit."
-    ]
+    )]
+
 
 
 SPECS = (

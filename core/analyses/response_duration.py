@@ -15,6 +15,8 @@ from core.analyses.context import RunContext
 from core.analyses.response import group_levels
 from core.analyses.spec import AnalysisSpec, FigureRef, TableSpec
 from core.analyses.sustained_response import OUTCOMES, evaluable_visits, every_visit_outcomes
+from core.model.i18n import N_
+from core.model.i18n import gettext as _
 from core.model.results import AnalysisRun, Result
 from core.model.vocabulary import ALL
 from core.outcomes.derive import Outcomes
@@ -92,12 +94,12 @@ def response_duration(o: Outcomes, patients: pd.DataFrame | None = None) -> dict
                             med.low, med.high, med.rule])
     curve = pd.concat(curves, ignore_index=True) if curves else pd.DataFrame(columns=CURVE_COLUMNS)
     notes = (
-        "Duration of response: from the first visit after month 0 with the response to the "
+        _("Duration of response: from the first visit after month 0 with the response to the "
         "first later evaluable visit without it; censored at the last visit with an evaluable "
         "response (a choice). Kaplan–Meier with log-log 95% CI, as R survfit(conf.type = "
-        "'log-log'); median as summary(fit)$table.",
-        "Responses are seen only at visits: durations are interval-censored and tied; the "
-        "visit months are used (a choice).",
+        "'log-log'); median as summary(fit)$table."),
+        _("Responses are seen only at visits: durations are interval-censored and tied; the "
+        "visit months are used (a choice)."),
     )
     meta = {"settings": o.settings}
     return {
@@ -111,7 +113,7 @@ def response_duration(o: Outcomes, patients: pd.DataFrame | None = None) -> dict
 def _compute_duration(ctx: RunContext) -> dict:
     o = every_visit_outcomes(ctx)
     dp = duration_patients(o)
-    note = ("Patient-level: one row per responder and outcome (CR; ORR = CR or PR).",)
+    note = (_("Patient-level: one row per responder and outcome (CR; ORR = CR or PR)."),)
     return {
         **response_duration(o, dp),
         "response_duration_patients": Result("response_duration_patients", dp, note,
@@ -119,7 +121,7 @@ def _compute_duration(ctx: RunContext) -> dict:
     }
 
 
-DURATION_TEXT = (
+DURATION_TEXT = N_(
     "Duration of response: months from the first visit after month 0 with the response (CR; "
     "or CR or PR) to the first later visit with an evaluable response without it (event), "
     "censored at the last visit with an evaluable response (an analysis choice); patients who "
@@ -131,7 +133,8 @@ DURATION_TEXT = (
 
 
 def _duration_methods(run: AnalysisRun) -> list[str]:
-    return [] if run.table("response_duration_summary") is None else [DURATION_TEXT]
+    return [] if run.table("response_duration_summary") is None else [_(DURATION_TEXT)]
+
 
 
 _REF = "tests/test_ln_response_reference.py"  # R: tests/reference/ln_response/

@@ -18,6 +18,7 @@ from core.analyses.competing_patients import (
 from core.analyses.competing_risks import KM, cif_curves
 from core.analyses.context import RunContext
 from core.analyses.spec import AnalysisSkipped, AnalysisSpec, FigureRef, TableSpec
+from core.model.i18n import gettext as _
 from core.model.results import AnalysisRun, Result
 from core.model.settings import Settings
 from core.model.vocabulary import ALL, groups_with_reference
@@ -75,8 +76,8 @@ def restricted_mean(
     groups, ref = groups_with_reference(d["group"], settings.reference, settings.group_order)
     tau = default_tau(d) if tau is None else float(tau)
     notes = [
-        f"Restricted to τ = {tau:g} months"
-        + (" (the largest time all groups reach)." if tau == default_tau(d) else ".")
+        _('Restricted to τ = {tau} months').format(tau=f"{tau:g}")
+        + (_(" (the largest time all groups reach).") if tau == default_tau(d) else ".")
     ]
     fits = {}
     for g in [*groups, ALL]:
@@ -84,8 +85,7 @@ def restricted_mean(
         fits[g] = rmst(s["time"], s["event"], tau)
         if len(s) and s["time"].max() < tau:
             notes.append(
-                f"{g}: follow-up ends at {s['time'].max():g} months, before τ; "
-                "the last value of the curve is carried to τ."
+                _('{group}: follow-up ends at {time} months, before τ; the last value of the curve is carried to τ.').format(group=g, time=f"{s['time'].max():g}")
             )
     table = pd.DataFrame(
         [
@@ -127,8 +127,7 @@ def restricted_mean(
     meta = {"tau": tau, "tau_default": tau == default_tau(d), "reference": ref,
             "event": settings.event}  # fmt: skip
     method = (
-        f"Restricted mean time without {event_label(settings)} up to τ (area under the Kaplan–Meier "
-        "curve), Greenwood SE, as R print(survfit, rmean = τ) and survRM2."
+        _('Restricted mean time without {event} up to τ (area under the Kaplan–Meier curve), Greenwood SE, as R print(survfit, rmean = τ) and survRM2.').format(event=_(event_label(settings)))
     )
     return {
         "rmst": Result("rmst", table, (method, *notes), meta),
@@ -137,7 +136,7 @@ def restricted_mean(
             diff,
             (
                 method,
-                "Difference: Wald test with SE √(SE₁² + SE₀²); ratio: on the log scale.",
+                _("Difference: Wald test with SE √(SE₁² + SE₀²); ratio: on the log scale."),
                 *notes,
             ),
             meta,
@@ -188,8 +187,8 @@ def milestones(cr_patients: pd.DataFrame, settings: Settings, months=None) -> Re
             )
     table = pd.DataFrame(rows, columns=MILESTONE_COLUMNS)
     method = (
-        "Cumulative incidence at each month: Aalen–Johansen (log CI) and 1 − Kaplan–Meier "
-        "(log-log CI), the last step at or before the month, as R summary(fit, times)."
+        _("Cumulative incidence at each month: Aalen–Johansen (log CI) and 1 − Kaplan–Meier "
+        "(log-log CI), the last step at or before the month, as R summary(fit, times).")
     )
     return Result("milestones", table, (method,), {"months": months.tolist()})
 
@@ -200,7 +199,7 @@ def milestones(cr_patients: pd.DataFrame, settings: Settings, months=None) -> Re
 def ttr_or_skip(ctx: RunContext) -> pd.DataFrame:
     t = ctx.outcomes.ttr_patients
     if t.empty:
-        raise AnalysisSkipped("No patient with a time to event: nothing to summarise.")
+        raise AnalysisSkipped(_("No patient with a time to event: nothing to summarise."))
     return t
 
 
@@ -209,7 +208,7 @@ def _restricted(ctx: RunContext) -> dict[str, Result]:
     if has_competing(ctx.filtered.patients):
         o = ctx.outcomes
         from_file = bool(o.ttr_source and o.ttr_source.from_file)
-        cr, _ = competing_patients(t, ctx.filtered.patients, s, from_file=from_file)
+        cr, _cr_notes = competing_patients(t, ctx.filtered.patients, s, from_file=from_file)
     else:
         cr = t.assign(status=t["event"], cause=np.where(t["event"] == 1, event_label(s), ""))
     return restricted_mean(t, s, tau=s.rmst_tau) | {
@@ -224,16 +223,20 @@ def _methods_rmst(run: AnalysisRun) -> list[str]:
     chosen = not run.results["rmst"].meta.get("tau_default", True)
     months = run.results["milestones"].meta.get("months", []) if "milestones" in run.results else []
     at = ", ".join(f"{m:g}" for m in months)
-    return [
-        f"Restricted mean time without {event_label(run.settings)} up to τ = "
-        f"{t['tau'].iloc[0]:g} months ("
-        + ("chosen by the user" if chosen else "the largest time all groups reach")
-        + ") was compared between groups as a difference and a ratio (Greenwood variance of "
+    s = run.settings
+    tau_text = _("chosen by the user") if chosen else _("the largest time all groups reach")
+    at_text = ((_("at month {months} ") if len(months) == 1 else _("at months {months} ")).format(
+        months=at) if months else "")  # fmt: skip
+    return [_(
+        "Restricted mean time without {event} up to τ = {tau} months ({tau_choice}) was "
+        "compared between groups as a difference and a ratio (Greenwood variance of "
         "the area under the Kaplan–Meier curve, R print(survfit, rmean = τ), survRM2's rmst2 "
-        "contrasts); cumulative incidence "
-        + (f"at month{'s' if len(months) != 1 else ''} {at} " if months else "")
-        + "is reported with 95% confidence intervals."
-    ]
+        "contrasts); cumulative incidence {at}is reported with 95% confidence intervals."
+    ).format(
+        event=s.event_name or _(event_label(s)), tau=f"{t['tau'].iloc[0]:g}",
+        tau_choice=tau_text, at=at_text,
+    )]
+
 
 
 _REF = "tests/reference/competing/expected/"

@@ -26,6 +26,8 @@ from core.analyses.spec import AnalysisSkipped, AnalysisSpec
 from core.analyses.suppression_run import suppress_results
 from core.model.dsdna import censored_counts, censored_note, positivity_note, with_cutoff
 from core.model.filters import filter_cohort, filter_summary
+from core.model.i18n import N_
+from core.model.i18n import gettext as _
 from core.model.results import AnalysisRun, Result
 from core.model.schema import Cohort
 from core.model.settings import Filters, Settings
@@ -37,8 +39,8 @@ log = logging.getLogger(__name__)
 # Raise unexpected exceptions instead of turning them into notes (set by the test suite).
 STRICT = os.environ.get("LN_STRICT_ANALYSES") == "1"
 
-ONE_GROUP = "Only one group in the analysed patients: comparisons between groups skipped."
-NO_PATIENT = "No patient matches the filters: nothing to analyse."
+ONE_GROUP = N_("Only one group in the analysed patients: comparisons between groups skipped.")
+NO_PATIENT = N_("No patient matches the filters: nothing to analyse.")
 # Data conditions that numerical code reports by raising: a note for the user, not a bug.
 DATA_CONDITIONS: tuple[type[Exception], ...] = (AnalysisSkipped,)
 
@@ -56,8 +58,7 @@ def _internal_error(spec: AnalysisSpec, name: str, exc: Exception) -> Result:
         raise exc
     return _empty(
         name,
-        f"{name} could not be computed because of an internal error ({type(exc).__name__}); "
-        "the other results are not affected. Please report it.",
+        _('{name} could not be computed because of an internal error ({error}); the other results are not affected. Please report it.').format(name=name, error=type(exc).__name__),
     )
 
 
@@ -127,16 +128,16 @@ def run_analyses(
     results: dict[str, Result] = {}
     for spec in specs:
         if filtered.patients.empty and spec.name != "flow":
-            results |= {n: _empty(n, NO_PATIENT) for n in spec.table_names}
+            results |= {n: _empty(n, _(NO_PATIENT)) for n in spec.table_names}
             continue
         results |= _compute(spec, ctx)
         if filtered.patients.empty:  # the flow says why; its other tables are empty
             for n in spec.table_names[1:]:
-                results[n] = _with_note(results[n], NO_PATIENT)
+                results[n] = _with_note(results[n], _(NO_PATIENT))
             continue
         if len(filtered.groups) < 2:
             for n in spec.needs_groups:
-                results[n] = _with_note(results[n], ONE_GROUP)
+                results[n] = _with_note(results[n], _(ONE_GROUP))
     results = _dsdna_notes(results, filtered, resolved, positivity)
     if resolved.suppression_threshold is not None:  # before anything leaves the run
         results = suppress_results(results, resolved.suppression_threshold)

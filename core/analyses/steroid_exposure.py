@@ -25,6 +25,7 @@ import pandas as pd
 
 from core.analyses.event_times import ALL, event_time_tables, group_order
 from core.analyses.patient_order import by_patient_month, patient_codes
+from core.model.i18n import gettext as _
 from core.model.results import Result
 from core.model.schema import Cohort
 from core.model.settings import Settings
@@ -128,7 +129,7 @@ def steroid_exposure(cohort: Cohort, o: Outcomes, settings: Settings) -> dict[st
     """
     exp = exposure_table(cohort, o)
     at = _landmark_doses(exp, o)
-    groups, _ = group_order(exp["group"], settings.reference, settings.group_order)
+    groups, _ref = group_order(exp["group"], settings.reference, settings.group_order)
     ci = clopper_pearson if settings.ci == "clopper-pearson" else wilson
     cum, thr = [], []
     for g in [*groups, ALL]:
@@ -168,29 +169,29 @@ def steroid_exposure(cohort: Cohort, o: Outcomes, settings: Settings) -> dict[st
     et = event_time_tables(taper, settings.reference, {"steroid_le_7_5": "Time to ≤ 7.5 mg/day"},
                           order=settings.group_order)
     defs = (
-        "Cumulative prednisolone-equivalent dose by the trapezoid rule between visit doses "
+        _("Cumulative prednisolone-equivalent dose by the trapezoid rule between visit doses "
         "(30.4375 days per month); IV pulses added when the number of pulse days is given, "
-        "else counted apart.",
+        "else counted apart."),
     )
     unq = int(exp.groupby("patient_id")["pulse_unquantified"].max().gt(0).sum()) if len(exp) else 0
     if unq:
-        defs += (f"{unq} patient(s) had IV pulses without the number of pulse days: not added.",)
+        defs += (_('{n} patient(s) had IV pulses without the number of pulse days: not added.').format(n=unq),)
     meta = {"settings": settings, "targets_mg": list(TARGETS_MG)}
     if exp.empty:
-        defs += ("No steroid dose in the file: steroid exposure not computed.",)
-    tnotes = ("Time from month 0 to the first visit with ≤ 7.5 mg/day; patients ≤ 7.5 at "
-              "baseline or without a baseline dose left out.", *taper_notes, *et.notes)  # fmt: skip
+        defs += (_("No steroid dose in the file: steroid exposure not computed."),)
+    tnotes = (_("Time from month 0 to the first visit with ≤ 7.5 mg/day; patients ≤ 7.5 at "
+              "baseline or without a baseline dose left out."), *taper_notes, *et.notes)  # fmt: skip
     return {
         "steroid_exposure": Result("steroid_exposure", exp, defs, meta),
         "steroid_cumulative": Result(
             "steroid_cumulative", pd.DataFrame(cum, columns=CUMULATIVE_COLUMNS),
-            (*defs, "At each landmark visit with a dose; quartiles as R quantile(type = 7)."),
+            (*defs, _("At each landmark visit with a dose; quartiles as R quantile(type = 7).")),
             meta,
         ),
         "steroid_thresholds": Result(
             "steroid_thresholds", pd.DataFrame(thr, columns=THRESHOLD_COLUMNS),
-            ("Share at or below 7.5 and 5 mg/day at the baseline and landmark visits; "
-             "against baseline: McNemar (≥ 25 discordant pairs) or exact binomial.",),
+            (_("Share at or below 7.5 and 5 mg/day at the baseline and landmark visits; "
+             "against baseline: McNemar (≥ 25 discordant pairs) or exact binomial."),),
             meta,
         ),
         "steroid_target_time": Result("steroid_target_time", et.summary, tnotes, meta),
@@ -227,13 +228,13 @@ def taper_patients(exp: pd.DataFrame, o: Outcomes) -> tuple[pd.DataFrame, list[s
         }
     )
     notes = []
-    what = "time to ≤ 7.5 mg/day"
+    what = _("time to ≤ 7.5 mg/day")
     if low0:
-        notes.append(left_out_note(ids[low], "already at ≤ 7.5 mg/day at the baseline visit", what))
+        notes.append(left_out_note(ids[low], _("already at ≤ 7.5 mg/day at the baseline visit"), what))
     if none0:
-        notes.append(left_out_note(ids[np.isnan(base)], "no steroid dose at the baseline visit",
+        notes.append(left_out_note(ids[np.isnan(base)], _("no steroid dose at the baseline visit"),
                                    what))  # fmt: skip
     gone = sorted(set(keep_ids) - set(last.index))
     if gone:
-        notes.append(left_out_note(gone, "no visit with a steroid dose after month 0", what))
+        notes.append(left_out_note(gone, _("no visit with a steroid dose after month 0"), what))
     return rows[cols], notes

@@ -10,6 +10,7 @@ import pandas as pd
 from core.analyses.context import RunContext
 from core.analyses.response import _no_response_note
 from core.analyses.spec import AnalysisSkipped, AnalysisSpec, FigureRef, TableSpec
+from core.model.i18n import gettext as _
 from core.model.results import AnalysisRun, Result
 from core.model.schema import LABELS
 from core.outcomes.derive import Outcomes
@@ -85,10 +86,9 @@ def response_subgroups(o: Outcomes, patients: pd.DataFrame) -> Result:
     blocks = [b for b in blocks if not b.empty]  # a landmark nobody reached adds no rows
     columns = ["month", *SUBGROUP_COLUMNS]
     table = pd.concat(blocks, ignore_index=True)[columns] if blocks else pd.DataFrame(columns=columns)
-    interval = "Wilson" if o.settings.ci == "wilson" else "Clopper-Pearson exact"
+    interval = "Wilson" if o.settings.ci == "wilson" else _("Clopper–Pearson exact")
     notes = (
-        f"Overall response (CR or PR) within subgroups, {interval} 95% intervals; age bands "
-        "split at the cohort's median age. Exploratory, no adjustment for multiplicity.",
+        _("Overall response (CR or PR) within subgroups, {interval} 95% intervals; age bands split at the cohort's median age. Exploratory, no adjustment for multiplicity.").format(interval=interval),
     )
     return Result("response_subgroups", table, notes)
 
@@ -103,8 +103,9 @@ def _subgroups(ctx: RunContext) -> dict:
 def _methods(run: AnalysisRun) -> list[str]:
     if run.table("response_subgroups") is None:
         return []
-    return ["Overall response within subgroups (group, sex, ISN/RPS class, age at the median) "
-            "with the same intervals; exploratory, without adjustment for multiplicity."]
+    return [_("Overall response within subgroups (group, sex, ISN/RPS class, age at the median) "
+              "with the same intervals; exploratory, without adjustment for multiplicity.")]
+
 
 
 SPECS = (

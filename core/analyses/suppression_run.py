@@ -15,6 +15,7 @@ import pandas as pd
 
 from core.analyses.suppression import Suppressed, _match, suppress_table
 from core.analyses.suppression_specs import LINKS, Link, spec_for, withheld
+from core.model.i18n import gettext as _
 from core.model.results import Result
 from core.model.vocabulary import without_ids
 
@@ -24,13 +25,11 @@ MAX_ROUNDS = 20
 def suppression_note(threshold: int, s: Suppressed) -> str:
     """The sentence a table's notes and its file's context block carry."""
     head = (
-        f"Small-cell suppression (threshold {threshold}): counts 1–{threshold - 1} are "
-        "blanked, with the cells they could be recovered from by subtraction from totals "
-        "(complementary suppression) and the percentages and statistics derived from them"
+        _('Small-cell suppression (threshold {threshold}): counts 1–{top} are blanked, with the cells they could be recovered from by subtraction from totals (complementary suppression) and the percentages and statistics derived from them').format(threshold=threshold, top=threshold - 1)
     )
     if s.withheld:
-        return head + "; no pattern protected every count, so all counts of this table are blanked."
-    return head + f"; here {s.n_primary} primary and {s.n_complementary} complementary cell(s)."
+        return head + _("; no pattern protected every count, so all counts of this table are blanked.")
+    return head + _('; here {n_primary} primary and {n_complementary} complementary cell(s).').format(n_primary=s.n_primary, n_complementary=s.n_complementary)
 
 
 def _number(x) -> bool:
@@ -87,7 +86,7 @@ def suppress_results(results: dict[str, Result], threshold: int | None) -> dict[
     }
     forced: dict[str, set] = {n: set() for n in specs}
     done = {n: suppress_table(results[n].table, s, threshold) for n, s in specs.items()}
-    for _ in range(MAX_ROUNDS):
+    for _round in range(MAX_ROUNDS):
         grew = set()
         for link in LINKS:
             if link.a in done and link.b in done:
@@ -105,8 +104,7 @@ def suppress_results(results: dict[str, Result], threshold: int | None) -> dict[
     for name, r in results.items():
         if withheld(name):
             note = (
-                f"Withheld under small-cell suppression (threshold {threshold}): "
-                "this table has one row per patient or per event time."
+                _('Withheld under small-cell suppression (threshold {threshold}): this table has one row per patient or per event time.').format(threshold=threshold)
             )
             meta = r.meta | {"suppression": {"threshold": threshold, "withheld": True}}
             out[name] = replace(r, table=r.table.iloc[0:0], notes=(*r.notes, note), meta=meta)

@@ -13,6 +13,8 @@ import pandas as pd
 from core.analyses.context import RunContext
 from core.analyses.restricted_mean import ttr_or_skip
 from core.analyses.spec import NO_FIGURE, AnalysisSpec, FigureRef, TableSpec
+from core.model.i18n import N_
+from core.model.i18n import gettext as _
 from core.model.results import AnalysisRun, Result
 from core.model.settings import Settings
 from core.model.vocabulary import groups_with_reference
@@ -21,10 +23,10 @@ from core.stats.ph import cox_zph, pairwise_logrank
 PH_COLUMNS = ["term", "chisq", "df", "p_value", "transform"]
 PH_RESID_COLUMNS = ["term", "time", "g_time", "scaled_residual"]
 TRANSFORM_WORDS = {
-    "km": "transformed by 1 − Kaplan–Meier",
-    "identity": "on its own scale (months)",
-    "log": "on the log scale",
-    "rank": "replaced by its rank",
+    "km": N_("transformed by 1 − Kaplan–Meier"),
+    "identity": N_("on its own scale (months)"),
+    "log": N_("on the log scale"),
+    "rank": N_("replaced by its rank"),
 }
 PAIRWISE_COLUMNS = ["group_a", "group_b", "n_a", "n_b", "statistic", "df", "p_value", "p_holm"]
 
@@ -48,28 +50,27 @@ def ph_test(
     empty = (pd.DataFrame(columns=PH_COLUMNS), pd.DataFrame(columns=PH_RESID_COLUMNS))
     meta = {"transform": transform, "reference": ref}
     method = (
-        f"Schoenfeld-residual test (transform '{transform}'), as R cox.zph of "
-        "coxph(ties = 'efron')."
+        _("Schoenfeld-residual test (transform '{transform}'), as R cox.zph of coxph(ties = 'efron').").format(transform=transform)
     )
     others = [g for g in groups if g != ref]
     note = None
     if len(groups) < 2:
-        note = "One group only: no Cox model to check."
+        note = _("One group only: no Cox model to check.")
     elif (d["event"] > 0).sum() == 0:
-        note = "No responses: no Cox model to check."
+        note = _("No responses: no Cox model to check.")
     if note is None:
         grp = d["group"].astype(str)
         x = np.column_stack([(grp == g).to_numpy(float) for g in others])
         z = cox_zph(d["time"], d["event"], x, ["group"], [list(range(len(others)))], transform)
         if not z.converged:
-            note = "Cox model not estimable: proportional hazards not checked."
+            note = _("Cox model not estimable: proportional hazards not checked.")
     if note is not None:
         return {
             "ph_test": Result("ph_test", empty[0], (method, note), meta),
             "ph_residuals": Result("ph_residuals", empty[1], (method, note), meta),
         }
     if all(np.isnan(r.chisq) for r in z.tests):
-        note = "Every response at one time: no change over time to test."
+        note = _("Every response at one time: no change over time to test.")
         return {
             "ph_test": Result("ph_test", empty[0], (method, note), meta),
             "ph_residuals": Result("ph_residuals", empty[1], (method, note), meta),
@@ -108,8 +109,8 @@ def ph_test(
             res,
             (
                 method,
-                "Scaled Schoenfeld residuals: a flat trend over time supports "
-                "proportional hazards.",
+                _("Scaled Schoenfeld residuals: a flat trend over time supports "
+                "proportional hazards."),
             ),
             meta,
         ),
@@ -124,12 +125,12 @@ def pairwise_logrank_table(ttr_patients: pd.DataFrame, settings: Settings) -> Re
     d = ttr_patients.loc[
         ttr_patients["time"].notna() & ttr_patients["event"].notna() & ttr_patients["group"].notna()
     ]
-    levels, _ = groups_with_reference(d["group"], settings.reference, settings.group_order)
+    levels, _ref = groups_with_reference(d["group"], settings.reference, settings.group_order)
     table = pairwise_logrank(d["time"], d["event"], d["group"].astype(str), levels)
     table = table[PAIRWISE_COLUMNS]
-    notes = ["Log-rank for each pair of groups, Holm-adjusted, as R survdiff and p.adjust."]
+    notes = [_("Log-rank for each pair of groups, Holm-adjusted, as R survdiff and p.adjust.")]
     if d["group"].nunique() < 3:
-        notes.append("Fewer than three groups: the pairwise table repeats the log-rank test.")
+        notes.append(_("Fewer than three groups: the pairwise table repeats the log-rank test."))
     return Result("pairwise_logrank", table, tuple(notes), {"adjust": "holm"})
 
 
@@ -150,16 +151,17 @@ def _methods_ph(run: AnalysisRun) -> list[str]:
     if run.table("ph_test") is None:
         return []
     how = run.results["ph_test"].meta.get("transform", "km")
-    return [
+    return [_(
         "Proportional hazards were checked with the Schoenfeld-residual score test, time "
-        f'{TRANSFORM_WORDS.get(how, how)} (R cox.zph(transform = "{how}")).'
-    ]
+        '{transform} (R cox.zph(transform = "{how}")).'
+    ).format(transform=_(TRANSFORM_WORDS[how]) if how in TRANSFORM_WORDS else how, how=how)]
 
 
 def _methods_pairwise(run: AnalysisRun) -> list[str]:
     if run.table("pairwise_logrank") is None:
         return []
-    return ["Each pair of groups was compared by the log-rank test with Holm's adjustment."]
+    return [_("Each pair of groups was compared by the log-rank test with Holm's adjustment.")]
+
 
 
 _REF = "tests/reference/competing/expected/"

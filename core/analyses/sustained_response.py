@@ -25,6 +25,7 @@ from core.analyses.context import RunContext
 from core.analyses.patient_order import by_patient_month, patient_codes
 from core.analyses.response import group_levels
 from core.analyses.spec import AnalysisSpec, FigureRef, TableSpec
+from core.model.i18n import gettext as _
 from core.model.results import AnalysisRun, Result
 from core.model.vocabulary import ALL
 from core.outcomes.derive import Outcomes, derive_outcomes
@@ -182,17 +183,15 @@ def sustained_rates(o: Outcomes, statuses: pd.DataFrame | None = None) -> Result
 def _notes(o: Outcomes) -> list[str]:
     s = o.settings
     notes = [
-        f"Confirmed: met at the landmark visit and at the next evaluable visit at least "
-        f"{s.confirm_weeks:g} weeks later; sustained: met at every landmark up to the month "
-        f"shown; responses under '{s.criteria}'; Clopper–Pearson exact 95% intervals.",
+        _("Confirmed: met at the landmark visit and at the next evaluable visit at least {confirm_weeks} weeks later; sustained: met at every landmark up to the month shown; responses under '{criteria}'; Clopper–Pearson exact 95% intervals.").format(confirm_weeks=f"{s.confirm_weeks:g}", criteria=s.criteria),
     ]
     if s.missing == "non-responder":
-        notes.append("Non-responder imputation: not evaluable counts as not met.")
+        notes.append(_("Non-responder imputation: not evaluable counts as not met."))
     else:
-        notes.append("Complete-case denominators (patients evaluable for each statement).")
+        notes.append(_("Complete-case denominators (patients evaluable for each statement)."))
     if s.missing == "locf":
-        notes.append("Last observation carried forward is not applied to confirmed/sustained "
-                     "response: complete-case.")
+        notes.append(_("Last observation carried forward is not applied to confirmed/sustained "
+                     "response: complete-case."))
     return notes
 
 
@@ -214,7 +213,7 @@ def sustained_tests(o: Outcomes, statuses: pd.DataFrame | None = None) -> Result
     ]
     rows, notes = [], []
     if len(levels) < 2:
-        notes.append("Only one group: no test between groups.")
+        notes.append(_("Only one group: no test between groups."))
     what, c = _counts(st, levels, o.settings.missing)
     for i, (kind, month, outcome) in enumerate(what.itertuples(index=False)):
         if len(levels) < 2:
@@ -226,12 +225,12 @@ def sustained_tests(o: Outcomes, statuses: pd.DataFrame | None = None) -> Result
             chosen = group_outcome_test(table)
             row["test"], row["p_value"] = chosen.test, chosen.p
         else:
-            notes.append(f"{kind} {outcome} at {month:g} months: fewer than two groups "
-                         "evaluable, no test.")
+            notes.append(_('{kind} {outcome} at {month} months: fewer than two groups evaluable, no test.').format(kind=kind, outcome=outcome, month=f"{month:g}"))
         for j, g in enumerate(levels):
             row[f"{g}_yes"], row[f"{g}_n"] = int(yes[j]), int(n[j])
         rows.append(row)
-    notes.append("Fisher's exact test; unadjusted, exploratory p-values.")
+    notes.append(_("Fisher's exact test; unadjusted, exploratory p-values."))
+
     return Result("sustained_tests", pd.DataFrame(rows, columns=cols), tuple(notes),
                   {"settings": o.settings})
 
@@ -258,21 +257,24 @@ def _compute_sustained(ctx: RunContext) -> dict:
 def confirmed_text(confirm_weeks: float, missing: str) -> str:
     """Definition of confirmed and sustained response for the methods text."""
     return (
-        "Confirmed response at a landmark: the response (CR; or CR or PR) was met at the "
-        "landmark visit and again at the next visit with an evaluable response at least "
-        f"{confirm_weeks:g} weeks later (weeks converted to months as 7/30.4375; a responder "
-        "without such a visit was not evaluable for confirmation, an analysis choice). "
-        "Sustained response up to a landmark: met at every landmark up to it (e.g. CR at 6 and "
-        "at 12 months); not met once an evaluable landmark missed it, not evaluable when a "
-        "landmark was not evaluable and none missed it. "
+        _("Confirmed response at a landmark: the response (CR; or CR or PR) was met at the "
+          "landmark visit and again at the next visit with an evaluable response at least "
+          "{weeks} weeks later (weeks converted to months as 7/30.4375; a responder "
+          "without such a visit was not evaluable for confirmation, an analysis choice). "
+          "Sustained response up to a landmark: met at every landmark up to it (e.g. CR at 6 and "
+          "at 12 months); not met once an evaluable landmark missed it, not evaluable when a "
+          "landmark was not evaluable and none missed it.").format(weeks=f"{confirm_weeks:g}")
+        + " "
         + (
-            "Non-responder imputation: patients not evaluable counted as not met. "
+            _("Non-responder imputation: patients not evaluable counted as not met.")
             if missing == "non-responder"
-            else "Denominators were the patients evaluable for each statement (complete-case). "
+            else _("Denominators were the patients evaluable for each statement (complete-case).")
         )
-        + "Rates with Clopper–Pearson exact 95% intervals (R binom.test), compared between "
-        "groups by Fisher's exact test (R fisher.test)."
+        + " "
+        + _("Rates with Clopper–Pearson exact 95% intervals (R binom.test), compared between "
+            "groups by Fisher's exact test (R fisher.test).")
     )
+
 
 
 def _sustained_methods(run: AnalysisRun) -> list[str]:

@@ -18,6 +18,7 @@ import pandas as pd
 
 from core.analyses.context import RunContext
 from core.analyses.spec import NO_FIGURE, AnalysisSpec, TableSpec
+from core.model.i18n import gettext as _
 from core.model.precision import mean_sd_text, median_q1_q3, row_decimals
 from core.model.results import AnalysisRun, Result
 from core.model.schema import (
@@ -117,21 +118,20 @@ def chosen_variables(
     free = [v.name for v in candidates if v.reason == "free text" and v.name not in include]
     if free:
         notes.append(
-            "Free text is not tabulated: " + ", ".join(f"'{c}'" for c in free) + " (a header "
+            _("Free text is not tabulated: ") + ", ".join(f"'{c}'" for c in free) + _(" (a header "
             "naming notes or comments, mostly distinct texts, or long texts); a column can be "
-            "included on the Cohort page."
+            "included on the Cohort page.")
         )
     for v in candidates:
         if not v.includable:
-            notes.append(f"Column '{v.name}' has more than {MAX_LEVELS} distinct values and is "
-                         "not tabulated.")
+            notes.append(_("Column '{name}' has more than {max_levels} distinct values and is not tabulated.").format(name=v.name, max_levels=MAX_LEVELS))
     left = [v.name for v in candidates if v.name in exclude]
     if left:
-        notes.append("Left out of the table by choice: " + ", ".join(left) + ".")
+        notes.append(_("Left out of the table by choice: ") + ", ".join(left) + ".")
     known = {v.name for v in candidates}
     absent = sorted((include | exclude) - known)
     if absent:
-        notes.append("Chosen for the baseline table but not in the analysed data: "
+        notes.append(_("Chosen for the baseline table but not in the analysed data: ")
                      + ", ".join(absent) + ".")
     return chosen, notes
 
@@ -336,20 +336,20 @@ def baseline_table(cohort: Cohort, settings: Settings) -> Result:
     cols = ["variable", "level", *groups, ALL, "p_value", "test", "smd", "n_missing", "p_method"]
     table = pd.DataFrame(rows, columns=cols)
     notes = [
-        "Continuous: median (Q1-Q3) with Wilcoxon rank-sum (Kruskal-Wallis for more than two "
+        _("Continuous: median (Q1-Q3) with Wilcoxon rank-sum (Kruskal-Wallis for more than two "
         "groups), or mean (SD) with Welch's test for variables marked normal; categorical: "
         "n (%) of the non-missing with Fisher's exact test when any expected count is below "
         "5, else chi-square without continuity correction. Labs at the baseline visit "
         "(nearest month 0 within ± 1 month), extra numeric measures included. p-values "
-        "unadjusted.",
+        "unadjusted."),
         *notes,
     ]
     if len(groups) < 2:
-        notes.append("One group only: no between-group tests.")
+        notes.append(_("One group only: no between-group tests."))
     if table["p_method"].astype(str).str.contains("too large").any():
         notes.append(
-            "Some categorical tables had expected counts below 5 but were too large for "
-            "the exact test: chi-square used instead (named in the test column)."
+            _("Some categorical tables had expected counts below 5 but were too large for "
+            "the exact test: chi-square used instead (named in the test column).")
         )
     return Result("table1", table, tuple(notes), {"groups": groups, "reference": ref,
                                                   "units": measure_units(cohort)})
@@ -363,20 +363,22 @@ def _methods(run: AnalysisRun) -> list[str]:
     if run.table("table1") is None:
         return []
     normal = run.settings.normal_vars
+    s = run.settings
     return [
-        "Baseline characteristics: median (IQR) with the Wilcoxon rank-sum test (Kruskal–Wallis "
-        "for more than two groups), mean (SD) with Welch's test for variables marked normal"
-        + (f" ({', '.join(normal)})" if normal else "")
-        + "; n (%) with Fisher's exact test when any expected count is below 5, else "
-        "chi-square without continuity correction; standardised mean differences (Yang & "
-        "Dalton for categorical variables). Laboratory values, including extra measures of the "
-        "file, were those of the baseline visit; free-text columns were not tabulated"
-        + (f"; added by choice: {', '.join(run.settings.baseline_include)}"
-           if run.settings.baseline_include else "")
-        + (f"; left out by choice: {', '.join(run.settings.baseline_exclude)}"
-           if run.settings.baseline_exclude else "")
+        _("Baseline characteristics: median (IQR) with the Wilcoxon rank-sum test (Kruskal–Wallis "
+          "for more than two groups), mean (SD) with Welch's test for variables marked "
+          "normal{normal}; n (%) with Fisher's exact test when any expected count is below 5, else "
+          "chi-square without continuity correction; standardised mean differences (Yang & "
+          "Dalton for categorical variables). Laboratory values, including extra measures of the "
+          "file, were those of the baseline visit; free-text columns were not tabulated").format(
+            normal=f" ({', '.join(normal)})" if normal else "")
+        + (_("; added by choice: {columns}").format(columns=", ".join(s.baseline_include))
+           if s.baseline_include else "")
+        + (_("; left out by choice: {columns}").format(columns=", ".join(s.baseline_exclude))
+           if s.baseline_exclude else "")
         + "."
     ]
+
 
 
 SPECS = (

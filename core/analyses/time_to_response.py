@@ -16,14 +16,16 @@ import pandas as pd
 
 from core.analyses.context import RunContext
 from core.analyses.spec import AnalysisSpec, FigureRef, TableSpec
+from core.model.i18n import N_
+from core.model.i18n import gettext as _
 from core.model.results import AnalysisRun, Result
 from core.model.settings import Settings
 from core.model.vocabulary import (
     ALL,
     EVENT_SHORT,
-    TEST_TEXT,
     event_words,
     groups_with_reference,
+    test_text,
 )
 from core.stats.survival import cox_efron, kaplan_meier, km_median, logrank, risk_counts
 
@@ -67,7 +69,7 @@ COX_COLUMNS = [
     "converged",
 ]
 
-CAVEAT = (
+CAVEAT = N_(
     "Responses are seen only at visits, so times are interval-censored and often tied; "
     "the curves use the visit month (a choice)."
 )
@@ -127,14 +129,14 @@ def time_to_response(
     """
     d = ttr_patients.loc[ttr_patients["time"].notna() & ttr_patients["event"].notna()]
     groups, ref = groups_with_reference(d["group"], settings.reference, settings.group_order)
-    label = _event_label(settings)
+    label = settings.event_name or _(_event_label(settings))
     subsets = [(g, d[d["group"].astype(str) == g]) for g in groups] + [(ALL, d)]
     times = (
         np.asarray(risk_times, float)
         if risk_times is not None
         else default_risk_times(float(d["time"].max()) if len(d) else 0.0)
     )
-    curves, risks, summaries, notes = [], [], [], [] if from_file else [CAVEAT]
+    curves, risks, summaries, notes = [], [], [], [] if from_file else [_(CAVEAT)]
     for name, s in subsets:
         km = kaplan_meier(s["time"], s["event"])
         curves.append(_curve(km, name))
@@ -154,13 +156,16 @@ def time_to_response(
             }
         )
         if len(s) and n_events == 0:
-            notes.append(f"No {label} observed in {name}: the curve stays at 0 %.")
+            notes.append(_("No {event} observed in {group}: the curve stays at 0 %.").format(
+                event=label, group=_(name) if name == ALL else name))
         elif len(s) and med.rule == "not_reached":
-            notes.append(f"Median time to {label} not reached in {name}.")
+            notes.append(_("Median time to {event} not reached in {group}.").format(
+                event=label, group=_(name) if name == ALL else name))
         if med.rule == "midpoint":
             notes.append(
-                f"In {name} the curve sits exactly on 50 %, so the median ({med.median:g} "
-                "months) is the midpoint between that time and the next step, as R."
+                _("In {group} the curve sits exactly on 50 %, so the median ({months} "
+                  "months) is the midpoint between that time and the next step, as R.").format(
+                    group=_(name) if name == ALL else name, months=f"{med.median:g}")
             )
     curve = pd.concat(curves, ignore_index=True) if curves else pd.DataFrame(columns=CURVE_COLUMNS)
     summary = pd.DataFrame(summaries, columns=SUMMARY_COLUMNS)
@@ -171,29 +176,29 @@ def time_to_response(
         "event": settings.event, "event_name": _event_label(settings), "reference": ref,
         "risk_times": times.tolist(),
     }  # fmt: skip
-    method = (
-        "Cumulative incidence of " + label + " = 1 − Kaplan–Meier, 95 % log-log CI "
+    method = _(
+        "Cumulative incidence of {event} = 1 − Kaplan–Meier, 95 % log-log CI "
         "(Greenwood), as R survfit(conf.type = 'log-log')."
-    )
+    ).format(event=label)
     return {
         "ttr_curve": Result("ttr_curve", curve, (method, *notes), meta),
         "ttr_risk": Result(
-            "ttr_risk", risk, ("At risk: time ≥ t; events and censorings: time ≤ t.",), meta
+            "ttr_risk", risk, (_("At risk: time ≥ t; events and censorings: time ≤ t."),), meta
         ),
         "ttr_summary": Result(
             "ttr_summary",
             summary,
-            ("Median and 95 % CI as R summary(survfit)$table; empty when not reached.", *notes),
+            (_("Median and 95 % CI as R summary(survfit)$table; empty when not reached."), *notes),
             meta,
         ),
         "ttr_tests": Result(
-            "ttr_tests", tests, ("Log-rank test, as R survdiff.", *test_notes), meta
+            "ttr_tests", tests, (_("Log-rank test, as R survdiff."), *test_notes), meta
         ),
         "cox": Result(
             "cox",
             cox,
             (
-                "Cox proportional hazards, Efron ties, Wald p, as R coxph(ties = 'efron').",
+                _("Cox proportional hazards, Efron ties, Wald p, as R coxph(ties = 'efron')."),
                 *test_notes,
             ),
             meta,
@@ -207,11 +212,11 @@ def _group_tests(d: pd.DataFrame, groups: list[str], ref: str | None, label: str
     cox = pd.DataFrame(columns=COX_COLUMNS)
     g = d[d["group"].notna()]
     if len(d) == 0:
-        return tests, cox, ["No patients with follow-up after month 0: nothing to analyse."]
+        return tests, cox, [_("No patients with follow-up after month 0: nothing to analyse.")]
     if len(groups) < 2:
-        return tests, cox, ["One group only: log-rank and Cox skipped."]
+        return tests, cox, [_("One group only: log-rank and Cox skipped.")]
     if (g["event"] > 0).sum() == 0:
-        return tests, cox, ["No events: log-rank and Cox skipped."]
+        return tests, cox, [_("No events: log-rank and Cox skipped.")]
     grp = g["group"].astype(str)
     lr = logrank(g["time"], g["event"], grp)
     tests = pd.DataFrame(
@@ -224,9 +229,10 @@ def _group_tests(d: pd.DataFrame, groups: list[str], ref: str | None, label: str
     notes = []
     if not fit["converged"].all():
         notes.append(
-            f"Cox model not estimable (a group without {label}, or every {label} in one "
-            "group before any in another): hazard ratios left empty."
+            _("Cox model not estimable (a group without {event}, or every {event} in one "
+              "group before any in another): hazard ratios left empty.").format(event=label)
         )
+
     return tests, cox, notes
 
 
@@ -239,21 +245,26 @@ def time_source(run: AnalysisRun) -> str:
     return str(res.meta.get("time_source", "")) if res is not None else ""
 
 
+def times_from_file(meta: dict) -> bool:
+    """Whether the time-to-event tables (``meta`` of one of them) used the file's own times."""
+    return bool(meta.get("time_from_file", False))
+
+
 def _ttr(ctx: RunContext) -> dict:
     o = ctx.outcomes
     t = o.ttr_patients
-    src = {"time_source": o.ttr_source.text if o.ttr_source else ""}
+    src = {"time_source": o.ttr_source.text if o.ttr_source else "",
+           "time_from_file": bool(o.ttr_source and o.ttr_source.from_file)}  # fmt: skip
     out: dict = {"ttr_patients": Result("ttr_patients", t, o.ttr_notes, src)}
     if t.empty:
-        note = (
-            f"No patient with a time to {_event_label(o.settings)}: time to event skipped"
-            f" ({src['time_source']})."
+        note = _("No patient with a time to {event}: time to event skipped ({source}).").format(
+            event=o.settings.event_name or _(_event_label(o.settings)), source=src["time_source"]
         )
         return out | {n: Result(n, pd.DataFrame(), (note,), src) for n in TTR_TABLES}
     res = time_to_response(t, o.settings, from_file=bool(o.ttr_source and o.ttr_source.from_file))
     return out | {
         n: replace(r, meta={**r.meta, **src})
-        for n, r in ((n, res.get(n, Result(n, pd.DataFrame(), (f"{n} not computed.",))))
+        for n, r in ((n, res.get(n, Result(n, pd.DataFrame(), (_("{table} not computed.").format(table=n),))))
                      for n in TTR_TABLES)
     }  # fmt: skip
 
@@ -262,24 +273,28 @@ def _methods(run: AnalysisRun) -> list[str]:
     if run.table("ttr_summary") is None:
         return []
     s = run.settings
-    tests = (
-        f"{TEST_TEXT['kaplan_meier']}; groups compared by the {TEST_TEXT['log-rank']} and a "
-        f"{TEST_TEXT['cox']}, reference group {s.reference}."
+    tests = _("{km}; groups compared by the {logrank} and a {cox}, reference group {reference}.").format(
+        km=test_text("kaplan_meier"), logrank=test_text("log-rank"), cox=test_text("cox"),
+        reference=s.reference,
     )
     source = time_source(run)
-    if source.startswith("times as given"):
-        words = _event_label(s)
+    res = run.results.get("ttr_summary")
+    if res is not None and times_from_file(res.meta):
+        words = s.event_name or _(_event_label(s))
         return [
-            f"Time to {words}: months from the start of therapy to {words} (event) or "
-            f"censoring, {source} (event 1 = {words}, 0 = censored), used as recorded. {tests}"
+            _("Time to {event}: months from the start of therapy to {event} (event) or "
+              "censoring, {source} (event 1 = {event}, 0 = censored), used as recorded.").format(
+                event=words, source=source) + " " + tests
         ]
+    event = _(EVENT_SHORT[s.event]) if s.event in EVENT_SHORT else s.event
     return [
-        "Time to response: months from the start of therapy to the first visit after month 0 "
-        f"with {EVENT_SHORT.get(s.event, s.event)} (event), otherwise censored at the last visit "
-        "after month 0 (times " + (source or "derived from the visits") + "). Events are seen "
-        "only at visits, so times are interval-censored and "
-        "heavily tied; the visit month was used (an analysis choice). " + tests
+        _("Time to response: months from the start of therapy to the first visit after month 0 "
+          "with {event} (event), otherwise censored at the last visit after month 0 (times "
+          "{source}). Events are seen only at visits, so times are interval-censored and "
+          "heavily tied; the visit month was used (an analysis choice).").format(
+            event=event, source=source or _("derived from the visits")) + " " + tests
     ]
+
 
 
 TTR_TABLES = ("ttr_curve", "ttr_risk", "ttr_summary", "ttr_tests", "cox")

@@ -26,6 +26,8 @@ from core.ingest.units import (
     is_canonical,
     normalise_unit,
 )
+from core.model.i18n import N_
+from core.model.i18n import gettext as _
 from core.model.schema import COMPETING_FIELDS, VISIT_LABS
 
 FLOATS = frozenset({*VISIT_LABS, "age", "month", "ttr_months", "ttr_event", *COMPETING_FIELDS,
@@ -40,7 +42,7 @@ ERROR_CELLS = frozenset({"#div/0!", "#ref!", "#value!", "#n/a", "#name?", "#num!
                          "#unknown!", "#connect!", "#busy!", "#error"})
 NOT_DONE = frozenset({"검사안함", "검사 안함", "미시행", "not done", "not tested", "not performed",
                       "nd", "n.d."})
-_MARKERS = (("error", "hold spreadsheet errors"), ("not done", "say the test was not done"))
+_MARKERS = (("error", N_("hold spreadsheet errors")), ("not done", N_("say the test was not done")))
 
 
 @dataclass
@@ -67,8 +69,7 @@ def type_column(sheet: Sheet, plan: ColumnPlan, values: dict, log: V.IssueLog) -
         return Col(plan, name or col, V.strip_text(s), rows, extra)
     if plan.measure:  # a measure the user named: numbers in the unit given, never converted
         nums, bad = _numbers(sheet, col)
-        log.cells("error", bad, rows, s, col, lambda v: f"'{v}' is text in the column of the "
-                  f"measure {field}; enter a number or leave the cell empty.", **where)
+        log.cells("error", bad, rows, s, col, lambda v: _("'{v}' is text in the column of the measure {field}; enter a number or leave the cell empty.").format(v=v, field=field), **where)
         return Col(plan, field, pd.Series(nums, index=s.index), rows, extra)
     if field in NUMERIC:
         nums, bad = _numbers(sheet, col)
@@ -76,32 +77,27 @@ def type_column(sheet: Sheet, plan: ColumnPlan, values: dict, log: V.IssueLog) -
             spoken = V.by_unique(s[bad], lambda u: [parse_time(v) for v in u]).astype(float)
             nums[bad] = spoken.to_numpy()
             bad[bad] = spoken.isna().to_numpy()
-        log.cells("error", bad, rows, s, col, lambda v: f"'{v}' is text in a numeric column "
-                  f"({field}); enter a number or leave the cell empty.", **where)
+        log.cells("error", bad, rows, s, col, lambda v: _("'{v}' is text in a numeric column ({field}); enter a number or leave the cell empty.").format(v=v, field=field), **where)
         return Col(plan, field, pd.Series(nums, index=s.index), rows, extra)
     if field == "anti_dsdna":
         nums, flag, bad = V.parse_censored(s)
-        log.cells("error", bad, rows, s, col, lambda v: f"'{v}' is not an anti-dsDNA titre "
-                  "(a number, or censored like <10 or >300).", **where)
+        log.cells("error", bad, rows, s, col, lambda v: _("'{v}' is not an anti-dsDNA titre (a number, or censored like <10 or >300).").format(v=v), **where)
         extra["anti_dsdna_censored"] = flag.where(~np.isnan(nums), None)
         return Col(plan, field, pd.Series(nums, index=s.index), rows, extra)
     if field == "urine_rbc":
         nums, bad, ranged = V.parse_rbc(s)
-        log.cells("error", bad, rows, s, col, lambda v: f"'{v}' is not an RBC count per HPF "
-                  "(a number, a range like 10-20, or >50).", **where)
+        log.cells("error", bad, rows, s, col, lambda v: _("'{v}' is not an RBC count per HPF (a number, a range like 10-20, or >50).").format(v=v), **where)
         if ranged.any():
-            log.add("warning", f"{int(ranged.sum())} urine RBC values in '{col}' were ranges or "
-                    "bounds (10-20 read as 15, >50 as 51).", column=col, **where)
+            log.add("warning", _("{n} urine RBC values in '{col}' were ranges or bounds (10-20 read as 15, >50 as 51).").format(n=int(ranged.sum()), col=col), column=col, **where)
         return Col(plan, field, pd.Series(nums, index=s.index), rows, extra)
     if field == "isn_class":
         text = s
         if values.get("isn_class"):
-            mapped, _ = V.recode(s, values["isn_class"], {})
+            mapped, _bad = V.recode(s, values["isn_class"], {})
             text = mapped.where(mapped.notna(), s)
         cls, detail, problem = normalise_classes(text)
         bad = problem.notna().to_numpy()
-        log.cells("error", bad, rows, s, col, lambda v: f"Unknown ISN/RPS class '{v}' "
-                  "(classes run from I to VI; combinations III+V or IV+V).", **where)
+        log.cells("error", bad, rows, s, col, lambda v: _("Unknown ISN/RPS class '{v}' (classes run from I to VI; combinations III+V or IV+V).").format(v=v), **where)
         extra["isn_class_detail"] = s.astype(object).where(s.notna(), None)
         return Col(plan, field, cls, rows, extra)
     if field in ("anti_dsdna_pos", "treatment_failure"):
@@ -110,24 +106,23 @@ def type_column(sheet: Sheet, plan: ColumnPlan, values: dict, log: V.IssueLog) -
         out, bad = V.recode(s, None, codes)
         out = V.by_unique(out, lambda u: [v if isinstance(v, bool) else
                                           V.BOOL_CODES.get(str(v).lower()) for v in u])
-        hint = ("positive/negative value (use positive/negative, pos/neg, TRUE/FALSE, 1/0, "
-                "양성/음성)") if field == "anti_dsdna_pos" else \
-            "yes/no value (use yes/no, TRUE/FALSE, 1/0, 예/아니오)"
-        log.cells("error", bad, rows, s, col, lambda v: f"'{v}' is not a {hint}.", **where)
+        hint = _("positive/negative value (use positive/negative, pos/neg, TRUE/FALSE, 1/0, "
+                 "양성/음성)") if field == "anti_dsdna_pos" else \
+            _("yes/no value (use yes/no, TRUE/FALSE, 1/0, 예/아니오)")
+        log.cells("error", bad, rows, s, col, lambda v: _("'{v}' is not a {hint}.").format(v=v, hint=hint), **where)
         return Col(plan, field, out.astype("boolean"), rows, extra)
     if field in ("start_date", "visit_date"):
         dates, bad = V.parse_dates(s)
-        log.cells("error", bad, rows, s, col, lambda v: f"'{v}' is not a date (use "
-                  "YYYY-MM-DD).", **where)
+        log.cells("error", bad, rows, s, col, lambda v: _("'{v}' is not a date (use YYYY-MM-DD).").format(v=v), **where)
         return Col(plan, field, dates, rows, extra)
     if field in CATEGORY_CODES:
         out, bad = V.recode(s, values.get(field), CATEGORY_CODES[field])
         if field == "group":  # any labels allowed: unknown texts are kept as written
             out = out.where(~pd.Series(bad, index=s.index), V.strip_text(s))
         else:
-            allowed = "F or M" if field == "sex" else "CR, PR or NR"
-            log.cells("error", bad, rows, s, col, lambda v: f"'{v}' is not a {field} value "
-                      f"({allowed}); add it to the mapping's values.", **where)
+            allowed = _("F or M") if field == "sex" else _("CR, PR or NR")
+
+            log.cells("error", bad, rows, s, col, lambda v: _("'{v}' is not a {field} value ({allowed}); add it to the mapping's values.").format(v=v, field=field, allowed=allowed), **where)
         return Col(plan, field, out.astype(object), rows, extra)
     return Col(plan, field, V.strip_text(s), rows, extra)  # patient_id, other text fields
 
@@ -162,8 +157,7 @@ def apply_units(cols: list[Col], overrides: dict[str, str], log: V.IssueLog) -> 
                 guessed.append(c)
                 continue
             if unit not in CONVERSIONS[field]:
-                log.add("error", f"Column '{c.plan.column}' is in {display_unit(unit)}, which "
-                        f"cannot be converted to {field} in {canonical_unit(field)}.",
+                log.add("error", _("Column '{column}' is in {unit}, which cannot be converted to {field} in {target}.").format(column=c.plan.column, unit=display_unit(unit), field=field, target=canonical_unit(field)),
                         column=c.plan.column, sheet=c.plan.sheet)
                 c.values = pd.Series(np.nan, index=c.values.index)
                 continue
@@ -176,15 +170,12 @@ def apply_units(cols: list[Col], overrides: dict[str, str], log: V.IssueLog) -> 
         unit, ambiguous = guess_unit(field, pooled)
         names = ", ".join(f"'{c.plan.column}'" for c in guessed[:3])
         if ambiguous:
-            log.add("error", f"UPCR in {names} looks like mg/g or mg/mmol (median "
-                    f"{np.nanmedian(pooled):g}), not g/g: state the unit in the header or the "
-                    "mapping (the two differ by a factor of 8.8).", column=guessed[0].plan.column,
+            log.add("error", _('UPCR in {names} looks like mg/g or mg/mmol (median {value}), not g/g: state the unit in the header or the mapping (the two differ by a factor of 8.8).').format(names=names, value=f"{np.nanmedian(pooled):g}"), column=guessed[0].plan.column,
                     sheet=guessed[0].plan.sheet)
             for c in guessed:
                 c.extra["_skip_limits"] = True
         elif unit is not None:
-            log.add("warning", f"{field} in {names} looks like {display_unit(unit)}: converted "
-                    f"to {canonical_unit(field)}. Set the unit if this is wrong.",
+            log.add("warning", _('{field} in {names} looks like {unit}: converted to {target}. Set the unit if this is wrong.').format(field=field, names=names, unit=display_unit(unit), target=canonical_unit(field)),
                     column=guessed[0].plan.column, sheet=guessed[0].plan.sheet)
             for c in guessed:
                 c.values = pd.Series(convert(c.values.to_numpy(float), field, unit),
@@ -236,8 +227,7 @@ def prepare_cells(sheet: Sheet, plans: list[ColumnPlan], limits: Limits,
             if what not in marks:
                 continue
             hit = np.isin(codes, [k for k, m in enumerate(marks) if m == what])
-            log.add("warning", f"{int(hit.sum())} cell(s) in column '{col}' {says} "
-                    f"({_where(s[hit], sheet.rows[hit])}); they were read as missing values.",
+            log.add("warning", _("{n} cell(s) in column '{col}' {says} ({value}); they were read as missing values.").format(n=int(hit.sum()), col=col, says=_(says), value=_where(s[hit], sheet.rows[hit])),
                     row=int(sheet.rows[hit][0]), column=col, value=s[hit].iloc[0],
                     sheet=sheet.name)
         marked = [k for k, m in enumerate(marks) if m is not None]
@@ -246,15 +236,11 @@ def prepare_cells(sheet: Sheet, plans: list[ColumnPlan], limits: Limits,
         if col in sheet.long_cells:
             n, row, longest = sheet.long_cells[col]
             if p.field is not None:
-                log.add("error", f"A cell holds {longest:,} characters; the limit is "
-                        f"{limits.max_cell_chars:,} (column '{col}' is analysed as {p.field}).",
+                log.add("error", _("A cell holds {longest} characters; the limit is {max_cell_chars} (column '{col}' is analysed as {field}).").format(longest=f"{longest:,}", max_cell_chars=f"{limits.max_cell_chars:,}", col=col, field=p.field),
                         row=row, column=col, sheet=sheet.name)
                 continue
             new[col] = s.str.slice(0, limits.max_cell_chars)
-            log.add("warning", f"{n} cell(s) in column '{col}' are longer than "
-                    f"{limits.max_cell_chars:,} characters (the longest, in row {row}, has "
-                    f"{longest:,}); the column is not analysed, so they are cut to "
-                    f"{limits.max_cell_chars:,} characters.", row=row, column=col,
+            log.add("warning", _("{n} cell(s) in column '{col}' are longer than {max_cell_chars} characters (the longest, in row {row}, has {longest}); the column is not analysed, so they are cut to {max_cell_chars} characters.").format(n=n, col=col, max_cell_chars=f"{limits.max_cell_chars:,}", row=row, longest=f"{longest:,}"), row=row, column=col,
                     sheet=sheet.name)
     if new:
         sheet.frame = sheet.frame.copy(deep=False)  # new columns, the others shared
@@ -269,6 +255,6 @@ def _marker(value: object) -> str | None:
 
 def _where(values: pd.Series, rows: np.ndarray, show: int = 5) -> str:
     """'#DIV/0! in row 5, #REF! in row 9, … and 3 more'"""
-    parts = [f"{v} in row {int(r)}" for v, r in zip(values.iloc[:show], rows[:show], strict=True)]
+    parts = [_('{v} in row {r}').format(v=v, r=int(r)) for v, r in zip(values.iloc[:show], rows[:show], strict=True)]
     more = f" and {len(rows) - show} more" if len(rows) > show else ""
     return ", ".join(parts) + more

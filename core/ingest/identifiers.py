@@ -20,6 +20,7 @@ from dataclasses import dataclass, replace
 import pandas as pd
 
 from core.model.i18n import N_
+from core.model.i18n import gettext as _
 from core.model.schema import Cohort
 
 # Canonical categorical fields whose values are labels, never identifiers.
@@ -73,9 +74,9 @@ class IdentifierFinding:
 
     def describe(self) -> str:
         """A sentence for the page; names the column and kind, never a value."""
-        what = KINDS.get(self.kind, self.kind)
+        what = _(KINDS[self.kind]) if self.kind in KINDS else self.kind
         if self.column == "patient_id":
-            return f"The patient IDs look like {what} ({self.example_count} values)."
+            return _('The patient IDs look like {what} ({example_count} values).').format(what=what, example_count=self.example_count)
         return f"Column '{self.column}' holds {what} ({self.example_count} values)."
 
 

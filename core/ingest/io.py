@@ -28,6 +28,7 @@ from core.ingest.table import (
     finish,
     header_index,
 )
+from core.model.i18n import gettext as _
 
 __all__ = ["Limits", "RawTable", "Sheet", "read_table"]
 
@@ -58,12 +59,12 @@ def read_table(data: bytes, filename: str = "", limits: Limits | None = None) ->
 
 def _read(data: bytes, filename: str, limits: Limits, budget: Budget) -> RawTable:
     if not data or not data.strip():
-        return fail("The file is empty.")
+        return fail(_("The file is empty."))
     if len(data) > limits.max_file_bytes:
-        return fail(f"The file is {len(data):,} bytes; the limit is {limits.max_file_bytes:,}.")
+        return fail(_('The file is {data} bytes; the limit is {max_file_bytes}.').format(data=f"{len(data):,}", max_file_bytes=f"{limits.max_file_bytes:,}"))
     for magic, what in _NOT_TABLES.items():
         if data.startswith(magic):
-            return fail(f"This file is {what}, not a table: upload CSV, TSV, Excel or Parquet.")
+            return fail(_('This file is {what}, not a table: upload CSV, TSV, Excel or Parquet.').format(what=what))
     from core.ingest.parquet import read_parquet
     from core.ingest.workbook import XLS_MAGIC, read_xls, read_xlsx
 
@@ -76,15 +77,12 @@ def _read(data: bytes, filename: str, limits: Limits, budget: Budget) -> RawTabl
             return read_parquet(data, limits, budget)
         return _read_text(data, limits, budget)
     except OverBudget:
-        return fail(f"Reading the file took more than {limits.max_read_cpu_seconds:g} seconds of "
-                    "computing time, the limit for one upload: it is too large or too complex. "
-                    "Remove what the analysis does not need (other sheets, unused columns, "
-                    "formatting) or save the table as CSV (UTF-8), which reads fastest.")
+        return fail(_('Reading the file took more than {max_read_cpu_seconds} seconds of computing time, the limit for one upload: it is too large or too complex. Remove what the analysis does not need (other sheets, unused columns, formatting) or save the table as CSV (UTF-8), which reads fastest.').format(max_read_cpu_seconds=f"{limits.max_read_cpu_seconds:g}"))
     except MemoryError:
-        return fail("The file is too large to read in memory.")
+        return fail(_("The file is too large to read in memory."))
     except Exception as exc:  # a reader library choked: say so in one sentence
         kind = filename.rsplit(".", 1)[-1] if "." in filename else "file"
-        return fail(f"The {kind} file could not be read ({type(exc).__name__}: {exc}).")
+        return fail(_('The {kind} file could not be read ({value}: {exc}).').format(kind=kind, value=type(exc).__name__, exc=exc))
 
 
 # ----------------------------------------------------------------------------- text files
@@ -125,10 +123,10 @@ def _read_text(data: bytes, limits: Limits, budget: Budget) -> RawTable:
     text, encoding = _decode(data)
     table = RawTable(kind="csv", encoding=encoding)
     if "\x00" in text or sum(ch < " " and ch not in "\t\r\n" for ch in text[:2000]) > 20:
-        return fail("This is not a table file (CSV, TSV, Excel or Parquet).", table)
+        return fail(_("This is not a table file (CSV, TSV, Excel or Parquet)."), table)
     n_lines = text.count("\n") + 1
     if n_lines > limits.max_rows + 100:
-        return fail(f"The file has {n_lines:,} lines; the limit is {limits.max_rows:,} rows.",
+        return fail(_('The file has {n_lines} lines; the limit is {max_rows} rows.').format(n_lines=f"{n_lines:,}", max_rows=f"{limits.max_rows:,}"),
                     table)
     hint = re.match(r"\s*sep=(.)\s*\r?\n", text)  # Excel's 'sep=;' first line
     above = 0
@@ -143,7 +141,7 @@ def _read_text(data: bytes, limits: Limits, budget: Budget) -> RawTable:
     hdr = header_index(nonempty)
     width = len(parsed[hdr]) if hdr < len(parsed) else 1
     if width > limits.max_columns:
-        return fail(f"The table has {width:,} columns; the limit is {limits.max_columns:,}.",
+        return fail(_('The table has {width} columns; the limit is {max_columns}.').format(width=f"{width:,}", max_columns=f"{limits.max_columns:,}"),
                     table)
     if (too_many := _cells_problem(n_lines, width, limits)) is not None:
         return fail(too_many, table)
@@ -153,7 +151,7 @@ def _read_text(data: bytes, limits: Limits, budget: Budget) -> RawTable:
     try:
         grid = _parse_csv(text, kw, width, n_lines, budget)
     except pd.errors.EmptyDataError:
-        return fail("The file is empty.", table)
+        return fail(_("The file is empty."), table)
     except pd.errors.ParserError:  # rows longer than the header: empty extra cells are fine
         most = 1
         for k, r in enumerate(csv.reader(io.StringIO(text), delimiter=delim)):
@@ -168,8 +166,7 @@ def _read_text(data: bytes, limits: Limits, budget: Budget) -> RawTable:
             i = int(np.flatnonzero(extra)[0])
             n = int(grid.iloc[i].notna().to_numpy().nonzero()[0].max()) + 1
             row = offset + i + 1
-            return fail(f"Row {row} has {n} cells but the header has {width}: check for a "
-                        "stray delimiter or an unquoted comma.", table, row=row)
+            return fail(_('Row {row} has {n} cells but the header has {width}: check for a stray delimiter or an unquoted comma.').format(row=row, n=n, width=width), table, row=row)
         grid = grid.iloc[:, :width]
     # empty cells are NaN; cells are stripped where they are converted
     long_cell = len(text) > limits.max_cell_chars and max(map(len, text.splitlines())) > \
@@ -183,8 +180,7 @@ def _cells_problem(n_lines: int, width: int, limits: Limits) -> str | None:
     """The grid the parser would allocate (short rows are padded to the header's width)."""
     if n_lines * width <= limits.max_cells:
         return None
-    return (f"The table has {n_lines:,} lines of {width:,} columns ({n_lines * width:,} cells); "
-            f"the limit is {limits.max_cells:,} cells.")
+    return (_('The table has {n_lines} lines of {width} columns ({value} cells); the limit is {max_cells} cells.').format(n_lines=f"{n_lines:,}", width=f"{width:,}", value=f"{n_lines * width:,}", max_cells=f"{limits.max_cells:,}"))
 
 
 def _parse_csv(text: str, kw: dict, width: int, n_lines: int, budget: Budget) -> pd.DataFrame:

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from core.ingest.validation import by_unique, strip_text
+from core.model.i18n import gettext as _
 
 _ROMAN = {"I": 1, "V": 5, "X": 10, "L": 50}
 _NAMES = {1: "I", 2: "II", 3: "III", 4: "IV", 5: "V", 6: "VI"}
@@ -60,26 +61,26 @@ def normalise_class(text: object) -> tuple[str | None, str | None]:
     numbers: list[int] = []
     for part in re.split(r"[+/]", s):
         p = part.strip()
-        for _ in range(3):
+        for _pass in range(3):
             p = _PREFIX.sub("", p).strip()
         if not p:
             continue
         m = _PART.match(p)
         if not m:
-            return None, f"'{raw}' is not an ISN/RPS class (expected III, IV, V, III+V, IV+V …)."
+            return None, _("'{raw}' is not an ISN/RPS class (expected III, IV, V, III+V, IV+V …).").format(raw=raw)
         num = m.group("num")
         n = int(num) if num.isdigit() else _roman_value(num)
         if n is None or not 1 <= n <= 6:
-            return None, f"'{raw}' is not an ISN/RPS class: classes run from I to VI."
+            return None, _("'{raw}' is not an ISN/RPS class: classes run from I to VI.").format(raw=raw)
         numbers.append(n)
     found = sorted(set(numbers))
     if not found:
-        return None, f"'{raw}' is not an ISN/RPS class (expected III, IV, V, III+V, IV+V …)."
+        return None, _("'{raw}' is not an ISN/RPS class (expected III, IV, V, III+V, IV+V …).").format(raw=raw)
     if len(found) == 1:
         return _NAMES[found[0]], None
     if found in ([3, 5], [4, 5]):
         return f"{_NAMES[found[0]]}+V", None
-    return None, f"'{raw}' combines classes that ISN/RPS does not combine (only III+V, IV+V)."
+    return None, _("'{raw}' combines classes that ISN/RPS does not combine (only III+V, IV+V).").format(raw=raw)
 
 
 def normalise_classes(texts: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series]:

@@ -38,6 +38,7 @@ from core.ingest.mapping import (
 )
 from core.ingest.reshape import side_by_side, split_rows, wide_to_long
 from core.ingest.units import ckd_epi_2021, convert, display_unit
+from core.model.i18n import gettext as _
 from core.model.schema import (
     PATIENT_FIELDS,
     VISIT_FIELDS,
@@ -91,9 +92,9 @@ def load_cohort(data: bytes, filename: str, mapping: dict | None = None, *,
             return _build(raw, data, filename, mapping or {}, unit_overrides or {}, log,
                           limits)
     except MemoryError:
-        return _empty(filename, data, [*log.items, Issue("error", "The file is too large.")])
+        return _empty(filename, data, [*log.items, Issue("error", _("The file is too large."))])
     except Exception as exc:  # a bug must not become a traceback in the browser
-        msg = f"The file could not be processed ({type(exc).__name__}: {exc}); please report this."
+        msg = _('The file could not be processed ({value}: {exc}); please report this.').format(value=type(exc).__name__, exc=exc)
         return _empty(filename, data, [*log.items, Issue("error", msg)])
 
 
@@ -115,8 +116,7 @@ def _build(raw: RawTable, data: bytes, filename: str, mapping: dict, overrides: 
     values = mapping.get("values", {})
     absent = [h for h in mapping.get("columns", {}) if h not in {p.column for p in every_plan}]
     if absent:
-        log.add("warning", f"{len(absent)} column(s) named in the mapping are not in the file "
-                f"({', '.join(repr(h) for h in absent[:3])}): is it the mapping for this export?")
+        log.add("warning", _('{absent} column(s) named in the mapping are not in the file ({value}): is it the mapping for this export?').format(absent=len(absent), value=', '.join(repr(h) for h in absent[:3])))
     cols: dict[str | None, list[Col]] = {}
     for p in plans:
         sheet = next(s for s in raw.sheets if s.name == p.sheet)
@@ -126,14 +126,13 @@ def _build(raw: RawTable, data: bytes, filename: str, mapping: dict, overrides: 
     for name in sorted(measures):  # a typo of a known lab would silently be a new measure
         near = difflib.get_close_matches(name, VISIT_FIELDS, n=1, cutoff=0.85)
         if near:
-            log.add("warning", f"The mapping names a new measure '{name}', analysed as it is "
-                    f"(not as {near[0]}): if {near[0]} was meant, map the column to {near[0]}.")
+            log.add("warning", _("The mapping names a new measure '{name}', analysed as it is (not as {value}): if {value} was meant, map the column to {value}.").format(name=name, value=near[0]))
     apply_units(every, overrides, log)
     check_limits(every, log)
     if raw.is_workbook:
         (ps, vs), form = raw.sheets, "workbook"
         pframe, phdr = side_by_side(cols[ps.name], ps, log)
-        patients, _ = split_rows(pframe, phdr, log, ps.name, need_month=False)
+        patients, _more = split_rows(pframe, phdr, log, ps.name, need_month=False)
         vframe, vhdr = side_by_side(cols[vs.name], vs, log)
         more, visits = split_rows(vframe, vhdr, log, vs.name, measures=measures)
         if patients is None or more is None:
@@ -141,8 +140,7 @@ def _build(raw: RawTable, data: bytes, filename: str, mapping: dict, overrides: 
         add = [c for c in more.columns if c not in patients.columns]  # fields on both sheets
         unknown = sorted(set(more["patient_id"]) - set(patients["patient_id"]))
         if unknown:
-            log.add("warning", f"{len(unknown)} patient(s) have visits but no row on the "
-                    f"'{ps.name}' sheet ({', '.join(map(str, unknown[:5]))}).", sheet=vs.name)
+            log.add("warning", _("{unknown} patient(s) have visits but no row on the '{name}' sheet ({value}).").format(unknown=len(unknown), name=ps.name, value=', '.join(map(str, unknown[:5]))), sheet=vs.name)
         patients = patients.merge(more[["patient_id", *add]], on="patient_id", how="outer")
     else:
         sheet = raw.sheets[0]
@@ -153,15 +151,13 @@ def _build(raw: RawTable, data: bytes, filename: str, mapping: dict, overrides: 
             for c in every:
                 if c.plan.month is None and c.plan.field in VISIT_FIELDS and \
                         c.plan.field != "patient_id":
-                    log.add("warning", f"Column '{c.plan.column}' holds {c.plan.field} but no "
-                            "time point, so it was left out: write the month in the header "
-                            f"('{c.plan.column} (month 6)') or map it to {c.plan.field}_m6.",
+                    log.add("warning", _("Column '{column}' holds {field} but no time point, so it was left out: write the month in the header ('{column} (month 6)') or map it to {field}_m6.").format(column=c.plan.column, field=c.plan.field),
                             column=c.plan.column, sheet=sheet.name)
             base, long, hdr = wide_to_long(every, sheet, log)
-            patients, _ = split_rows(base, hdr, log, sheet.name, need_month=False)
+            patients, _more = split_rows(base, hdr, log, sheet.name, need_month=False)
             visits = None
             if patients is not None and long is not None:
-                _, visits = split_rows(long, hdr, log, sheet.name, extra_in_visits=True)
+                _more, visits = split_rows(long, hdr, log, sheet.name, extra_in_visits=True)
         else:
             frame, hdr = side_by_side(every, sheet, log)
             patients, visits = split_rows(frame, hdr, log, sheet.name, measures=measures)
@@ -233,9 +229,7 @@ def _finish(patients: pd.DataFrame, visits: pd.DataFrame,
                               egfr_patients=int(len(np.unique(codes[filled]))))
         kids = visits.loc[child & visits["creatinine"].notna().to_numpy(), "patient_id"].unique()
         if len(kids):
-            log.add("warning", f"eGFR was not computed for {len(kids)} patient(s) under 18 "
-                    f"({', '.join(map(str, kids[:5]))}): CKD-EPI is for adults (the bedside "
-                    "Schwartz equation needs height).", column="age")
+            log.add("warning", _('eGFR was not computed for {kids} patient(s) under 18 ({value}): CKD-EPI is for adults (the bedside Schwartz equation needs height).').format(kids=len(kids), value=', '.join(map(str, kids[:5]))), column="age")
     v_order = [c for c in VISIT_FIELDS if c in visits]
     v_extra = [c for c in visits.columns if c not in v_order and c not in ("_row", "_pid")]
     p_order = [c for c in PATIENT_FIELDS if c in patients]

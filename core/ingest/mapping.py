@@ -24,6 +24,7 @@ from core.ingest.io import RawTable
 from core.ingest.mapping_options import OPTION_KEYS, validate_options  # noqa: F401 (re-exported)
 from core.ingest.synonyms import parse_header, to_months
 from core.ingest.units import CONVERSIONS, display_unit, normalise_unit
+from core.model.i18n import gettext as _
 from core.model.schema import PATIENT_FIELDS, VISIT_FIELDS, is_measure_name
 
 TIME_FIELDS: tuple[str, ...] = ("month", "visit_date")
@@ -120,51 +121,46 @@ def parse_mapping_json(text: str | bytes) -> tuple[dict | None, str | None]:
             text = text.decode("utf-8-sig")
         obj = json.loads(text)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        return None, f"The mapping file is not valid JSON ({exc})."
+        return None, _('The mapping file is not valid JSON ({exc}).').format(exc=exc)
     return validate_mapping(obj)
 
 
 def validate_mapping(obj: object) -> tuple[dict | None, str | None]:
     """Check a mapping dict (contract §3); ``(normalised copy, None)`` or ``(None, error)``."""
     if not isinstance(obj, dict):
-        return None, "The mapping file must be a JSON object with 'columns', 'units', 'values'."
+        return None, _("The mapping file must be a JSON object with 'columns', 'units', 'values'.")
     extra = set(obj) - set(SECTIONS)
     if extra:
-        return None, f"The mapping file has an unknown section '{sorted(extra)[0]}'."
+        return None, _("The mapping file has an unknown section '{value}'.").format(value=sorted(extra)[0])
     options, problem = validate_options(obj.get("options", {}))
     if problem:
         return None, problem
     columns, units, values = obj.get("columns", {}), obj.get("units", {}), obj.get("values", {})
     if not all(isinstance(x, dict) for x in (columns, units, values)):
-        return None, "The mapping's 'columns', 'units' and 'values' must each be an object."
+        return None, _("The mapping's 'columns', 'units' and 'values' must each be an object.")
     for header, target in columns.items():
         if not isinstance(target, str) or read_target(target) is None:
-            return None, (f"The mapping maps column '{header}' to '{target}', which is neither "
-                          "a known field (such as patient_id, upcr or upcr_m6) nor a measure "
-                          "name (lower-case letters, digits and _, such as cd4 or cd4_w20).")
+            return None, (_("The mapping maps column '{header}' to '{target}', which is neither a known field (such as patient_id, upcr or upcr_m6) nor a measure name (lower-case letters, digits and _, such as cd4 or cd4_w20).").format(header=header, target=target))
     for fld, unit in units.items():
         if fld not in CONVERSIONS and is_measure_name(fld):
             if not isinstance(unit, str) or not unit.strip() or len(unit) > MAX_UNIT_CHARS:
-                return None, (f"The mapping gives the unit of {fld} as '{unit}': write it as "
-                              f"text of at most {MAX_UNIT_CHARS} characters (such as cells/µL).")
+                return None, (_("The mapping gives the unit of {fld} as '{unit}': write it as text of at most {max_unit_chars} characters (such as cells/µL).").format(fld=fld, unit=unit, max_unit_chars=MAX_UNIT_CHARS))
             continue
         if fld not in CONVERSIONS:
-            return None, f"The mapping gives a unit for '{fld}', which is not a numeric field."
+            return None, _("The mapping gives a unit for '{fld}', which is not a numeric field.").format(fld=fld)
         if not isinstance(unit, str) or normalise_unit(unit, fld) is None:
-            return None, (f"The mapping gives the unit '{unit}' for {fld}, which is not a known "
-                          f"unit for it (known: {', '.join(CONVERSIONS[fld])}).")
+            return None, (_("The mapping gives the unit '{unit}' for {fld}, which is not a known unit for it (known: {value}).").format(unit=unit, fld=fld, value=', '.join(CONVERSIONS[fld])))
     for fld, recode in values.items():
         if fld not in RECODE_FIELDS:
-            return None, f"The mapping recodes values of '{fld}', which is not a category field."
+            return None, _("The mapping recodes values of '{fld}', which is not a category field.").format(fld=fld)
         if not isinstance(recode, dict):
-            return None, f"The mapping's values for '{fld}' must be an object."
+            return None, _("The mapping's values for '{fld}' must be an object.").format(fld=fld)
         allowed = _ALLOWED_LABELS.get(fld)
         for src, dst in recode.items():
             if allowed and dst not in allowed:
-                return None, (f"The mapping recodes '{src}' to '{dst}', which is not a "
-                              f"{fld} label ({', '.join(sorted(allowed))}).")
+                return None, (_("The mapping recodes '{src}' to '{dst}', which is not a {fld} label ({value}).").format(src=src, dst=dst, fld=fld, value=', '.join(sorted(allowed))))
             if not isinstance(dst, str | bool):
-                return None, f"The mapping recodes '{src}' to a non-text value."
+                return None, _("The mapping recodes '{src}' to a non-text value.").format(src=src)
     out = {"columns": dict(columns), "units": dict(units), "values": dict(values)}
     if options:
         out["options"] = options
@@ -285,17 +281,15 @@ def check_row(rec: dict) -> str | None:
     if field == IGNORE:
         return None
     if field not in TARGET_FIELDS and not is_measure_name(field):
-        return (f"'{rec['field']}' is neither a field nor a measure name (letters, digits and "
-                "_, starting with a letter, not ending like _w20).")
+        return (_("'{field}' is neither a field nor a measure name (letters, digits and _, starting with a letter, not ending like _w20).").format(field=rec['field']))
     if time is not None:
         if isinstance(time, str):
-            return f"'{time}' is not a time point: enter a number."
+            return _("'{time}' is not a time point: enter a number.").format(time=time)
         if field not in VISIT_ONLY and not is_measure_name(field):
-            return (f"{field} has no time points: clear the time, or type a measure name "
-                    "(lower-case letters, digits and _).")
+            return (_('{field} has no time points: clear the time, or type a measure name (lower-case letters, digits and _).').format(field=field))
         return None
     if field in TIMED_FIELDS and unit is not None and unit not in TIME_UNITS:
-        return f"The time unit of {field} must be months, weeks or days."
+        return _('The time unit of {field} must be months, weeks or days.').format(field=field)
     return None
 
 

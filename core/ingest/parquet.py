@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from core.ingest.table import Budget, Limits, RawTable, column_text, fail, finish
+from core.model.i18n import gettext as _
 
 
 def read_parquet(data: bytes, limits: Limits, budget: Budget) -> RawTable:
@@ -23,15 +24,11 @@ def read_parquet(data: bytes, limits: Limits, budget: Budget) -> RawTable:
     md = pf.metadata
     size = sum(md.row_group(i).total_byte_size for i in range(md.num_row_groups))
     if md.num_rows > limits.max_rows or md.num_columns > limits.max_columns:
-        return fail(f"The Parquet file has {md.num_rows:,} rows and {md.num_columns:,} columns; "
-                    f"the limits are {limits.max_rows:,} and {limits.max_columns:,}.", table)
+        return fail(_('The Parquet file has {num_rows} rows and {num_columns} columns; the limits are {max_rows} and {max_columns}.').format(num_rows=f"{md.num_rows:,}", num_columns=f"{md.num_columns:,}", max_rows=f"{limits.max_rows:,}", max_columns=f"{limits.max_columns:,}"), table)
     if size > limits.max_decompressed_bytes:
-        return fail(f"The Parquet file unpacks to {size:,} bytes; the limit is "
-                    f"{limits.max_decompressed_bytes:,}.", table)
+        return fail(_('The Parquet file unpacks to {size} bytes; the limit is {max_decompressed_bytes}.').format(size=f"{size:,}", max_decompressed_bytes=f"{limits.max_decompressed_bytes:,}"), table)
     if md.num_rows * md.num_columns > limits.max_cells:
-        return fail(f"The Parquet file has {md.num_rows * md.num_columns:,} cells "
-                    f"({md.num_rows:,} rows x {md.num_columns:,} columns); the limit is "
-                    f"{limits.max_cells:,}.", table)
+        return fail(_('The Parquet file has {value} cells ({num_rows} rows x {num_columns} columns); the limit is {max_cells}.').format(value=f"{md.num_rows * md.num_columns:,}", num_rows=f"{md.num_rows:,}", num_columns=f"{md.num_columns:,}", max_cells=f"{limits.max_cells:,}"), table)
     # one thread: the CPU budget is counted on the calling thread
     arrow = pf.read(use_threads=False)
     budget.check()

@@ -12,6 +12,7 @@ import pandas as pd
 from core.ingest import validation as V
 from core.ingest.columns import Col
 from core.ingest.table import Sheet
+from core.model.i18n import gettext as _
 from core.model.schema import PATIENT_FIELDS, VISIT_FIELDS
 
 
@@ -22,8 +23,7 @@ def side_by_side(cols: list[Col], sheet: Sheet, log: V.IssueLog) -> tuple[pd.Dat
         name = c.name
         if name in data:
             if c.plan.field is not None:
-                log.add("error", f"Columns '{header[name]}' and '{c.plan.column}' both hold "
-                        f"{name}; map one of them to another field or to ignore.",
+                log.add("error", _("Columns '{value}' and '{column}' both hold {name}; map one of them to another field or to ignore.").format(value=header[name], column=c.plan.column, name=name),
                         column=c.plan.column, sheet=sheet.name)
                 continue
             name = c.plan.column
@@ -81,9 +81,8 @@ def split_rows(df: pd.DataFrame, header: dict, log: V.IssueLog, sheet: str | Non
         return header.get(name, name)
 
     if "patient_id" not in df:
-        where = f" in sheet '{sheet}'" if sheet else ""
-        log.add("error", f"No patient ID column found{where}: name one column 'patient_id' "
-                "(or 환자번호, Patient ID …) or map it in the mapping step.", sheet=sheet)
+        where = _(" in sheet '{sheet}'").format(sheet=sheet) if sheet else ""
+        log.add("error", _("No patient ID column found{where}: name one column 'patient_id' (or 환자번호, Patient ID …) or map it in the mapping step.").format(where=where), sheet=sheet)
         return None, None
     data_cols = [c for c in df.columns if c != "patient_id" and not str(c).startswith("_")]
     no_id = df["patient_id"].isna().to_numpy()
@@ -93,7 +92,7 @@ def split_rows(df: pd.DataFrame, header: dict, log: V.IssueLog, sheet: str | Non
             has_data |= df["_any_visit"].to_numpy(dtype=bool)
         no_id &= has_data
         log.cells("error", no_id, df["_row"].to_numpy(), pd.Series([""] * len(df)),
-                  hdr("patient_id"), lambda v: "This row has values but no patient ID.",
+                  hdr("patient_id"), lambda v: _("This row has values but no patient ID."),
                   sheet=sheet)
         df = df[df["patient_id"].notna()].reset_index(drop=True)
     if "month" not in df and "visit_date" in df and "start_date" in df:
@@ -113,8 +112,8 @@ def split_rows(df: pd.DataFrame, header: dict, log: V.IssueLog, sheet: str | Non
     patients = V.check_patient_fields(df, pat_fields, log, hdr, sheet).reset_index()
     if "month" not in df:
         if need_month and visit_fields:
-            log.add("error", "No month column found: add a column 'month' (months since the "
-                    "start of therapy), 'week', or 'visit_date' with 'start_date'.", sheet=sheet)
+            log.add("error", _("No month column found: add a column 'month' (months since the "
+                    "start of therapy), 'week', or 'visit_date' with 'start_date'."), sheet=sheet)
         return patients, None
     no_month = df["month"].isna().to_numpy()
     if no_month.any():
@@ -122,7 +121,7 @@ def split_rows(df: pd.DataFrame, header: dict, log: V.IssueLog, sheet: str | Non
         if "_month_given" in df:
             no_month &= ~df["_month_given"].to_numpy(dtype=bool)
         log.cells("error", no_month, df["_row"].to_numpy(), df["patient_id"], hdr("month"),
-                  lambda v: f"This visit of patient {v} has no month.", sheet=sheet)
+                  lambda v: _('This visit of patient {v} has no month.').format(v=v), sheet=sheet)
         df = df[df["month"].notna()]
     keep = ["patient_id", "month", *visit_fields, *varying, "_row", "_pid"]
     visits = pd.DataFrame({c: df[c] for c in keep}, copy=False)  # columns shared, not copied

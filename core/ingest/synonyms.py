@@ -247,7 +247,7 @@ def parse_header(header: str) -> HeaderInfo:
             month, name = parse_time(m.group("time")), m.group("name").strip(" _-")
             written = parse_time_unit(m.group("time"))
     if "," in name:
-        head, _, tail = name.rpartition(",")
+        head, _sep, tail = name.rpartition(",")
         if is_unit_text(tail.strip()) and head.strip():
             unit = unit or tail.strip()
             name = head.strip()

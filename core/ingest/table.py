@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from core.model.i18n import gettext as _
 from core.model.schema import Issue
 
 
@@ -196,13 +197,12 @@ def to_sheet(name: str | None, grid: pd.DataFrame, first_row: int | np.ndarray, 
              numbers: dict[int, np.ndarray] | None = None,
              filled: np.ndarray | None = None, budget: Budget | None = None) -> Sheet | None:
     """Header row, unique column names, notes below the table dropped, sizes checked."""
-    where = f" in sheet '{name}'" if name else ""
+    where = _(" in sheet '{name}'").format(name=name) if name else ""
     grid = grid.copy(deep=False)  # new labels only: the cells are not copied
     grid.index = pd.RangeIndex(len(grid))
     grid.columns = range(grid.shape[1])
     if grid.shape[1] > limits.max_columns:
-        issues.append(Issue("error", f"The table{where} has {grid.shape[1]:,} columns; the limit "
-                            f"is {limits.max_columns:,}.", sheet=name))
+        issues.append(Issue("error", _('The table{where} has {value} columns; the limit is {max_columns}.').format(where=where, value=f"{grid.shape[1]:,}", max_columns=f"{limits.max_columns:,}"), sheet=name))
         return None
     # cell j of row i is filled: one numpy matrix, reused for every check below (Parquet:
     # already known from the typed columns)
@@ -211,7 +211,7 @@ def to_sheet(name: str | None, grid: pd.DataFrame, first_row: int | np.ndarray, 
             if grid.shape[1] else np.zeros((len(grid), 0), dtype=bool)
     hdr = 0 if header_found else header_index(filled[:60].sum(axis=1).tolist())
     if not filled.any():
-        issues.append(Issue("error", f"No table found{where}: the sheet is empty.", sheet=name))
+        issues.append(Issue("error", _('No table found{where}: the sheet is empty.').format(where=where), sheet=name))
         return None
     header = [("" if pd.isna(v) else str(v).strip()) for v in grid.iloc[hdr]]
     body = grid.iloc[hdr + 1:]
@@ -227,13 +227,11 @@ def to_sheet(name: str | None, grid: pd.DataFrame, first_row: int | np.ndarray, 
     for j in keep_cols:
         h = header[j] or f"Column {j + 1}"
         if not header[j]:
-            issues.append(Issue("warning", f"Column {j + 1}{where} has values but no header; "
-                                f"it is called '{h}'.", sheet=name, column=h))
+            issues.append(Issue("warning", _("Column {value}{where} has values but no header; it is called '{h}'.").format(value=j + 1, where=where, h=h), sheet=name, column=h))
         if h in seen:
             seen[h] += 1
             new = f"{h} ({seen[h]})"
-            issues.append(Issue("warning", f"The header '{h}' appears twice{where}; the second "
-                                f"is called '{new}'.", sheet=name, column=new))
+            issues.append(Issue("warning", _("The header '{h}' appears twice{where}; the second is called '{new}'.").format(h=h, where=where, new=new), sheet=name, column=new))
             h = new
         seen.setdefault(h, 1)
         names.append(h)
@@ -250,16 +248,13 @@ def to_sheet(name: str | None, grid: pd.DataFrame, first_row: int | np.ndarray, 
                 prose = text.str.contains(r"\s|:", regex=True) | (text.str.len() > 40)
                 notes[np.flatnonzero(notes)] = prose.to_numpy(dtype=bool)
             if notes.any():
-                issues.append(Issue("warning", f"{int(notes.sum())} line(s) below the table{where}"
-                                    f" (from row {int(rows[notes][0])}) look like notes and "
-                                    "were ignored.", sheet=name, row=int(rows[notes][0])))
+                issues.append(Issue("warning", _('{n} line(s) below the table{where} (from row {value}) look like notes and were ignored.').format(n=int(notes.sum()), where=where, value=int(rows[notes][0])), sheet=name, row=int(rows[notes][0])))
                 keep &= ~notes
     if not keep.all():
         body, rows = body[keep], rows[keep]
     body.index = pd.RangeIndex(len(body))
     if len(body) > limits.max_rows:
-        issues.append(Issue("error", f"The table{where} has {len(body):,} rows; the limit is "
-                            f"{limits.max_rows:,}.", sheet=name))
+        issues.append(Issue("error", _('The table{where} has {body} rows; the limit is {max_rows}.').format(where=where, body=f"{len(body):,}", max_rows=f"{limits.max_rows:,}"), sheet=name))
         return None
     long_cells = {}
     for col in body.columns if check_cells else ():
@@ -274,7 +269,7 @@ def to_sheet(name: str | None, grid: pd.DataFrame, first_row: int | np.ndarray, 
         long_cells[col] = (int(np.sum(lengths > limits.max_cell_chars)), int(rows[i]),
                            int(lengths[i]))
     if body.empty:
-        issues.append(Issue("error", f"The table{where} has a header row but no data rows.",
+        issues.append(Issue("error", _('The table{where} has a header row but no data rows.').format(where=where),
                             sheet=name, row=int(numbers_of_rows[hdr])))
         return None
     known = {}

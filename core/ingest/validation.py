@@ -13,6 +13,8 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 
+from core.model.i18n import N_
+from core.model.i18n import gettext as _
 from core.model.schema import LABELS, Issue
 
 MAX_CELL_ISSUES = 50  # per column and kind of problem; the rest are summarised
@@ -32,7 +34,7 @@ USUAL: dict[str, tuple[float, float]] = {
     "upcr": (0, 20), "creatinine": (0.2, 15), "egfr": (5, 180), "albumin": (1.0, 5.5),
     "steroid_mg": (0, 80), "c3": (10, 250), "c4": (1, 80), "sledai": (0, 60),
 }
-_USUAL_WHY = {"steroid_mg": "a daily dose above 80 mg is probably a pulse"}
+_USUAL_WHY = {"steroid_mg": N_("a daily dose above 80 mg is probably a pulse")}
 
 SEX_CODES = {"f": "F", "female": "F", "woman": "F", "w": "F", "여": "F", "여자": "F",
              "여성": "F", "m": "M", "male": "M", "man": "M", "남": "M", "남자": "M", "남성": "M"}
@@ -66,7 +68,7 @@ class IssueLog:
             column: str | None = None, value: object = None, sheet: str | None = None,
             droppable: bool = False, count: int = 1) -> None:
         if severity == "error" and droppable and self.drop_invalid:
-            severity, message = "warning", message + " Set to missing."
+            severity, message = "warning", message + " " + _("Set to missing.")
             self.n_dropped += count
         text = None if value is None else str(value)
         self.items.append(Issue(severity, message, row, column, text, sheet))
@@ -82,7 +84,8 @@ class IssueLog:
                      sheet=sheet, droppable=droppable)
         if idx.size > MAX_CELL_ISSUES:
             rest = idx.size - MAX_CELL_ISSUES
-            self.add(severity, f"…and {rest} more cells like these in column '{column}'.",
+            self.add(severity, _("…and {n} more cells like these in column '{column}'.").format(
+                n=rest, column=column),
                      column=column, sheet=sheet, droppable=droppable, count=rest)
 
 
@@ -256,15 +259,23 @@ def limit_masks(field: str, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 def limit_message(field: str, unit: str, kind: str,
                   converted_from: str | None = None) -> Callable[[str], str]:
     """Message for a value outside the limits of ``field`` (``kind`` error or warning)."""
-    label = LABELS.get(field, field)
-    given = f" ({converted_from} converted to {unit})" if converted_from else ""
+    label = _(LABELS[field]) if field in LABELS else field
+    given = (" " + _("({unit_from} converted to {unit})").format(unit_from=converted_from, unit=unit)
+             if converted_from else "")  # fmt: skip
     if kind == "error":
         lo, hi = LIMITS[field]
-        low = f"above {lo:g}" if field in LOW_OPEN else f"from {lo:g}"
-        return lambda v: (f"{label} {v}{given} is not possible: it must be {low} to {hi:g} "
-                          f"{unit}. Correct the cell (a typing mistake?).")
-    why = _USUAL_WHY.get(field, "please check it")
-    return lambda v: f"{label} {v}{given} is unusual ({unit}): {why}."
+        if field in LOW_OPEN:
+            text = _("{label} {value}{given} is not possible: it must be above {low} to {high} "
+                     "{unit}. Correct the cell (a typing mistake?).")
+        else:
+            text = _("{label} {value}{given} is not possible: it must be from {low} to {high} "
+                     "{unit}. Correct the cell (a typing mistake?).")
+        return lambda v: text.format(label=label, value=v, given=given, low=f"{lo:g}",
+                                     high=f"{hi:g}", unit=unit)  # fmt: skip
+    why = _(_USUAL_WHY[field]) if field in _USUAL_WHY else _("please check it")
+    text = _("{label} {value}{given} is unusual ({unit}): {why}.")
+    return lambda v: text.format(label=label, value=v, given=given, unit=unit, why=why)
+
 
 
 # ------------------------------------------------------------------------ cross-row checks
@@ -285,8 +296,7 @@ def check_duplicate_visits(visits: pd.DataFrame, log: IssueLog, header: Callable
     copies = visits.duplicated(cols, keep="first").to_numpy() & timed
     first_row = visits.groupby(key, dropna=False)["_row"].transform("first").to_numpy()
     for i in np.flatnonzero(copies)[:MAX_CELL_ISSUES]:
-        log.add("warning", f"Row {visits['_row'].iat[i]} repeats row {first_row[i]} (same "
-                f"patient, same month, same values); one copy is kept.",
+        log.add("warning", _('Row {_row} repeats row {value} (same patient, same month, same values); one copy is kept.').format(_row=visits['_row'].iat[i], value=first_row[i]),
                 row=int(visits["_row"].iat[i]), column=header("patient_id"), sheet=sheet,
                 value=visits["patient_id"].iat[i])
     visits = visits[~copies]
@@ -299,9 +309,7 @@ def check_duplicate_visits(visits: pd.DataFrame, log: IssueLog, header: Callable
             ref = firsts.loc[(row[key[0]], row["month"])]
             diff = [c for c in cols if c not in key and not _same(row[c], ref[c])]
             what = f" ({header(diff[0])}: {ref[diff[0]]} vs {row[diff[0]]})" if diff else ""
-            log.add("error", f"Rows {int(ref['_row'])} and {int(row['_row'])} are both patient "
-                    f"{row['patient_id']} at month {row['month']:g} with different values"
-                    f"{what}; keep one.", row=int(row["_row"]), column=header("month"),
+            log.add("error", _('Rows {value} and {other} are both patient {patient_id} at month {month} with different values{what}; keep one.').format(value=int(ref['_row']), other=int(row['_row']), patient_id=row['patient_id'], month=f"{row['month']:g}", what=what), row=int(row["_row"]), column=header("month"),
                     value=row["month"], sheet=sheet, droppable=True)
         if log.drop_invalid:
             visits = visits[~clash]
@@ -343,9 +351,7 @@ def check_patient_fields(df: pd.DataFrame, fields: list[str], log: IssueLog,
             continue
         ref_row = df["patient_id"].map(df[has].groupby("patient_id")["_row"].first())
         for i in np.flatnonzero(bad)[:MAX_CELL_ISSUES]:
-            log.add("error", f"Patient {df['patient_id'].iat[i]} has {header(f)} "
-                    f"'{ref.iat[i]}' in row {ref_row.iat[i]} but '{s.iat[i]}' in row "
-                    f"{df['_row'].iat[i]}.", row=int(df["_row"].iat[i]), column=header(f),
+            log.add("error", _("Patient {patient_id} has {f} '{value}' in row {other} but '{third}' in row {_row}.").format(patient_id=df['patient_id'].iat[i], f=header(f), value=ref.iat[i], other=ref_row.iat[i], third=s.iat[i], _row=df['_row'].iat[i]), row=int(df["_row"].iat[i]), column=header(f),
                     value=s.iat[i], sheet=sheet, droppable=True)
         if log.drop_invalid:
             out.loc[df.loc[bad, "patient_id"].unique(), f] = None
@@ -370,12 +376,10 @@ def check_baseline(visits: pd.DataFrame, log: IssueLog, patient_ids: pd.Series) 
     first_row = visits.groupby("patient_id")["_row"].min()
     for pid in missing[:MAX_CELL_ISSUES]:
         row = first_row.get(pid)
-        log.add("warning", f"Patient {pid} has no baseline visit (none within 1 month of "
-                "month 0); baseline comparisons leave this patient out.",
+        log.add("warning", _('Patient {pid} has no baseline visit (none within 1 month of month 0); baseline comparisons leave this patient out.').format(pid=pid),
                 row=None if row is None else int(row), value=pid)
     if len(missing) > MAX_CELL_ISSUES:
-        log.add("warning", f"…and {len(missing) - MAX_CELL_ISSUES} more patients without a "
-                "baseline visit.")
+        log.add("warning", _('…and {value} more patients without a baseline visit.').format(value=len(missing) - MAX_CELL_ISSUES))
 
 
 def first_rows(codes: np.ndarray) -> np.ndarray:

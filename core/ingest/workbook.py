@@ -11,6 +11,7 @@ import io
 import pandas as pd
 
 from core.ingest.table import Budget, Limits, RawTable, cell_text, fail, finish
+from core.model.i18n import gettext as _
 from core.model.schema import Issue
 
 XLS_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
@@ -36,23 +37,20 @@ def read_xls(data: bytes, limits: Limits, budget: Budget) -> RawTable:
     table = RawTable(kind="xls")
     if "EncryptionInfo".encode("utf-16-le") in data[:1_000_000]:  # OLE container of a
         # password-protected .xlsx: nothing inside is readable without the password
-        return fail("The Excel file is password-protected: save an unprotected copy and "
-                    "upload that.", table)
+        return fail(_("The Excel file is password-protected: save an unprotected copy and "
+                    "upload that."), table)
     try:
         book = xlrd.open_workbook(file_contents=data, on_demand=True,
                                   logfile=io.StringIO(), verbosity=0)
     except xlrd.biffh.XLRDError as exc:
-        return fail(f"The Excel file could not be read ({exc}); if it is password-protected, "
-                    "save an unprotected copy.", table)
+        return fail(_('The Excel file could not be read ({exc}); if it is password-protected, save an unprotected copy.').format(exc=exc), table)
     grids = []
     for i in range(book.nsheets):
         sh = book.sheet_by_index(i)
         if sh.nrows > limits.max_rows + 100 or sh.ncols > limits.max_columns:
-            return fail(f"Sheet '{sh.name}' has {sh.nrows:,} rows and {sh.ncols:,} columns; "
-                        f"the limits are {limits.max_rows:,} and {limits.max_columns:,}.", table)
+            return fail(_("Sheet '{name}' has {nrows} rows and {ncols} columns; the limits are {max_rows} and {max_columns}.").format(name=sh.name, nrows=f"{sh.nrows:,}", ncols=f"{sh.ncols:,}", max_rows=f"{limits.max_rows:,}", max_columns=f"{limits.max_columns:,}"), table)
         if sh.nrows * sh.ncols > limits.max_cells:
-            return fail(f"Sheet '{sh.name}' has {sh.nrows * sh.ncols:,} cells; the limit is "
-                        f"{limits.max_cells:,}.", table)
+            return fail(_("Sheet '{name}' has {value} cells; the limit is {max_cells}.").format(name=sh.name, value=f"{sh.nrows * sh.ncols:,}", max_cells=f"{limits.max_cells:,}"), table)
         rows = []
         for r in range(sh.nrows):
             vals, types = sh.row_values(r), sh.row_types(r)
@@ -89,11 +87,10 @@ def pick_sheets(table: RawTable, grids: list, limits: Limits,
         return finish(table, [pat, vis], limits, budget=budget)
     filled = [g for g in grids if g[1].notna().to_numpy().sum() > 0]
     if not filled:
-        return fail("The workbook has no data in any sheet.", table)
+        return fail(_("The workbook has no data in any sheet."), table)
     chosen = max(filled, key=lambda g: int(g[1].notna().to_numpy().sum()))
     if len(filled) > 1:
         others = ", ".join(f"'{g[0]}'" for g in filled if g is not chosen)
-        table.issues.append(Issue("warning", f"Read sheet '{chosen[0]}'; ignored {others}. Name "
-                                  "the sheets 'patients' and 'visits' to load both.",
+        table.issues.append(Issue("warning", _("Read sheet '{value}'; ignored {others}. Name the sheets 'patients' and 'visits' to load both.").format(value=chosen[0], others=others),
                                   sheet=chosen[0]))
     return finish(table, [chosen], limits, budget=budget)

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from core.ingest.table import Budget, Limits, RawTable, cell_text, fail
+from core.model.i18n import gettext as _
 from core.model.schema import Issue
 
 EXCEL_MAX_ROWS, EXCEL_MAX_COLUMNS = 1_048_576, 16_384  # the grid of any Excel sheet
@@ -68,7 +69,7 @@ def unpacked_problem(data: bytes, limits: Limits, budget: Budget) -> str | None:
     with zipfile.ZipFile(io.BytesIO(data)) as z:
         infos = z.infolist()
         if not any(i.filename == "xl/workbook.xml" for i in infos):
-            return "This zip file is not an Excel workbook (.xlsx)."
+            return _("This zip file is not an Excel workbook (.xlsx).")
         total = 0
         for info in infos:
             size = 0
@@ -77,15 +78,11 @@ def unpacked_problem(data: bytes, limits: Limits, budget: Budget) -> str | None:
                     size += len(chunk)
                     budget.check()
                     if total + size > limits.max_decompressed_bytes:
-                        return (f"The workbook unpacks to more than "
-                                f"{limits.max_decompressed_bytes:,} bytes, the limit (counted "
-                                "while unpacking it).")
+                        return (_('The workbook unpacks to more than {max_decompressed_bytes} bytes, the limit (counted while unpacking it).').format(max_decompressed_bytes=f"{limits.max_decompressed_bytes:,}"))
             total += size
             ratio = size / max(info.compress_size, 1)
             if size > limits.max_rows * 15 and ratio > BOMB_RATIO:
-                return (f"Part '{info.filename}' of the workbook unpacks to {size:,} bytes from "
-                        f"{info.compress_size:,} (ratio {ratio:.0f}); this exceeds the limit "
-                        f"for a workbook (ratio {BOMB_RATIO}).")
+                return (_("Part '{filename}' of the workbook unpacks to {size} bytes from {compress_size} (ratio {ratio}); this exceeds the limit for a workbook (ratio {bomb_ratio}).").format(filename=info.filename, size=f"{size:,}", compress_size=f"{info.compress_size:,}", ratio=f"{ratio:.0f}", bomb_ratio=BOMB_RATIO))
     return None
 
 
@@ -165,9 +162,7 @@ def _sheet_grid(reader, title: str, path: str, limits: Limits, budget: Budget,
             last = max(values)
             if idx > EXCEL_MAX_ROWS or last > EXCEL_MAX_COLUMNS:
                 where = f"row {idx:,}" if idx > EXCEL_MAX_ROWS else f"column {last:,}"
-                return (f"Sheet '{title}' has a value in {where}, beyond the maximum of an Excel "
-                        f"sheet ({EXCEL_MAX_ROWS:,} rows x {EXCEL_MAX_COLUMNS:,} columns): the "
-                        "file was not saved by a spreadsheet program and cannot be read.")
+                return (_("Sheet '{title}' has a value in {where}, beyond the maximum of an Excel sheet ({excel_max_rows} rows x {excel_max_columns} columns): the file was not saved by a spreadsheet program and cannot be read.").format(title=title, where=where, excel_max_rows=f"{EXCEL_MAX_ROWS:,}", excel_max_columns=f"{EXCEL_MAX_COLUMNS:,}"))
             empty_below = 0
             width = max(width, last)
             row = [None] * last
@@ -176,17 +171,13 @@ def _sheet_grid(reader, title: str, path: str, limits: Limits, budget: Budget,
             rows.append(row)
             numbers.append(idx)
             if len(rows) > limits.max_rows + 100:
-                return f"Sheet '{title}' has over {limits.max_rows:,} rows, the limit."
+                return _("Sheet '{title}' has over {max_rows} rows, the limit.").format(title=title, max_rows=f"{limits.max_rows:,}")
             if width > limits.max_columns:
-                return (f"Sheet '{title}' has values in {width:,} columns; the limit is "
-                        f"{limits.max_columns:,}.")
+                return (_("Sheet '{title}' has values in {width} columns; the limit is {max_columns}.").format(title=title, width=f"{width:,}", max_columns=f"{limits.max_columns:,}"))
             if len(rows) * width > limits.max_cells:
-                return (f"Sheet '{title}' has over {limits.max_cells:,} cells "
-                        f"({len(rows):,} rows x {width:,} columns), the limit.")
+                return (_("Sheet '{title}' has over {max_cells} cells ({rows} rows x {width} columns), the limit.").format(title=title, max_cells=f"{limits.max_cells:,}", rows=f"{len(rows):,}", width=f"{width:,}"))
             if chars > limits.max_decompressed_bytes:
-                return (f"The text of sheet '{title}' expands to more than "
-                        f"{limits.max_decompressed_bytes:,} characters (the same text repeated "
-                        "in cell after cell), the limit.")
+                return (_("The text of sheet '{title}' expands to more than {max_decompressed_bytes} characters (the same text repeated in cell after cell), the limit.").format(title=title, max_decompressed_bytes=f"{limits.max_decompressed_bytes:,}"))
     _note_formatting(title, empty_below, styled_width - width, issues)
     for row in rows:
         row.extend([None] * (width - len(row)))
@@ -199,9 +190,8 @@ def _note_formatting(title: str, rows_below: int, columns_right: int,
     """One warning for formatted but empty rows below the table and columns to its right."""
     parts = []
     if rows_below > 0:
-        parts.append(f"{rows_below:,} formatted but empty row(s) below the table")
+        parts.append(_('{rows_below} formatted but empty row(s) below the table').format(rows_below=f"{rows_below:,}"))
     if columns_right > 0:
-        parts.append(f"{columns_right:,} formatted but empty column(s) to its right")
+        parts.append(_('{columns_right} formatted but empty column(s) to its right').format(columns_right=f"{columns_right:,}"))
     if parts:
-        issues.append(Issue("warning", f"Sheet '{title}': {' and '.join(parts)} were skipped; "
-                            "they count toward no limit.", sheet=title))
+        issues.append(Issue("warning", _("Sheet '{title}': {value} were skipped; they count toward no limit.").format(title=title, value=' and '.join(parts)), sheet=title))

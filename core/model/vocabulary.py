@@ -10,6 +10,9 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 import pandas as pd
 
+from core.model.i18n import N_
+from core.model.i18n import gettext as _
+
 ALL = "All"  # the row or column over every group
 DEFAULT_REFERENCE = "refractory"  # the seed study's comparison: relapse vs refractory
 
@@ -64,8 +67,8 @@ def groups_with_reference(
 
 
 # Time-to-event events: (short, long) names.
-EVENT_SHORT: dict[str, str] = {"cr-or-pr": "CR or PR", "cr": "CR"}
-EVENT_LONG: dict[str, str] = {"cr-or-pr": "response (CR or PR)", "cr": "complete response"}
+EVENT_SHORT: dict[str, str] = {"cr-or-pr": N_("CR or PR"), "cr": N_("CR")}
+EVENT_LONG: dict[str, str] = {"cr-or-pr": N_("response (CR or PR)"), "cr": N_("complete response")}
 
 
 def event_words(event: str, event_name: str | None = None) -> str:
@@ -92,9 +95,14 @@ def left_out_note(ids: Iterable[object], reason: str, what: str = "") -> str:
     removes patients; the IDs (sorted) only when there are at most ``IDS_SHOWN``."""
     ids = sorted(dict.fromkeys(str(i) for i in ids))
     n = len(ids)
-    text = f"{n} patient{'' if n == 1 else 's'} left out{f' of {what}' if what else ''}: {reason}"
+    if what:
+        text = (_("{n} patient left out of {what}: {reason}") if n == 1
+                else _("{n} patients left out of {what}: {reason}"))  # fmt: skip
+    else:
+        text = _("{n} patient left out: {reason}") if n == 1 else _("{n} patients left out: {reason}")
+    text = text.format(n=n, what=what, reason=reason)
     if 0 < n <= IDS_SHOWN:
-        text += f" (IDs: {', '.join(ids)})"
+        text += _(" (IDs: {ids})").format(ids=", ".join(ids))
     return text + "."
 
 
@@ -108,52 +116,67 @@ def without_ids(note: str) -> str:
     return _IDS.sub("", note)
 
 CI_TEXT: dict[str, str] = {
-    "clopper-pearson": "Clopper–Pearson exact intervals (R binom.test)",
-    "wilson": "Wilson score intervals without continuity correction (R prop.test(correct = FALSE))",
+    "clopper-pearson": N_("Clopper–Pearson exact intervals (R binom.test)"),
+    "wilson": N_("Wilson score intervals without continuity correction (R prop.test(correct = FALSE))"),
 }
 
 TEST_TEXT: dict[str, str] = {
-    "fisher_exact": "Fisher's exact test (R fisher.test; exact for 2×2 tables at any size and, "
-    "for more groups, by full enumeration up to 1,000 patients)",
-    "chi_square": "Pearson's chi-square test without continuity correction "
-    "(R chisq.test(correct = FALSE))",
-    "newcombe": "Newcombe's hybrid score interval (method 10) from the two Wilson intervals "
-    "(R prop.test(x, n, correct = FALSE)$conf.int)",
-    "wilcoxon_signed_rank": "Wilcoxon signed-rank test (R wilcox.test(paired = TRUE, "
+    "fisher_exact": N_("Fisher's exact test (R fisher.test; exact for 2×2 tables at any size and, "
+    "for more groups, by full enumeration up to 1,000 patients)"),
+    "chi_square": N_("Pearson's chi-square test without continuity correction "
+    "(R chisq.test(correct = FALSE))"),
+    "newcombe": N_("Newcombe's hybrid score interval (method 10) from the two Wilson intervals "
+    "(R prop.test(x, n, correct = FALSE)$conf.int)"),
+    "wilcoxon_signed_rank": N_("Wilcoxon signed-rank test (R wilcox.test(paired = TRUE, "
     "digits.rank = 7): differences rounded to 7 significant digits, zeros dropped, exact only "
     "with fewer than 50 non-zero differences, no ties and no zero dropped, otherwise the normal "
-    "approximation with continuity and tie correction)",
-    "paired_t": "paired t-test with the 95% CI of the mean change (R t.test(paired = TRUE))",
-    "friedman": "Friedman test on complete cases (R friedman.test) with pairwise Wilcoxon "
+    "approximation with continuity and tie correction)"),
+    "paired_t": N_("paired t-test with the 95% CI of the mean change (R t.test(paired = TRUE))"),
+    "friedman": N_("Friedman test on complete cases (R friedman.test) with pairwise Wilcoxon "
     "signed-rank tests and Holm adjustment (R pairwise.wilcox.test(paired = TRUE, "
-    'p.adjust.method = "holm", digits.rank = 7))',
-    "wilcoxon_rank_sum": "Wilcoxon rank-sum (Mann–Whitney) test (R wilcox.test(a, b, "
-    "digits.rank = 7), same rounding and exactness rules)",
-    "kruskal_wallis": "Kruskal–Wallis test (R kruskal.test)",
-    "welch": "Welch's t-test / one-way ANOVA without equal variances "
-    "(R oneway.test(var.equal = FALSE))",
-    "mcnemar": "McNemar's test with continuity correction when there are 25 or more discordant "
+    'p.adjust.method = "holm", digits.rank = 7))'),
+    "wilcoxon_rank_sum": N_("Wilcoxon rank-sum (Mann–Whitney) test (R wilcox.test(a, b, "
+    "digits.rank = 7), same rounding and exactness rules)"),
+    "kruskal_wallis": N_("Kruskal–Wallis test (R kruskal.test)"),
+    "welch": N_("Welch's t-test / one-way ANOVA without equal variances "
+    "(R oneway.test(var.equal = FALSE))"),
+    "mcnemar": N_("McNemar's test with continuity correction when there are 25 or more discordant "
     "pairs (R mcnemar.test(correct = TRUE)), otherwise the exact binomial test on the "
-    "discordant pairs (R binom.test(b, b + c))",
-    "kaplan_meier": "Kaplan–Meier estimator, cumulative incidence = 1 − S with log-log "
+    "discordant pairs (R binom.test(b, b + c))"),
+    "kaplan_meier": N_("Kaplan–Meier estimator, cumulative incidence = 1 − S with log-log "
     'confidence intervals; median and its CI as R survfit(conf.type = "log-log") '
-    "(summary(fit)$table, midpoint rule included)",
-    "log-rank": "log-rank test (R survdiff)",
-    "cox": 'Cox proportional-hazards model, Efron ties, Wald p (R coxph(ties = "efron"))',
+    "(summary(fit)$table, midpoint rule included)"),
+    "log-rank": N_("log-rank test (R survdiff)"),
+    "cox": N_('Cox proportional-hazards model, Efron ties, Wald p (R coxph(ties = "efron"))'),
 }
+
+# The missing-landmark rules (Settings.missing) in a sentence.
+MISSING_WORDS: dict[str, str] = {
+    "complete-case": N_("complete-case"), "non-responder": N_("non-responder imputation"),
+    "locf": N_("last observation carried forward"),
+}  # fmt: skip
+
+
+def test_text(key: str) -> str:
+
+    """:data:`TEST_TEXT` of ``key`` in the current language."""
+    return _(TEST_TEXT[key])
+
 
 TEST_SHORT: dict[str, str] = {
-    "fisher_exact": "Fisher's exact test",
-    "chi_square": "chi-square test",
-    "wilcoxon_rank_sum": "Wilcoxon rank-sum test",
-    "kruskal_wallis": "Kruskal–Wallis test",
-    "welch_t": "Welch's t-test",
-    "welch_anova": "Welch's one-way ANOVA",
-    "mcnemar": "McNemar's test",
-    "exact binomial": "exact binomial test",
-    "log-rank": "log-rank test",
+
+    "fisher_exact": N_("Fisher's exact test"),
+    "chi_square": N_("chi-square test"),
+    "wilcoxon_rank_sum": N_("Wilcoxon rank-sum test"),
+    "kruskal_wallis": N_("Kruskal–Wallis test"),
+    "welch_t": N_("Welch's t-test"),
+    "welch_anova": N_("Welch's one-way ANOVA"),
+    "mcnemar": N_("McNemar's test"),
+    "exact binomial": N_("exact binomial test"),
+    "log-rank": N_("log-rank test"),
 }
 
 
-_IDS = re.compile(r" \(IDs: .*\)(?=\.$)")
-_LEFT_OUT = re.compile(r"\b\d+ patients? left out\b")
+# The English and the Korean wording of :func:`left_out_note` (the catalogue's msgstr).
+_IDS = re.compile(r" \(IDs?: .*\)(?=\.$)")
+_LEFT_OUT = re.compile(r"\b\d+ patients? left out\b|\d+명 제외")

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import pandas as pd
 
+from core.model.i18n import gettext as _
 from core.model.schema import RESPONSE_STATES, Cohort
 from core.model.settings import Settings
 from core.model.vocabulary import IDS_SHOWN, left_out_note
@@ -117,7 +118,7 @@ def landmark_visits(
     of ``patient_ids`` or else of ``visits``), ``visit_month`` NaN when none in the window.
     """
     ids = pd.unique(visits["patient_id"] if patient_ids is None else patient_ids)
-    frame, _, _ = _landmark_table(visits, ids, _marks(landmarks), window)
+    frame, _rows, _cols = _landmark_table(visits, ids, _marks(landmarks), window)
     return frame
 
 
@@ -147,7 +148,7 @@ def _visit_frame(cohort: Cohort) -> tuple[pd.DataFrame, list[str]]:
     v = cohort.visits
     if v["month"].isna().any():  # dropna copies every column even when nothing goes
         v = v.dropna(subset=["month"])
-    ids, _ = pd.factorize(v["patient_id"])  # numbers hash faster than ID texts
+    ids, _uniques = pd.factorize(v["patient_id"])  # numbers hash faster than ID texts
     twice = pd.DataFrame({"p": ids, "m": v["month"].to_numpy(float)}).duplicated().to_numpy()
     v, notes = add_egfr(v[~twice] if twice.any() else v, cohort.patients)
     return add_rule_context(v, cohort.patients), notes
@@ -298,7 +299,7 @@ def derive_outcomes(
     if same:
         visits, lv = reuse.visits, reuse.landmarks
         rows, patient = reuse.landmark_rows, reuse.visit_patient
-        rule_visits, _ = proteinuria_column(visits)
+        rule_visits, _column = proteinuria_column(visits)
         group_names = reuse.group_names
     else:
         group_names = tuple(pd.unique(pats["group"].dropna()))
@@ -331,16 +332,18 @@ def derive_outcomes(
         notes.append(
             left_out_note(
                 flagged,
-                f"already below the CR proteinuria threshold of {rule_name(settings)} at "
-                "baseline (the option to exclude patients in CR at baseline is on)",
+                _("already below the CR proteinuria threshold of {rule} at "
+                  "baseline (the option to exclude patients in CR at baseline is on)").format(
+                    rule=rule_name(settings)),
             )
         )
     elif flagged:
-        ids = f" (IDs: {', '.join(flagged)})" if len(flagged) <= IDS_SHOWN else ""
+        ids = _(" (IDs: {ids})").format(ids=", ".join(flagged)) if len(flagged) <= IDS_SHOWN else ""
         notes.append(
-            f"{len(flagged)} patient(s) already below the CR proteinuria threshold at "
-            f"baseline; they stay in the denominators{ids}."
+            _("{n} patient(s) already below the CR proteinuria threshold at "
+              "baseline; they stay in the denominators{ids}.").format(n=len(flagged), ids=ids)
         )
+
     if settings.exclude_baseline_cr and flagged:
         resp = resp[~resp["patient_id"].isin(flagged)]
 

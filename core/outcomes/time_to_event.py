@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from core.model.i18n import gettext as _
 from core.model.schema import VISIT_FIELDS, Cohort
 from core.model.settings import Settings
 from core.model.vocabulary import EVENT_SHORT, left_out_note
@@ -48,12 +49,13 @@ def file_times_refusal(settings: Settings, default: str) -> str | None:
     if settings.event_name:
         return None
     if settings.event != "cr-or-pr":
-        return (
+        return _(
             "the event was set to complete response (CR) only, which the file's times "
             "do not tell apart"
         )
     if settings.criteria not in (None, "recorded", default):
-        return f"the response criteria were set to {settings.criteria}"
+        return _("the response criteria were set to {criteria}").format(criteria=settings.criteria)
+
     return None
 
 
@@ -72,8 +74,11 @@ def file_time_column(cohort: Cohort) -> tuple[str, str] | None:
 
 
 def file_source_text(header: str, unit: str) -> str:
-    converted = "" if unit == "months" else f", converted from {unit} to months"
-    return f"times as given in the file, column '{header}'{converted}"
+    if unit == "months":
+        return _("times as given in the file, column '{column}'").format(column=header)
+    return _("times as given in the file, column '{column}', converted from {unit} to months").format(
+        column=header, unit=unit
+    )
 
 
 def ttr_patients(
@@ -114,30 +119,31 @@ def ttr_patients(
     t["event"] = t["time"].notna().astype(int)
     last = _per_patient(patient, month, seen, len(t), "max")
     t["time"] = t["time"].fillna(pd.Series(last, index=t.index))
-    rule = "recorded responses" if settings.criteria == "recorded" else str(settings.criteria)
+    rule = _("recorded responses") if settings.criteria == "recorded" else str(settings.criteria)
+    event = _(EVENT_SHORT[settings.event]) if settings.event in EVENT_SHORT else settings.event
     source = TimeSource(
-        False,
-        f"derived from the visits under {rule} (event {EVENT_SHORT.get(settings.event, settings.event)})",
+        False, _("derived from the visits under {rule} (event {event})").format(rule=rule, event=event)
     )
     if given is not None:
         notes.append(
-            f"The file's own times (column '{given[0]}') were not used because {refusal}; "
-            f"times {source.text}."
+            _("The file's own times (column '{column}') were not used because {reason}; "
+              "times {source}.").format(column=given[0], reason=refusal, source=source.text)
         )
     else:
-        notes.append(f"Time to response: times {source.text}.")
+        notes.append(_("Time to response: times {source}.").format(source=source.text))
     if settings.event_name is not None:
         notes.append(
-            f"The event name '{settings.event_name}' names the file's own times; the file has "
-            "none, so the times are those of response derived from the visits."
+            _("The event name '{name}' names the file's own times; the file has "
+              "none, so the times are those of response derived from the visits.").format(
+                name=settings.event_name)
         )
     out = t["time"].isna()
     if out.any():
         notes.append(
             left_out_note(
                 t.loc[out, "patient_id"],
-                "no visit after month 0 with any laboratory value or recorded response",
-                "time to response",
+                _("no visit after month 0 with any laboratory value or recorded response"),
+                _("time to response"),
             )
         )
     t = t[~out].copy()
@@ -152,17 +158,20 @@ def _from_file(cohort: Cohort, pats: pd.DataFrame, header: str, unit: str):
     t = pats[["patient_id", "group"]].copy()
     t["time"] = t["patient_id"].map(g["ttr_months"]).astype(float)
     t["event"] = t["patient_id"].map(g["ttr_event"]).astype(float)
-    notes = [f"Time to event: {source.text}, with the events of the file's ttr_event column."]
+    notes = [_("Time to event: {source}, with the events of the file's ttr_event column.").format(
+        source=source.text)]
     reasons = (
-        (t["time"].isna() | t["event"].isna(), f"no time or no event in the file's column '{header}' or ttr_event"),
-        (t["time"] < 0, f"a negative time in the file's column '{header}'"),
-        (~t["event"].isin([0, 1]) & t["event"].notna(), "an event other than 0 or 1 in ttr_event"),
-    )
+        (t["time"].isna() | t["event"].isna(),
+         _("no time or no event in the file's column '{column}' or ttr_event").format(column=header)),
+        (t["time"] < 0, _("a negative time in the file's column '{column}'").format(column=header)),
+        (~t["event"].isin([0, 1]) & t["event"].notna(), _("an event other than 0 or 1 in ttr_event")),
+    )  # fmt: skip
     out = pd.Series(False, index=t.index)
     for mask, reason in reasons:
         mask = mask & ~out
         if mask.any():
-            notes.append(left_out_note(t.loc[mask, "patient_id"], reason, "time to event"))
+            notes.append(left_out_note(t.loc[mask, "patient_id"], reason, _("time to event")))
+
         out |= mask
     t = t[~out].copy()
     t["event"] = t["event"].astype(int)

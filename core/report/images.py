@@ -34,6 +34,8 @@ from typing import Any
 import plotly.graph_objects as go
 from plotly.offline import get_plotlyjs
 
+from core.model import i18n
+from core.model.i18n import gettext as _
 from core.report.figures.theme import DEFAULT_WIDTH
 
 START_TIMEOUT_S = 60.0
@@ -124,9 +126,17 @@ class _Renderer:
     def render(self, fig: dict, opts: dict) -> bytes:
         return self.submit(fig, opts).result(timeout=RENDER_TIMEOUT_S)
 
-    def submit(self, fig: dict, opts: dict) -> Future:
-        """Start drawing one image on the next free tab; the future gives its bytes."""
-        return asyncio.run_coroutine_threadsafe(self._kaleido.calc_fig(fig, opts=opts), self._loop)
+    def submit(self, fig: dict, opts: dict, lang: str | None = None) -> Future:
+        """Start drawing one image on the next free tab; the future gives its bytes. The
+        renderer's thread draws it under ``lang`` (default: the caller's language): the
+        language is a context variable, which the event-loop thread does not inherit."""
+        lang = lang or i18n.language()
+
+        async def job() -> Any:
+            with i18n.use(lang):
+                return await self._kaleido.calc_fig(fig, opts=opts)
+
+        return asyncio.run_coroutine_threadsafe(job(), self._loop)
 
     def close(self) -> None:
         try:
@@ -138,7 +148,14 @@ class _Renderer:
 
 _lock = threading.Lock()
 _renderer: _Renderer | None = None
-_failure: str | None = None
+_failure: tuple[str, str] | None = None  # (browser path, error type) of a failed start
+
+
+def _failure_text(path: str, error: str) -> str:
+    return _(
+        "The Chromium browser at {path} could not be started to draw images ({error}); "
+        "tables and HTML charts still download."
+    ).format(path=path, error=error)
 
 
 def images_available() -> bool:
@@ -155,21 +172,18 @@ def _get_renderer() -> _Renderer:
         if _renderer is not None:
             return _renderer
         if _failure is not None:
-            raise ImagesUnavailable(_failure)
+            raise ImagesUnavailable(_failure_text(*_failure))
         path = browser_path()
         if path is None:
-            raise ImagesUnavailable(
+            raise ImagesUnavailable(_(
                 "PNG and SVG images need the Chromium browser, which is not installed on "
                 "this computer; tables and the interactive HTML charts still download."
-            )
+            ))
         try:
             _renderer = _Renderer(path)
         except (Exception, FutureTimeout) as exc:  # noqa: BLE001
-            _failure = (
-                f"The Chromium browser at {path} could not be started to draw images "
-                f"({type(exc).__name__}); tables and HTML charts still download."
-            )
-            raise ImagesUnavailable(_failure) from exc
+            _failure = (path, type(exc).__name__)
+            raise ImagesUnavailable(_failure_text(*_failure)) from exc
         atexit.register(_renderer.close)
         return _renderer
 
@@ -203,8 +217,10 @@ def _discard(renderer: _Renderer) -> None:
 class PendingImage:
     """One image being drawn on a tab of the shared browser; :meth:`result` waits for it."""
 
-    def __init__(self, renderer: _Renderer, future: Future, dpi: float | None) -> None:
+    def __init__(self, renderer: _Renderer, future: Future, dpi: float | None,
+                 lang: str | None = None) -> None:  # fmt: skip
         self._renderer, self._future, self._dpi = renderer, future, dpi
+        self._lang = lang or i18n.language()  # messages in the language it was asked in
 
     def done(self) -> bool:
         """True once the image is drawn (or failed): :meth:`result` will not wait."""
@@ -224,10 +240,12 @@ class PendingImage:
         except Exception as exc:  # noqa: BLE001 - timeout, crashed browser, plotly.js error
             _discard(self._renderer)  # the next image starts a fresh browser
             if isinstance(exc, FutureTimeout):
-                raise ImagesUnavailable("Drawing the image took too long and was stopped.") from exc
+                raise ImagesUnavailable(
+                    _("Drawing the image took too long and was stopped.", self._lang)
+                ) from exc
             raise ImagesUnavailable(
-                f"The image could not be drawn ({type(exc).__name__}); "
-                "tables and HTML charts still download."
+                _("The image could not be drawn ({error}); tables and HTML charts still "
+                  "download.", self._lang).format(error=type(exc).__name__)
             ) from exc
         data = data if isinstance(data, bytes) else str(data).encode("utf-8")
         return data if self._dpi is None else _with_dpi(data, self._dpi)
@@ -245,7 +263,9 @@ def _start(
         "scale": scale,
     }
     renderer = _get_renderer()
-    return PendingImage(renderer, renderer.submit(fig.to_dict(), opts), dpi)
+    lang = i18n.language()
+    return PendingImage(renderer, renderer.submit(fig.to_dict(), opts), dpi, lang)
+
 
 
 def start_png(

@@ -26,6 +26,7 @@ from typing import Any
 
 import plotly.graph_objects as go
 
+from core.model.i18n import N_
 from core.model.i18n import gettext as _
 from core.model.results import AnalysisRun, FigureKey, Result
 from core.model.schema import SourceInfo
@@ -47,7 +48,7 @@ from core.report.export.safe import table_to_csv_bytes
 from core.report.export.workbook import report_workbook
 
 IMAGES_NOTE_FILE = "images-not-available.txt"
-IMAGES_NOTE = (
+IMAGES_NOTE = N_(
     "PNG and SVG figures were not made: static images need kaleido and a Chromium browser, "
     "which were not available here. The interactive figures (*.html, report.html) are "
     "complete; install Chromium (Debian: apt install chromium fonts-nanum) to get the images."
@@ -130,8 +131,8 @@ class _Images:
 
     def _unavailable(self, exc: BaseException) -> None:
         if imaging.is_unavailable_error(exc):  # no browser: say so once
-            self.notes.append(f"{IMAGES_NOTE} ({exc})")
-            self.note_file = f"{IMAGES_NOTE}\n{exc}\n".encode()
+            self.notes.append(f"{_(IMAGES_NOTE)} ({exc})")
+            self.note_file = f"{_(IMAGES_NOTE)}\n{exc}\n".encode()
         else:
             self.notes.append(f"The static images could not be made ({type(exc).__name__}).")
 
@@ -217,8 +218,8 @@ def report_files(
         say("Starting the figure images", 0.0)
         drawing = _Images(stems, want_images)
         if stems and not want_images:
-            drawing.notes.append(IMAGES_NOTE)
-            drawing.note_file = (IMAGES_NOTE + "\n").encode("utf-8")
+            drawing.notes.append(_(IMAGES_NOTE))
+            drawing.note_file = (_(IMAGES_NOTE) + "\n").encode("utf-8")
     share = 0.3 if drawing.busy else 1.0  # images take most of a full report's time
     say("Writing the tables", 0.0)
     files = {f"{name}.csv": table_to_csv_bytes(res.table) for name, res in aggregate.items()}
@@ -227,7 +228,7 @@ def report_files(
         say("Writing the patient-level tables", 0.1 * share)
         files.update(_patient_level_files(patient_level, patient_level_dir))
         names = ", ".join(f"{patient_level_dir}{n}.csv" for n in patient_level)
-        notes.append(f"{names}: patient-level tables; they identify patients.")
+        notes.append(_("{tables}: patient-level tables; they identify patients.").format(tables=names))
     if tables_only:
         say("Done", 1.0)
         return files, notes
@@ -288,7 +289,7 @@ def bundle_zip(
     with ``include_patient_level``, then in the folder ``patient_level/`` with a README.
     ``progress(step, fraction)`` hears each step (:data:`Progress`), packing last."""
     say = progress or _quiet
-    files, _ = report_files(
+    files, _notes = report_files(
         run,
         figures,
         images=images,

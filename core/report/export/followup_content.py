@@ -9,11 +9,12 @@ from collections.abc import Mapping
 
 import pandas as pd
 
+from core.analyses.time_to_response import times_from_file
 from core.model.i18n import gettext as _
 from core.model.results import Result
 from core.model.schema import label_with_unit
 from core.model.settings import Filters, Settings
-from core.model.vocabulary import EVENT_SHORT, TEST_TEXT
+from core.model.vocabulary import EVENT_SHORT, test_text
 from core.report.export.common import ALL, TableContent, group_label, group_order, table
 from core.report.export.display import (
     MINUS,
@@ -83,8 +84,8 @@ def labs_content(
             "and the landmark visit ({landmarks}); quartiles R type 7. Wilcoxon p: {wilcoxon}. "
             "t-test p: {ttest}. p-values unadjusted."
         ).format(
-            landmarks=landmarks_text(settings), wilcoxon=TEST_TEXT["wilcoxon_signed_rank"],
-            ttest=TEST_TEXT["paired_t"],
+            landmarks=landmarks_text(settings), wilcoxon=test_text("wilcoxon_signed_rank"),
+            ttest=test_text("paired_t"),
         ),  # fmt: skip
         settings_footnote(settings, filters),
     ]
@@ -119,9 +120,12 @@ def ttr_content(
                 f"{format_ratio(r['hr'])} {format_ci(r['ci_low'], r['ci_high'], fmt=format_ratio)}",
                 format_p(r["p_value"]),
             )
-    event = settings.event_name or EVENT_SHORT.get(settings.event, settings.event)
+    event = settings.event_name or (
+        _(EVENT_SHORT[settings.event]) if settings.event in EVENT_SHORT else settings.event
+    )
     res = results.get("ttr_patients") or results.get("ttr_summary")
     source = str(res.meta.get("time_source", "")) if res is not None else ""
+    from_file = res is not None and times_from_file(res.meta)
     header = [
         _("Group"),
         "n",
@@ -130,7 +134,7 @@ def ttr_content(
         _("Median months (95% CI)"),
         _("HR (95% CI)"),
         "p",
-    ]
+    ]  # fmt: skip
     rows: list[list[str]] = []
     spans: list[bool] = []
     for g in groups:
@@ -168,17 +172,19 @@ def ttr_content(
     how = (
         _("Time from the start of therapy to {event} or censoring, {source}. ").format(
             event=_(event), source=source)
-        if source.startswith("times as given")
+        if from_file
         else _("Time from the start of therapy to the first visit after month 0 with {event}; "
                "patients without a response are censored at their last visit after month 0. "
                "Responses are seen only at visits, so times are interval-censored and tied; the "
                "visit month is used (an analysis choice). ").format(event=_(event))
     )
+    logrank_text = test_text("log-rank")
     notes = [
         how
         + _("{km}. {logrank}. HR: {cox}; reference group {reference}.").format(
-            km=TEST_TEXT["kaplan_meier"], logrank=TEST_TEXT["log-rank"].capitalize(),
-            cox=TEST_TEXT["cox"], reference=settings.reference,
+            km=test_text("kaplan_meier"), logrank=logrank_text[:1].upper() + logrank_text[1:],
+            cox=test_text("cox"), reference=settings.reference,
+
         ),  # fmt: skip
         not_reached_note(),
         settings_footnote(settings, filters),

@@ -11,7 +11,7 @@ from core.model.i18n import N_
 from core.model.i18n import gettext as _
 from core.model.results import Result
 from core.model.settings import Filters, Settings
-from core.model.vocabulary import ALL, TEST_TEXT, group_order
+from core.model.vocabulary import ALL, group_order, test_text
 from core.report.export.common import TableContent, group_label, table
 from core.report.export.display import MINUS, format_ci, format_num, format_p, format_pct, n_pct
 from core.report.export.wording import settings_footnote
@@ -100,7 +100,7 @@ def long_term_content(
             "clinical-rules §6 (sustained eGFR decline confirmed at the next visit, doubling of "
             "creatinine, ESKD, death). p: {logrank} between groups ({all}: every group "
             "together)."
-        ).format(logrank=TEST_TEXT["log-rank"], all=group_label(ALL)),
+        ).format(logrank=test_text("log-rank"), all=group_label(ALL)),
         settings_footnote(settings, filters),
     ]
     return TableContent(header, rows, spans, notes)

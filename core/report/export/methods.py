@@ -17,6 +17,8 @@ import pandas as pd
 import core
 from core.analyses.registry import ANALYSES
 from core.model.dsdna import censored_counts
+from core.model.i18n import N_
+from core.model.i18n import gettext as _
 from core.model.results import AnalysisRun, Result
 from core.model.schema import SourceInfo
 from core.model.settings import Settings
@@ -45,8 +47,8 @@ from core.report.export.wording import (
 # only cross-checks core.stats.survival in the tests and is not installed at run time).
 PACKAGES: tuple[str, ...] = ("pandas", "numpy", "scipy")
 _UNIT_CHOICE = {
-    "mg/mmol": "divided by 113.12",
-    "mg/g": "divided by 1000",
+    "mg/mmol": N_("divided by 113.12"),
+    "mg/g": N_("divided by 1000"),
 }
 
 
@@ -65,11 +67,11 @@ def software_versions() -> dict[str, str]:
 def _unit_sentence(mapping: Mapping | None) -> str:
     unit = ((mapping or {}).get("units") or {}).get("upcr")
     if unit in _UNIT_CHOICE:
-        return (
-            f" UPCR supplied in {unit} was converted to g/g ({_UNIT_CHOICE[unit]}) and the g/g "
+        return " " + _(
+            "UPCR supplied in {unit} was converted to g/g ({conversion}) and the g/g "
             "thresholds applied; guideline texts quote 0.5 g/g as 50 mg/mmol (factor 100), we used "
             "the exact factor (an analysis choice)."
-        )
+        ).format(unit=unit, conversion=_(_UNIT_CHOICE[unit]))
     return ""
 
 
@@ -79,30 +81,30 @@ def _derivation_sentences(run: AnalysisRun) -> str:
     text = ""
     derived = getattr(run.cohort, "derived", None)
     if derived is not None and derived.egfr_visits:
-        text += (
-            f" eGFR was not recorded at {derived.egfr_visits} visit(s) of {derived.egfr_patients} "
+        text += " " + _(
+            "eGFR was not recorded at {visits} visit(s) of {patients} "
             "patient(s) and was computed from serum creatinine, age and sex by the CKD-EPI 2021 "
             "creatinine equation without race (Inker, NEJM 2021), unrounded; not computed "
             "under 18 years."
-        )
+        ).format(visits=derived.egfr_visits, patients=derived.egfr_patients)
     settings = run.settings
     if settings.dsdna_cutoff is not None and "anti_dsdna" in run.cohort.visits:
-        text += (
-            " Where the file gave no anti-dsDNA positivity it was derived from the titre: "
-            f"positive at or above {settings.dsdna_cutoff:g} {settings.dsdna_cutoff_unit} (a "
+        text += " " + _(
+            "Where the file gave no anti-dsDNA positivity it was derived from the titre: "
+            "positive at or above {cutoff} {unit} (a "
             "titre censored below a limit at or under the cutoff counted as negative, above a "
             "limit at or over it as positive, any other censored titre as undetermined); a "
             "recorded positivity was never overridden."
-        )
+        ).format(cutoff=f"{settings.dsdna_cutoff:g}", unit=settings.dsdna_cutoff_unit)
     below, above = censored_counts(run.filtered.visits)
     if below or above:
-        text += (
-            f" {below + above} anti-dsDNA titre(s) of the analysed patients were censored "
-            f"({below} below a detection limit, {above} above an upper limit); they were "
+        text += " " + _(
+            "{n} anti-dsDNA titre(s) of the analysed patients were censored "
+            "({below} below a detection limit, {above} above an upper limit); they were "
             "analysed at the limit value (an analysis choice): medians, quartiles and rank "
             "tests are unaffected when no uncensored titre lies beyond the limit, and means "
             "use the limit as the value."
-        )
+        ).format(n=below + above, below=below, above=above)
     return text
 
 
@@ -116,20 +118,22 @@ def _sensitivity_definitions(run: AnalysisRun) -> str:
 
 
 def _response_paragraph(settings: Settings) -> str:
-    text = f"Renal response was defined by {criteria_text(settings)}."
+    text = _("Renal response was defined by {criteria}.").format(criteria=criteria_text(settings))
     if settings.criteria != "recorded":
-        text += (
-            " A response at a landmark was derived from the landmark visit and the baseline "
+        text += " " + _(
+            "A response at a landmark was derived from the landmark visit and the baseline "
             "visit and needed every input of the rule at both visits (otherwise the patient was "
             "not evaluable, not a non-responder); CR was tested before PR; a ≤/≥ comparison with "
             "a threshold computed from baseline was made with a relative tolerance of 1e-9, so "
             "that values on the boundary on paper meet it. Missing eGFR was computed from "
             "creatinine, age and sex by CKD-EPI 2021 (race-free)."
         )
-        text += (
-            " Patients whose baseline proteinuria already met the CR threshold were "
-            + ("excluded" if settings.exclude_baseline_cr else "kept in the denominators")
-            + " (an analysis choice)."
+        text += " " + (
+            _("Patients whose baseline proteinuria already met the CR threshold were excluded "
+              "(an analysis choice).")
+            if settings.exclude_baseline_cr
+            else _("Patients whose baseline proteinuria already met the CR threshold were kept "
+                   "in the denominators (an analysis choice).")
         )
     return text
 
@@ -137,15 +141,18 @@ def _response_paragraph(settings: Settings) -> str:
 def _statistics_paragraph(run: AnalysisRun) -> str:
     """The CI method, then each analysis's own sentences (registry order), then the note on
     multiplicity."""
+    ci = run.settings.ci
     parts = [
-        f"Confidence intervals (95%) of response rates: {CI_TEXT.get(run.settings.ci, run.settings.ci)}."
+        _("Confidence intervals (95%) of response rates: {method}.").format(
+            method=_(CI_TEXT[ci]) if ci in CI_TEXT else ci
+        )
     ]
     for spec in ANALYSES:
         parts += spec.methods(run)
-    parts.append(
+    parts.append(_(
         "All p-values are two-sided, unadjusted for multiple comparisons and exploratory, "
         "except the Holm-adjusted pairwise comparisons between months (column p_holm)."
-    )
+    ))
     if sentence := suppression_text(run.settings):
         parts.append(sentence)
     return " ".join(parts)
@@ -153,7 +160,13 @@ def _statistics_paragraph(run: AnalysisRun) -> str:
 
 def _ci(low: object, high: object, fmt: Callable[..., str] = format_pct) -> str:
     """'95% CI 3 to 6'; a bound the curve never reaches reads 'not reached'."""
-    return format_ci(low, high, fmt, MINUS, style="prose", missing="not reached")
+    if pd.isna(low) and pd.isna(high):
+        return format_ci(low, high, fmt, MINUS, style="prose")  # "" (both ends missing)
+    missing = _("not reached")
+    return _("95% CI {low} to {high}").format(
+        low=fmt(low, minus=MINUS, missing=missing), high=fmt(high, minus=MINUS, missing=missing)
+    )
+
 
 
 def _results_paragraph(results: Mapping[str, Result], settings: Settings) -> str:
@@ -163,9 +176,9 @@ def _results_paragraph(results: Mapping[str, Result], settings: Settings) -> str
         ordered = group_order(sizes, settings.reference, order=settings.group_order)
         groups = [g for g in ordered if g != ALL]
         split = ", ".join(f"{sizes[g]} {g}" for g in groups)
-        parts.append(
-            f"{sizes.get(ALL, sum(sizes[g] for g in groups))} patients were analysed ({split})."
-        )
+        parts.append(_("{n} patients were analysed ({groups}).").format(
+            n=sizes.get(ALL, sum(sizes[g] for g in groups)), groups=split
+        ))
     rates, tests, diffs = (
         table(results, "response_rates"),
         table(results, "response_tests"),
@@ -177,14 +190,18 @@ def _results_paragraph(results: Mapping[str, Result], settings: Settings) -> str
             if allrow.empty:
                 continue
             r = allrow.iloc[0]
-            text = (
-                f"At {months(float(month))} months, {count_text(r['orr_n'])} of {count_text(r['n_evaluable'])} evaluable "
-                f"patients responded (ORR {format_pct(r['orr_pct'])}%, {_ci(r['orr_ci_low'], r['orr_ci_high'])}); "
-                f"CR {count_text(r['cr_n'])} ({format_pct(r['cr_pct'])}%, {_ci(r['cr_ci_low'], r['cr_ci_high'])})."
-            )
+            text = _(
+                "At {month} months, {n} of {total} evaluable patients responded (ORR {pct}%, "
+                "{ci}); CR {cr_n} ({cr_pct}%, {cr_ci})."
+            ).format(
+                month=months(float(month)), n=count_text(r["orr_n"]),
+                total=count_text(r["n_evaluable"]), pct=format_pct(r["orr_pct"]),
+                ci=_ci(r["orr_ci_low"], r["orr_ci_high"]), cr_n=count_text(r["cr_n"]),
+                cr_pct=format_pct(r["cr_pct"]), cr_ci=_ci(r["cr_ci_low"], r["cr_ci_high"]),
+            )  # fmt: skip
             others = block[block["group"].astype(str) != ALL]
             if len(others) > 1:
-                text += " ORR by group: " + ", ".join(
+                text += " " + _("ORR by group:") + " " + ", ".join(
                     f"{g} {count_text(o['orr_n'])}/{count_text(o['n_evaluable'])} ({format_pct(o['orr_pct'])}%)"
                     for g, o in zip(
                         others["group"].astype(str), others.to_dict("records"), strict=True
@@ -195,14 +212,17 @@ def _results_paragraph(results: Mapping[str, Result], settings: Settings) -> str
                     if len(hit):
                         p = format_p(hit["p_value"].iloc[0])
                         test = str(hit["test"].iloc[0])
-                        text += f" ({TEST_SHORT.get(test, test)}, p {p if p.startswith('<') else '= ' + p})"
+                        name = _(TEST_SHORT[test]) if test in TEST_SHORT else test
+                        text += f" ({name}, p {p if p.startswith('<') else '= ' + p})"
                 text += "."
             if diffs is not None:
                 hit = diffs[(diffs["month"] == month) & (diffs["outcome"] == "ORR")]
                 for d in hit.to_dict("records"):
-                    text += (
-                        f" ORR difference {d['group']} − {d['reference']}: {format_pct(d['diff_pct'], minus=MINUS)} "
-                        f"percentage points ({_ci(d['ci_low'], d['ci_high'])})."
+                    text += " " + _(
+                        "ORR difference {group} − {reference}: {diff} percentage points ({ci})."
+                    ).format(
+                        group=d["group"], reference=d["reference"],
+                        diff=format_pct(d["diff_pct"], minus=MINUS), ci=_ci(d["ci_low"], d["ci_high"]),
                     )
             parts.append(text)
     summary = table(results, "ttr_summary")
@@ -210,30 +230,34 @@ def _results_paragraph(results: Mapping[str, Result], settings: Settings) -> str
         meds = []
         for r in summary.to_dict("records"):
             med = (
-                "not reached"
+                _("not reached")
                 if pd.isna(r["median_time"])
-                else f"{format_num(r['median_time'])} months"
+                else _("{months} months").format(months=format_num(r["median_time"]))
             )
             ci = (
                 ""
                 if pd.isna(r.get("median_ci_low")) and pd.isna(r.get("median_ci_high"))
                 else (f" ({_ci(r.get('median_ci_low'), r.get('median_ci_high'), format_num)})")
             )
-            meds.append(f"{r['group']} {med}{ci}")
-        parts.append(f"Median time to {settings.event_name or 'response'}: " + "; ".join(meds) + ".")
+            group = _(ALL) if str(r["group"]) == ALL else r["group"]
+            meds.append(f"{group} {med}{ci}")
+
+        parts.append(_("Median time to {event}: {medians}.").format(
+            event=settings.event_name or _("response"), medians="; ".join(meds)
+        ))
     logrank, cox = table(results, "ttr_tests"), table(results, "cox")
     if logrank is not None:
         lr = logrank.iloc[0]
-        parts.append(
-            f"Log-rank χ² = {float(lr['statistic']):.2f} (df {int(lr['df'])}), p = {format_p(lr['p_value'])}."
-        )
+        parts.append(_("Log-rank χ² = {chi2} (df {df}), p = {p}.").format(
+            chi2=f"{float(lr['statistic']):.2f}", df=int(lr["df"]), p=format_p(lr["p_value"])
+        ))
     if cox is not None:
         for c in cox.to_dict("records"):
-            parts.append(
-                f"Hazard ratio of response, {c['term']}: {format_ratio(c['hr'])} "
-                f"({_ci(c['ci_low'], c['ci_high'], format_ratio)}), Wald p = {format_p(c['p_value'])}."
-            )
-    return " ".join(parts) if parts else "No analysis results were available."
+            parts.append(_("Hazard ratio of response, {term}: {hr} ({ci}), Wald p = {p}.").format(
+                term=c["term"], hr=format_ratio(c["hr"]),
+                ci=_ci(c["ci_low"], c["ci_high"], format_ratio), p=format_p(c["p_value"]),
+            ))
+    return " ".join(parts) if parts else _("No analysis results were available.")
 
 
 def methods_text(run: AnalysisRun, versions: Mapping[str, str] | None = None) -> str:
@@ -262,42 +286,49 @@ def methods_text(run: AnalysisRun, versions: Mapping[str, str] | None = None) ->
     mapping = run.cohort.mapping
     v = dict(versions or software_versions())
     data = (
-        f"Data were read from the file {source.name or '(unnamed)'}"
+        _("Data were read from the file {name}").format(name=source.name or _("(unnamed)"))
         + (f" (SHA-256 {source.sha256})" if source.sha256 else "")
         + "."
     )
-    data += f" Patients analysed: {filters_text(filters)}."
-    data += (
-        f" {n_dropped} implausible value{'s were' if n_dropped != 1 else ' was'} set to missing before the analysis."
+    data += " " + _("Patients analysed: {patients}.").format(patients=filters_text(filters))
+    data += " " + (
+        (_("{n} implausible value was set to missing before the analysis.") if n_dropped == 1
+         else _("{n} implausible values were set to missing before the analysis.")).format(n=n_dropped)
         if n_dropped
-        else " No value was set to missing for implausibility."
-    )
+        else _("No value was set to missing for implausibility.")
+    )  # fmt: skip
     data += _unit_sentence(mapping)
     data += _derivation_sentences(run)
-    landmarks = (
-        f"The baseline visit was the visit nearest month 0 within ± 1 month (the earlier on a tie). "
-        f"Landmarks were {landmarks_text(settings)}: the landmark visit was the visit nearest the "
+    missing = settings.missing
+    landmarks = _(
+        "The baseline visit was the visit nearest month 0 within ± 1 month (the earlier on a tie). "
+        "Landmarks were {landmarks}: the landmark visit was the visit nearest the "
         "landmark month within the window (the earlier on a tie), chosen before its values were "
         "read; every value at a landmark came from that visit only and a visit served at most one "
-        f"landmark. Missing landmark data: {MISSING_TEXT.get(settings.missing, settings.missing)}."
+        "landmark. Missing landmark data: {missing}."
+    ).format(
+        landmarks=landmarks_text(settings),
+        missing=_(MISSING_TEXT[missing]) if missing in MISSING_TEXT else missing,
     )
-    software = (
-        f"Analyses used Python {v.get('python')} with "
-        + ", ".join(f"{p} {v[p]}" for p in PACKAGES if p in v)
-        + f" and the lupus-nephritis cohort app version {v.get('app')}; each statistical "
-        "procedure was checked against the R function named (R stats and survival) on a "
-        "validation cohort."
+    software = _(
+        "Analyses used Python {python} with {packages} and the lupus-nephritis cohort app "
+        "version {app}; each statistical procedure was checked against the R function named "
+        "(R stats and survival) on a validation cohort."
+    ).format(
+        python=v.get("python"), packages=", ".join(f"{p} {v[p]}" for p in PACKAGES if p in v),
+        app=v.get("app"),
     )
     return (
         "\n\n".join(
             [
-                "# Methods",
+                "# " + _("Methods"),
                 data,
                 _response_paragraph(settings) + _sensitivity_definitions(run),
                 landmarks,
                 _statistics_paragraph(run),
                 software,
-                "# Results",
+                "# " + _("Results"),
+
                 _results_paragraph(results, settings),
             ]
         )

@@ -63,7 +63,7 @@ def in_group_order(run: AnalysisRun) -> AnalysisRun:
     the resolved reference first (``vocabulary.groups_with_reference``), ``All`` last; rows
     of one group keep their order. Patient-level tables are left as they are (their
     builders order them: the Labs paired plot ranks its panels the same way)."""
-    groups, _ = groups_with_reference(run.filtered.patients.get("group", []), run.settings.reference,
+    groups, _ref = groups_with_reference(run.filtered.patients.get("group", []), run.settings.reference,
                                   run.settings.group_order)
     rank = {g: i for i, g in enumerate([*groups, ALL])}
     results = dict(run.results)

@@ -6,6 +6,8 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
+from core.model.i18n import N_
+from core.model.i18n import gettext as _
 from core.model.results import AnalysisRun, FigureKey
 from core.model.schema import LABELS
 from core.model.vocabulary import group_order
@@ -14,16 +16,18 @@ from core.report.figures.theme import (
     NOTE_SIZE,
     OKABE_ITO,
     RESPONSE_COLORS,
+    STATE_WORDS,
     color_of,
     empty_figure,
+    group_name,
     journal_layout,
     month_label,
     run_colors,
 )
 
 FLOW_COLUMNS = ["step", "n", "detail"]
-STEP_LABELS = {"in file": "Patients in file", "after filters": "After filters"}
-MONTH_TITLE = "Months since start of therapy"
+STEP_LABELS = {"in file": N_("Patients in file"), "after filters": N_("After filters")}
+MONTH_TITLE = N_("Months since start of therapy")
 SWIMMER_MAX_PATIENTS = 300  # beyond this one row per patient is unreadable
 
 
@@ -44,10 +48,10 @@ def flow_steps(flow: pd.DataFrame) -> pd.DataFrame:
                     at["step"].isin(["not evaluable", "imputed"]), ["step", "reason", "n"]
                 ].itertuples(index=False)
             ]
-            label = f"Evaluable at {month_label(month).lower()}"
+            label = _("Evaluable at {month}").format(month=month_label(month).lower())
             rows.append((label, n, "; ".join(extra)))
         else:
-            label = STEP_LABELS.get(str(step), str(step)[:1].upper() + str(step)[1:])
+            label = _(STEP_LABELS.get(str(step), str(step)[:1].upper() + str(step)[1:]))
             rows.append((label, n, ""))
     return pd.DataFrame(rows, columns=FLOW_COLUMNS)
 
@@ -55,7 +59,7 @@ def flow_steps(flow: pd.DataFrame) -> pd.DataFrame:
 def patient_flow(flow: pd.DataFrame, *, title: str | None = None) -> go.Figure:
     """Horizontal bars of the flow steps (top to bottom) labelled with n and the detail."""
     if flow.empty:
-        return empty_figure("No patients.")
+        return empty_figure(_("No patients."))
     y = list(flow["step"])
     text = [
         count_text(n) + (f"  ({d})" if d else "")
@@ -74,10 +78,10 @@ def patient_flow(flow: pd.DataFrame, *, title: str | None = None) -> go.Figure:
             hovertemplate="%{y}: %{x}<extra></extra>",
         )
     )
-    journal_layout(fig, title=title or "Patient flow", height=140 + 52 * len(flow))
+    journal_layout(fig, title=title or _("Patient flow"), height=140 + 52 * len(flow))
     fig.update_yaxes(categoryorder="array", categoryarray=y[::-1], ticks="", showline=False)
     fig.update_xaxes(
-        title_text="Patients (n)", range=[0, float(flow["n"].max()) * 1.6], rangemode="tozero"
+        title_text=_("Patients (n)"), range=[0, float(flow["n"].max()) * 1.6], rangemode="tozero"
     )
     return fig
 
@@ -86,7 +90,7 @@ def completeness(table: pd.DataFrame, *, title: str | None = None) -> go.Figure:
     """Heatmap of the share of visits (%) with each lab recorded, per whole visit month,
     from the ``data_completeness`` table."""
     if table.empty:
-        return empty_figure("No lab values to summarise.")
+        return empty_figure(_("No lab values to summarise."))
     labs = list(dict.fromkeys(table["measure"]))
     share = table.pivot(index="measure", columns="month", values="pct_recorded").reindex(labs)
     n_visits = table.drop_duplicates("month").set_index("month")["n_visits"].reindex(share.columns)
@@ -94,7 +98,7 @@ def completeness(table: pd.DataFrame, *, title: str | None = None) -> go.Figure:
         go.Heatmap(
             z=share.to_numpy(),
             x=[f"{m:g}<br>({count_text(n)})" for m, n in zip(share.columns, n_visits, strict=True)],
-            y=[LABELS.get(c, c) for c in labs],
+            y=[_(LABELS[c]) if c in LABELS else c for c in labs],
             zmin=0,
             zmax=100,
             colorscale=[[0, "#FFFFFF"], [0.5, "#9ECAE1"], [1, OKABE_ITO["blue"]]],
@@ -102,18 +106,20 @@ def completeness(table: pd.DataFrame, *, title: str | None = None) -> go.Figure:
             texttemplate="%{text}" if share.shape[1] <= 24 else "",  # unreadable beyond
             textfont=dict(size=NOTE_SIZE - 2),
             customdata=np.tile(n_visits.to_numpy(), (len(labs), 1)),
-            hovertemplate="%{y}, month %{x}: %{z:.0f}% of %{customdata} visits<extra></extra>",
-            colorbar=dict(title=dict(text="% recorded", side="right"), thickness=14),
+            hovertemplate=_("{lab}, month {month}: {share}% of {visits} visits").format(
+                lab="%{y}", month="%{x}", share="%{z:.0f}", visits="%{customdata}"
+            ) + "<extra></extra>",
+            colorbar=dict(title=dict(text=_("% recorded"), side="right"), thickness=14),
             xgap=1,
             ygap=1,
         )
     )
     journal_layout(
-        fig, title=title or "Data completeness by visit month", height=170 + 34 * len(labs)
+        fig, title=title or _("Data completeness by visit month"), height=170 + 34 * len(labs)
     )
     fig.update_yaxes(autorange="reversed", showline=False, ticks="")
     fig.update_xaxes(
-        title_text=f"{MONTH_TITLE} (number of visits)", showline=False, ticks="", type="category"
+        title_text=_("{months} (number of visits)").format(months=_(MONTH_TITLE)), showline=False, ticks="", type="category"
     )
     return fig
 
@@ -138,7 +144,7 @@ def swimmer_lanes(
         fig.add_scatter(
             x=np.column_stack([np.zeros(k), d["last"], np.full(k, np.nan)]).ravel(),
             y=np.column_stack([d["row"], d["row"], np.full(k, np.nan)]).ravel(),
-            mode="lines", name=g, line=dict(color=color_of(g, colors), width=1.6),
+            mode="lines", name=group_name(g), line=dict(color=color_of(g, colors), width=1.6),
             hoverinfo="skip", legendgroup="groups",
         )  # fmt: skip
     return lanes, n_total
@@ -158,7 +164,7 @@ def swimmer(
     unless ``show_ids``: then hovering a mark names the patient."""
     v = follow_up
     if v.empty:
-        return empty_figure("No visits.")
+        return empty_figure(_("No visits."))
     lanes = v.groupby("patient_id", sort=False).agg(group=("group", "first"), last=("month", "max"))
     lanes = lanes.reset_index()
     if lanes["group"].isna().all():
@@ -176,8 +182,11 @@ def swimmer(
     def hover(d: pd.DataFrame, state: str) -> dict:
         if show_ids:
             return dict(customdata=d["patient_id"].astype(str),
-                        hovertemplate=f"%{{customdata}}, month %{{x:g}}: {state}<extra></extra>")  # fmt: skip
-        return dict(hovertemplate=f"Month %{{x:g}}: {state}<extra></extra>")
+                        hovertemplate=_("{patient}, month {month}: {state}").format(
+                            patient="%{customdata}", month="%{x:g}", state=_(STATE_WORDS.get(state, state))
+                        ) + "<extra></extra>")  # fmt: skip
+        return dict(hovertemplate=_("Month {month}: {state}").format(
+            month="%{x:g}", state=_(STATE_WORDS.get(state, state))) + "<extra></extra>")
 
     for state in ["CR", "PR", "NR", "not recorded", "visit"]:
         d = pts[states == state]
@@ -187,7 +196,7 @@ def swimmer(
             x=d["month"],
             y=d["row"],
             mode="markers",
-            name=state,
+            name=_(STATE_WORDS.get(state, state)),
             **hover(d, state),
             marker=dict(
                 size=7,
@@ -196,24 +205,27 @@ def swimmer(
                 line=dict(width=0.6, color="#333333"),
             ),
         )
-    shown = "" if n_total <= max_patients else f" (first {max_patients} of {n_total})"
+    shown = "" if n_total <= max_patients else _(" (first {shown} of {total})").format(
+        shown=max_patients, total=n_total
+    )
     journal_layout(
         fig,
-        title=f"Follow-up and response of each patient{shown}",
+        title=_("Follow-up and response of each patient{shown}").format(shown=shown),
         height=max(420, 170 + 5 * len(lanes)),
     )
     fig.update_yaxes(
         showticklabels=False,
         ticks="",
         showline=False,
-        title_text="Patients",
+        title_text=_("Patients"),
         range=[-1, len(lanes)],
     )
-    fig.update_xaxes(title_text=MONTH_TITLE, rangemode="tozero", dtick=3)
+    fig.update_xaxes(title_text=_(MONTH_TITLE),
+ rangemode="tozero", dtick=3)
     return fig
 
 
-def plot_patient_flow(run: AnalysisRun, **_: object) -> dict[FigureKey, go.Figure]:
+def plot_patient_flow(run: AnalysisRun, **_kw: object) -> dict[FigureKey, go.Figure]:
     """The patient flow of ``flow`` as bars."""
     flow = run.table("flow")
     if flow is None:
@@ -221,12 +233,12 @@ def plot_patient_flow(run: AnalysisRun, **_: object) -> dict[FigureKey, go.Figur
     return {FigureKey("flow"): patient_flow(flow_steps(flow))}
 
 
-def plot_completeness(run: AnalysisRun, **_: object) -> dict[FigureKey, go.Figure]:
+def plot_completeness(run: AnalysisRun, **_kw: object) -> dict[FigureKey, go.Figure]:
     t = run.table("data_completeness")
     return {} if t is None else {FigureKey("completeness"): completeness(t)}
 
 
-def plot_swimmer(run: AnalysisRun, *, show_ids: bool = False, **_: object) -> dict[FigureKey, go.Figure]:
+def plot_swimmer(run: AnalysisRun, *, show_ids: bool = False, **_kw: object) -> dict[FigureKey, go.Figure]:
     t = run.table("follow_up")
     if t is None:
         return {}

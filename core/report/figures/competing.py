@@ -14,6 +14,8 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from core.model.i18n import N_
+from core.model.i18n import gettext as _
 from core.model.results import AnalysisRun, FigureKey, Result
 from core.model.vocabulary import event_words, group_order
 from core.report.export.display import count_text, p_text
@@ -22,14 +24,16 @@ from core.report.figures.theme import (
     NOTE_SIZE,
     color_of,
     empty_figure,
+    event_text,
+    group_name,
     journal_layout,
     run_colors,
 )
 from core.report.figures.ttr import MONTH_TITLE
 
 PANEL_TITLES = {
-    "aalen_johansen": "Competing risks (Aalen–Johansen)",
-    "one_minus_km": "1 − Kaplan–Meier (competing events censored)",
+    "aalen_johansen": N_("Competing risks (Aalen–Johansen)"),
+    "one_minus_km": N_("1 − Kaplan–Meier (competing events censored)"),
 }
 
 
@@ -42,23 +46,25 @@ def _footnote(
 ) -> list[str]:
     lines = []
     if tests is not None and not tests.table.empty:
-        parts = [f"{r.cause} {p_text(r.p_value)}" for r in tests.table.itertuples()]
-        lines.append("Gray's test: " + "; ".join(parts))
+        parts = [f"{_(r.cause)} {p_text(r.p_value)}" for r in tests.table.itertuples()]
+        lines.append(_("Gray's test: {tests}").format(tests="; ".join(parts)))
     if regression is not None and not regression.table.empty:
         for r in regression.table.itertuples():
             if r.converged:
                 lines.append(
-                    f"Fine–Gray SHR {r.term} {r.shr:.2f} "
-                    f"(95% CI {r.ci_low:.2f}–{r.ci_high:.2f}), {p_text(r.p_value)}"
-                )
+                    _("Fine–Gray SHR {term} {shr} (95% CI {low}–{high}), {p}").format(
+                        term=r.term, shr=f"{r.shr:.2f}", low=f"{r.ci_low:.2f}",
+                        high=f"{r.ci_high:.2f}", p=p_text(r.p_value),
+                    )
+                )  # fmt: skip
     if risk is not None and not risk.table.empty:
         r = risk.table
         times = ", ".join(f"{t:g}" for t in sorted(r["time"].unique()))
-        lines.append(f"At risk at months {times}:")
+        lines.append(_("At risk at months {times}:").format(times=times))
         for g in groups:
             n = r[r["group"] == g].sort_values("time")["n_risk"]
             if len(n):
-                lines.append(f"  {g}: " + ", ".join(count_text(x) for x in n))
+                lines.append(f"  {group_name(g)}: " + ", ".join(count_text(x) for x in n))
     return lines
 
 
@@ -85,7 +91,7 @@ def cif_curve_figure(
     """
     t = curve.table
     if t.empty:
-        return empty_figure("No patient has follow-up after month 0.")
+        return empty_figure(_("No patient has follow-up after month 0."))
     label = event_words(event, event_name)  # the cause label of competing_patients
     resp = t[t["cause"] == label] if (t["cause"] == label).any() else t
     competing = bool(
@@ -102,7 +108,7 @@ def cif_curve_figure(
         cols=len(panels),
         shared_yaxes=True,
         horizontal_spacing=0.06,
-        subplot_titles=[PANEL_TITLES[p] for p in panels] if competing else None,
+        subplot_titles=[_(PANEL_TITLES[p]) for p in panels] if competing else None,
     )
     for col, est in enumerate(panels, start=1):
         for g in groups:
@@ -111,13 +117,15 @@ def cif_curve_figure(
                 continue
             add_step_curve(fig, from_origin(d), g, color_of(g, colors), row=1, col=col,
                            showlegend=col == 1)  # fmt: skip
-        fig.update_xaxes(title_text=MONTH_TITLE, row=1, col=col)
+        fig.update_xaxes(title_text=_(MONTH_TITLE), row=1, col=col)
     t_max = float(t["time"].max())
     ticks = np.arange(0, t_max + 3, 3) if t_max <= 36 else None
     fig.update_xaxes(range=[-0.03 * max(t_max, 1), t_max * 1.03 + 0.3], tickvals=ticks)
     fig.update_yaxes(range=[0, 100.5], dtick=20)
-    fig.update_yaxes(title_text="Cumulative incidence (%)", row=1, col=1)
-    journal_layout(fig, title=f"Time to {label}", height=520)
+    fig.update_yaxes(title_text=_("Cumulative incidence (%)"), row=1, col=1)
+    journal_layout(fig, title=_("Time to {event}").format(event=event_text(event, event_name)),
+                   height=520)  # fmt: skip
+
     lines = _footnote(tests, regression, risk, groups, label)
     if lines:
         fig.add_annotation(
@@ -139,7 +147,7 @@ def cif_curve_figure(
     return fig
 
 
-def plot_cif_curve(run: AnalysisRun, **_: object) -> dict[FigureKey, go.Figure]:
+def plot_cif_curve(run: AnalysisRun, **_kw: object) -> dict[FigureKey, go.Figure]:
     """Cumulative incidence with competing events (only when the file has them)."""
     if run.table("cif_curve") is None:
         return {}

@@ -16,15 +16,19 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from core.model.i18n import gettext as _
 from core.model.results import AnalysisRun, FigureKey
-from core.model.schema import label_of, measure_units, unit_of
+from core.model.schema import measure_units, unit_of
 from core.report.export.display import SUPPRESSED, p_text
 from core.report.figures.theme import (
+    MODEL_WORDS,
     NOTE_SIZE,
     color_of,
     empty_figure,
+    group_name,
     interval_whiskers,
     journal_layout,
+    label_of,
     run_colors,
 )
 
@@ -42,23 +46,29 @@ def axis_title(measure: str, scale: str, units: dict[str, str] | None = None) ->
     """The x-axis title of a measure's panel, naming the scale drawn."""
     label = label_of(measure, units)
     if scale == "log":
-        return f"{label}: % change per year (back-transformed from the log scale)"
-    return f"{label}: change per year, {unit_of(measure, units) or 'units'}/year"
+        return _("{label}: % change per year (back-transformed from the log scale)").format(
+            label=label
+        )
+    return _("{label}: change per year, {unit}/year").format(
+        label=label, unit=unit_of(measure, units) or _("units")
+    )
 
 
 def _row_label(r: pd.Series) -> str:
     if r["kind"] == "slope":
-        return f"<b>{r['group']}</b>"
+        return f"<b>{group_name(r['group'])}</b>"
     # Log scale: 100·(e^b − 1) of a difference of log slopes is the % difference between
     # the groups' yearly change factors.
-    joint = "vs" if r["scale"] == "log" else "−"
-    return f"{r['group']} {joint} {r['reference']}"
+    joint = _("vs") if r["scale"] == "log" else "−"
+    return f"{group_name(r['group'])} {joint} {group_name(r['reference'])}"
 
 
 def _value_text(est: float, lo: float, hi: float, p: float, unit: str) -> str:
     if not np.isfinite(est):
         return SUPPRESSED
-    return f"{est:.2f}{unit} ({lo:.2f} to {hi:.2f}), {p_text(p)}"
+    return _("{est} ({low} to {high}), {p}").format(
+        est=f"{est:.2f}{unit}", low=f"{lo:.2f}", high=f"{hi:.2f}", p=p_text(p)
+    )
 
 
 def lab_slopes_figure(slopes: pd.DataFrame, colors: dict[str, str] | None = None,
@@ -68,7 +78,7 @@ def lab_slopes_figure(slopes: pd.DataFrame, colors: dict[str, str] | None = None
     from the reference (dark, diamond); a dashed line at no change; estimate, CI and p
     beside each row."""
     if slopes.empty:
-        return empty_figure("No lab could be modelled over all visits.")
+        return empty_figure(_("No lab could be modelled over all visits."))
     measures = list(dict.fromkeys(slopes["measure"]))
     heights = [len(slopes[slopes["measure"] == m]) for m in measures]
     fig = make_subplots(
@@ -95,9 +105,14 @@ def lab_slopes_figure(slopes: pd.DataFrame, colors: dict[str, str] | None = None
                 marker=dict(symbol="diamond" if diff else "square", size=11, color=color),
                 error_x=interval_whiskers(est, lo, hi, color),
                 customdata=[[lo, hi, r["n_patients"], r["n_obs"]]],
-                hovertemplate=f"{_row_label(r)}: %{{x:.3g}}{unit} per year "
-                "(95% CI %{customdata[0]:.3g} to %{customdata[1]:.3g}); "
-                "%{customdata[2]} patients, %{customdata[3]} visits<extra></extra>",
+                hovertemplate=_(
+                    "{row}: {est} per year (95% CI {low} to {high}); {patients} patients, "
+                    "{visits} visits"
+                ).format(
+                    row=_row_label(r), est=f"%{{x:.3g}}{unit}", low="%{customdata[0]:.3g}",
+                    high="%{customdata[1]:.3g}", patients="%{customdata[2]}",
+                    visits="%{customdata[3]}",
+                ) + "<extra></extra>",
                 row=row,
                 col=1,
             )
@@ -114,7 +129,7 @@ def lab_slopes_figure(slopes: pd.DataFrame, colors: dict[str, str] | None = None
         fig.add_vline(x=0, line_dash="dash", line_color="#888888", line_width=1, row=row, col=1)
         fig.update_yaxes(
             tickvals=y,
-            ticktext=[_row_label(r) for _, r in d.iterrows()],
+            ticktext=[_row_label(r) for _i, r in d.iterrows()],
             showline=False,
             ticks="",
             range=[-0.7, len(d) - 0.3],
@@ -122,24 +137,25 @@ def lab_slopes_figure(slopes: pd.DataFrame, colors: dict[str, str] | None = None
             col=1,
         )
         model = str(d["model"].iloc[0])
+        model = _(MODEL_WORDS[model]) if model in MODEL_WORDS else model
+        n_pat = int(d["n_patients"].iloc[0]) if d["n_patients"].notna().iloc[0] else SUPPRESSED
         fig.update_xaxes(
-            title_text=f"{axis_title(measure, scale, units)}<br><sup>{model}; "
-            f"{int(d['n_patients'].iloc[0]) if d['n_patients'].notna().iloc[0] else SUPPRESSED}"
-            " patients</sup>",
+            title_text=f"{axis_title(measure, scale, units)}<br><sup>"
+            + _("{model}; {n} patients").format(model=model, n=n_pat) + "</sup>",
             zeroline=False,
             row=row,
             col=1,
         )
     journal_layout(
         fig,
-        title="Slope per year over all visits (linear mixed model, 95% CI)",
+        title=_("Slope per year over all visits (linear mixed model, 95% CI)"),
         height=140 + sum(60 * h + 90 for h in heights),
     )
     fig.update_layout(margin=dict(r=300, l=150))
     return fig
 
 
-def plot_lab_slopes(run: AnalysisRun, **_: object) -> dict[FigureKey, go.Figure]:
+def plot_lab_slopes(run: AnalysisRun, **_kw: object) -> dict[FigureKey, go.Figure]:
     """The mixed-model slopes of every modelled lab (one figure, a panel per lab)."""
     t = run.table("lab_slopes")
     if t is None:

@@ -7,15 +7,18 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from core.model.i18n import gettext as _
 from core.model.results import AnalysisRun, FigureKey, Result
-from core.model.schema import label_with_unit, measure_units
+from core.model.schema import measure_units
 from core.model.vocabulary import group_order
 from core.report.export.display import count_text, p_text
 from core.report.figures.theme import (
     NOTE_SIZE,
     color_of,
     empty_figure,
+    group_name,
     journal_layout,
+    label_with_unit,
     month_label,
     run_colors,
 )
@@ -38,7 +41,7 @@ def paired_changes(
     if measures is not None:
         t = t[t["measure"].isin(measures)]
     if t.empty:
-        return empty_figure("No paired lab values.")
+        return empty_figure(_("No paired lab values."))
     ms = list(dict.fromkeys(t["measure"]))
     months = sorted(t["month"].unique())
     groups = group_order(t["group"])
@@ -82,8 +85,9 @@ def paired_changes(
                         arrayminus=d["mean_change"] - d["mean_change_ci_low"],
                     ),
                     customdata=np.column_stack([d["n_pairs"], d["median_change"]]),
-                    hovertemplate="mean change %{x:.3g}, median %{customdata[1]:.3g}, "
-                    "n = %{customdata[0]}<extra></extra>",
+                    hovertemplate=_("mean change {mean}, median {median}, n = {n}").format(
+                        mean="%{x:.3g}", median="%{customdata[1]:.3g}", n="%{customdata[0]}"
+                    ) + "<extra></extra>",
                 )
             )
             traces.append(
@@ -116,7 +120,7 @@ def paired_changes(
                 ticks="",
                 range=[-0.6, len(groups) - 0.4],
                 ticktext=[
-                    f"{g} ({count_text(n)})"
+                    f"{group_name(g)} ({count_text(n)})"
                     for g, n in zip(groups, d["n_pairs"], strict=True)
                 ],
             )
@@ -138,7 +142,7 @@ def paired_changes(
     fig.update_layout(shapes=shapes, annotations=[*fig.layout.annotations, *notes])
     journal_layout(
         fig,
-        title="Change from baseline: mean (95% CI) ■, median ◇; p: Wilcoxon signed-rank",
+        title=_("Change from baseline: mean (95% CI) ■, median ◇; p: Wilcoxon signed-rank"),
         height=80 + 150 * len(ms),
     )
     fig.update_layout(margin=dict(r=110))
@@ -151,7 +155,7 @@ def dsdna_shift(result: Result, *, title: str | None = None) -> go.Figure:
     positive per group and landmark, with the McNemar / exact binomial p of the table."""
     t = result.table
     if t.empty:
-        return empty_figure("No paired anti-dsDNA positivity.")
+        return empty_figure(_("No paired anti-dsDNA positivity."))
     months = sorted(t["month"].unique())
     groups = group_order(t["group"])
     fig = make_subplots(
@@ -164,10 +168,11 @@ def dsdna_shift(result: Result, *, title: str | None = None) -> go.Figure:
     top = float((t[["pos_to_neg", "neg_to_pos"]].max(axis=1)).max())
     for c, mo in enumerate(months, start=1):
         d = t[t["month"] == mo].set_index("group").reindex(groups).dropna(subset=["n_pairs"])
-        ticks = [f"{g}<br>n = {count_text(n)}" for g, n in zip(d.index, d["n_pairs"], strict=True)]
+        ticks = [f"{group_name(g)}<br>n = {count_text(n)}"
+                 for g, n in zip(d.index, d["n_pairs"], strict=True)]  # fmt: skip
         for col, name, color in (
-            ("pos_to_neg", "Positive → negative", "#009E73"),
-            ("neg_to_pos", "Negative → positive", "#CC79A7"),
+            ("pos_to_neg", _("Positive → negative"), "#009E73"),
+            ("neg_to_pos", _("Negative → positive"), "#CC79A7"),
         ):
             fig.add_bar(
                 x=ticks,
@@ -193,13 +198,13 @@ def dsdna_shift(result: Result, *, title: str | None = None) -> go.Figure:
                 showarrow=False,
                 font=dict(size=NOTE_SIZE - 1),
             )
-    journal_layout(fig, title=title or "Anti-dsDNA positivity change from baseline", height=500)
+    journal_layout(fig, title=title or _("Anti-dsDNA positivity change from baseline"), height=500)
     fig.update_layout(barmode="group", legend_y=1.07, margin_t=110)
-    fig.update_yaxes(range=[0, top * 1.32], title_text="Patients (n)", row=1, col=1)
+    fig.update_yaxes(range=[0, top * 1.32], title_text=_("Patients (n)"), row=1, col=1)
     return fig
 
 
-def plot_paired_changes(run: AnalysisRun, **_: object) -> dict[FigureKey, go.Figure]:
+def plot_paired_changes(run: AnalysisRun, **_kw: object) -> dict[FigureKey, go.Figure]:
     if run.table("paired_changes") is None:
         return {}
     return {
@@ -210,7 +215,7 @@ def plot_paired_changes(run: AnalysisRun, **_: object) -> dict[FigureKey, go.Fig
     }
 
 
-def plot_dsdna_shift(run: AnalysisRun, **_: object) -> dict[FigureKey, go.Figure]:
+def plot_dsdna_shift(run: AnalysisRun, **_kw: object) -> dict[FigureKey, go.Figure]:
     if run.table("dsdna_shift") is None:
         return {}
     return {FigureKey("dsdna_shift"): dsdna_shift(run.results["dsdna_shift"])}

@@ -15,8 +15,10 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from core.analyses.labs_values import TRAJECTORY_COLUMNS
+from core.model.i18n import N_
+from core.model.i18n import gettext as _
 from core.model.results import AnalysisRun, FigureKey
-from core.model.schema import label_of, label_with_unit, measure_units
+from core.model.schema import measure_units
 from core.model.vocabulary import group_order
 from core.report.export.display import count_text, p_text
 from core.report.figures.axes import log_ticks, tick_text
@@ -25,15 +27,18 @@ from core.report.figures.theme import (
     NOTE_SIZE,
     color_of,
     empty_figure,
+    group_name,
     journal_layout,
+    label_of,
+    label_with_unit,
     month_label,
     rgba,
     run_colors,
 )
 
 SKEWED = ("upcr", "proteinuria_24h", "anti_dsdna")  # drawn on a log axis when all > 0
-MONTH_TITLE = "Months since start of therapy"
-N_ROW_TITLE = "Patients with a value (n)"
+MONTH_TITLE = N_("Months since start of therapy")
+N_ROW_TITLE = N_("Patients with a value (n)")
 
 
 def _log_axis(measure: str, values: pd.Series) -> bool:
@@ -85,10 +90,13 @@ def paired_plot(
     then hovering a patient's line names the patient.
     """
     if values.empty:
-        return empty_figure(f"No {label_of(measure, units)} values at the landmarks.")
+        return empty_figure(
+            _("No {lab} values at the landmarks.").format(lab=label_of(measure, units))
+        )
     groups = [g for g in group_order(values["group"].dropna()) if g != "All"] or ["All"]
     fig = make_subplots(
-        rows=1, cols=len(groups), shared_yaxes=True, subplot_titles=groups, horizontal_spacing=0.05
+        rows=1, cols=len(groups), shared_yaxes=True,
+        subplot_titles=[group_name(g) for g in groups], horizontal_spacing=0.05,
     )
     fig.update_annotations(yshift=26)  # group titles above the p values
     landmarks = sorted(values["landmark"].unique())
@@ -108,7 +116,9 @@ def paired_plot(
             ids = np.column_stack([lines["patient_id"].astype(str).to_numpy(object),
                                    np.full(len(lines), "", object)]).ravel()[keep]  # fmt: skip
             hover = dict(customdata=ids,
-                         hovertemplate="%{customdata}: %{y:.3g} at month %{x:g}<extra></extra>")  # fmt: skip
+                         hovertemplate=_("{patient}: {value} at month {month}").format(
+                             patient="%{customdata}", value="%{y:.3g}", month="%{x:g}"
+                         ) + "<extra></extra>")  # fmt: skip
         fig.add_scatter(
             x=np.column_stack([lines["landmark"].to_numpy(float), nan]).ravel()[keep],
             y=np.column_stack([lines["value"].to_numpy(float), nan]).ravel()[keep],
@@ -137,7 +147,7 @@ def paired_plot(
             fillcolor=rgba(color, 0.15),
             boxpoints=False,
             showlegend=False,
-            name=g,
+            name=group_name(g),
             row=1,
             col=col,
         )
@@ -161,13 +171,14 @@ def paired_plot(
                     font=dict(size=NOTE_SIZE),
                 )
     journal_layout(
-        fig, title=f"{label_of(measure, units)} at baseline and follow-up", height=560
+        fig, title=_("{lab} at baseline and follow-up").format(lab=label_of(measure, units)),
+        height=560,
     )
     fig.update_layout(margin=dict(t=120))
     fig.update_yaxes(title_text=label_with_unit(measure, units), row=1, col=1)
     if changes is not None and not changes.empty:
         fig.add_annotation(
-            text="p: Wilcoxon signed-rank test against baseline (paired patients)",
+            text=_("p: Wilcoxon signed-rank test against baseline (paired patients)"),
             x=0,
             y=-0.2,
             xref="paper",
@@ -214,7 +225,7 @@ def trajectory(
         top = table.groupby("group")["n"].transform("max")
         table = table[table["n"] >= min_share * top]
     if table.empty:
-        return empty_figure(f"No {label_of(measure, units)} values over follow-up.")
+        return empty_figure(_("No {lab} values over follow-up.").format(lab=label_of(measure, units)))
     groups = [g for g in group_order(table["group"]) if g != "All"] or ["All"]
     # n per month: a row per group under the x-axis, as the numbers at risk of a survival
     # chart (a median of 4 patients and one of 40 must not look alike).
@@ -244,35 +255,41 @@ def trajectory(
             x=d["month"],
             y=d["median"],
             mode="lines+markers",
-            name=g,
+            name=group_name(g),
             legendgroup=g,
             line=dict(color=color, width=2.4),
             marker=dict(size=7, color=color),
             customdata=np.column_stack([d["n"], d["q1"], d["q3"]]),
-            hovertemplate=f"{g}, month %{{x:g}}: median %{{y:.3g}} "
-            "(IQR %{customdata[1]:.3g}–%{customdata[2]:.3g}), n = %{customdata[0]}<extra></extra>",
+            hovertemplate=_("{group}, month {month}: median {median} (IQR {q1}–{q3}), n = {n}").format(
+                group=group_name(g), month="%{x:g}", median="%{y:.3g}", q1="%{customdata[1]:.3g}",
+                q3="%{customdata[2]:.3g}", n="%{customdata[0]}",
+            ) + "<extra></extra>",
             row=1,
             col=1,
         )
         fig.add_scatter(
-            x=d["month"], y=[g] * len(d), mode="text", text=[count_text(n) for n in d["n"]],
+            x=d["month"], y=[group_name(g)] * len(d), mode="text", text=[count_text(n) for n in d["n"]],
             textfont=dict(size=NOTE_SIZE, color=color), showlegend=False, legendgroup=g,
-            name=f"{g} n", hovertemplate=f"{g}: n = %{{text}} at month %{{x:g}}<extra></extra>",
+            name=f"{group_name(g)} n",
+            hovertemplate=_("{group}: n = {n} at month {month}").format(
+                group=group_name(g), n="%{text}", month="%{x:g}") + "<extra></extra>",
             row=2, col=1,
         )  # fmt: skip
     months = sorted(table["month"].unique())
     pad = 0.04 * (max(months) - min(months) or 6)
     xrange = [min(months) - pad, max(months) + pad]
-    journal_layout(fig, title=title or f"{label_of(measure, units)} over follow-up",
+    journal_layout(fig, title=title or _("{lab} over follow-up").format(lab=label_of(measure, units)),
                    height=420 + 125 + n_px + 150)  # fmt: skip
-    fig.update_xaxes(title_text=MONTH_TITLE, tickvals=months, range=xrange, row=1, col=1)
-    fig.update_yaxes(title_text=f"{label_with_unit(measure, units)}, median (IQR)", rangemode="tozero",
+    fig.update_xaxes(title_text=_(MONTH_TITLE), tickvals=months, range=xrange, row=1, col=1)
+    fig.update_yaxes(title_text=_("{lab}, median (IQR)").format(lab=label_with_unit(measure, units)),
+                     rangemode="tozero",
                      row=1, col=1)  # fmt: skip
     fig.update_xaxes(range=xrange, showline=False, ticks="", showticklabels=False, row=2, col=1)
-    fig.update_yaxes(categoryorder="array", categoryarray=groups[::-1], showline=False, ticks="",
+    fig.update_yaxes(categoryorder="array", categoryarray=[group_name(g) for g in groups[::-1]],
+                     showline=False, ticks="",
                      tickfont=dict(size=NOTE_SIZE), range=[-0.6, len(groups) - 0.4],
                      row=2, col=1)  # fmt: skip
-    fig.add_annotation(text=N_ROW_TITLE, x=0, xref="paper", xanchor="left", y=1.0,
+    fig.add_annotation(text=_(N_ROW_TITLE), x=0, xref="paper", xanchor="left", y=1.0,
                        yref="y2 domain", yanchor="bottom", yshift=6, showarrow=False,
                        font=dict(size=NOTE_SIZE))  # fmt: skip
     fig.update_layout(margin=dict(l=120))
@@ -281,14 +298,14 @@ def trajectory(
 
 def steroid_trajectory(table: pd.DataFrame, *, colors: dict[str, str] | None = None) -> go.Figure:
     """Prednisolone-equivalent dose over months by group: median with IQR band."""
-    return trajectory(table, "steroid_mg", colors=colors, title="Oral glucocorticoid taper")
+    return trajectory(table, "steroid_mg", colors=colors, title=_("Oral glucocorticoid taper"))
 
 
 # --- registry builders: run -> figures ---------------------------------------------------
 
 
 def plot_paired_values(
-    run: AnalysisRun, *, show_ids: bool = False, **_: object
+    run: AnalysisRun, *, show_ids: bool = False, **_kw: object
 ) -> dict[FigureKey, go.Figure]:
     """Before/after plot of each measure from ``lab_landmark_values``; p-values from
     ``paired_changes``."""
@@ -311,7 +328,7 @@ def plot_paired_values(
     }
 
 
-def plot_trajectories(run: AnalysisRun, **_: object) -> dict[FigureKey, go.Figure]:
+def plot_trajectories(run: AnalysisRun, **_kw: object) -> dict[FigureKey, go.Figure]:
     """Median trajectory of each measure from ``lab_trajectories``."""
     t = run.table("lab_trajectories")
     if t is None:
@@ -326,7 +343,7 @@ def plot_trajectories(run: AnalysisRun, **_: object) -> dict[FigureKey, go.Figur
     }
 
 
-def plot_steroid_taper(run: AnalysisRun, **_: object) -> dict[FigureKey, go.Figure]:
+def plot_steroid_taper(run: AnalysisRun, **_kw: object) -> dict[FigureKey, go.Figure]:
     t = run.table("steroid_trajectory")
     if t is None:
         return {}

@@ -17,13 +17,27 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from core.analyses.kidney_outcomes import OUTCOMES
+from core.model.i18n import N_
+from core.model.i18n import gettext as _
 from core.model.results import AnalysisRun, FigureKey, Result
 from core.model.vocabulary import group_order
 from core.report.figures.cohort import swimmer_lanes
-from core.report.figures.theme import color_of, empty_figure, journal_layout, rgba, run_colors
+from core.report.figures.theme import (
+    color_of,
+    empty_figure,
+    group_name,
+    journal_layout,
+    rgba,
+    run_colors,
+)
 from core.report.figures.ttr import MONTH_TITLE, ttr_curve
 
-FLARE_NAMES = {"aurora2": "AURORA 2", "custom": "custom definition"}
+FLARE_NAMES = {"aurora2": N_("AURORA 2"), "custom": N_("custom definition")}
+# The swimmer plot's events (patient_events' ``event`` values) as its legend names them.
+EVENT_WORDS = {
+    "response": N_("response"), "loss of response": N_("loss of response"),
+    "flare": N_("flare"), "kidney event": N_("kidney event"), "death": N_("death"),
+}  # fmt: skip
 EVENT_STYLE: dict[str, tuple[str, str]] = {  # event -> (marker symbol, colour)
     "response": ("circle", "#1a9850"),
     "loss of response": ("x", "#d73027"),
@@ -47,7 +61,7 @@ def _event_curve(
 ) -> go.Figure:  # fmt: skip
     curve = _one(results, f"{prefix}_curve", key, value)
     if curve is None or curve.table.empty:
-        return empty_figure(f"No patient at risk of {words}.")
+        return empty_figure(_("No patient at risk of {event}.").format(event=words))
     tests = _one(results, f"{prefix}_tests", key, value)
     logrank = cox = None
     if tests is not None:
@@ -68,12 +82,14 @@ def flare_curve(
     results: Mapping[str, Result], definition: str = "aurora2", *, colors=None
 ) -> go.Figure:
     """Cumulative incidence of a first renal flare from the first response, by group."""
-    words = f"first renal flare ({FLARE_NAMES.get(definition, definition)})"
+    words = _("first renal flare ({definition})").format(
+        definition=_(FLARE_NAMES[definition]) if definition in FLARE_NAMES else definition
+    )
     summary = _one(results, "flares", "definition", definition)
     if summary is not None:  # the ttr figure reads medians from n/median columns
         results = {**results, "flare_summary": summary}
     return _event_curve(
-        results, "flare", "definition", definition, words, "Months since first response",
+        results, "flare", "definition", definition, words, _("Months since first response"),
         "flare_summary", colors,
     )  # fmt: skip
 
@@ -82,9 +98,9 @@ def kidney_outcome_curve(
     results: Mapping[str, Result], outcome: str = "composite", *, colors=None
 ) -> go.Figure:
     """Cumulative incidence of one kidney outcome from month 0, by group."""
-    words = OUTCOMES.get(outcome, outcome).lower()
+    words = _(OUTCOMES[outcome]).lower() if outcome in OUTCOMES else outcome
     return _event_curve(
-        results, "kidney", "outcome", outcome, words, MONTH_TITLE, "kidney_outcomes", colors
+        results, "kidney", "outcome", outcome, words, _(MONTH_TITLE), "kidney_outcomes", colors
     )
 
 
@@ -93,7 +109,7 @@ def steroid_exposure_plot(results: Mapping[str, Result], *, colors=None) -> go.F
     group colours) with each group's median (IQR) at the landmark visits."""
     exp = results.get("steroid_exposure")
     if exp is None or exp.table.empty:
-        return empty_figure("No steroid dose in the file.")
+        return empty_figure(_("No steroid dose in the file."))
     t = exp.table
     fig = go.Figure()
     groups = group_order(t["group"].dropna(), sort=True, order=tuple(colors or ()))
@@ -108,7 +124,8 @@ def steroid_exposure_plot(results: Mapping[str, Result], *, colors=None) -> go.F
             xs.append(m)
             ys.append(y)
         fig.add_scatter(
-            x=xs, y=ys, mode="lines", name=f"{g} (patients)", legendgroup=g,
+            x=xs, y=ys, mode="lines", name=_("{group} (patients)").format(group=group_name(g)),
+            legendgroup=g,
             line=dict(color=rgba(color_of(g, colors), 0.35), width=1), hoverinfo="skip",
         )  # fmt: skip
     cum = results.get("steroid_cumulative")
@@ -117,17 +134,20 @@ def steroid_exposure_plot(results: Mapping[str, Result], *, colors=None) -> go.F
         for g in groups:
             d = c[c["group"] == g]
             fig.add_scatter(
-                x=d["landmark"], y=d["median"], mode="markers", name=f"{g} median (IQR)",
+                x=d["landmark"], y=d["median"], mode="markers",
+                name=_("{group} median (IQR)").format(group=group_name(g)),
                 legendgroup=g, marker=dict(size=10, color=color_of(g, colors)),
                 error_y=dict(type="data", symmetric=False, array=d["q3"] - d["median"],
                              arrayminus=d["median"] - d["q1"], thickness=1.6),
                 customdata=np.column_stack([d["q1"], d["q3"], d["n"]]),
-                hovertemplate=f"{g}, month %{{x:g}}: median %{{y:.2f}} g (IQR "
-                "%{customdata[0]:.2f}–%{customdata[1]:.2f}; n = %{customdata[2]})<extra></extra>",
+                hovertemplate=_("{group}, month {month}: median {median} g (IQR {q1}–{q3}; n = {n})").format(
+                    group=group_name(g), month="%{x:g}", median="%{y:.2f}",
+                    q1="%{customdata[0]:.2f}", q3="%{customdata[1]:.2f}", n="%{customdata[2]}",
+                ) + "<extra></extra>",
             )  # fmt: skip
-    journal_layout(fig, title="Cumulative prednisolone-equivalent dose", height=480)
-    fig.update_xaxes(title_text=MONTH_TITLE, rangemode="tozero", dtick=3)
-    fig.update_yaxes(title_text="Cumulative dose (g)", rangemode="tozero")
+    journal_layout(fig, title=_("Cumulative prednisolone-equivalent dose"), height=480)
+    fig.update_xaxes(title_text=_(MONTH_TITLE), rangemode="tozero", dtick=3)
+    fig.update_yaxes(title_text=_("Cumulative dose (g)"), rangemode="tozero")
     return fig
 
 
@@ -139,7 +159,7 @@ def swimmer_events(
     group, then follow-up; patient IDs only in the hover and only with ``show_ids``."""
     ev = results.get("patient_events")
     if ev is None or ev.table.empty:
-        return empty_figure("No follow-up to show.")
+        return empty_figure(_("No follow-up to show."))
     t = ev.table
     lanes = t[t["event"] == "last visit"][["patient_id", "group", "month"]].rename(
         columns={"month": "last"}
@@ -153,25 +173,29 @@ def swimmer_events(
             continue
         who = d["patient_id"].astype(str) + ", " if show_ids else pd.Series("", index=d.index)
         fig.add_scatter(
-            x=d["month"], y=d["row"], mode="markers", name=event,
+            x=d["month"], y=d["row"], mode="markers", name=_(EVENT_WORDS[event]),
             marker=dict(size=9, symbol=symbol, color=color, line=dict(width=0.6, color="#333")),
             customdata=np.column_stack([who, d["detail"].fillna("")]),
-            hovertemplate=f"%{{customdata[0]}}month %{{x:g}}: {event} %{{customdata[1]}}"
-            "<extra></extra>",
+            hovertemplate="%{customdata[0]}" + _("month {month}: {event} {detail}").format(
+                month="%{x:g}", event=_(EVENT_WORDS[event]), detail="%{customdata[1]}"
+            ) + "<extra></extra>",
         )  # fmt: skip
-    shown = "" if n_total <= max_patients else f" (first {max_patients} of {n_total})"
+    shown = "" if n_total <= max_patients else _(" (first {shown} of {total})").format(
+        shown=max_patients, total=n_total
+    )
     journal_layout(
-        fig, title=f"Response, flares and kidney events of each patient{shown}",
+        fig, title=_("Response, flares and kidney events of each patient{shown}").format(shown=shown),
         height=max(420, 170 + 6 * len(lanes)),
     )  # fmt: skip
-    fig.update_yaxes(showticklabels=False, ticks="", showline=False, title_text="Patients",
+    fig.update_yaxes(showticklabels=False, ticks="", showline=False, title_text=_("Patients"),
                      range=[-1, len(lanes)])  # fmt: skip
     fig.update_layout(margin=dict(t=140))  # room for the two-row legend under the title
-    fig.update_xaxes(title_text=MONTH_TITLE, rangemode="tozero", dtick=3)
+    fig.update_xaxes(title_text=_(MONTH_TITLE),
+ rangemode="tozero", dtick=3)
     return fig
 
 
-def plot_flare_curve(run: AnalysisRun, **_: object) -> dict[FigureKey, go.Figure]:
+def plot_flare_curve(run: AnalysisRun, **_kw: object) -> dict[FigureKey, go.Figure]:
     """Time to first flare, one figure per flare definition (``measure`` = definition)."""
     t = run.table("flares")
     if t is None:
@@ -183,7 +207,7 @@ def plot_flare_curve(run: AnalysisRun, **_: object) -> dict[FigureKey, go.Figure
     }
 
 
-def plot_kidney_outcomes(run: AnalysisRun, **_: object) -> dict[FigureKey, go.Figure]:
+def plot_kidney_outcomes(run: AnalysisRun, **_kw: object) -> dict[FigureKey, go.Figure]:
     """Time to each kidney outcome, one figure per outcome (``measure`` = outcome)."""
     t = run.table("kidney_outcomes")
     if t is None:
@@ -197,7 +221,7 @@ def plot_kidney_outcomes(run: AnalysisRun, **_: object) -> dict[FigureKey, go.Fi
     }
 
 
-def plot_steroid_exposure(run: AnalysisRun, **_: object) -> dict[FigureKey, go.Figure]:
+def plot_steroid_exposure(run: AnalysisRun, **_kw: object) -> dict[FigureKey, go.Figure]:
     """Cumulative steroid dose per patient with the group medians at the landmarks."""
     if run.table("steroid_exposure") is None:
         return {}
@@ -206,7 +230,7 @@ def plot_steroid_exposure(run: AnalysisRun, **_: object) -> dict[FigureKey, go.F
 
 
 def plot_swimmer_events(
-    run: AnalysisRun, show_ids: bool = False, **_: object
+    run: AnalysisRun, show_ids: bool = False, **_kw: object
 ) -> dict[FigureKey, go.Figure]:
     """The swimmer plot of response, loss of response, flares and kidney events."""
     if run.table("patient_events") is None:

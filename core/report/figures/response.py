@@ -12,6 +12,8 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from core.model.i18n import N_
+from core.model.i18n import gettext as _
 from core.model.results import AnalysisRun, FigureKey, Result
 from core.model.vocabulary import ALL, group_order
 from core.report.export.display import SUPPRESSED, count_text, estimate_ci, format_pct
@@ -21,8 +23,10 @@ from core.report.figures.theme import (
     ON_BAR_INK,
     RESPONSE_COLORS,
     RESPONSE_ORDER,
+    STATE_WORDS,
     color_of,
     empty_figure,
+    group_name,
     journal_layout,
     month_label,
     rgba,
@@ -30,15 +34,15 @@ from core.report.figures.theme import (
 )
 
 CRITERIA_LABELS: dict[str, str] = {
-    "recorded": "Recorded",
+    "recorded": N_("Recorded"),
     "kdigo2024": "KDIGO 2024",
     "eular2019": "EULAR/ERA 2019",
-    "creatinine15": "Creatinine 15%",
+    "creatinine15": N_("Creatinine 15%"),
     "lunar": "LUNAR",
     "aurora": "AURORA",
-    "multitarget_cn": "Multitarget (CN)",
+    "multitarget_cn": N_("Multitarget (CN)"),
     "bliss_ln": "BLISS-LN",
-    "custom": "Custom",
+    "custom": N_("Custom"),
 }
 
 
@@ -51,7 +55,7 @@ def response_rates(result: Result, *, title: str | None = None) -> go.Figure:
     """
     t = result.table
     if t.empty:
-        return empty_figure("No patient is evaluable for response.")
+        return empty_figure(_("No patient is evaluable for response."))
     groups = group_order(t["group"])
     months = sorted(t["month"].unique())
     t = t.assign(
@@ -70,7 +74,7 @@ def response_rates(result: Result, *, title: str | None = None) -> go.Figure:
         fig.add_bar(
             x=x,
             y=y,
-            name=state,
+            name=_(STATE_WORDS[state]),
             marker_color=RESPONSE_COLORS[state],
             width=0.72,
             marker_line=dict(color="white", width=0.8),
@@ -78,15 +82,15 @@ def response_rates(result: Result, *, title: str | None = None) -> go.Figure:
             textposition="inside",
             insidetextanchor="middle",
             textfont=dict(size=NOTE_SIZE, color="#111111"),
-            customdata=np.column_stack([counts, t["n_evaluable"], t["group"]]),
-            hovertemplate=f"%{{customdata[2]}}, {state}: %{{customdata[0]}}/%{{customdata[1]}}"
+            customdata=np.column_stack([counts, t["n_evaluable"], t["group"].map(group_name)]),
+            hovertemplate=f"%{{customdata[2]}}, {_(STATE_WORDS[state])}: %{{customdata[0]}}/%{{customdata[1]}}"
             " (%{y:.1f}%)<extra></extra>",
         )
     # Whisker at the bar's right edge so it never covers the percentages.
     fig.add_scatter(
         x=x + 0.3,
         y=t["orr_pct"],
-        name="ORR (95% CI)",
+        name=_("ORR (95% CI)"),
         mode="markers",
         # Dark ink over the bars; a white rim keeps the legend's diamond visible on a
         # dark screen (the whisker itself always lies over the bars).
@@ -100,18 +104,21 @@ def response_rates(result: Result, *, title: str | None = None) -> go.Figure:
             array=t["orr_ci_high"] - t["orr_pct"],
             arrayminus=t["orr_pct"] - t["orr_ci_low"],
         ),
-        customdata=np.column_stack([t["orr_ci_low"], t["orr_ci_high"], t["group"]]),
-        hovertemplate="%{customdata[2]}: ORR %{y:.1f}% "
-        "(95% CI %{customdata[0]:.1f}–%{customdata[1]:.1f})<extra></extra>",
+        customdata=np.column_stack([t["orr_ci_low"], t["orr_ci_high"], t["group"].map(group_name)]),
+        hovertemplate=_("{group}: ORR {pct}% (95% CI {low}–{high})").format(
+            group="%{customdata[2]}", pct="%{y:.1f}", low="%{customdata[0]:.1f}",
+            high="%{customdata[1]:.1f}",
+        ) + "<extra></extra>",
     )
-    journal_layout(fig, title=title or "Renal response by group", height=580)
+    journal_layout(fig, title=title or _("Renal response by group"), height=580)
     fig.update_layout(barmode="stack", legend_traceorder="normal", margin=dict(b=110))
-    fig.update_yaxes(title_text="Patients evaluable (%)", range=[0, 100.5], dtick=20)
+    fig.update_yaxes(title_text=_("Patients evaluable (%)"), range=[0, 100.5], dtick=20)
     fig.update_xaxes(
         tickvals=x,
         ticks="",
         ticktext=[
-            f"{g}<br>n = {count_text(n)}" for g, n in zip(t["group"], t["n_evaluable"], strict=True)
+            f"{group_name(g)}<br>n = {count_text(n)}"
+            for g, n in zip(t["group"], t["n_evaluable"], strict=True)
         ],
         range=[x.min() - 0.6, x.max() + 0.6],
     )
@@ -136,7 +143,7 @@ def criteria_sensitivity(
     """ORR (%) under each response rule set, one panel per landmark, bars by group."""
     t = result.table
     if t.empty:
-        return empty_figure("No rule set could be applied to these data.")
+        return empty_figure(_("No rule set could be applied to these data."))
     months = sorted(t["month"].unique())
     groups = group_order(t["group"])
     criteria = list(dict.fromkeys(t["criteria"]))
@@ -152,9 +159,9 @@ def criteria_sensitivity(
             d = t[(t["month"] == month) & (t["group"] == g)].set_index("criteria")
             d = d.reindex([c for c in criteria if c in d.index])
             fig.add_bar(
-                x=[CRITERIA_LABELS.get(c, c) for c in d.index],
+                x=[_(CRITERIA_LABELS[c]) if c in CRITERIA_LABELS else c for c in d.index],
                 y=d["orr_pct"],
-                name=g,
+                name=group_name(g),
                 legendgroup=g,
                 showlegend=col == 1,
                 marker_color=color_of(g, colors),
@@ -163,15 +170,17 @@ def criteria_sensitivity(
                 textfont=dict(size=NOTE_SIZE - 2),
                 cliponaxis=False,
                 customdata=np.column_stack([d["orr_n"], d["n_evaluable"]]),
-                hovertemplate=f"{g}, %{{x}}: ORR %{{y:.1f}}% "
-                "(%{customdata[0]}/%{customdata[1]})<extra></extra>",
+                hovertemplate=_("{group}, {criteria}: ORR {pct}% ({n}/{total})").format(
+                    group=group_name(g), criteria="%{x}", pct="%{y:.1f}", n="%{customdata[0]}",
+                    total="%{customdata[1]}",
+                ) + "<extra></extra>",
                 row=1,
                 col=col,
             )
-    journal_layout(fig, title=title or "Response under each rule set", height=540)
+    journal_layout(fig, title=title or _("Response under each rule set"), height=540)
     fig.update_layout(barmode="group", bargap=0.2, bargroupgap=0.05, legend_y=1.09, margin_t=120)
     fig.update_yaxes(range=[0, 105], dtick=20)
-    fig.update_yaxes(title_text="Overall response (%)", row=1, col=1)
+    fig.update_yaxes(title_text=_("Overall response (%)"), row=1, col=1)
     fig.update_xaxes(tickangle=-35)
     return fig
 
@@ -185,7 +194,7 @@ def response_transitions(result: Result, *, group: str = "All") -> go.Figure:
     t = result.table
     t = t[(t["group"] == group) & (t["n"] > 0)]
     if t.empty:
-        return empty_figure(f"No response transitions for {group}.")
+        return empty_figure(_("No response transitions for {group}.").format(group=group_name(group)))
     months = sorted(set(t["from_month"]) | set(t["to_month"]))
     nodes = pd.DataFrame(
         [(m, s) for m in months for s in RESPONSE_ORDER], columns=["month", "state"]
@@ -206,7 +215,7 @@ def response_transitions(result: Result, *, group: str = "All") -> go.Figure:
         go.Sankey(
             arrangement="fixed",
             node=dict(
-                label=[f"{s} ({n})" for s, n in zip(nodes["state"], nodes["n"], strict=True)],
+                label=[f"{_(STATE_WORDS.get(s, s))} ({n})" for s, n in zip(nodes["state"], nodes["n"], strict=True)],
                 color=[RESPONSE_COLORS[s] for s in nodes["state"]],
                 x=[xpos[m] for m in nodes["month"]],
                 y=list(0.02 + 0.96 * ypos),
@@ -234,7 +243,7 @@ def response_transitions(result: Result, *, group: str = "All") -> go.Figure:
             showarrow=False,
             xanchor="left" if xpos[m] < 0.5 else "right",
         )
-    title = "Response transitions" + ("" if group == "All" else f": {group}")
+    title = _("Response transitions") + ("" if group == "All" else f": {group}")
     journal_layout(fig, title=title, height=520)
     fig.update_layout(margin=dict(l=20, r=20, t=110, b=30))
     return fig
@@ -251,10 +260,10 @@ def response_forest(subgroups: pd.DataFrame, *, title: str | None = None) -> go.
     (subgroup ``All``).
     """
     if subgroups.empty:
-        return empty_figure("No patient is evaluable for the subgroup analysis.")
+        return empty_figure(_("No patient is evaluable for the subgroup analysis."))
     d = subgroups.reset_index(drop=True)
     rows = [
-        f"<b>{s}</b>: {lv}" if s != "All" else "<b>All patients</b>"
+        f"<b>{_(s)}</b>: {lv}" if s != "All" else "<b>" + _("All patients") + "</b>"
         for s, lv in zip(d["subgroup"], d["level"], strict=True)
     ]
     y = list(range(len(d)))[::-1]
@@ -279,8 +288,10 @@ def response_forest(subgroups: pd.DataFrame, *, title: str | None = None) -> go.
             width=4,
         ),
         customdata=np.column_stack([d["orr_n"], d["n"], d["ci_low"], d["ci_high"]]),
-        hovertemplate="ORR %{x:.1f}% (%{customdata[0]}/%{customdata[1]}; "
-        "95% CI %{customdata[2]:.1f}–%{customdata[3]:.1f})<extra></extra>",
+        hovertemplate=_("ORR {pct}% ({n}/{total}; 95% CI {low}–{high})").format(
+            pct="%{x:.1f}", n="%{customdata[0]}", total="%{customdata[1]}",
+            low="%{customdata[2]:.1f}", high="%{customdata[3]:.1f}",
+        ) + "<extra></extra>",
     )
     overall = d.loc[d["subgroup"] == "All", "orr_pct"]
     if len(overall):
@@ -301,10 +312,10 @@ def response_forest(subgroups: pd.DataFrame, *, title: str | None = None) -> go.
             text=(estimate_ci(orr, lo, hi) if orr == orr else SUPPRESSED) + f", n = {count_text(n)}",
             font=dict(size=NOTE_SIZE),
         )
-    journal_layout(fig, title=title or "Overall response by subgroup", height=110 + 34 * len(d))
+    journal_layout(fig, title=title or _("Overall response by subgroup"), height=110 + 34 * len(d))
     fig.update_yaxes(tickvals=y, ticktext=rows, showline=False, ticks="")
     # A little room past 0 and 100 so a marker at either end is drawn whole, inside the axis.
-    fig.update_xaxes(title_text="Overall response, % (95% CI)", range=[-3, 103],
+    fig.update_xaxes(title_text=_("Overall response, % (95% CI)"), range=[-3, 103],
                      tickvals=list(range(0, 101, 20)))  # fmt: skip
     fig.update_layout(margin=dict(r=260))
     return fig
@@ -313,13 +324,13 @@ def response_forest(subgroups: pd.DataFrame, *, title: str | None = None) -> go.
 # --- registry builders: run -> figures ---------------------------------------------------
 
 
-def plot_response_rates(run: AnalysisRun, **_: object) -> dict[FigureKey, go.Figure]:
+def plot_response_rates(run: AnalysisRun, **_kw: object) -> dict[FigureKey, go.Figure]:
     if run.table("response_rates") is None:
         return {}
     return {FigureKey("response_rates"): response_rates(run.results["response_rates"])}
 
 
-def plot_response_sankeys(run: AnalysisRun, **_: object) -> dict[FigureKey, go.Figure]:
+def plot_response_sankeys(run: AnalysisRun, **_kw: object) -> dict[FigureKey, go.Figure]:
     """Transitions between landmarks: all patients, then each group when there are two or
     more."""
     t = run.table("response_transitions")
@@ -334,7 +345,7 @@ def plot_response_sankeys(run: AnalysisRun, **_: object) -> dict[FigureKey, go.F
     return out
 
 
-def plot_criteria_sensitivity(run: AnalysisRun, **_: object) -> dict[FigureKey, go.Figure]:
+def plot_criteria_sensitivity(run: AnalysisRun, **_kw: object) -> dict[FigureKey, go.Figure]:
     if run.table("criteria_sensitivity") is None:
         return {}
     return {
@@ -344,14 +355,15 @@ def plot_criteria_sensitivity(run: AnalysisRun, **_: object) -> dict[FigureKey, 
     }
 
 
-def plot_response_forests(run: AnalysisRun, **_: object) -> dict[FigureKey, go.Figure]:
+def plot_response_forests(run: AnalysisRun, **_kw: object) -> dict[FigureKey, go.Figure]:
     """One subgroup forest plot per landmark month."""
     t = run.table("response_subgroups")
     if t is None:
         return {}
     return {
         FigureKey("response_forest", month=float(m)): response_forest(
-            sub, title=f"Overall response by subgroup at month {m:g}"
+            sub, title=_("Overall response by subgroup at month {month}").format(month=f"{m:g}")
+
         )
         for m, sub in t.groupby("month", sort=True)
     }

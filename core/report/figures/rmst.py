@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
+from core.model.i18n import gettext as _
 from core.model.results import AnalysisRun, FigureKey
 from core.model.vocabulary import ALL
 from core.report.export.display import SUPPRESSED, count_text, p_text
@@ -19,6 +20,7 @@ from core.report.figures.theme import (
     NOTE_SIZE,
     color_of,
     empty_figure,
+    group_name,
     interval_whiskers,
     journal_layout,
     run_colors,
@@ -30,15 +32,19 @@ def difference_text(diff: pd.DataFrame | None) -> str:
     if diff is None or diff.empty:
         return ""
     lines = []
-    for _, r in diff.iterrows():
+    for _i, r in diff.iterrows():
         if not np.isfinite(float(r["diff"])):
-            lines.append(f"{r['group']} − {r['reference']}: {SUPPRESSED}")
+            lines.append(f"{group_name(r['group'])} − {group_name(r['reference'])}: {SUPPRESSED}")
             continue
         lines.append(
-            f"{r['group']} − {r['reference']}: {r['diff']:.2f} months "
-            f"(95% CI {r['diff_ci_low']:.2f} to {r['diff_ci_high']:.2f}), {p_text(r['diff_p'])}; "
-            f"ratio {r['ratio']:.2f} ({r['ratio_ci_low']:.2f}–{r['ratio_ci_high']:.2f})"
-        )
+            _("{group} − {reference}: {diff} months (95% CI {low} to {high}), {p}; "
+              "ratio {ratio} ({ratio_low}–{ratio_high})").format(
+                group=group_name(r["group"]), reference=group_name(r["reference"]),
+                diff=f"{r['diff']:.2f}", low=f"{r['diff_ci_low']:.2f}",
+                high=f"{r['diff_ci_high']:.2f}", p=p_text(r["diff_p"]), ratio=f"{r['ratio']:.2f}",
+                ratio_low=f"{r['ratio_ci_low']:.2f}", ratio_high=f"{r['ratio_ci_high']:.2f}",
+            )
+        )  # fmt: skip
     return "<br>".join(lines)
 
 
@@ -51,9 +57,9 @@ def rmst_figure(
     """Dot-and-whisker chart of restricted mean time without response (months) per group,
     with its 95 % CI and n beside each row; the difference from the reference under the
     title. ``event_name``: the user's name of the event (default: response)."""
-    word = event_name or "response"
+    word = event_name or _("response")
     if rmst.empty:
-        return empty_figure("No restricted mean time to draw.")
+        return empty_figure(_("No restricted mean time to draw."))
     d = rmst.reset_index(drop=True)
     tau = float(d["tau"].iloc[0])
     y = list(range(len(d)))[::-1]
@@ -66,14 +72,19 @@ def rmst_figure(
             x=[est],
             y=[y[i]],
             mode="markers",
-            name=g,
+            name=group_name(g),
             showlegend=False,
             marker=dict(symbol="diamond" if g == ALL else "square", size=12, color=color),
             error_x=interval_whiskers(est, lo, hi, color),
             customdata=[[lo, hi, r["n"], r["n_events"]]],
-            hovertemplate=f"{g}: %{{x:.2f}} months (95% CI %{{customdata[0]:.2f}}–"
-            f"%{{customdata[1]:.2f}}); %{{customdata[3]}} events ({word}) in %{{customdata[2]}} patients"
-            "<extra></extra>",
+            hovertemplate=_(
+                "{group}: {months} months (95% CI {low}–{high}); {events} events ({event}) in "
+                "{patients} patients"
+            ).format(
+                group=group_name(g), months="%{x:.2f}", low="%{customdata[0]:.2f}",
+                high="%{customdata[1]:.2f}", events="%{customdata[3]}", event=word,
+                patients="%{customdata[2]}",
+            ) + "<extra></extra>",
         )
         text = f"{est:.2f} ({lo:.2f}–{hi:.2f})" if np.isfinite(est) else SUPPRESSED
         fig.add_annotation(
@@ -88,7 +99,9 @@ def rmst_figure(
         )
     note = difference_text(diff)
     n_notes = note.count("<br>") + 1 if note else 0
-    title = f"Restricted mean time without {word} up to τ = {tau:g} months"
+    title = _("Restricted mean time without {event} up to τ = {tau} months").format(
+        event=word, tau=f"{tau:g}"
+    )
     if note:
         fig.add_annotation(
             x=0,
@@ -105,20 +118,23 @@ def rmst_figure(
     journal_layout(fig, title=title, height=200 + 50 * len(d) + 22 * n_notes)
     fig.update_yaxes(
         tickvals=y,
-        ticktext=[f"<b>{g}</b>" for g in d["group"]],
+        ticktext=[f"<b>{group_name(g)}</b>" for g in d["group"]],
         showline=False,
         ticks="",
         range=[-0.5, len(d) - 0.4],
     )
     fig.update_xaxes(
-        title_text=f"Months without {word} up to τ = {tau:g} (restricted mean, 95% CI)",
+        title_text=_("Months without {event} up to τ = {tau} (restricted mean, 95% CI)").format(
+            event=word, tau=f"{tau:g}"
+        ),
+
         range=[0, tau * 1.02],
     )
     fig.update_layout(margin=dict(r=230, l=120, t=80 + 22 * n_notes))
     return fig
 
 
-def plot_rmst(run: AnalysisRun, **_: object) -> dict[FigureKey, go.Figure]:
+def plot_rmst(run: AnalysisRun, **_kw: object) -> dict[FigureKey, go.Figure]:
     """Restricted mean time without response by group (τ and the difference stated)."""
     t = run.table("rmst")
     if t is None:

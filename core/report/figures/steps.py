@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
+from core.model.i18n import gettext as _
 from core.report.figures.theme import rgba
 
 BAND_ALPHA = 0.15  # band opacity: two overlapping bands still read apart
@@ -80,23 +81,29 @@ def add_step_curve(
     a band drawn as two lines filled ``tonexty`` depends on which trace plotly.js takes as
     "the previous one", and lost a group's band when traces were reordered or hidden."""
     common = dict(legendgroup=group, row=row, col=col)
+    shown = _("All") if group == "All" else group
     bx, by = band_polygon(d)
     fig.add_scatter(x=bx, y=by, mode="lines", line=dict(width=0), fill="toself",
                     fillcolor=rgba(color, BAND_ALPHA), showlegend=False, hoverinfo="skip",
-                    name=f"{group} 95% CI", **common)  # fmt: skip
+                    name=_("{group} 95% CI").format(group=shown), **common)  # fmt: skip
     fig.add_scatter(
-        x=d["time"], y=d["cum_incidence"], mode="lines", name=group, showlegend=showlegend,
+        x=d["time"], y=d["cum_incidence"], mode="lines", name=shown, showlegend=showlegend,
         line=dict(color=color, width=2.6, shape="hv"),
         customdata=np.column_stack([d["ci_low"], d["ci_high"]]),
-        hovertemplate=f"{group}, month %{{x:g}}: %{{y:.1f}}% "
-        "(95% CI %{customdata[0]:.1f}–%{customdata[1]:.1f})<extra></extra>",
+        hovertemplate=_("{group}, month {month}: {pct}% (95% CI {low}–{high})").format(
+            group=shown, month="%{x:g}", pct="%{y:.1f}", low="%{customdata[0]:.1f}",
+            high="%{customdata[1]:.1f}",
+        ) + "<extra></extra>",
         **common,
     )  # fmt: skip
     c = d[d["n_censor"] > 0]
     fig.add_scatter(
         x=c["time"], y=c["cum_incidence"], mode="markers", showlegend=False,
-        name=f"{group} censored", customdata=c["n_censor"],
+        name=_("{group} censored").format(group=shown), customdata=c["n_censor"],
         marker=dict(symbol="line-ns-open", size=11, color=color, line=dict(width=2, color=color)),
-        hovertemplate=f"{group}: %{{customdata}} censored at month %{{x:g}}<extra></extra>",
+        hovertemplate=_("{group}: {n} censored at month {month}").format(
+            group=shown, n="%{customdata}", month="%{x:g}"
+        ) + "<extra></extra>",
+
         **common,
     )  # fmt: skip

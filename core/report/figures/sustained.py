@@ -14,6 +14,8 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from core.model.i18n import N_
+from core.model.i18n import gettext as _
 from core.model.results import AnalysisRun, FigureKey, Result
 from core.model.vocabulary import group_order
 from core.report.export.display import count_text
@@ -21,14 +23,16 @@ from core.report.figures.theme import (
     NOTE_SIZE,
     color_of,
     empty_figure,
+    group_name,
     journal_layout,
     month_label,
     rgba,
     run_colors,
 )
 
-KIND_LABELS = {"confirmed": "Confirmed", "sustained": "Sustained"}
-OUTCOME_LABELS = {"CR": "complete response", "ORR": "overall response (CR or PR)"}
+KIND_LABELS = {"confirmed": N_("Confirmed"), "sustained": N_("Sustained")}
+OUTCOME_LABELS = {"CR": N_("complete response"), "ORR": N_("overall response (CR or PR)")}
+OUTCOME_SHORT = {"CR": N_("CR"), "ORR": N_("ORR")}
 
 
 def sustained_response_bars(
@@ -39,7 +43,7 @@ def sustained_response_bars(
     one bar per group labelled ``n_yes/n_evaluable``."""
     t = result.table
     if t is None or t.empty or not (t["n_evaluable"] > 0).any():
-        return empty_figure("No patient is evaluable for confirmed or sustained response.")
+        return empty_figure(_("No patient is evaluable for confirmed or sustained response."))
     outcomes = [o for o in OUTCOME_LABELS if o in set(t["outcome"])]
     kinds = [k for k in KIND_LABELS if k in set(t["kind"])]
     groups = group_order(t["group"])
@@ -49,7 +53,7 @@ def sustained_response_bars(
         shared_yaxes=True,
         vertical_spacing=0.16,
         horizontal_spacing=0.05,
-        subplot_titles=[f"{KIND_LABELS[k]} · {o}" for o in outcomes for k in kinds],
+        subplot_titles=[f"{_(KIND_LABELS[k])} · {_(OUTCOME_SHORT[o])}" for o in outcomes for k in kinds],
     )
     for r, outcome in enumerate(outcomes, start=1):
         for c, kind in enumerate(kinds, start=1):
@@ -59,7 +63,7 @@ def sustained_response_bars(
                 fig.add_bar(
                     x=[month_label(m) for m in d["month"]],
                     y=d["pct"],
-                    name=g,
+                    name=group_name(g),
                     legendgroup=g,
                     showlegend=(r, c) == (1, 1),
                     marker_color=color_of(g, colors),
@@ -80,19 +84,23 @@ def sustained_response_bars(
                     textfont=dict(size=NOTE_SIZE - 3),
                     customdata=np.column_stack([d["n_yes"], d["n_evaluable"], d["ci_low"],
                                                 d["ci_high"]]),
-                    hovertemplate=f"{g}, {KIND_LABELS[kind].lower()} {outcome} %{{x}}: "
-                    "%{customdata[0]}/%{customdata[1]} (%{y:.1f}%, 95% CI "
-                    "%{customdata[2]:.1f}–%{customdata[3]:.1f})<extra></extra>",
+                    hovertemplate=_("{group}, {kind} {outcome} {month}: {n}/{total} ({pct}%, 95% CI "
+                                    "{low}–{high})").format(
+                        group=group_name(g), kind=_(KIND_LABELS[kind]).lower(),
+                        outcome=_(OUTCOME_SHORT[outcome]), month="%{x}", n="%{customdata[0]}",
+                        total="%{customdata[1]}", pct="%{y:.1f}", low="%{customdata[2]:.1f}",
+                        high="%{customdata[3]:.1f}",
+                    ) + "<extra></extra>",
                     row=r,
                     col=c,
                 )
-    journal_layout(fig, title=title or "Confirmed and sustained renal response",
+    journal_layout(fig, title=title or _("Confirmed and sustained renal response"),
                    height=330 * len(outcomes) + 140)
     fig.update_layout(barmode="group", bargap=0.25, bargroupgap=0.05, legend_y=1.06,
                       margin_t=120)
     fig.update_yaxes(range=[0, 105], dtick=20)
     for r in range(1, len(outcomes) + 1):
-        fig.update_yaxes(title_text="Patients evaluable (%)", row=r, col=1)
+        fig.update_yaxes(title_text=_("Patients evaluable (%)"), row=r, col=1)
     return fig
 
 
@@ -105,7 +113,8 @@ def response_duration_curves(
     t = result.table
     t = t[t["outcome"] == outcome] if t is not None and not t.empty else t
     if t is None or t.empty:
-        return empty_figure(f"No {outcome} responder: no duration of response.")
+        return empty_figure(_("No {outcome} responder: no duration of response.").format(
+            outcome=_(OUTCOME_SHORT.get(outcome, outcome))))
     fig = go.Figure()
     for g in group_order(t["group"]):
         d = t[t["group"] == g].sort_values("time")
@@ -120,18 +129,19 @@ def response_duration_curves(
             )
         fig.add_scatter(
             x=x, y=np.r_[100.0, d["pct_in_response"].to_numpy(float)], mode="lines",
-            line=dict(color=col, width=2.2, shape="hv"), name=g, legendgroup=g,
-            hovertemplate=f"{g}: %{{y:.1f}}% still in response at %{{x:g}} months"
-            "<extra></extra>",
+            line=dict(color=col, width=2.2, shape="hv"), name=group_name(g), legendgroup=g,
+            hovertemplate=_("{group}: {pct}% still in response at {months} months").format(
+                group=group_name(g), pct="%{y:.1f}", months="%{x:g}") + "<extra></extra>",
         )
-    journal_layout(fig, title=title or f"Duration of {OUTCOME_LABELS.get(outcome, outcome)}",
-                   height=480)
-    fig.update_yaxes(title_text="Remaining in response (%)", range=[0, 102], dtick=20)
-    fig.update_xaxes(title_text="Months since first response", rangemode="tozero")
+    journal_layout(fig, title=title or _("Duration of {outcome}").format(
+        outcome=_(OUTCOME_LABELS[outcome]) if outcome in OUTCOME_LABELS else outcome),
+                   height=480)  # fmt: skip
+    fig.update_yaxes(title_text=_("Remaining in response (%)"), range=[0, 102], dtick=20)
+    fig.update_xaxes(title_text=_("Months since first response"), rangemode="tozero")
     return fig
 
 
-def plot_sustained_response(run: AnalysisRun, **_: object) -> dict[FigureKey, go.Figure]:
+def plot_sustained_response(run: AnalysisRun, **_kw: object) -> dict[FigureKey, go.Figure]:
     """Confirmed and sustained CR and ORR by group (:func:`sustained_response_bars`)."""
     if run.table("sustained_response") is None:
         return {}
@@ -139,7 +149,7 @@ def plot_sustained_response(run: AnalysisRun, **_: object) -> dict[FigureKey, go
         run.results["sustained_response"], colors=run_colors(run))}
 
 
-def plot_response_duration(run: AnalysisRun, **_: object) -> dict[FigureKey, go.Figure]:
+def plot_response_duration(run: AnalysisRun, **_kw: object) -> dict[FigureKey, go.Figure]:
     """Duration of ORR and of CR by group (:func:`response_duration_curves`), one figure
     each (``response_duration_orr``, ``response_duration_cr``)."""
     if run.table("response_duration") is None:

@@ -16,6 +16,8 @@ from collections.abc import Iterable
 
 import plotly.graph_objects as go
 
+from core.model.i18n import N_
+from core.model.i18n import gettext as _
 from core.model.results import AnalysisRun
 from core.model.vocabulary import group_order
 
@@ -107,10 +109,59 @@ def month_label(month: float, names: dict[float, str] | None = None) -> str:
     weeks or days as given (``names``, ``Settings.landmark_names``): 'Week 20'."""
     m = float(month)
     if m == 0:
-        return "Baseline"
+        return _("Baseline")
     if names and m in names:
         return names[m][:1].upper() + names[m][1:]
-    return f"Month {m:g}"
+    return _("Month {month}").format(month=f"{m:g}")
+
+
+# Response states and visit marks as a legend names them (translated where drawn).
+STATE_WORDS = {
+    "CR": N_("CR"), "PR": N_("PR"), "NR": N_("NR"),
+    "not evaluable": N_("not evaluable"), "not recorded": N_("not recorded"), "visit": N_("visit"),
+}  # fmt: skip
+
+
+def event_text(event: str, event_name: str | None = None) -> str:
+    """The time-to-event event as a chart names it: the user's ``event_name`` as typed, else
+    the response event's long name in the current language."""
+    from core.model.vocabulary import event_words
+
+    return event_name or _(event_words(event))
+
+
+def label_of(name: str, units: dict[str, str] | None = None) -> str:
+    """:func:`core.model.schema.label_of` in the current language (a canonical field's label
+    translated; a measure the user named as typed)."""
+    from core.model.schema import LABELS
+    from core.model.schema import label_of as english
+
+    text = english(name, units)
+    return _(text) if name in LABELS else text
+
+
+def label_with_unit(name: str, units: dict[str, str] | None = None) -> str:
+    """:func:`core.model.schema.label_with_unit` in the current language."""
+    from core.model.schema import unit_of
+
+    label, unit = label_of(name, units), unit_of(name, units)
+    return f"{label} ({unit})" if unit and unit != label else label
+
+
+# The mixed model's names (core.analyses.lab_mixed.RANDOM_SLOPE / RANDOM_INTERCEPT).
+MODEL_WORDS = {
+    "random intercept and slope": N_("random intercept and slope"),
+    "random intercept": N_("random intercept"),
+}
+
+
+def group_name(group: object) -> str:
+
+
+    """A group as a chart names it: the whole cohort (``All``) in the current language, a
+    user's group as the file spells it."""
+    return _("All") if group == "All" else str(group)
+
 
 
 AXIS_DEFAULTS: dict = dict(

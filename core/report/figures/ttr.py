@@ -13,8 +13,10 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from core.model.i18n import N_
+from core.model.i18n import gettext as _
 from core.model.results import AnalysisRun, FigureKey, Result
-from core.model.vocabulary import event_words, group_order
+from core.model.vocabulary import group_order
 from core.report.export.display import count_text, format_ci, format_ratio, p_text
 from core.report.figures.steps import add_step_curve, from_origin
 from core.report.figures.theme import (
@@ -22,14 +24,16 @@ from core.report.figures.theme import (
     NOTE_SIZE,
     color_of,
     empty_figure,
+    event_text,
+    group_name,
     journal_layout,
     run_colors,
 )
 
-MONTH_TITLE = "Months since start of therapy"
+MONTH_TITLE = N_("Months since start of therapy")
 
 
-def _fmt_months(x: float, **_: object) -> str:
+def _fmt_months(x: float, **_kw: object) -> str:
     return "NR" if x is None or x != x else f"{x:.3g}"
 
 
@@ -41,23 +45,24 @@ def _summary_lines(
     if summary is not None and not summary.table.empty:
         s = summary.table.set_index("group")
         parts = [
-            (f"{g} {_fmt_months(s.at[g, 'median_time'])} "
+            (f"{group_name(g)} {_fmt_months(s.at[g, 'median_time'])} "
              + format_ci(s.at[g, "median_ci_low"], s.at[g, "median_ci_high"], _fmt_months,
                          style="dash", missing="NR")).rstrip()  # fmt: skip
             for g in groups
             if g in s.index
         ]
         if parts:
-            lines.append("Median, months (95% CI): " + "; ".join(parts))
+            lines.append(_("Median, months (95% CI): {medians}").format(medians="; ".join(parts)))
     if tests is not None and not tests.table.empty:
         lr = tests.table[tests.table["test"] == "log-rank"]
         if len(lr):
-            lines.append(f"Log-rank {p_text(float(lr['p_value'].iloc[0]))}")
+            lines.append(_("Log-rank {p}").format(p=p_text(float(lr["p_value"].iloc[0]))))
     if cox is not None and not cox.table.empty:
         for term, hr, lo, hi in cox.table[["term", "hr", "ci_low", "ci_high"]].itertuples(
             index=False
         ):
-            lines.append(f"HR {term} {format_ratio(hr)} (95% CI {format_ratio(lo)}–{format_ratio(hi)})")
+            lines.append(_("HR {term} {hr} (95% CI {low}–{high})").format(
+                term=term, hr=format_ratio(hr), low=format_ratio(lo), high=format_ratio(hi)))
     return lines
 
 
@@ -83,7 +88,7 @@ def ttr_curve(
     """
     t = curve.table
     if t.empty:
-        return empty_figure("No patient has follow-up after month 0.")
+        return empty_figure(_("No patient has follow-up after month 0."))
     groups = group_order(t["group"])
     if show_all is None:
         show_all = len([g for g in groups if g != "All"]) < 2
@@ -104,10 +109,11 @@ def ttr_curve(
     t_max = float(t["time"].max())
     ticks = np.arange(0, t_max + 3, 3) if t_max <= 36 else None
     xrange = [-0.03 * max(t_max, 1), t_max * 1.03 + 0.3]
-    words = event_words(event, event_name)
-    journal_layout(fig, title=f"Time to {words}", height=plot_px + 150)
-    x_title = f"Months to {event_name}" if event_name else MONTH_TITLE
-    y_title = f"Cumulative incidence of {event_name} (%)" if event_name else "Cumulative incidence (%)"
+    words = event_text(event, event_name)
+    journal_layout(fig, title=_("Time to {event}").format(event=words), height=plot_px + 150)
+    x_title = _("Months to {event}").format(event=event_name) if event_name else _(MONTH_TITLE)
+    y_title = (_("Cumulative incidence of {event} (%)").format(event=event_name) if event_name
+               else _("Cumulative incidence (%)"))  # fmt: skip
     fig.update_xaxes(title_text=x_title, range=xrange, tickvals=ticks, row=1, col=1)
     fig.update_yaxes(title_text=y_title, range=[0, 100.5], dtick=20, row=1, col=1)
     if has_risk:
@@ -148,12 +154,14 @@ def _risk_table(
         d = risk[risk["group"] == g]
         fig.add_scatter(
             x=d["time"],
-            y=[g] * len(d),
+            y=[group_name(g)] * len(d),
             mode="text",
             text=[count_text(n) for n in d["n_risk"]],
             textfont=dict(size=NOTE_SIZE, color=color_of(g, colors)),
             showlegend=False,
-            hovertemplate=f"{g}: %{{text}} at risk at month %{{x:g}}<extra></extra>",
+            hovertemplate=_("{group}: {n} at risk at month {month}").format(
+                group=group_name(g), n="%{text}", month="%{x:g}"
+            ) + "<extra></extra>",
             row=2,
             col=1,
         )
@@ -162,7 +170,7 @@ def _risk_table(
     )
     fig.update_yaxes(
         categoryorder="array",
-        categoryarray=rows[::-1],
+        categoryarray=[group_name(g) for g in rows[::-1]],
         showline=False,
         ticks="",
         tickfont=dict(size=NOTE_SIZE),
@@ -171,7 +179,7 @@ def _risk_table(
         col=1,
     )
     fig.add_annotation(
-        text="Number at risk",
+        text=_("Number at risk"),
         x=0,
         xref="paper",
         xanchor="left",
@@ -184,7 +192,7 @@ def _risk_table(
     )
 
 
-def plot_ttr_curve(run: AnalysisRun, **_: object) -> dict[FigureKey, go.Figure]:
+def plot_ttr_curve(run: AnalysisRun, **_kw: object) -> dict[FigureKey, go.Figure]:
     """Cumulative incidence of response by group with numbers at risk and the tests."""
     if run.table("ttr_curve") is None:
         return {}
