@@ -675,3 +675,22 @@ def test_image_renderer_thread_draws_in_the_callers_language() -> None:
     finally:
         renderer._loop.call_soon_threadsafe(renderer._loop.stop)
         thread.join(timeout=5)
+
+
+def test_no_function_rebinds_the_translation_function() -> None:
+    """``code, _ = ...`` in a module that imports ``gettext as _`` turns every ``_("…")`` of that
+    function into a call of the value (patient_events failed so): the name is only ever read."""
+    import ast
+
+    found = []
+    for path in sorted(ROOT.glob("**/*.py")):
+        if {".venv", "tests", "wt"} & set(path.relative_to(ROOT).parts):
+            continue
+        text = path.read_text(encoding="utf-8")
+        if "gettext as _" not in text:
+            continue
+        for fn in ast.walk(ast.parse(text)):
+            if isinstance(fn, ast.FunctionDef | ast.AsyncFunctionDef):
+                found += [f"{path.relative_to(ROOT)}:{n.lineno}" for n in ast.walk(fn)
+                          if isinstance(n, ast.Name) and n.id == "_" and isinstance(n.ctx, ast.Store)]
+    assert not found, found

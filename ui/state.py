@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import streamlit as st
 
 from core.model.i18n import gettext as _
+from core.model.i18n import language
 from core.model.schema import Cohort
 from core.model.settings import (
     EVENT_NAME_MAX,
@@ -124,6 +125,7 @@ class Source:
                 repr(sorted((self.mapping or {}).items(), key=str)),
                 str(self.drop_invalid),
                 repr(self.unit_overrides),
+                language(),  # the validation messages are written in the session's language
             ]
         )
 

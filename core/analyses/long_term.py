@@ -108,7 +108,7 @@ def patient_events(o: Outcomes, results: dict[str, Result]) -> Result:
     vr = o.visit_responses[["patient_id", "month", "response"]]
     vr = by_patient_month(vr[(vr["month"] > 0) & vr["response"].notna()])
     responded = vr["response"].isin(("CR", "PR"))
-    code, _ = patient_codes(vr["patient_id"])
+    code, _ids = patient_codes(vr["patient_id"])
     key = code if (code >= 0).all() else vr["patient_id"].to_numpy()
     before = responded.groupby(key).shift(fill_value=False).astype(bool)
     first = ~vr["patient_id"].duplicated()

@@ -70,7 +70,7 @@ def exposure_table(cohort: Cohort, o: Outcomes) -> pd.DataFrame:
     )
     x = v[cols].assign(pulse_mg=pulse.astype(float), pulse_days=days.astype(float))
     x = by_patient_month(x.dropna(subset=["month"]))
-    code, _ = patient_codes(x["patient_id"])  # numbers group faster than ID texts
+    code, _ids = patient_codes(x["patient_id"])  # numbers group faster than ID texts
     key = code if (code >= 0).all() else x["patient_id"].to_numpy()  # -1: no ID, not grouped
     given = x["pulse_mg"].fillna(0) > 0
     x["pulse_g"] = np.where(given & x["pulse_days"].notna(), x["pulse_mg"] * x["pulse_days"] / 1000,

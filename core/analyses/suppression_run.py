@@ -48,8 +48,8 @@ def _pairs(link: Link, ta: pd.DataFrame, tb: pd.DataFrame) -> list[tuple[int, in
 
     by_key: dict[tuple, list[int]] = {}
     for j in ib:
-        by_key.setdefault(key(tb, j, [k for _, k in link.keys]), []).append(int(j))
-    return [(int(i), j) for i in ia for j in by_key.get(key(ta, i, [k for k, _ in link.keys]), [])]
+        by_key.setdefault(key(tb, j, [k for _a, k in link.keys]), []).append(int(j))
+    return [(int(i), j) for i in ia for j in by_key.get(key(ta, i, [k for k, _b in link.keys]), [])]
 
 
 def _linked(link: Link, ta, tb, ma, mb) -> tuple[set, set]:

@@ -20,7 +20,7 @@ from core.model.dsdna import censored_counts
 from core.model.i18n import N_
 from core.model.i18n import gettext as _
 from core.model.results import AnalysisRun, Result
-from core.model.schema import SourceInfo
+from core.model.schema import UNITS, SourceInfo, label_of
 from core.model.settings import Settings
 from core.model.vocabulary import CI_TEXT, TEST_SHORT
 from core.report.export.common import ALL, group_order, group_sizes, table
@@ -75,6 +75,13 @@ def _unit_sentence(mapping: Mapping | None) -> str:
     return ""
 
 
+def _conversion_text(field: str, unit: str, factor: float) -> str:
+    """'creatinine from µmol/L to mg/dL (÷ 88.42)': one conversion the loader applied."""
+    how = f"× {factor:.6g}" if factor >= 1 else f"÷ {1 / factor:.6g}"
+    return _("{field} from {unit} to {canonical} ({how})").format(
+        field=label_of(field), unit=unit, canonical=UNITS.get(field, ""), how=how)
+
+
 def _derivation_sentences(run: AnalysisRun) -> str:
     """What was computed rather than read: eGFR from creatinine, anti-dsDNA positivity from
     the titre, and how censored titres were treated (clinical-rules §4)."""
@@ -87,6 +94,9 @@ def _derivation_sentences(run: AnalysisRun) -> str:
             "creatinine equation without race (Inker, NEJM 2021), unrounded; not computed "
             "under 18 years."
         ).format(visits=derived.egfr_visits, patients=derived.egfr_patients)
+    if derived is not None and getattr(derived, "conversions", ()):
+        text += " " + _("Values converted to the units of the analysis: {list}.").format(
+            list="; ".join(_conversion_text(*c) for c in derived.conversions))
     settings = run.settings
     if settings.dsdna_cutoff is not None and "anti_dsdna" in run.cohort.visits:
         text += " " + _(
