@@ -17,10 +17,10 @@ REF = Path(__file__).resolve().parent / "reference"
 
 def test_file_names_carry_the_item_and_the_filter_summary() -> None:
     line = summary_line(Filters(classes=("IV", "IV+V")), Settings(criteria="kdigo2024"), 56)
-    assert line == "Class IV, IV+V · kdigo2024 · complete-case · n = 56"
-    assert slug(line) == "class-iv-iv+v_kdigo2024_complete-case_n56"
+    assert line == "Class IV, IV+V · KDIGO 2024 · complete-case · n = 56"
+    assert slug(line) == "class-iv-iv+v_kdigo-2024_complete-case_n56"
     assert file_name("response_rates", line, "csv") == (
-        "response_rates__class-iv-iv+v_kdigo2024_complete-case_n56.csv"
+        "response_rates__class-iv-iv+v_kdigo-2024_complete-case_n56.csv"
     )
     assert "/" not in slug("Group a/b · recorded · n = 3") and ".." not in slug("x .. y")
 

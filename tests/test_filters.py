@@ -58,6 +58,6 @@ def test_no_filter_returns_cohort_unchanged() -> None:
 
 def test_summary_line() -> None:
     s = filter_summary(Filters(classes=("IV", "IV+V")), Settings(criteria="kdigo2024"), 56)
-    assert s == "Class IV, IV+V · kdigo2024 · complete-case · n = 56"
+    assert s == "Class IV, IV+V · KDIGO 2024 · complete-case · n = 56"
     assert filter_summary(Filters()) == "All patients"
     assert filter_summary(Filters(age_min=18, age_max=40)) == "age 18–40"

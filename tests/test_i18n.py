@@ -576,12 +576,12 @@ def test_summary_line_and_file_names_keep_korean() -> None:
     filters = Filters(classes=("IV", "IV+V"), groups=("불응군",))
     with i18n.use("ko"):
         line = filter_summary(filters, Settings(criteria="kdigo2024"), 56)
-    assert line == "분류 IV, IV+V · 군 불응군 · kdigo2024 · 완전 자료 분석 · n = 56"
+    assert line == "분류 IV, IV+V · 군 불응군 · KDIGO 2024 · 완전 자료 분석 · n = 56"
     assert filter_summary(filters, Settings(criteria="kdigo2024"), 56) == (
-        "Class IV, IV+V · Group 불응군 · kdigo2024 · complete-case · n = 56"
+        "Class IV, IV+V · Group 불응군 · KDIGO 2024 · complete-case · n = 56"
     )
     name = file_name("response_rates", line, "csv")
-    assert name == "response_rates__분류-iv-iv+v_군-불응군_kdigo2024_완전-자료-분석_n56.csv"
+    assert name == "response_rates__분류-iv-iv+v_군-불응군_kdigo-2024_완전-자료-분석_n56.csv"
     assert slug('a/b\\c:d*e?"f<g>h|i') == "a-b-c-d-e-f-g-h-i"  # only the unsafe characters go
     assert slug("재발군 ../../x") == "재발군-.-.-x" and ".." not in slug("a..b")
 

@@ -110,6 +110,15 @@ def filter_phrases(
     return parts
 
 
+# The rule sets as the summary line names them (English msgids; short: they also make the
+# download file names).
+CRITERIA_SHORT = {
+    "recorded": N_("recorded response"), "kdigo2024": N_("KDIGO 2024"),
+    "eular2019": N_("EULAR/ERA-EDTA 2019"), "creatinine15": N_("creatinine ≤ 1.15 × baseline"),
+    "lunar": N_("LUNAR"), "aurora": N_("AURORA 1"), "multitarget_cn": N_("Multitarget (China)"),
+    "bliss_ln": N_("BLISS-LN"), "custom": N_("custom thresholds"),
+}  # fmt: skip
+
 # The missing-landmark strategies as the summary line names them (English msgids).
 MISSING_WORDS = {
     "complete-case": N_("complete-case"),
@@ -122,8 +131,8 @@ def filter_summary(
     filters: Filters | None, settings: Settings | None = None, n: int | None = None
 ) -> str:
     """One line saying what is analysed, in the current language:
-    ``Class IV, IV+V · kdigo2024 · complete-case · n = 56`` (Korean: ``분류 IV, IV+V · kdigo2024 ·
-    완전 자료 분석 · n = 56``). Criteria keep their short names (kdigo2024)."""
+    ``Class IV, IV+V · KDIGO 2024 · complete-case · n = 56`` (Korean: ``분류 IV, IV+V · KDIGO 2024 ·
+    완전 자료 분석 · n = 56``). Rule sets by their short names (:data:`CRITERIA_SHORT`)."""
     parts = filter_phrases(
         filters or Filters(), class_label=_("Class"), group_label=_("Group"),
         sex_label=_("Sex"), age_label=_("age"),
@@ -132,7 +141,7 @@ def filter_summary(
         parts.append(_("All patients"))
     if settings is not None:
         if settings.criteria:
-            parts.append(str(settings.criteria))
+            parts.append(_(CRITERIA_SHORT.get(settings.criteria, str(settings.criteria))))
         parts.append(_(MISSING_WORDS.get(settings.missing, settings.missing)))
         if settings.landmark_names:
             parts.append(_("landmarks {landmarks}").format(landmarks=", ".join(
