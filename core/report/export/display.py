@@ -282,16 +282,44 @@ def _roles(table_name: str, columns) -> tuple[set, set, set, set]:
 WORD_COLUMNS = ("level", "response", "state", "from_state", "to_state")
 
 
+# Columns whose values are field names (Table 1's ``variable``, the ``measure`` of lab and
+# steroid tables), shown as the field's clinical label with its unit (:func:`field_words`).
+FIELD_COLUMNS = ("variable", "measure")
+
+def field_words(name: object, column: str = "measure") -> str:
+    """A field name as a reader sees it, in the current language: a canonical field's label
+    with its unit (``upcr`` -> ``UPCR (g/g)``, ``age`` -> ``연령 (세)``); in a ``measure``
+    column, a derived measure named like a column (``cumulative_g`` -> ``Cumulative dose
+    (g)``); anything else (a measure or patient column the user named) unchanged."""
+    from core.model.schema import label_with_unit
+    from core.report.export.headers import HEADERS, column_header
+
+    text = str(name)
+    shown = label_with_unit(text)
+    if shown == text and column == "measure" and text in HEADERS:
+        return column_header(text)
+    return shown
+
+
 def words_for_display(df: pd.DataFrame) -> pd.DataFrame:
     """A copy of a table with its category codes as words in the current language
-    (:data:`WORD_COLUMNS`: ``F`` -> 여성, ``CR`` -> 완전관해) and the whole-cohort group ``All``
-    translated; the contract's codes stay in the CSVs and the XLSX's ``values`` sheet."""
+    (:data:`WORD_COLUMNS`: ``F`` -> 여성, ``CR`` -> 완전관해), field names as clinical labels
+    with units (:data:`FIELD_COLUMNS`: ``upcr`` -> ``UPCR (g/g)``), the flare definitions as
+    words (``aurora2`` -> ``AURORA 2``) and the whole-cohort group ``All`` translated; the
+    contract's codes stay in the CSVs and the XLSX's ``values`` sheet."""
     from core.model.vocabulary import ALL
 
     out = df.copy()
     for col in WORD_COLUMNS:
         if col in out and not pd.api.types.is_numeric_dtype(out[col]):
             out[col] = out[col].map(lambda v: v if _missing(v) else level_word(v))
+    for col in FIELD_COLUMNS:
+        if col in out and not pd.api.types.is_numeric_dtype(out[col]):
+            out[col] = out[col].map(lambda v, c=col: v if _missing(v) else field_words(v, c))
+    if "definition" in out and not pd.api.types.is_numeric_dtype(out["definition"]):
+        from core.report.export.headers import DEFINITION_WORDS as words
+
+        out["definition"] = out["definition"].map(lambda v: _(words[v]) if v in words else v)
     if "group" in out and not pd.api.types.is_numeric_dtype(out["group"]):
         out["group"] = out["group"].map(lambda v: _(ALL) if v == ALL else v)
     return out
