@@ -66,7 +66,7 @@ def test_options_reach_the_analysis(tmp_path: Path, capsys) -> None:
         str(tmp_path),
     )
     assert code == 0, out
-    assert "Class IV, IV+V ·" in out and "creatinine15" in out and "non-responder" in out
+    assert "Class IV, IV+V ·" in out and "creatinine ≤ 1.15 × baseline" in out and "non-responder" in out
     rates = pd.read_csv(tmp_path / "response_rates.csv")
     assert sorted(set(rates["month"])) == [3, 9]
     assert (rates.loc[rates["group"] == "All", "n_evaluable"] == 56).all()  # non-responder
@@ -120,7 +120,7 @@ def test_one_group_and_no_response_are_notes(tmp_path: Path, capsys) -> None:
     f = tmp_path / "one.csv"
     d.to_csv(f, index=False)
     code, out, _ = run(capsys, str(f), "--tables-only", "--out", str(tmp_path / "o"))
-    assert code == 0 and "kdigo2024" in out  # nothing recorded: derived by default
+    assert code == 0 and "KDIGO 2024" in out  # nothing recorded: derived by default
     notes = (tmp_path / "o" / "notes.txt").read_text(encoding="utf-8")
     assert "Only one group" in notes
     code, _, _ = run(

@@ -84,3 +84,12 @@ def test_variables_measures_and_definitions_read_as_words_in_korean() -> None:
     assert shown["measure"].iloc[2] == "일평균 용량 (mg/일)"
     assert shown["definition"].tolist()[:2] == ["AURORA 2", "사용자 정의 기준"]
     assert cli["definition"].tolist()[:2] == ["AURORA 2", "사용자 정의 기준"]  # --labels clinical
+
+
+def test_test_and_criteria_codes_read_as_words_in_every_displayed_table() -> None:
+    frame = pd.DataFrame({"test": ["fisher_exact"], "criteria": ["kdigo2024"], "p_method": ["normal_cc"]})
+    with use("en"):
+        shown = words_for_display(frame)
+    assert shown.iloc[0].tolist() == [
+        "Fisher's exact test", "KDIGO 2024", "Normal approximation with continuity correction",
+    ]  # fmt: skip

@@ -229,9 +229,8 @@ def show_table(
             notes(result)
         return
     from core.analyses.registry import diagnostic_columns
-    from core.report.export.headers import value_words
 
-    shown = words_for_display(value_words(round_for_display(name, table)))  # codes as words
+    shown = words_for_display(round_for_display(name, table))  # codes as words
     diagnostics = diagnostic_columns(name, shown.columns)
     # Whole table up to ~15 rows, then it scrolls; a missing value is an empty cell.
     height = height or min(38 + 35 * len(shown), 38 + 35 * 15)

@@ -302,24 +302,23 @@ def field_words(name: object, column: str = "measure") -> str:
 
 
 def words_for_display(df: pd.DataFrame) -> pd.DataFrame:
-    """A copy of a table with its category codes as words in the current language
-    (:data:`WORD_COLUMNS`: ``F`` -> 여성, ``CR`` -> 완전관해), field names as clinical labels
-    with units (:data:`FIELD_COLUMNS`: ``upcr`` -> ``UPCR (g/g)``), the flare definitions as
-    words (``aurora2`` -> ``AURORA 2``) and the whole-cohort group ``All`` translated; the
-    contract's codes stay in the CSVs and the XLSX's ``values`` sheet."""
+    """A copy of a table as a reader sees it (screen, XLSX sheets, HTML), in the current
+    language: category codes as words (:data:`WORD_COLUMNS`: ``F`` -> 여성, ``CR`` -> 완전관해;
+    the columns of :data:`~core.report.export.headers.VALUE_WORDS`: ``fisher_exact`` ->
+    Fisher's exact test, flare ``definition`` ``aurora2`` -> AURORA 2), field names as
+    clinical labels with units (:data:`FIELD_COLUMNS`: ``upcr`` -> ``UPCR (g/g)``) and the
+    whole-cohort group ``All`` translated; the contract's codes stay in the CSVs and the
+    XLSX's ``values`` sheet."""
     from core.model.vocabulary import ALL
+    from core.report.export.headers import value_words
 
-    out = df.copy()
+    out = value_words(df)  # test, criteria, method… codes as words
     for col in WORD_COLUMNS:
         if col in out and not pd.api.types.is_numeric_dtype(out[col]):
             out[col] = out[col].map(lambda v: v if _missing(v) else level_word(v))
     for col in FIELD_COLUMNS:
         if col in out and not pd.api.types.is_numeric_dtype(out[col]):
             out[col] = out[col].map(lambda v, c=col: v if _missing(v) else field_words(v, c))
-    if "definition" in out and not pd.api.types.is_numeric_dtype(out["definition"]):
-        from core.report.export.headers import DEFINITION_WORDS as words
-
-        out["definition"] = out["definition"].map(lambda v: _(words[v]) if v in words else v)
     if "group" in out and not pd.api.types.is_numeric_dtype(out["group"]):
         out["group"] = out["group"].map(lambda v: _(ALL) if v == ALL else v)
     return out
