@@ -173,7 +173,7 @@ def test_user_measure_flows_through_every_lab_table_and_the_exports():
         assert "cd4" in set(run.table(name)["measure"]), name
     assert run.table("lab_slopes")["unit"].iloc[0] == "cells/µL per year"
     t1 = run.table("table1").set_index("variable")
-    assert t1.loc["cd4", "All"] == "365 (307.5-407.5)"  # 250 300 330 400 410 500, type 7
+    assert t1.loc["cd4", "All"] == "365 (308–408)"  # 250 300 330 400 410 500, type 7
     body = baseline_content(run.results, run.settings, run.filters)
     assert any(r[0] == "CD4 (cells/µL), median (IQR)" for r in body.rows)
     labs = labs_content(run.results, run.settings, run.filters)
