@@ -46,19 +46,20 @@ def test_cohort_page_include_exclude_survives_page_switches() -> None:
     at.switch_page("app_pages/cohort.py").run()
     no_exception(at)
     shown = set(table1(at)["variable"].astype(str))
-    assert "comment" not in shown and {"cd4", "centre", "age"} <= shown
+    # the screen shows clinical labels ("Age (years)"); user-named and pass-through names as given
+    assert "comment" not in shown and {"cd4", "centre", "Age (years)"} <= shown
     add = at.multiselect(key="baseline_include__widget")
     assert add.options == ["comment (free text)"]
     add.set_value(["comment"]).run()
     at.multiselect(key="baseline_exclude__widget").set_value(["age"]).run()
     no_exception(at)
     shown = set(table1(at)["variable"].astype(str))
-    assert "comment" in shown and "age" not in shown
+    assert "comment" in shown and "Age (years)" not in shown
     at.switch_page("app_pages/response.py").run()
     at.switch_page("app_pages/cohort.py").run()
     no_exception(at)
     shown = set(table1(at)["variable"].astype(str))
-    assert "comment" in shown and "age" not in shown
+    assert "comment" in shown and "Age (years)" not in shown
     assert any(b.label == "Mapping with this choice (JSON)" for b in at.get("download_button"))
     # the free-text column is no filter either; the centre column is
     keys = {m.key for m in at.sidebar.multiselect}

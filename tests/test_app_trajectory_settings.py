@@ -40,12 +40,14 @@ def test_labs_page_shows_the_chosen_mixed_models(app) -> None:
     app.switch_page("app_pages/labs.py").run()
     assert_clean(app)
     assert "Trajectories over all visits (mixed model)" in [e.label for e in app.expander]
-    assert set(shown_table(app, "kind", "pct_per_year")["measure"]) == {"egfr"}
+    # measures read as clinical labels on screen
+    egfr, upcr = "eGFR (mL/min/1.73 m²)", "UPCR (g/g)"
+    assert set(shown_table(app, "kind", "pct_per_year")["measure"]) == {egfr}
     app.sidebar.multiselect(key=Key.MIXED_MEASURES).set_value(["egfr", "upcr"]).run()
     assert_clean(app)
     slopes = shown_table(app, "kind", "pct_per_year")
-    assert list(dict.fromkeys(slopes["measure"])) == ["egfr", "upcr"]
-    assert "upcr" in set(shown_table(app, "effect", "term")["measure"])
+    assert list(dict.fromkeys(slopes["measure"])) == [egfr, upcr]
+    assert upcr in set(shown_table(app, "effect", "term")["measure"])
 
 
 
