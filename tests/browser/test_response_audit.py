@@ -43,11 +43,15 @@ def test_response_audit_downloads_as_a_patient_level_file(
         section.wait_for()
         section.click()  # a collapsed section: open it, then the table's download menu
         wait_idle(page)
-        page.locator(".st-key-menu_table_response_audit button").first.click()
+        menu = page.locator(".st-key-menu_table_response_audit button").first
+        menu.scroll_into_view_if_needed()  # the popover opens beside its trigger
+        menu.click()
         button = page.get_by_role("button", name="Response audit — patient-level (CSV)")
         button.wait_for()
         with page.expect_download(timeout=120_000) as info:
-            button.click()
+            # a popover near the page's lower edge may sit partly outside the viewport:
+            # the click event itself, not a pointer position
+            button.dispatch_event("click")
         name = info.value.suggested_filename
         path = tmp_path / name
         info.value.save_as(path)
